@@ -1,0 +1,50 @@
+# PresGen. `make demo` and `make test` do all set-up on a fresh machine (PyPI only, no model hubs).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PRESGEN := $(VENV)/bin/presgen
+MUSETALK_COMMIT ?= 0a89dec
+
+.PHONY: help venv envs env-puppet env-musetalk demo test test-fast bench vendor doctor clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed ## the orchestrator's venv (.venv)
+
+env-puppet: venv ## the puppet engine's venv (mediapipe 0.10.21, numpy<2)
+	$(PRESGEN) env create puppet --if-needed
+
+env-musetalk: venv ## the native MuseTalk engine's venv (CPU torch 2.13.0)
+	$(PRESGEN) env create musetalk --if-needed
+
+envs: venv ## every engine venv that can be built on this machine
+	$(PRESGEN) env create --all --if-needed
+
+demo: env-puppet ## render examples/ to out/demo.mp4
+	$(PRESGEN) render --script examples/demo_script.yaml --source-image astronaut --out out/demo.mp4
+
+test: env-puppet env-musetalk ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
+	$(PY) -m pytest -q
+
+test-fast: venv ## tests that need no engine venv
+	$(PY) -m pytest -q -m "not puppet_env and not musetalk_env"
+
+bench: env-puppet ## speed figures (bench/)
+	$(PY) bench/pipeline.py --engine static
+	$(PY) bench/pipeline.py --engine puppet
+
+vendor: ## clone upstream MuseTalk at a pinned commit into vendor/MuseTalk (needs network)
+	$(PRESGEN) env vendor --commit $(MUSETALK_COMMIT)
+
+doctor: venv ## what works on this machine, and the command that fixes what does not
+	$(PRESGEN) doctor
+
+clean: ## remove renders and test artefacts (keeps venvs)
+	rm -rf out test-artifacts .pytest_cache

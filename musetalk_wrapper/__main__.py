@@ -1,0 +1,3 @@
+from musetalk_wrapper.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""One render request, built from argv; engines read only the fields they use."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from musetalk_wrapper.media import OUTPUT_FPS
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    audio: Path
+    output: Path
+    image: Path | None = None
+    video: Path | None = None
+    fps: int = OUTPUT_FPS
+    timings: Path | None = None  # narration timings JSON (timings.schema.json)
+    # puppet
+    motion: bool = True  # photo sources: blinks and a slight head sway; video sources: keep source motion
+    blink: bool = True
+    # musetalk
+    models_dir: Path | None = None
+    cache_dir: Path | None = None
+    device: str = "auto"
+    batch_size: int = 8
+    bbox_shift: int = 0
+    landmarks: str = "mediapipe"
+    dwpose_model: Path | None = None
+    # musetalk-upstream
+    vendor_dir: Path | None = None
+
+    @property
+    def source(self) -> Path:
+        src = self.image or self.video
+        assert src is not None
+        return src

@@ -1,0 +1,3 @@
+from presgen_training.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""Errors the CLI turns into one clear line (exit 1) instead of a traceback."""
+from __future__ import annotations
+
+
+class PresgenError(Exception):
+    """A known failure with a message fit for the user."""
+
+
+class ScriptError(PresgenError):
+    """A problem in the user's script file; the message names the file and line."""
+
+    def __init__(self, path: object, line: int | None, message: str) -> None:
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class NarrationError(PresgenError):
+    pass
+
+
+class MediaError(PresgenError):
+    pass

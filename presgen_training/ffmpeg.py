@@ -1,0 +1,166 @@
+"""The orchestrator's one ffmpeg runner: every ffmpeg call in presgen_training goes through here.
+
+The binary is the static build shipped in ``imageio-ffmpeg`` (libx264, aac, overlay, subtitles), so no
+system package is needed. There is no ffprobe in that build: probing parses ``ffmpeg -i``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from presgen_training.errors import MediaError
+
+log = logging.getLogger(__name__)
+
+OUTPUT_FPS = 25  # frames per second of every PresGen video
+AUDIO_BITRATE = "160k"
+
+
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise MediaError("python package 'imageio-ffmpeg' is missing; run: make venv") from exc
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def file_arg(path: Path | str) -> str:
+    """Prefix paths with ``file:`` so names with ':' or a leading '-' are never read as options."""
+    return "file:" + str(path)
+
+
+def run_ffmpeg(args: list[str], what: str, *, stdin: bytes | None = None, timeout_s: float | None = None) -> bytes:
+    """Run ``ffmpeg -y args``; raise MediaError naming ``what`` and ffmpeg's last stderr line."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", *args]
+    log.debug("ffmpeg: %s", " ".join(cmd))
+    try:
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, check=False, timeout=timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"ffmpeg timed out after {timeout_s:.0f} s while {what}") from exc
+    if proc.returncode != 0:
+        last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
+        raise MediaError(f"ffmpeg failed while {what}: {last}")
+    return proc.stdout
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    video_codec: str | None
+    pix_fmt: str | None
+    audio_codec: str | None
+    sample_rate: int | None
+
+    @property
+    def has_video(self) -> bool:
+        return self.video_codec is not None
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_codec is not None
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d{2,5})x(\d{2,5})")
+_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_AUDIO = re.compile(r"Audio: (\w+).*?(\d+) Hz")
+
+
+def probe(path: Path) -> MediaInfo:
+    """Streams, size, frame rate and duration of a media file; MediaError if it cannot be read."""
+    if not path.is_file():
+        raise MediaError(f"file not found: {path}")
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", file_arg(path)],
+                          capture_output=True, check=False)
+    text = proc.stderr.decode(errors="replace")
+    if "Stream #" not in text:
+        raise MediaError(f"cannot read media file (corrupt or unsupported format): {path}")
+    duration = None
+    if m := _DURATION.search(text):
+        duration = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    vcodec = pix = None
+    width = height = None
+    fps = None
+    acodec = None
+    rate = None
+    for line in text.splitlines():
+        if "Video:" in line and vcodec is None:
+            if m := _VIDEO.search(line):
+                vcodec, pix, width, height = m[1], m[2], int(m[3]), int(m[4])
+            else:
+                vcodec = line.split("Video:", 1)[1].split()[0].strip(",")
+            if f := _FPS.search(line):
+                fps = float(f[1])
+        elif "Audio:" in line and acodec is None:
+            if m := _AUDIO.search(line):
+                acodec, rate = m[1], int(m[2])
+            else:
+                acodec = line.split("Audio:", 1)[1].split()[0].strip(",")
+    return MediaInfo(path, duration, width, height, fps, vcodec, pix, acodec, rate)
+
+
+def decodes_to_end(path: Path, tail_s: float = 1.0) -> bool:
+    """True when the last ``tail_s`` seconds of every stream decode without error (cheap integrity check)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-sseof", f"-{tail_s}",
+           "-i", file_arg(path), "-f", "null", "-"]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    return proc.returncode == 0 and not proc.stderr.strip()
+
+
+def count_frames(path: Path) -> int:
+    """Exact number of decoded video frames (decodes the whole stream)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", file_arg(path), "-map", "0:v:0", "-f", "null", "-"]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    found = re.findall(r"frame=\s*(\d+)", proc.stderr.decode(errors="replace"))
+    if proc.returncode != 0 or not found:
+        raise MediaError(f"cannot decode video frames of {path}")
+    return int(found[-1])
+
+
+def read_frames(path: Path, width: int, height: int, fps: int = OUTPUT_FPS,
+                start_s: float | None = None, max_frames: int | None = None) -> Iterator[bytes]:
+    """Yield raw rgb24 frames scaled to width x height at a constant ``fps``."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+    if start_s is not None:
+        cmd += ["-ss", f"{start_s:.3f}"]
+    cmd += ["-i", file_arg(path), "-an", "-vf", f"fps={fps},scale={width}:{height}",
+            "-f", "rawvideo", "-pix_fmt", "rgb24"]
+    if max_frames is not None:
+        cmd += ["-frames:v", str(max_frames)]
+    cmd.append("-")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    size = width * height * 3
+    try:
+        while len(buf := proc.stdout.read(size)) == size:
+            yield buf
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def atomic_output(final: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``final``; on success rename it into place, on any error delete it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".partial{final.suffix}", dir=final.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        tmp_path.unlink(missing_ok=True)

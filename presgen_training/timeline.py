@@ -1,0 +1,60 @@
+"""What the script and narration stages hand to the avatar and overlay stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the user's script."""
+
+    title: str
+    narration: str
+    bullets: tuple[str, ...] = ()
+    line: int | None = None  # where it starts in the script file, for error messages
+
+
+@dataclass(frozen=True)
+class Script:
+    title: str
+    sections: tuple[Section, ...]
+    voice: str | None = None  # voice requested by the script itself
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Phoneme:
+    phoneme: str  # espeak-ng IPA symbol as piper emits it
+    start_s: float
+    end_s: float
+
+
+@dataclass
+class SectionTiming:
+    index: int
+    section: Section
+    start_s: float  # first sample of this section's speech in the narration
+    end_s: float  # last sample of this section's speech (the pause after it is not included)
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Narration:
+    wav_path: Path
+    duration_s: float
+    sample_rate: int
+    sections: list[SectionTiming]
+    words: list[Word]
+    phonemes: list[Phoneme]  # empty when the voice engine gives no alignments
+    engine: str  # voice engine that produced it: piper, gtts or espeak-ng
+    voice: str  # voice name within that engine
+    fallback_reason: str | None = None  # why the requested engine was not used
+    timing_source: str = "alignment"  # alignment | estimated (words spread over the section by length)

@@ -1,0 +1,50 @@
+"""Shared fixtures. Real media comes from $PRESGEN_TEST_MEDIA (CI sets it to ../shared/media);
+tests that need it skip with a visible reason when it is unset. Engine venvs are built by `make test`."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def media_dir() -> Path:
+    value = os.environ.get("PRESGEN_TEST_MEDIA")
+    if not value:
+        pytest.skip("PRESGEN_TEST_MEDIA is not set (CI sets it to ../shared/media)")
+    path = Path(value).resolve()
+    if not path.is_dir():
+        pytest.fail(f"PRESGEN_TEST_MEDIA={value} is not a folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Frames, contact sheets and videos a person can look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def _engine_python(env: str) -> Path:
+    sys.path.insert(0, str(REPO))
+    from presgen_training.envs.locate import env_python
+
+    python, reason = env_python(env)
+    if python is None:
+        pytest.fail(f"engine env '{env}' unavailable ({reason}); `make test` builds it")
+    return python
+
+
+@pytest.fixture(scope="session")
+def puppet_python() -> Path:
+    return _engine_python("puppet")
+
+
+@pytest.fixture(scope="session")
+def musetalk_python() -> Path:
+    return _engine_python("musetalk")
