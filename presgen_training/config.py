@@ -1,0 +1,74 @@
+"""User configuration: ``presgen.toml`` in the working folder, else ``~/.config/presgen/config.toml``.
+
+Example::
+
+    [engines]
+    musetalk_env = "musetalk-cuda"   # which env runs the musetalk engine (default: musetalk)
+
+    [envs.puppet]
+    python = "/opt/my-puppet-venv/bin/python"   # an interpreter you already have
+
+    [paths]
+    models_dir = "~/models/musetalk"
+
+    [render]
+    voice = "joe"
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from presgen_training.errors import PresgenError
+
+# engine name -> env that carries its dependencies
+DEFAULT_ENGINE_ENVS = {"puppet": "puppet", "musetalk": "musetalk", "musetalk-upstream": "musetalk-upstream"}
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    path: Path | None = None
+    engine_envs: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENGINE_ENVS))
+    env_pythons: dict[str, Path] = field(default_factory=dict)
+    models_dir: Path | None = None
+    render: dict[str, Any] = field(default_factory=dict)
+
+
+def config_path() -> Path | None:
+    override = os.environ.get("PRESGEN_CONFIG")
+    if override:
+        return Path(override)
+    for candidate in (Path.cwd() / "presgen.toml", Path.home() / ".config" / "presgen" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None = None) -> UserConfig:
+    path = path or config_path()
+    if path is None:
+        return UserConfig()
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise PresgenError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PresgenError(f"{path}: invalid TOML: {exc}") from exc
+    unknown = set(data) - {"engines", "envs", "paths", "render"}
+    if unknown:
+        raise PresgenError(f"{path}: unknown section(s) {sorted(unknown)}; known: engines, envs, paths, render")
+    engine_envs = dict(DEFAULT_ENGINE_ENVS)
+    for key, value in data.get("engines", {}).items():
+        engine = key.removesuffix("_env").replace("_", "-")
+        if not key.endswith("_env") or engine not in DEFAULT_ENGINE_ENVS:
+            raise PresgenError(f"{path}: unknown key engines.{key}; use e.g. musetalk_env = \"musetalk-cuda\"")
+        engine_envs[engine] = str(value)
+    env_pythons = {name: Path(str(v["python"])).expanduser()
+                   for name, v in data.get("envs", {}).items() if isinstance(v, dict) and "python" in v}
+    models = data.get("paths", {}).get("models_dir")
+    return UserConfig(path=path, engine_envs=engine_envs, env_pythons=env_pythons,
+                      models_dir=Path(str(models)).expanduser() if models else None,
+                      render=dict(data.get("render", {})))
