@@ -28,7 +28,8 @@ envs: venv ## every engine venv that can be built on this machine
 	$(PRESGEN) env create --all --if-needed
 
 demo: env-puppet ## render examples/ to out/demo.mp4
-	$(PRESGEN) render --script examples/demo_script.yaml --source-image astronaut --out out/demo.mp4
+	$(PY) examples/presenter_photo.py out/presenter.png
+	$(PRESGEN) render --script examples/demo_script.yaml --source-image out/presenter.png --out out/demo.mp4
 
 test: env-puppet env-musetalk ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
 	$(PY) -m pytest -q

@@ -37,10 +37,18 @@ class UserConfig:
     render: dict[str, Any] = field(default_factory=dict)
 
 
-def config_path() -> Path | None:
-    override = os.environ.get("PRESGEN_CONFIG")
+def cache_dir() -> Path:
+    """Where renders keep reusable work (narration clips, avatar preparation): $PRESGEN_CACHE_DIR or XDG."""
+    override = os.environ.get("PRESGEN_CACHE_DIR")
     if override:
         return Path(override)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "presgen"
+
+
+def config_path() -> Path | None:
+    override = os.environ.get("PRESGEN_CONFIG")
+    if override is not None:  # set but empty: no config file at all
+        return Path(override) if override else None
     for candidate in (Path.cwd() / "presgen.toml", Path.home() / ".config" / "presgen" / "config.toml"):
         if candidate.is_file():
             return candidate

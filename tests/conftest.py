@@ -48,3 +48,10 @@ def puppet_python() -> Path:
 @pytest.fixture(scope="session")
 def musetalk_python() -> Path:
     return _engine_python("musetalk")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real cache or config."""
+    monkeypatch.setenv("PRESGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "presgen-cache"))
+    monkeypatch.setenv("PRESGEN_CONFIG", "")

@@ -1,0 +1,144 @@
+"""YAML scripts::
+
+    title: Welcome to PresGen          # optional: the file name otherwise
+    voice: joe                         # optional
+    sections:
+      - title: What it does            # optional: "Part N" otherwise
+        narration: PresGen turns a written script ...
+        bullets: [Script in, video out]
+
+The file is composed into YAML nodes (not loaded straight to Python objects) so every error can name the line
+of the key or value at fault.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+
+from presgen_training.errors import ScriptError
+from presgen_training.script.checks import clean_text, default_section_title, title_from_filename
+from presgen_training.timeline import Script, Section
+
+SCRIPT_KEYS = ("title", "voice", "sections")
+SECTION_KEYS = ("title", "narration", "bullets")
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def parse_yaml(text: str, path: Path) -> Script:
+    root = compose(text, path)
+    if root is None:
+        raise ScriptError(path, None, "the script is empty (only comments)")
+    fields = mapping_fields(root, path, SCRIPT_KEYS, "the script")
+    title = optional_text(fields.get("title"), path, "title") or title_from_filename(path)
+    voice = optional_text(fields.get("voice"), path, "voice")
+    if "sections" not in fields:
+        raise ScriptError(path, line_of(root), "missing 'sections' (a list of {title, narration, bullets})")
+    sections_node = fields["sections"][1]
+    if not isinstance(sections_node, yaml.SequenceNode):
+        raise ScriptError(path, line_of(sections_node),
+                          f"'sections' must be a list, not {kind(sections_node)}")
+    if not sections_node.value:
+        raise ScriptError(path, line_of(sections_node), "'sections' is empty")
+    sections = tuple(parse_section(node, index, path) for index, node in enumerate(sections_node.value))
+    return Script(title=title, sections=sections, voice=voice, path=path)
+
+
+def parse_section(node: yaml.Node, index: int, path: Path) -> Section:
+    where = f"section {index + 1}"
+    if not isinstance(node, yaml.MappingNode):
+        raise ScriptError(path, line_of(node),
+                          f"{where} must be a mapping with title, narration and bullets, not {kind(node)}")
+    fields = mapping_fields(node, path, SECTION_KEYS, where)
+    title = optional_text(fields.get("title"), path, f"{where} title") or default_section_title(index)
+    if "narration" not in fields:
+        raise ScriptError(path, line_of(node), f"{where} ('{title}') has no 'narration'")
+    narration = optional_text(fields["narration"], path, f"{where} narration")
+    if not narration:
+        raise ScriptError(path, line_of(fields["narration"][1]), f"{where} ('{title}') has an empty narration")
+    bullets: tuple[str, ...] = ()
+    if "bullets" in fields:
+        bullets = parse_bullets(fields["bullets"][1], path, where)
+    return Section(title=title, narration=narration, bullets=bullets, line=line_of(node))
+
+
+def parse_bullets(node: yaml.Node, path: Path, where: str) -> tuple[str, ...]:
+    if is_null(node):
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        raise ScriptError(path, line_of(node), f"{where} 'bullets' must be a list, not {kind(node)}")
+    bullets = []
+    for item in node.value:
+        if not isinstance(item, yaml.ScalarNode) or is_null(item):
+            raise ScriptError(path, line_of(item), f"{where}: each bullet must be text, not {kind(item)}")
+        text = clean_text(item.value)
+        if not text:
+            raise ScriptError(path, line_of(item), f"{where} has an empty bullet")
+        bullets.append(text)
+    return tuple(bullets)
+
+
+def compose(text: str, path: Path, first_line: int = 1) -> yaml.Node | None:
+    """The YAML node tree; invalid YAML becomes a ScriptError at the line the parser stopped on.
+
+    ``first_line`` is the file line the text starts on (front matter inside a Markdown file)."""
+    try:
+        # Leading blank lines keep the marks' line numbers those of the file.
+        node = yaml.compose("\n" * (first_line - 1) + text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "syntax error"
+        raise ScriptError(path, line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScriptError(path, None, f"invalid YAML: {exc}") from None
+    return node
+
+
+def mapping_fields(node: yaml.Node, path: Path, allowed: tuple[str, ...],
+                   where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """Key -> (key node, value node); unknown or repeated keys are errors naming their line."""
+    if not isinstance(node, yaml.MappingNode):
+        raise ScriptError(path, line_of(node), f"{where} must be a mapping of {', '.join(allowed)}, not {kind(node)}")
+    fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key not in allowed:
+            shown = key if isinstance(key, str) else kind(key_node)
+            hint = difflib.get_close_matches(str(shown), allowed, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ScriptError(path, line_of(key_node),
+                              f"unknown key '{shown}' in {where}{suggestion}; allowed: {', '.join(allowed)}")
+        if key in fields:
+            raise ScriptError(path, line_of(key_node), f"duplicate key '{key}' in {where}")
+        fields[key] = (key_node, value_node)
+    return fields
+
+
+def optional_text(field: tuple[yaml.Node, yaml.Node] | None, path: Path, what: str) -> str | None:
+    """A scalar's text with whitespace collapsed; None when absent or null."""
+    if field is None:
+        return None
+    node = field[1]
+    if is_null(node):
+        return None
+    if not isinstance(node, yaml.ScalarNode):
+        raise ScriptError(path, line_of(node), f"{what} must be text, not {kind(node)}")
+    return clean_text(node.value) or None
+
+
+def is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
+
+
+def kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    return "empty" if is_null(node) else "text"
+
+
+def line_of(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
