@@ -10,7 +10,8 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,46 @@ def run_ffmpeg(args: list[str], what: str, *, stdin: bytes | None = None, timeou
         last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
         raise MediaError(f"ffmpeg failed while {what}: {last}")
     return proc.stdout
+
+
+def run_ffmpeg_progress(args: list[str], what: str, on_frames: Callable[[int], None] | None = None,
+                        *, timeout_s: float | None = None) -> None:
+    """Like :func:`run_ffmpeg`, but stream ``-progress`` output and call ``on_frames(frames_written)``."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-progress", "pipe:1",
+           "-stats_period", "0.5", *args]
+    log.debug("ffmpeg: %s", " ".join(cmd))
+    with tempfile.TemporaryFile() as errors:  # a file, so a chatty stderr can never block the pipe we read
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        timed_out = threading.Event()
+
+        def kill_on_timeout() -> None:
+            timed_out.set()
+            proc.kill()
+
+        watchdog = threading.Timer(timeout_s, kill_on_timeout) if timeout_s is not None else None
+        if watchdog is not None:
+            watchdog.start()
+        try:
+            for raw in proc.stdout:
+                if on_frames is not None and raw.startswith(b"frame="):
+                    value = raw[6:].strip()
+                    if value.isdigit():
+                        on_frames(int(value))
+            proc.wait()
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        if timed_out.is_set():
+            raise MediaError(f"ffmpeg timed out after {timeout_s:.0f} s while {what}")
+        if proc.returncode != 0:
+            errors.seek(0)
+            last = (errors.read().decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
+            raise MediaError(f"ffmpeg failed while {what}: {last}")
 
 
 @dataclass(frozen=True)

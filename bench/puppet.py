@@ -1,0 +1,105 @@
+"""Puppet engine speed at 1280x720 on this machine, excluding encoding: ``python bench/puppet.py``.
+
+Builds 1280x720 sources from the shared test media (a photo framed like a presenter, the same photo as a
+close-up, and a video), renders 10 s of speech with the engine's own pipeline and discards the frames.
+Prints frames per second for tracking (decode + face mesh), rendering (mouth, blinks, sway) and both.
+Runs itself in the puppet env (PRESGEN_ENV_PUPPET or the built envs/puppet) when started from another python.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = (1280, 720)
+AUDIO_S = 10.0
+TARGET_FPS = 40.0
+
+
+def _reexec_in_puppet_env() -> None:
+    try:
+        import cv2  # noqa: F401
+        import mediapipe  # noqa: F401
+        return
+    except ImportError:
+        pass
+    sys.path.insert(0, str(REPO))
+    from presgen_training.envs.locate import env_python
+
+    python, reason = env_python("puppet")
+    if python is None:
+        raise SystemExit(f"bench/puppet.py needs the puppet env: {reason}")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    raise SystemExit(subprocess.call([str(python), __file__, *sys.argv[1:]], env=env))
+
+
+def _media_dir(arg: str | None) -> Path:
+    for candidate in (arg, os.environ.get("PRESGEN_TEST_MEDIA"), str(REPO.parent / "shared" / "media")):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    raise SystemExit("test media not found: pass --media or set PRESGEN_TEST_MEDIA")
+
+
+def _ffmpeg(*args: str) -> None:
+    from musetalk_wrapper.media import run_ffmpeg
+
+    run_ffmpeg(["-v", "error", *args], "building bench input")
+
+
+def _inputs(media: Path, tmp: Path) -> dict[str, tuple[str, Path]]:
+    w, h = SIZE
+    framed = f"scale=-2:{h},pad={w}:{h}:(ow-iw)/2:0:color=0xe8e8e8"
+    audio = tmp / "speech.wav"
+    _ffmpeg("-ss", "2", "-t", str(AUDIO_S), "-i", str(media / "eng.wav"), str(audio))
+    photo, closeup, video = tmp / "photo.png", tmp / "closeup.png", tmp / "video.mp4"
+    _ffmpeg("-i", str(media / "man.png"), "-vf", framed, str(photo))
+    _ffmpeg("-i", str(media / "man.png"), "-vf", f"crop=1024:576:0:300,scale={w}:{h}", str(closeup))
+    _ffmpeg("-stream_loop", "-1", "-i", str(media / "yongen.mp4"), "-t", str(AUDIO_S), "-vf", framed, "-an",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(video))
+    return {"photo (framed, motion on)": ("image", photo), "photo (close-up, motion on)": ("image", closeup),
+            "video (framed)": ("video", video), "__audio__": ("audio", audio)}
+
+
+def main() -> int:
+    _reexec_in_puppet_env()
+    sys.path.insert(0, str(REPO))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--media", help="folder with man.png, yongen.mp4 and eng.wav (default: $PRESGEN_TEST_MEDIA)")
+    args = parser.parse_args()
+    from musetalk_wrapper.engines.puppet.pipeline import prepare, render_frames
+    from musetalk_wrapper.progress import Progress
+    from musetalk_wrapper.request import RenderRequest
+
+    media = _media_dir(args.media)
+    print(f"puppet engine, {SIZE[0]}x{SIZE[1]}, {AUDIO_S:.0f} s of speech, encoding excluded, {os.cpu_count()} cores")
+    worst = float("inf")
+    with tempfile.TemporaryDirectory(prefix="presgen-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        inputs = _inputs(media, tmp)
+        audio = inputs.pop("__audio__")[1]
+        for label, (kind, path) in inputs.items():
+            req = RenderRequest(audio=audio, output=tmp / "unused.mp4", **{kind: path})
+            started = time.monotonic()
+            prep = prepare(req, Progress(enabled=False))
+            prepared = time.monotonic()
+            try:
+                frames = sum(1 for _ in render_frames(prep))
+            finally:
+                prep.close()
+            done = time.monotonic()
+            prep_s, render_s = prepared - started, done - prepared
+            fps = frames / (done - started)
+            worst = min(worst, fps)
+            print(f"  {label:30s} {frames} frames: audio+decode+track {prep_s:5.2f} s ({frames / prep_s:6.1f} fps), "
+                  f"render {render_s:5.2f} s ({frames / render_s:6.1f} fps), total {fps:5.1f} fps")
+    print(f"slowest: {worst:.1f} fps (target >= {TARGET_FPS:.0f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Avatar stage: engine subprocesses in their own venvs, with fallback, and the in-process static engine."""

@@ -1,0 +1,99 @@
+"""Fonts and line wrapping for the overlay cards (Pillow, offline)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import ImageFont
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+REGULAR_FONT = "DejaVuSans.ttf"
+BOLD_FONT = "DejaVuSans-Bold.ttf"
+ELLIPSIS = "\u2026"
+
+
+@lru_cache(maxsize=64)
+def font(size: int, bold: bool = False) -> Font:
+    """DejaVu Sans when installed, else Pillow's bundled scalable font."""
+    name = BOLD_FONT if bold else REGULAR_FONT
+    for folder in FONT_DIRS:
+        if (folder / name).is_file():
+            return ImageFont.truetype(str(folder / name), size)
+    return ImageFont.load_default(size=size)
+
+
+def text_width(text: str, face: Font) -> float:
+    return float(face.getlength(text))
+
+
+def line_height(face: Font, spacing: float = 1.0) -> int:
+    """Baseline-to-baseline distance in pixels."""
+    if isinstance(face, ImageFont.FreeTypeFont):
+        ascent, descent = face.getmetrics()
+        return round((ascent + descent) * spacing)
+    box = face.getbbox("Ag")
+    return round((box[3] - box[1]) * spacing)
+
+
+def ascent(face: Font) -> int:
+    if isinstance(face, ImageFont.FreeTypeFont):
+        return face.getmetrics()[0]
+    return face.getbbox("A")[3]
+
+
+def wrap(text: str, face: Font, max_width: float) -> list[str]:
+    """Greedy word wrap; a word wider than the line is split between characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if text_width(candidate, face) <= max_width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while text_width(word, face) > max_width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and text_width(word[:cut], face) > max_width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def ellipsize(text: str, face: Font, max_width: float) -> str:
+    if text_width(text, face) <= max_width:
+        return text
+    while text and text_width(text.rstrip() + ELLIPSIS, face) > max_width:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS
+
+
+@dataclass(frozen=True)
+class FittedText:
+    lines: list[str]
+    size: int
+    bold: bool
+    truncated: bool
+
+    @property
+    def face(self) -> Font:
+        return font(self.size, self.bold)
+
+
+def fit(text: str, max_width: float, max_lines: int, size: int, min_size: int, bold: bool = False) -> FittedText:
+    """Wrap ``text`` in at most ``max_lines`` lines, shrinking the font down to ``min_size``, then ellipsizing."""
+    for candidate in range(size, min_size - 1, -1):
+        lines = wrap(text, font(candidate, bold), max_width)
+        if len(lines) <= max_lines:
+            return FittedText(lines, candidate, bold, False)
+    face = font(min_size, bold)
+    lines = wrap(text, face, max_width)
+    kept = lines[:max_lines]
+    kept[-1] = ellipsize(" ".join([kept[-1], *lines[max_lines:]]), face, max_width)
+    return FittedText(kept, min_size, bold, True)

@@ -1,0 +1,119 @@
+"""Card placement, without rendering: whatever the presenter's framing, cards stay in the frame, off the face
+and off each other, on even pixels."""
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from PIL import Image
+
+from presgen_training.overlay import OverlayConfig
+from presgen_training.overlay.geometry import Rect
+from presgen_training.overlay.plan import OverlayPlan, build_plan
+
+CUES = [(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
+        (2.6, 5.9, "Short one."), (6.1, 9.5, "Use the company password manager for every single account.")]
+
+
+def still(width: int, height: int) -> Image.Image:
+    return Image.new("RGB", (width, height), (120, 110, 100))
+
+
+def make_plan(kit: SimpleNamespace, tmp_path: Path, source: tuple[int, int], face: Rect | None, layout: str,
+              quality: str = "standard") -> OverlayPlan:
+    specs = [kit.SectionSpec("Why security matters, and why it matters to you in particular",
+                             "most incidents begin with a reused password or an unlocked laptop", 0.2, 0.4,
+                             ("Reused passwords", "Unlocked laptops", "A much longer third bullet that the narrator "
+                              "never actually says out loud")),
+             kit.SectionSpec("Passwords", "use the password manager", 6.0, 0.5, ("Use the password manager",))]
+    narration = kit.build(specs, Path("unused.wav"), 10.0)
+    config = OverlayConfig(layout=layout, quality=quality, captions="burn", title="Onboarding security")
+    return build_plan(source, narration, config, CUES, face, "given" if face else "none", tmp_path, still)
+
+
+FRAMINGS = {  # avatar size, face box in avatar pixels
+    "portrait-centre": ((576, 768), Rect(205, 165, 139, 139)),
+    "photo-big-face": ((1024, 1536), Rect(219, 302, 578, 576)),
+    "landscape-left": ((1280, 720), Rect(260, 140, 200, 200)),
+    "landscape-right": ((1920, 1080), Rect(1300, 200, 260, 260)),
+    "landscape-close-up": ((1280, 720), Rect(440, 60, 400, 420)),
+    "square-small-face": ((512, 512), Rect(175, 69, 96, 96)),
+    "no-face": ((576, 768), None),
+}
+
+
+@pytest.mark.parametrize("quality", ["fast", "standard", "high"])
+@pytest.mark.parametrize("name", list(FRAMINGS))
+def test_overlay_cards_avoid_the_face_and_each_other(name: str, quality: str, kit: SimpleNamespace,
+                                                     tmp_path: Path) -> None:
+    source, face = FRAMINGS[name]
+    plan = make_plan(kit, tmp_path, source, face, "overlay", quality)
+    frame = Rect(0, 0, plan.width, plan.height)
+    assert plan.face_rect is not None and not plan.face_rect.empty
+    assert plan.face_source == ("given" if face else "assumed")
+    cards = [layer for layer in plan.layers if layer.kind != "backdrop"]
+    for layer in plan.layers:
+        assert frame.contains(layer.rect), f"{layer.kind} leaves the frame"
+        assert layer.rect.x % 2 == 0 and layer.rect.y % 2 == 0
+        assert Image.open(layer.image).size == (layer.rect.w, layer.rect.h)
+    for layer in cards:
+        assert not layer.rect.intersects(plan.face_rect), f"{layer.kind} card covers the face"
+    for a, b in combinations(cards, 2):
+        at_once = a.first_frame < b.end_frame and b.first_frame < a.end_frame
+        if at_once and a.kind != b.kind:
+            assert not a.rect.intersects(b.rect), f"{a.kind} and {b.kind} overlap"
+    # something is shown: the presenter's framing leaves room for the bullets and the captions
+    kinds = {layer.kind for layer in cards}
+    assert {"bullets", "caption", "title"} <= kinds, plan.warnings
+    backdrop = [layer.rect for layer in plan.layers if layer.kind == "backdrop"]
+    covered = sum(r.w * r.h for r in backdrop) + plan.presenter.rect.w * plan.presenter.rect.h
+    assert covered == plan.width * plan.height  # presenter plus backdrop fill the frame exactly
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_side_layout_panel_and_presenter_tile_the_frame(side: str, kit: SimpleNamespace, tmp_path: Path) -> None:
+    specs = [kit.SectionSpec("Title", "one two three", 0.5, 0.5, ("One", "Two"))]
+    narration = kit.build(specs, Path("unused.wav"), 4.0)
+    config = OverlayConfig(layout="side", quality="high", captions="burn", presenter_side=side)
+    plan = build_plan((1280, 720), narration, config, CUES[:1], Rect(500, 100, 200, 200), "given", tmp_path, still)
+    assert plan.panel_rect is not None
+    presenter, panel = plan.presenter.rect, plan.panel_rect
+    assert presenter.h == panel.h == 1080 and presenter.w + panel.w == 1920
+    assert (presenter.x > panel.x) == (side == "right")
+    assert plan.face_rect is not None and presenter.contains(plan.face_rect)
+    face_centre = plan.face_rect.x + plan.face_rect.w / 2
+    assert abs(face_centre - (presenter.x + presenter.w / 2)) < presenter.w * 0.1  # the crop centres the face
+    panels = [layer for layer in plan.layers if layer.kind == "panel"]
+    assert [layer.visible_bullets for layer in panels] == [0, 1, 2]
+    assert panels[0].first_frame == 0 and panels[-1].end_frame == plan.frames
+    assert all(a.end_frame == b.first_frame for a, b in zip(panels, panels[1:]))  # no gap, no overlap
+
+
+def test_plain_tuples_work_as_captions_and_other_modes_draw_none(kit: SimpleNamespace, tmp_path: Path) -> None:
+    specs = [kit.SectionSpec("Title", "one two three", 0.0, 0.5)]
+    narration = kit.build(specs, Path("unused.wav"), 4.0)
+    cue = SimpleNamespace(start_s=0.5, end_s=1.5, text="An object cue")
+    for mode, expected in (("burn", 2), ("sidecar", 0), ("off", 0)):
+        config = OverlayConfig(quality="fast", captions=mode)
+        plan = build_plan((640, 480), narration, config, [cue, (2.0, 3.0, "A tuple cue")], None, "none",
+                          tmp_path, still)
+        assert sum(1 for layer in plan.layers if layer.kind == "caption") == expected
+
+
+def test_text_falls_back_to_pillows_own_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without DejaVu installed, Pillow's bundled scalable font draws the same cards."""
+    import numpy as np
+
+    from presgen_training.overlay import Theme, cards, text
+
+    monkeypatch.setattr(text, "FONT_DIRS", ())
+    text.font.cache_clear()
+    try:
+        assert "DejaVu" not in str(getattr(text.font(30), "path", ""))
+        box = cards.draw_caption("Captions still render without system fonts", 600, 1.0, Theme())
+        pixels = np.asarray(box)[..., :3].astype(int)
+        assert box.width <= 600 and (np.abs(pixels - 255).max(axis=-1) < 40).mean() > 0.02  # white text
+    finally:
+        text.font.cache_clear()
