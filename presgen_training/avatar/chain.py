@@ -17,10 +17,11 @@ from presgen_training.envs import engine_python
 from presgen_training.envs.locate import repo_root
 from presgen_training.errors import MediaError, PresgenError
 
-AVATAR_CHOICES = ("auto", "musetalk", "puppet", "static")
+AVATAR_CHOICES = ("auto", "musetalk", "musetalk-upstream", "puppet", "static")
 CHAINS: dict[str, tuple[str, ...]] = {
     "auto": ("musetalk", "puppet", "static"),
     "musetalk": ("musetalk", "puppet", "static"),
+    "musetalk-upstream": ("musetalk-upstream", "puppet", "static"),
     "puppet": ("puppet", "static"),
     "static": ("static",),
 }

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 READY_MARKER = ".presgen-env.json"  # written last, atomically, by `presgen env create`
 
@@ -48,11 +49,12 @@ def spec_hash(name: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def read_marker(name: str) -> dict | None:
+def read_marker(name: str) -> dict[str, Any] | None:
     try:
-        return json.loads((env_dir(name) / READY_MARKER).read_text())
+        data = json.loads((env_dir(name) / READY_MARKER).read_text())
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def env_python(name: str, override: Path | None = None) -> tuple[Path | None, str | None]:
