@@ -35,6 +35,7 @@ sections:
       - Report suspicious messages
 """
 DURATION_TOLERANCE_S = 0.1
+FRAME_S = 0.04  # one frame at 25 fps
 SRT_TIME = re.compile(r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)")
 
 
@@ -111,14 +112,21 @@ def test_manifest_records_every_attempt_and_stage(photo_render: tuple[Path, dict
 def test_bullets_appear_only_once_spoken(photo_render: tuple[Path, dict]) -> None:
     out, manifest = photo_render
     bullets = manifest["overlay"]["bullets"]
+    sections = manifest["narration"]["sections"]
     assert len(bullets) == 4 and all(b["source"] == "spoken" for b in bullets)
     for b in bullets:
-        before = crop(frame_at(out, b["reveal_s"] - 0.3, 1280, 720), b["rect"])
-        after = crop(frame_at(out, b["reveal_s"] + 0.3, 1280, 720), b["rect"])
-        # An empty panel is flat; a bullet's text is not.
-        assert before.std() < 4, f"bullet {b['text']!r} visible before {b['reveal_s']:.2f} s"
-        assert after.std() > 15, f"bullet {b['text']!r} missing after {b['reveal_s']:.2f} s"
-        assert np.abs(after - before).mean() > 5
+        # -ss picks the first frame at or after t: the frame just before the reveal, then the reveal frame.
+        before = crop(frame_at(out, b["reveal_s"] - FRAME_S - 0.005, 1280, 720), b["rect"])
+        after = crop(frame_at(out, b["reveal_s"] + 0.005, 1280, 720), b["rect"])
+        assert not flat(after), f"bullet {b['text']!r} missing at {b['reveal_s']:.2f} s"
+        assert np.abs(after - before).mean() > 5, f"bullet {b['text']!r} already shown before {b['reveal_s']:.2f} s"
+        if b["reveal_s"] - FRAME_S > sections[b["section_index"]]["start_s"] + FRAME_S:
+            assert flat(before), f"bullet {b['text']!r} region not empty before its reveal"
+
+
+def flat(region: np.ndarray) -> bool:
+    """An empty panel is one colour (up to codec noise); a bullet's text is not."""
+    return bool(region.std(axis=(0, 1)).max() < 4)
 
 
 def test_bullets_follow_the_words(photo_render: tuple[Path, dict]) -> None:
