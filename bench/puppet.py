@@ -1,8 +1,9 @@
 """Puppet engine speed at 1280x720 on this machine, excluding encoding: ``python bench/puppet.py``.
 
 Builds 1280x720 sources from the shared test media (a photo framed like a presenter, the same photo as a
-close-up, and a video), renders 10 s of speech with the engine's own pipeline and discards the frames.
-Prints frames per second for tracking (decode + face mesh), rendering (mouth, blinks, sway) and both.
+close-up, a framed video and a close-up video), renders 10 s of speech with the engine's own pipeline and
+discards the frames. Prints frames per second for tracking (decode + face mesh), rendering (mouth, blinks,
+sway) and both.
 Runs itself in the puppet env (PRESGEN_ENV_PUPPET or the built envs/puppet) when started from another python.
 """
 from __future__ import annotations
@@ -59,10 +60,15 @@ def _inputs(media: Path, tmp: Path) -> dict[str, tuple[str, Path]]:
     photo, closeup, video = tmp / "photo.png", tmp / "closeup.png", tmp / "video.mp4"
     _ffmpeg("-i", str(media / "man.png"), "-vf", framed, str(photo))
     _ffmpeg("-i", str(media / "man.png"), "-vf", f"crop=1024:576:0:300,scale={w}:{h}", str(closeup))
-    _ffmpeg("-stream_loop", "-1", "-i", str(media / "yongen.mp4"), "-t", str(AUDIO_S), "-vf", framed, "-an",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(video))
+    video_closeup = tmp / "video_closeup.mp4"
+    encode = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
+    _ffmpeg("-stream_loop", "-1", "-i", str(media / "yongen.mp4"), "-t", str(AUDIO_S), "-vf", framed, *encode,
+            str(video))
+    _ffmpeg("-i", str(media / "sun.mp4"), "-t", str(AUDIO_S), "-vf", f"crop=576:324:0:90,scale={w}:{h}", *encode,
+            str(video_closeup))
     return {"photo (framed, motion on)": ("image", photo), "photo (close-up, motion on)": ("image", closeup),
-            "video (framed)": ("video", video), "__audio__": ("audio", audio)}
+            "video (framed)": ("video", video), "video (close-up)": ("video", video_closeup),
+            "__audio__": ("audio", audio)}
 
 
 def main() -> int:
@@ -83,7 +89,8 @@ def main() -> int:
         inputs = _inputs(media, tmp)
         audio = inputs.pop("__audio__")[1]
         for label, (kind, path) in inputs.items():
-            req = RenderRequest(audio=audio, output=tmp / "unused.mp4", **{kind: path})
+            image, video = (path, None) if kind == "image" else (None, path)
+            req = RenderRequest(audio=audio, output=tmp / "unused.mp4", image=image, video=video)
             started = time.monotonic()
             prep = prepare(req, Progress(enabled=False))
             prepared = time.monotonic()

@@ -110,10 +110,12 @@ def load_image(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3).copy()
 
 
-def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = None) -> Iterator[np.ndarray]:
+def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = None,
+                      decode_errors: list[str] | None = None) -> Iterator[np.ndarray]:
     """Yield RGB frames resampled to a constant ``fps``; optionally downscale so max(w, h) <= max_side.
 
-    A corrupt frame in the middle is dropped by the decoder (ffmpeg conceals or skips it) rather than aborting.
+    A corrupt frame in the middle is dropped by the decoder (ffmpeg conceals or skips it) rather than aborting;
+    pass a list as ``decode_errors`` to receive the decoder's error lines once the generator finishes.
     """
     info = probe(path)
     if not info.has_video or not info.width or not info.height:
@@ -126,7 +128,8 @@ def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = 
         vf += f",scale={w}:{h}:flags=area"
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-err_detect", "ignore_err",
            "-i", _file_arg(path), "-an", "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    err_file = tempfile.TemporaryFile() if decode_errors is not None else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file or subprocess.DEVNULL)
     assert proc.stdout is not None
     frame_bytes = w * h * 3
     count = 0
@@ -141,8 +144,20 @@ def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = 
         proc.stdout.close()
         proc.kill() if proc.poll() is None else None
         proc.wait()
+        if err_file is not None and decode_errors is not None:
+            err_file.seek(0)
+            decode_errors.extend(ln for ln in err_file.read().decode(errors="replace").splitlines() if ln.strip())
+            err_file.close()
     if count == 0:
         raise EngineError(ErrorCode.BAD_INPUT, f"no decodable frames in {path}")
+
+
+def pingpong_index(i: int, n: int) -> int:
+    """Source frame shown at output frame ``i`` when ``n`` source frames play forwards, backwards, forwards..."""
+    if n <= 1:
+        return 0
+    k = i % (2 * (n - 1))
+    return k if k < n else 2 * (n - 1) - k
 
 
 def is_image(path: Path) -> bool:

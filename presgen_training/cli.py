@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("presgen: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `presgen ... | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except Exception:
         with tempfile.NamedTemporaryFile("w", prefix="presgen-crash-", suffix=".log", delete=False) as fh:
             fh.write(f"presgen {__version__}, python {sys.version}\nargv: {args_list}\n\n")

@@ -1,0 +1,50 @@
+"""One Euro filter (Casiez, Roussel, Vogel 2012) over whole landmark sets, plus a zero-lag variant.
+
+The filter lowers its cutoff when landmarks are still (removing detector shimmer) and raises it when they move
+(so lips and head motion are followed without visible lag).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OneEuroParams:
+    min_cutoff_hz: float = 1.2  # cutoff for still landmarks
+    beta: float = 6.0  # cutoff increase per (unit / s) of speed; units are face scales when fed normalised points
+    d_cutoff_hz: float = 1.0  # cutoff of the speed estimate
+
+
+def _alpha(cutoff_hz: np.ndarray | float, dt: float) -> np.ndarray | float:
+    tau = 1.0 / (2.0 * math.pi * cutoff_hz)
+    return 1.0 / (1.0 + tau / dt)
+
+
+def one_euro(series: np.ndarray, fps: float, params: OneEuroParams = OneEuroParams()) -> np.ndarray:
+    """Filter ``series`` (T, ...) causally along axis 0; each element adapts its cutoff to its own speed."""
+    x = np.asarray(series, dtype=np.float64)
+    out = np.empty_like(x)
+    if len(x) == 0:
+        return out
+    dt = 1.0 / fps
+    a_d = _alpha(params.d_cutoff_hz, dt)
+    prev = x[0].copy()
+    d_prev = np.zeros_like(prev)
+    out[0] = prev
+    for t in range(1, len(x)):
+        d = (x[t] - prev) / dt
+        d_hat = a_d * d + (1.0 - a_d) * d_prev
+        a = _alpha(params.min_cutoff_hz + params.beta * np.abs(d_hat), dt)
+        prev = a * x[t] + (1.0 - a) * prev
+        d_prev = d_hat
+        out[t] = prev
+    return out
+
+
+def one_euro_zero_lag(series: np.ndarray, fps: float, params: OneEuroParams = OneEuroParams()) -> np.ndarray:
+    """Mean of a forward and a backward pass: the whole track is known offline, so no lag is needed."""
+    x = np.asarray(series, dtype=np.float64)
+    return 0.5 * (one_euro(x, fps, params) + one_euro(x[::-1], fps, params)[::-1])

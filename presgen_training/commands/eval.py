@@ -1,0 +1,94 @@
+"""``presgen eval sync VIDEO [--audio A] [--source S] [--json]``: how well a presenter video's lips follow
+its audio.
+
+The measure needs MediaPipe, which lives in the puppet engine's env, so it runs there as
+``<puppet python> -m musetalk_wrapper.sync_eval`` (this package never imports musetalk_wrapper).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from presgen_training.envs.locate import env_python, repo_root
+from presgen_training.errors import PresgenError
+
+MEASURE_ENV = "puppet"
+MEASURE_MODULE = "musetalk_wrapper.sync_eval"
+TIMEOUT_S = 3600.0  # a 10-minute render takes a few minutes to measure on 2 cores
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("eval", help="measure a rendered presenter video",
+                              description="Measure a rendered presenter video.")
+    actions = p.add_subparsers(dest="eval_action", metavar="ACTION", required=True)
+    s = actions.add_parser(
+        "sync", help="lip sync: mouth opening vs audio envelope, closed mouth in pauses, upper face kept",
+        description="Re-detect the inner-lip opening on every frame and report its correlation with the audio "
+        "envelope at the best lag (within 5 frames), the share of pauses with a closed mouth and, with --source, "
+        "the PSNR of the face above the nose against the source. Runs in the puppet env.")
+    s.add_argument("video", type=Path, help="rendered video")
+    s.add_argument("--audio", type=Path, help="audio to compare with (default: the video's own audio)")
+    s.add_argument("--source", type=Path, help="photo or video the render was made from (adds the PSNR)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--engine-python", type=Path, help="python of the puppet env (default: found as for rendering)")
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for label, path in (("video", args.video), ("audio", args.audio), ("source", args.source)):
+        if path is not None and not Path(path).is_file():
+            raise PresgenError(f"{label} file not found: {path}")
+    report = measure_sync(args.video, args.audio, args.source, args.engine_python)
+    print(json.dumps(report, indent=2) if args.json else describe(report))
+    return 0
+
+
+def measure_sync(video: Path, audio: Path | None = None, source: Path | None = None,
+                 engine_python: Path | None = None) -> dict[str, Any]:
+    """Run the measure in the puppet env and return its JSON report; PresgenError when it cannot."""
+    python, reason = env_python(MEASURE_ENV, engine_python)
+    if python is None:
+        raise PresgenError(f"the sync measure runs in the {MEASURE_ENV} env, which is unavailable: {reason}")
+    cmd = [str(python), "-m", MEASURE_MODULE, str(Path(video).resolve()), "--json"]
+    if audio is not None:
+        cmd += ["--audio", str(Path(audio).resolve())]
+    if source is not None:
+        cmd += ["--source", str(Path(source).resolve())]
+    env = {**os.environ, "PYTHONPATH": str(repo_root())}
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=repo_root(), timeout=TIMEOUT_S,
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise PresgenError(f"the sync measure did not finish within {TIMEOUT_S:.0f} s") from exc
+    except OSError as exc:
+        raise PresgenError(f"cannot run {python}: {exc}") from exc
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    try:
+        report = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        report = None
+    if not isinstance(report, dict):
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise PresgenError(f"the sync measure failed (exit {proc.returncode}): {tail}")
+    if not report.get("success"):
+        error = report.get("error") or {}
+        raise PresgenError(f"sync measure: {error.get('message', 'failed')} [{error.get('code', '?')}]")
+    return report
+
+
+def describe(report: dict[str, Any]) -> str:
+    lines = [f"{report['video']}: {report['frames']} frames, face found in {report['face_share']:.0%}",
+             f"  mouth vs audio envelope: correlation {report['correlation']:.3f} at a lag of "
+             f"{report['lag_frames']:+d} frame(s) (positive: the mouth follows the sound)"]
+    if report.get("closed_share") is None:
+        lines.append("  pauses with a closed mouth: no pause of 150 ms or more in the audio")
+    else:
+        lines.append(f"  pauses with a closed mouth: {report['closed_share']:.0%} of {report['silent_frames']} "
+                     "silent frames")
+    if report.get("upper_psnr_db") is not None:
+        lines.append(f"  face above the nose vs the source: PSNR {report['upper_psnr_db']:.1f} dB (luma)")
+    return "\n".join(lines)
