@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PRESGEN := $(VENV)/bin/presgen
 MUSETALK_COMMIT ?= 0a89dec
 
-.PHONY: help venv envs env-puppet env-musetalk demo test test-fast bench vendor doctor clean
+.PHONY: help venv envs env-puppet env-musetalk demo test test-fast bench bench-musetalk vendor doctor clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,9 +37,11 @@ test: env-puppet env-musetalk ## the whole test suite (uses ../shared/media when
 test-fast: venv ## tests that need no engine venv
 	$(PY) -m pytest -q -m "not puppet_env and not musetalk_env"
 
-bench: env-puppet ## speed figures (bench/)
-	$(PY) bench/pipeline.py --engine static
-	$(PY) bench/pipeline.py --engine puppet
+bench: env-puppet ## whole-pipeline speed (static, puppet) and the moviepy overlay comparison
+	$(PY) bench/pipeline.py --engine static --engine puppet
+
+bench-musetalk: env-musetalk ## MuseTalk per-stage speed with full-size random weights (writes ~3.8 GB to a temp dir)
+	PYTHONPATH=. .envs/musetalk/bin/python bench/musetalk.py
 
 vendor: ## clone upstream MuseTalk at a pinned commit into vendor/MuseTalk (needs network)
 	$(PRESGEN) env vendor --commit $(MUSETALK_COMMIT)

@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--cache-dir", type=Path, help="avatar cache folder (default: ~/.cache/presgen/avatars)")
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     g.add_argument("--batch-size", type=int, default=8)
-    g.add_argument("--bbox-shift", type=int, default=0, help="move the mask's upper edge by N px (like upstream bbox_shift)")
+    g.add_argument("--bbox-shift", type=int, default=0, help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream bbox_shift)")
     g.add_argument("--landmarks", choices=["mediapipe", "dwpose-onnx"], default="mediapipe")
     g.add_argument("--dwpose-model", type=Path, help="dw-ll_ucoco_384.onnx for --landmarks dwpose-onnx")
     g.add_argument("--vendor-dir", type=Path, help="upstream MuseTalk checkout (musetalk-upstream engine)")

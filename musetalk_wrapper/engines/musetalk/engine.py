@@ -1,0 +1,56 @@
+"""The ``musetalk`` engine: MuseTalk V1.5 inference with our own code on the official checkpoints.
+
+``health()`` is cheap (no torch import): packages present, weights files present and sane. The heavy
+imports happen in ``render()`` (see ``render.py``).
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from musetalk_wrapper import weights
+from musetalk_wrapper.contract import EngineOutput, unavailable_missing_package
+from musetalk_wrapper.progress import Progress
+from musetalk_wrapper.request import RenderRequest
+
+ENV_NAME = "musetalk"
+# import name -> PyPI package
+REQUIRED_PACKAGES = {"torch": "torch", "diffusers": "diffusers", "transformers": "transformers",
+                     "safetensors": "safetensors", "cv2": "opencv-contrib-python", "numpy": "numpy",
+                     "imageio_ffmpeg": "imageio-ffmpeg"}
+BACKEND_PACKAGES = {"mediapipe": ("mediapipe", "mediapipe"), "dwpose-onnx": ("onnxruntime", "onnxruntime")}
+DWPOSE_DEFAULT = "dwpose/dw-ll_ucoco_384.onnx"
+
+
+def dwpose_model_path(request: RenderRequest, models_dir: Path) -> Path:
+    return request.dwpose_model or models_dir / DWPOSE_DEFAULT
+
+
+class MuseTalkEngine:
+    name = "musetalk"
+
+    def health(self, request: RenderRequest | None) -> str | None:
+        landmarks = request.landmarks if request is not None else "mediapipe"
+        packages = dict(REQUIRED_PACKAGES)
+        if landmarks in BACKEND_PACKAGES:
+            module, package = BACKEND_PACKAGES[landmarks]
+            packages[module] = package
+        for module, package in packages.items():
+            if importlib.util.find_spec(module) is None:
+                return unavailable_missing_package(package, ENV_NAME, module).message
+        models_dir = weights.resolve_models_dir(request.models_dir if request is not None else None)
+        problem = weights.first_problem(models_dir)
+        if problem:
+            return problem
+        if request is not None and landmarks == "dwpose-onnx":
+            path = dwpose_model_path(request, models_dir)
+            if not path.is_file():
+                fix = weights.fetch_command(weights.BY_PATH[DWPOSE_DEFAULT], models_dir)
+                return (f"--landmarks dwpose-onnx needs the DWPose ONNX model, not found at {path};"
+                        f" pass --dwpose-model or fetch it with: {fix}")
+        return None
+
+    def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
+        from musetalk_wrapper.engines.musetalk.render import render
+
+        return render(request, progress)
