@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -45,6 +46,7 @@ def bench_engine(engine: str, source: Path, folder: Path, quality: str) -> dict:
     work = folder / f"work-{engine}"
     out = folder / f"bench-{engine}.mp4"
     reporter = StageReporter(enabled=False)
+    os.environ["PRESGEN_CACHE_DIR"] = str(folder / f"cache-{engine}")  # cold: every run synthesizes its narration
     started = time.monotonic()
     report = render(RenderOptions(script=SCRIPT, source=source, out=out, quality=quality, work_dir=work,
                                   avatar=AvatarSettings(choice=engine)), reporter)

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--models-dir", type=Path, help="MuseTalk models folder (default: $PRESGEN_MODELS or ./models)")
     g.add_argument("--cache-dir", type=Path, help="avatar cache folder (default: ~/.cache/presgen/avatars)")
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    g.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                   help="UNet and VAE decode precision; auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32"
+                        " (face preparation and its cache stay in the device's base precision)")
     g.add_argument("--batch-size", type=int, default=8)
     g.add_argument("--bbox-shift", type=int, default=0, help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream bbox_shift)")
     g.add_argument("--landmarks", choices=["mediapipe", "dwpose-onnx"], default="mediapipe")
@@ -97,7 +100,7 @@ def _request_from_args(a: argparse.Namespace) -> RenderRequest:
     return RenderRequest(
         audio=a.audio, output=a.output, image=a.image, video=a.video, fps=a.fps, timings=a.timings,
         motion=a.motion == "on", blink=a.blink == "on", models_dir=a.models_dir, cache_dir=a.cache_dir,
-        device=a.device, batch_size=a.batch_size, bbox_shift=a.bbox_shift, landmarks=a.landmarks,
+        device=a.device, precision=a.precision, batch_size=a.batch_size, bbox_shift=a.bbox_shift, landmarks=a.landmarks,
         dwpose_model=a.dwpose_model, vendor_dir=a.vendor_dir,
     )
 

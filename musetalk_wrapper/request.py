@@ -22,6 +22,7 @@ class RenderRequest:
     models_dir: Path | None = None
     cache_dir: Path | None = None
     device: str = "auto"
+    precision: str = "auto"  # generation (UNet + VAE decode): auto | fp32 | bf16 | fp16
     batch_size: int = 8
     bbox_shift: int = 0
     landmarks: str = "mediapipe"

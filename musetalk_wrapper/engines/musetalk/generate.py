@@ -7,16 +7,20 @@ import torch
 
 @torch.inference_mode()
 def predict_latents(unet: torch.nn.Module, latents: np.ndarray, audio: torch.Tensor, device: torch.device,
-                    dtype: torch.dtype) -> torch.Tensor:
+                    dtype: torch.dtype, autocast: torch.dtype | None = None) -> torch.Tensor:
     """[B, 2C, h, w] masked+reference latents and [B, tokens, d] audio (positional encoding added) -> [B, C, h, w]."""
     x = torch.from_numpy(np.ascontiguousarray(latents)).to(device=device, dtype=dtype)
     timestep = torch.zeros((), device=device, dtype=torch.long)
-    return unet(x, timestep, encoder_hidden_states=audio.to(device=device, dtype=dtype)).sample  # type: ignore[no-any-return]
+    with torch.autocast(device.type, dtype=autocast or dtype, enabled=autocast is not None):
+        out = unet(x, timestep, encoder_hidden_states=audio.to(device=device, dtype=dtype)).sample
+    return out.to(dtype)  # type: ignore[no-any-return]
 
 
 @torch.inference_mode()
-def decode_faces(vae: torch.nn.Module, latents: torch.Tensor, scale: float) -> np.ndarray:
+def decode_faces(vae: torch.nn.Module, latents: torch.Tensor, scale: float,
+                 autocast: torch.dtype | None = None) -> np.ndarray:
     """uint8 RGB [B, H, W, 3] images from predicted latents."""
-    images = vae.decode(latents / scale).sample  # type: ignore[attr-defined]
+    with torch.autocast(latents.device.type, dtype=autocast or latents.dtype, enabled=autocast is not None):
+        images = vae.decode(latents / scale).sample  # type: ignore[attr-defined]
     images = (images.float() / 2 + 0.5).clamp_(0, 1).mul_(255).round_()
     return images.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()

@@ -40,7 +40,7 @@ from musetalk_wrapper.engines.musetalk.blending import (
     full_frame_mask,
     paste_face,
 )
-from musetalk_wrapper.engines.musetalk.devices import pick_device
+from musetalk_wrapper.engines.musetalk.devices import generation_autocast, pick_device
 from musetalk_wrapper.engines.musetalk.engine import dwpose_model_path
 from musetalk_wrapper.engines.musetalk.generate import decode_faces, predict_latents
 from musetalk_wrapper.engines.musetalk.landmarks import EXTRA_MARGIN_PX, FaceBox, LandmarkBackend
@@ -149,6 +149,7 @@ class _Job:
     frames: SourceFrames
     models: _Models
     timings: dict[str, float] = field(default_factory=dict)
+    autocast: torch.dtype | None = None  # generation precision when it differs from dtype
     warnings: list[str] = field(default_factory=list)
     backends: list[LandmarkBackend] = field(default_factory=list)
 
@@ -163,6 +164,7 @@ class _Job:
 def render(request: RenderRequest, progress: Progress) -> EngineOutput:
     timings: dict[str, float] = {}
     device, dtype = pick_device(request.device)
+    autocast = generation_autocast(device, dtype, request.precision)
     models_dir = weights.resolve_models_dir(request.models_dir)
     model_files.check_compatible(models_dir)
 
@@ -178,7 +180,7 @@ def render(request: RenderRequest, progress: Progress) -> EngineOutput:
     frames = SourceFrames(request.source, request.image is not None, n_frames, request.fps)
     timings["decode_source"] = time.monotonic() - started
     job = _Job(request, progress, models_dir, device, dtype, audio, silent, frames,
-               _Models(models_dir, device, dtype, timings), timings)
+               _Models(models_dir, device, dtype, timings), timings, autocast=autocast)
     try:
         return _render(job)
     finally:
@@ -242,6 +244,7 @@ def _render(job: _Job) -> EngineOutput:
         "prepared_frames": prep.prepared, "reused_frames": prep.reused,
         "face_box": [x1, y1, x2 - x1, y2 - y1],
         "landmarks": request.landmarks, "device": job.device.type, "dtype": str(job.dtype).replace("torch.", ""),
+        "generation_dtype": str(job.autocast or job.dtype).replace("torch.", ""),
         "batch_size": request.batch_size, "silent_frames": int(job.silent.sum()),
         "generated_frames": int(blended.sum()), "faceless_frames": faceless, "source_frames": job.frames.count,
         "models_dir": str(job.models_dir),
@@ -268,9 +271,11 @@ def _write_video(job: _Job, prepared: dict[int, PreparedFrame], source_of: list[
                 assert feats is not None
                 latents = np.stack([prepared[source_of[i]].latents for i in active])  # type: ignore[misc]
                 t0 = time.monotonic()
-                predicted = predict_latents(models.unet(), latents, feats[active], job.device, job.dtype)
+                predicted = predict_latents(models.unet(), latents, feats[active], job.device, job.dtype,
+                                            job.autocast)
                 t1 = time.monotonic()
-                faces = dict(zip(active, decode_faces(models.vae(), predicted, models.latent_scale()), strict=True))
+                decoded = decode_faces(models.vae(), predicted, models.latent_scale(), job.autocast)
+                faces = dict(zip(active, decoded, strict=True))
                 job.add_time("unet", t1 - t0)
                 job.add_time("vae_decode", time.monotonic() - t1)
             t0 = time.monotonic()

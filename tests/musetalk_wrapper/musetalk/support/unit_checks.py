@@ -441,6 +441,33 @@ def cuda_request_without_cuda(ctx: Ctx) -> None:
         expect_unusable(lambda: pick_device("cuda"), "musetalk-cuda")
 
 
+@check
+def generation_precision(ctx: Ctx) -> None:
+    """bf16 autocast for UNet + decode where the CPU has it; fp32 asked for means fp32; fp16 needs CUDA."""
+    from musetalk_wrapper.engines.musetalk.devices import cpu_has_native_bf16, generation_autocast
+    from musetalk_wrapper.engines.musetalk.generate import decode_faces
+    from diffusers import AutoencoderKL
+
+    cpu = torch.device("cpu")
+    assert generation_autocast(cpu, torch.float32, "fp32") is None
+    assert generation_autocast(cpu, torch.float32, "bf16") == torch.bfloat16
+    assert generation_autocast(cpu, torch.float32, "auto") == (torch.bfloat16 if cpu_has_native_bf16() else None)
+    try:
+        generation_autocast(cpu, torch.float32, "fp16")
+    except EngineError as err:
+        assert err.code is ErrorCode.BAD_INPUT and "CUDA" in err.message
+    else:
+        raise AssertionError("fp16 on a CPU must be refused")
+    torch.manual_seed(0)
+    vae = AutoencoderKL(block_out_channels=(32, 64), down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4, norm_num_groups=32).eval()
+    z = torch.randn(2, 4, 16, 16)
+    full = decode_faces(vae, z, 0.18215).astype(int)
+    half = decode_faces(vae, z, 0.18215, torch.bfloat16).astype(int)
+    assert full.shape == half.shape and full.dtype == half.dtype
+    assert 0 < abs(full - half).mean() < 3, "bf16 decode should be close to fp32, and actually run in bf16"
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     ctx = Ctx(*(Path(a) for a in sys.argv[2:6]))
