@@ -97,11 +97,15 @@ def _request_from_args(a: argparse.Namespace) -> RenderRequest:
             ErrorCode.BAD_INPUT,
             f"audio is {audio_info.duration_s / 60:.1f} min long; the limit is {MAX_AUDIO_S / 60:.0f} min per render",
         )
+    return _build_request(a, a.audio, a.output)
+
+
+def _build_request(a: argparse.Namespace, audio: Path, output: Path) -> RenderRequest:
     return RenderRequest(
-        audio=a.audio, output=a.output, image=a.image, video=a.video, fps=a.fps, timings=a.timings,
+        audio=audio, output=output, image=a.image, video=a.video, fps=a.fps, timings=a.timings,
         motion=a.motion == "on", blink=a.blink == "on", models_dir=a.models_dir, cache_dir=a.cache_dir,
-        device=a.device, precision=a.precision, batch_size=a.batch_size, bbox_shift=a.bbox_shift, landmarks=a.landmarks,
-        dwpose_model=a.dwpose_model, vendor_dir=a.vendor_dir,
+        device=a.device, precision=a.precision, batch_size=a.batch_size, bbox_shift=a.bbox_shift,
+        landmarks=a.landmarks, dwpose_model=a.dwpose_model, vendor_dir=a.vendor_dir,
     )
 
 
@@ -113,7 +117,9 @@ def _run(argv: list[str] | None, progress_holder: list[Progress]) -> tuple[dict[
     if args.check:
         reason: str | None
         try:
-            reason = load_engine(engine_name).health(None)
+            # A check has no audio or output; health() reads only the engine options (models dir, landmarks...).
+            options = _build_request(args, args.audio or Path(), args.output or Path())
+            reason = load_engine(engine_name).health(options)
         except EngineError as err:
             reason = err.message
         obj = {"engine": engine_name, "healthy": reason is None, "reason": reason,

@@ -12,7 +12,7 @@ from typing import Any
 
 from presgen_training.avatar.engine_process import EngineFailure, EngineJob, ProgressCallback, run_engine
 from presgen_training.avatar.static import render_static
-from presgen_training.config import UserConfig
+from presgen_training.config import UserConfig, cache_dir
 from presgen_training.envs import engine_python
 from presgen_training.envs.locate import repo_root
 from presgen_training.errors import MediaError, PresgenError
@@ -139,6 +139,7 @@ def _engine_args(engine: str, settings: AvatarSettings) -> tuple[str, ...]:
         models = settings.models_dir or settings.config.models_dir
         if models is not None:
             args += ["--models-dir", str(models)]
+        args += ["--cache-dir", str(cache_dir() / "avatars")]
     return tuple(args)
 
 
