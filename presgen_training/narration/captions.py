@@ -7,6 +7,7 @@ overlap; each stays up a little after its last word (LINGER_S) and at least MIN_
 """
 from __future__ import annotations
 
+import abc
 import math
 import re
 from collections.abc import Sequence
@@ -187,7 +188,7 @@ def _timed(groups: list[list[Word]], duration_s: float, max_chars: int) -> list[
     return cues
 
 
-class CaptionWriter:
+class CaptionWriter(abc.ABC):
     """Writes cues to a caption file (one subclass per format, as in openai/whisper's utils.py)."""
 
     extension: str = ""
@@ -196,8 +197,9 @@ class CaptionWriter:
         with atomic_output(Path(path)) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
             self.write_cues(cues, fh)
 
+    @abc.abstractmethod
     def write_cues(self, cues: Sequence[Cue], file: TextIO) -> None:
-        raise NotImplementedError
+        """Write every cue in this writer's format."""
 
     @staticmethod
     def timestamp(seconds: float, decimal_marker: str) -> str:
