@@ -55,3 +55,14 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """No test reads or writes the user's real cache or config."""
     monkeypatch.setenv("PRESGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "presgen-cache"))
     monkeypatch.setenv("PRESGEN_CONFIG", "")
+
+
+ENV_FIXTURE_MARKERS = {"puppet_python": "puppet_env", "musetalk_python": "musetalk_env"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses an engine env's fixture carries that env's marker, so `-m "not puppet_env"` is exact."""
+    for item in items:
+        for fixture, marker in ENV_FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
