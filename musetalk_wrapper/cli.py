@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="UNet and VAE decode precision; auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32"
                         " (face preparation and its cache stay in the device's base precision)")
     g.add_argument("--batch-size", type=int, default=8)
-    g.add_argument("--bbox-shift", type=int, default=0, help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream bbox_shift)")
+    g.add_argument("--bbox-shift", type=int, default=0,
+                   help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream)")
     g.add_argument("--landmarks", choices=["mediapipe", "dwpose-onnx"], default="mediapipe")
     g.add_argument("--dwpose-model", type=Path, help="dw-ll_ucoco_384.onnx for --landmarks dwpose-onnx")
     g.add_argument("--vendor-dir", type=Path, help="upstream MuseTalk checkout (musetalk-upstream engine)")

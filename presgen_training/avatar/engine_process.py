@@ -98,7 +98,8 @@ def run_engine(job: EngineJob, expected_duration_s: float, on_event: ProgressCal
         proc.wait(timeout=job.timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise EngineFailure("TIMEOUT", f"engine '{job.engine}' gave no result within {job.timeout_s:.0f} s; stopped it")
+        raise EngineFailure("TIMEOUT",
+                            f"engine '{job.engine}' gave no result within {job.timeout_s:.0f} s; stopped it") from None
     finally:
         out_reader.join(timeout=5)
         reader.join(timeout=5)

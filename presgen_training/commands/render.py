@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--script", type=Path, required=True, help="script file (.yaml, .md or .txt)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--source-image", type=Path, metavar="IMAGE", help="a photo of the presenter")
-    src.add_argument("--source-video", type=Path, metavar="VIDEO", help="a video of the presenter (looped back and forth)")
+    src.add_argument("--source-video", type=Path, metavar="VIDEO",
+                     help="a video of the presenter (looped back and forth)")
     p.add_argument("--out", type=Path, default=None, help="output .mp4 (default: out/<script name>.mp4)")
     p.add_argument("--quality", choices=QUALITIES, default="standard",
                    help="fast 854x480, standard 1280x720, high 1920x1080 (default: %(default)s)")
@@ -40,12 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="burn into the video, write .srt/.vtt beside it (sidecar), or off (default: %(default)s)")
     p.add_argument("--tts", choices=["piper", "gtts", "espeak-ng"], default=None,
                    help="voice engine: piper (offline neural, default), gtts (online), espeak-ng")
-    p.add_argument("--voice", default=None, help="voice name for the engine (e.g. joe), or a piper .onnx model path")
+    p.add_argument("--voice", default=None,
+                   help="voice name for the engine (e.g. joe), or a piper .onnx model path")
     p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
     a = p.add_argument_group("presenter (avatar)")
     a.add_argument("--avatar", choices=AVATAR_CHOICES, default="auto",
                    help="auto: musetalk if its env and weights are ready, else puppet, else static")
-    a.add_argument("--env", default=None, metavar="NAME", help="engine env to run the chosen engine in (e.g. musetalk-cuda)")
+    a.add_argument("--env", default=None, metavar="NAME",
+                   help="engine env to run the chosen engine in (e.g. musetalk-cuda)")
     a.add_argument("--engine-python", type=Path, default=None, metavar="PATH",
                    help="run the chosen engine with this interpreter instead of its env")
     a.add_argument("--models-dir", type=Path, default=None, help="MuseTalk weights folder (default: $PRESGEN_MODELS)")
@@ -53,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--no-blink", action="store_true", help="photo: no blinks (puppet)")
     a.add_argument("--avatar-timeout", type=float, default=None, metavar="SECONDS",
                    help="give up on an engine after this long (default scales with narration length)")
-    p.add_argument("--work-dir", type=Path, default=None, help="keep intermediate files (narration.wav, avatar.mp4) here")
+    p.add_argument("--work-dir", type=Path, default=None,
+                   help="keep intermediate files (narration.wav, avatar.mp4) here")
     p.add_argument("--json", action="store_true", help="print the run manifest as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
