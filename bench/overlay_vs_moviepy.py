@@ -18,7 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from presgen_training.ffmpeg import AUDIO_BITRATE, atomic_output, probe  # noqa: E402
+from presgen_training.ffmpeg import AUDIO_BITRATE, probe  # noqa: E402
+from presgen_training.files import atomic_output  # noqa: E402
 from presgen_training.overlay import OverlayConfig, compose  # noqa: E402
 from presgen_training.overlay.compose import plan_overlay  # noqa: E402
 from presgen_training.timeline import Narration  # noqa: E402

@@ -6,13 +6,11 @@ system package is needed. There is no ffprobe in that build: probing parses ``ff
 from __future__ import annotations
 
 import logging
-import os
 import re
 import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ log = logging.getLogger(__name__)
 
 OUTPUT_FPS = 25  # frames per second of every PresGen video
 AUDIO_BITRATE = "160k"
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})  # still-image files
 
 
 def ffmpeg_exe() -> str:
@@ -191,17 +190,3 @@ def read_frames(path: Path, width: int, height: int, fps: int = OUTPUT_FPS,
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-
-
-@contextmanager
-def atomic_output(final: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``final``; on success rename it into place, on any error delete it."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".partial{final.suffix}", dir=final.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, final)
-    finally:
-        tmp_path.unlink(missing_ok=True)

@@ -1,18 +1,18 @@
 """``render``: script -> narration -> avatar (engine subprocess, with fallback) -> overlay -> video + manifest."""
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from presgen_training.config import cache_dir
 from presgen_training.avatar.chain import AvatarOutcome, AvatarSettings, make_avatar
+from presgen_training.config import cache_dir
 from presgen_training.errors import MediaError, PresgenError
-from presgen_training.ffmpeg import OUTPUT_FPS, probe
-from presgen_training.manifest import base_manifest, manifest_path_for, sha256_file, write_json_atomic
+from presgen_training.ffmpeg import IMAGE_SUFFIXES, OUTPUT_FPS, probe
+from presgen_training.files import atomic_output, sha256_file
+from presgen_training.manifest import base_manifest, manifest_path_for, write_json_atomic
 from presgen_training.narration import NarrationConfig, synthesize, write_captions, write_timings_json
 from presgen_training.narration.captions import caption_cues
 from presgen_training.overlay import OverlayConfig, compose
@@ -24,7 +24,6 @@ from presgen_training.timeline import Narration
 QUALITIES = ("fast", "standard", "high")
 LAYOUTS = ("side", "overlay")
 CAPTION_MODES = ("burn", "sidecar", "off")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 OUTPUT_DURATION_TOLERANCE_S = 0.1
 
 
@@ -153,13 +152,8 @@ def _verify_output(out: Path, narration_s: float) -> dict[str, Any]:
 
 
 def _copy_atomic(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".partial", dir=dst.parent)
-    os.close(fd)
-    try:
+    with atomic_output(dst) as tmp:
         shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _options_dict(opts: RenderOptions) -> dict[str, Any]:

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from presgen_training.errors import MediaError
-from presgen_training.ffmpeg import (AUDIO_BITRATE, OUTPUT_FPS, MediaInfo, atomic_output, file_arg, probe,
-                                     run_ffmpeg)
+from presgen_training.ffmpeg import AUDIO_BITRATE, IMAGE_SUFFIXES, OUTPUT_FPS, MediaInfo, file_arg, probe, run_ffmpeg
+from presgen_training.files import atomic_output
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 IMAGE_CODECS = frozenset({"png", "mjpeg", "bmp", "tiff", "webp", "jpeg2000", "jpegls", "qoi"})
 STILL_CLIP_FRAMES = 50  # frames of the still that are encoded, then repeated by stream copy
 PINGPONG_MAX_BYTES = 512 * 1024 * 1024  # bytes: cap on the frames ffmpeg's `reverse` filter buffers (yuv420p)

@@ -8,13 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from presgen_training.files import atomic_output
 from presgen_training.narration.voice import Clip
 
 log = logging.getLogger(__name__)
@@ -52,21 +51,12 @@ class ClipCache:
         return clip
 
     def put(self, key: str, clip: Clip) -> None:
+        """Best effort: a cache that cannot be written is a warning, never a failed render."""
         path = self.path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".partial.npz", dir=path.parent)
-            os.close(fd)
-        except OSError as exc:
-            log.warning("cannot write the narration cache in %s: %s", self.directory, exc)
-            return
-        try:
-            with open(tmp, "wb") as fh:
+            with atomic_output(path) as tmp, tmp.open("wb") as fh:
                 np.savez(fh, samples=clip.samples.astype(np.int16), sample_rate=np.int64(clip.sample_rate),
                          symbols=np.array([s for s, _ in clip.alignments], dtype=str),
                          counts=np.array([c for _, c in clip.alignments], dtype=np.int64))
-            os.replace(tmp, path)
         except OSError as exc:
             log.warning("cannot write the narration cache file %s: %s", path, exc)
-        finally:
-            Path(tmp).unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from presgen_training.errors import NarrationError
-from presgen_training.ffmpeg import atomic_output
+from presgen_training.files import atomic_output
 from presgen_training.timeline import Narration, Word
 
 MAX_CHARS_PER_LINE = 42  # the broadcast norm for a caption line

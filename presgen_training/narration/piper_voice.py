@@ -8,7 +8,6 @@ from the cache never loads it).
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import threading
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from presgen_training.errors import NarrationError
+from presgen_training.files import sha256_file
 from presgen_training.narration.voice import Clip, EngineUnavailable
 from presgen_training.narration.word_timing import align_words, estimate_words, tokenize
 from presgen_training.timeline import Word
@@ -92,11 +92,7 @@ def _load_model(model: Path, config: Path) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return sha256_file(path)[:16]
 
 
 def file_digest(path: Path) -> str:

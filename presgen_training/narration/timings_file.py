@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from presgen_training.ffmpeg import atomic_output
+from presgen_training.files import atomic_output
 from presgen_training.timeline import Narration
 
 SCHEMA_VERSION = 1

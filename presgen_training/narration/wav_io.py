@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from presgen_training.ffmpeg import atomic_output
+from presgen_training.files import atomic_output
 
 
 def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:

@@ -17,8 +17,16 @@ from typing import Any
 from PIL import Image
 
 from presgen_training.errors import MediaError
-from presgen_training.ffmpeg import (AUDIO_BITRATE, OUTPUT_FPS, MediaInfo, atomic_output, file_arg, probe,
-                                     read_frames, run_ffmpeg_progress)
+from presgen_training.ffmpeg import (
+    AUDIO_BITRATE,
+    OUTPUT_FPS,
+    MediaInfo,
+    file_arg,
+    probe,
+    read_frames,
+    run_ffmpeg_progress,
+)
+from presgen_training.files import atomic_output
 from presgen_training.overlay.config import OverlayConfig
 from presgen_training.overlay.face import detect_face
 from presgen_training.overlay.geometry import PresenterFit, Rect
