@@ -14,9 +14,7 @@ from presgen_training.ffmpeg import IMAGE_SUFFIXES, OUTPUT_FPS, probe
 from presgen_training.files import atomic_output, sha256_file
 from presgen_training.manifest import base_manifest, manifest_path_for, write_json_atomic
 from presgen_training.narration import NarrationConfig, synthesize, write_captions, write_timings_json
-from presgen_training.narration.captions import caption_cues
 from presgen_training.overlay import OverlayConfig, compose
-from presgen_training.overlay.schedule import bullet_schedule
 from presgen_training.progress import StageReporter
 from presgen_training.script import load_script
 from presgen_training.timeline import Narration
@@ -104,7 +102,7 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
             timings = work / "timings.json"
             write_timings_json(narration, timings)
             srt, vtt = work / "captions.srt", work / "captions.vtt"
-            write_captions(narration, srt, vtt)
+            cues = write_captions(narration, srt, vtt)
         if narration.fallback_reason:
             reporter.note(f"voice: used {narration.engine} ({narration.fallback_reason})")
         manifest["narration"] = _narration_dict(narration)
@@ -119,11 +117,10 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
         with reporter.stage("overlay", unit="frame"):
             config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions,
                                    title=script.title)
-            cues = caption_cues(narration) if opts.captions == "burn" else None
-            composed = compose(avatar.video, narration, opts.out, config, captions=cues, face_box=avatar.face_box,
+            composed = compose(avatar.video, narration, opts.out, config,
+                               captions=cues if opts.captions == "burn" else None, face_box=avatar.face_box,
                                progress=lambda done, total: reporter.update(done, total, "overlay"))
-        manifest["overlay"] = _jsonable(composed)
-        manifest["bullets"] = [_jsonable(c) for c in bullet_schedule(narration)]
+        manifest["overlay"] = _jsonable(composed)  # includes each bullet's reveal time and place
 
         with reporter.stage("finish"):
             if opts.captions == "sidecar":
