@@ -6,7 +6,6 @@ Each check returns Findings: ``ok``, ``problem`` (counts against health; carries
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 from presgen_training.config import DEFAULT_ENGINE_ENVS, UserConfig
 from presgen_training.envs.build import buildable_here, env_state, is_ready
 from presgen_training.envs.health import health_check, is_env_problem
-from presgen_training.envs.locate import envs_home, repo_root
+from presgen_training.envs.locate import envs_home, repo_root, wrapper_environ
 from presgen_training.envs.machine import nvidia_gpus
 from presgen_training.envs.proc import run_cmd
 from presgen_training.envs.selection import engine_python
@@ -150,10 +149,9 @@ def check_voices() -> list[Finding]:
 
 def check_weights(models_dir: Path | None = None) -> list[Finding]:
     """``python -m musetalk_wrapper.weights check --json``: {"models_dir", "complete", "files", "commands"}."""
-    env = {**os.environ, "PYTHONPATH": str(repo_root())}
     extra = ["--models-dir", str(models_dir)] if models_dir is not None else []
     result = run_cmd([sys.executable, "-m", "musetalk_wrapper.weights", "check", "--json", *extra], cwd=repo_root(),
-                     env=env, timeout_s=WEIGHTS_TIMEOUT_S)
+                     env=wrapper_environ(), timeout_s=WEIGHTS_TIMEOUT_S)
     try:
         data = json.loads(result.stdout.strip().splitlines()[-1])
         complete, files = bool(data["complete"]), list(data.get("files", []))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from presgen_training.avatar.engine_process import EngineFailure, EngineJob, Pro
 from presgen_training.avatar.static import render_static
 from presgen_training.config import UserConfig, cache_dir
 from presgen_training.envs import engine_python
-from presgen_training.envs.locate import repo_root
+from presgen_training.envs.locate import repo_root, wrapper_environ
 from presgen_training.errors import MediaError, PresgenError
 
 AVATAR_CHOICES = ("auto", "musetalk", "musetalk-upstream", "puppet", "static")
@@ -147,9 +146,8 @@ def _health_reason(python: Path, engine: str, settings: AvatarSettings) -> str |
     """Ask the engine itself whether it can run (env imports and weights), without rendering."""
     argv = [str(python), "-m", "musetalk_wrapper", "--engine", engine, "--check", "--json-output",
             *_engine_args(engine, settings)]
-    env = {**os.environ, "PYTHONPATH": str(repo_root())}
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=HEALTH_TIMEOUT_S, env=env,
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=HEALTH_TIMEOUT_S, env=wrapper_environ(),
                               stdin=subprocess.DEVNULL, cwd=repo_root())
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"health check failed: {exc}"

@@ -21,7 +21,7 @@ from typing import Any
 
 import jsonschema
 
-from presgen_training.envs.locate import repo_root
+from presgen_training.envs.locate import repo_root, wrapper_environ
 from presgen_training.errors import MediaError
 from presgen_training.ffmpeg import OUTPUT_FPS, decodes_to_end, probe
 
@@ -80,8 +80,7 @@ def build_argv(job: EngineJob) -> list[str]:
 
 def run_engine(job: EngineJob, expected_duration_s: float, on_event: ProgressCallback | None = None) -> EngineRun:
     """Run the wrapper and return its validated success object, or raise EngineFailure."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo_root()), os.environ.get("PYTHONPATH")])),
-           "PYTHONUNBUFFERED": "1"}
+    env = {**wrapper_environ(), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     try:
         proc = subprocess.Popen(build_argv(job), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

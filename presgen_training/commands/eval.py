@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from presgen_training.envs.locate import env_python, repo_root
+from presgen_training.envs.locate import env_python, repo_root, wrapper_environ
 from presgen_training.errors import PresgenError
 
 MEASURE_ENV = "puppet"
@@ -58,10 +57,9 @@ def measure_sync(video: Path, audio: Path | None = None, source: Path | None = N
         cmd += ["--audio", str(Path(audio).resolve())]
     if source is not None:
         cmd += ["--source", str(Path(source).resolve())]
-    env = {**os.environ, "PYTHONPATH": str(repo_root())}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=repo_root(), timeout=TIMEOUT_S,
-                              check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=wrapper_environ(), cwd=repo_root(),
+                              timeout=TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
         raise PresgenError(f"the sync measure did not finish within {TIMEOUT_S:.0f} s") from exc
     except OSError as exc:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from presgen_training.config import load_config
-from presgen_training.envs.locate import repo_root
+from presgen_training.envs.locate import wrapper_environ
 from presgen_training.errors import PresgenError
 
 EXIT_COMPLETE, EXIT_INCOMPLETE = 0, 1
@@ -57,10 +56,9 @@ def check_report(models_dir: Path | None, verify_hashes: bool = False) -> dict[s
         cmd += ["--models-dir", str(models_dir)]
     if verify_hashes:
         cmd.append("--verify-hashes")
-    root = repo_root()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=CHECK_TIMEOUT_S, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=wrapper_environ(), timeout=CHECK_TIMEOUT_S,
+                              check=False)
     except subprocess.TimeoutExpired as exc:
         raise PresgenError(f"the weights check did not finish within {CHECK_TIMEOUT_S:.0f} s") from exc
     try:

@@ -9,11 +9,10 @@ An engine's reason that ends in ``presgen env create`` is about the env itself (
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from presgen_training.envs.locate import repo_root
+from presgen_training.envs.locate import repo_root, wrapper_environ
 from presgen_training.envs.proc import last_line, run_cmd
 from presgen_training.envs.pythons import probe_python
 from presgen_training.envs.spec import EnvSpec
@@ -87,9 +86,8 @@ def check_imports(spec: EnvSpec, python: Path) -> str | None:
 
 def check_engine(engine: str, python: Path, env_name: str) -> str | None:
     """The engine's own answer to ``--check`` under ``python``: None when healthy, else its reason."""
-    env = {**os.environ, "PYTHONPATH": str(repo_root())}
     result = run_cmd([str(python), "-m", "musetalk_wrapper", "--check", "--engine", engine, "--json-output"],
-                     cwd=repo_root(), env=env, timeout_s=ENGINE_CHECK_TIMEOUT_S)
+                     cwd=repo_root(), env=wrapper_environ(), timeout_s=ENGINE_CHECK_TIMEOUT_S)
     lines = result.stdout.strip().splitlines()
     try:
         verdict = json.loads(lines[-1])

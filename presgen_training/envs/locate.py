@@ -23,6 +23,12 @@ def repo_root() -> Path:
     return Path(override).resolve() if override else Path(__file__).resolve().parents[2]
 
 
+def wrapper_environ() -> dict[str, str]:
+    """The environment for ``<python> -m musetalk_wrapper...``: ours, with PYTHONPATH set to the repo root only,
+    so an engine venv imports the wrapper from this checkout and nothing from the user's PYTHONPATH."""
+    return {**os.environ, "PYTHONPATH": str(repo_root())}
+
+
 def specs_dir() -> Path:
     return repo_root() / "envs"
 
