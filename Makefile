@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PRESGEN := $(VENV)/bin/presgen
 MUSETALK_COMMIT ?= 0a89dec
 
-.PHONY: help venv envs env-puppet env-musetalk demo test test-fast bench bench-musetalk vendor doctor clean
+.PHONY: help venv envs env-puppet env-musetalk demo test test-engines test-fast bench bench-musetalk vendor doctor clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,10 @@ demo: env-puppet ## render examples/ to out/demo.mp4
 
 test: env-puppet env-musetalk ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
 	$(PY) -m pytest -q
+	$(PY) tests/run_engine_tests.py
+
+test-engines: env-puppet env-musetalk ## only the engine-internals tests, each inside its engine venv
+	$(PY) tests/run_engine_tests.py
 
 test-fast: venv ## tests that need no engine venv
 	$(PY) -m pytest -q -m "not puppet_env and not musetalk_env"

@@ -31,6 +31,7 @@ from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
 MAX_AUDIO_S = 600.0  # 10 minutes: longer narrations should be rendered per section
+MAX_CLOCK_S = 1e7  # seconds: far beyond any course, small enough that float frame times stay exact
 
 
 class _UsageError(Exception):
@@ -58,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report whether the engine can run here")
     p.add_argument("--timings", type=Path, help="narration timings JSON (phonemes, words) for exact mouth shapes")
     p.add_argument("--fps", type=int, default=OUTPUT_FPS, help="output frame rate (default: %(default)s)")
+    p.add_argument("--start-s", type=float, default=0.0, metavar="SECONDS",
+                   help="motion clock at the first frame: source position, head sway and blinks follow this clock, "
+                        "so separately rendered clips join without a jump (default: 0)")
+    p.add_argument("--handoff-s", type=float, default=None, metavar="SECONDS",
+                   help="dissolve the last frames into the motion at this clock time, where the next clip starts")
     p.add_argument("--quiet", action="store_true", help="no progress events on stderr")
     g = p.add_argument_group("puppet engine")
     g.add_argument("--motion", choices=["on", "off"], default="on", help="photo: subtle head sway; video: keep source motion")
@@ -83,6 +89,8 @@ def _request_from_args(a: argparse.Namespace) -> RenderRequest:
         raise _UsageError("--audio, --output and one of --image/--video are required")
     if a.fps <= 0 or a.batch_size <= 0:
         raise _UsageError("--fps and --batch-size must be positive")
+    if not 0 <= a.start_s < MAX_CLOCK_S or (a.handoff_s is not None and not 0 <= a.handoff_s < MAX_CLOCK_S):
+        raise _UsageError(f"--start-s and --handoff-s must be between 0 and {MAX_CLOCK_S:g} seconds")
     for label, path in (("audio", a.audio), ("image", a.image), ("video", a.video), ("timings", a.timings)):
         if path is not None and not path.is_file():
             raise EngineError(ErrorCode.BAD_INPUT, f"{label} file not found: {path}")
@@ -104,6 +112,7 @@ def _request_from_args(a: argparse.Namespace) -> RenderRequest:
 def _build_request(a: argparse.Namespace, audio: Path, output: Path) -> RenderRequest:
     return RenderRequest(
         audio=audio, output=output, image=a.image, video=a.video, fps=a.fps, timings=a.timings,
+        start_s=a.start_s, handoff_s=a.handoff_s,
         motion=a.motion == "on", blink=a.blink == "on", models_dir=a.models_dir, cache_dir=a.cache_dir,
         device=a.device, precision=a.precision, batch_size=a.batch_size, bbox_shift=a.bbox_shift,
         landmarks=a.landmarks, dwpose_model=a.dwpose_model, vendor_dir=a.vendor_dir,

@@ -15,6 +15,13 @@ class RenderRequest:
     video: Path | None = None
     fps: int = OUTPUT_FPS
     timings: Path | None = None  # narration timings JSON (timings.schema.json)
+    # The motion clock (seconds): output frame i shows the source's motion (video position, head sway, blinks)
+    # at clock time start_s + i / fps, so clips rendered separately join seamlessly when each one's start_s is
+    # where the previous one's handoff_s was.
+    start_s: float = 0.0
+    # When set, the clip's last frames dissolve into the motion at clock time handoff_s - (time left in the
+    # clip): its final frame is the one just before handoff_s, where the next clip starts.
+    handoff_s: float | None = None
     # puppet
     motion: bool = True  # photo sources: blinks and a slight head sway; video sources: keep source motion
     blink: bool = True

@@ -66,3 +66,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, marker in ENV_FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
+
+
+ENGINE_TESTS_VAR = "PRESGEN_ENGINE_TESTS"  # set by tests/run_engine_tests.py inside an engine venv
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``tests/**/<engine>/in_env/`` holds tests of engine internals: they import the engine's own packages
+    (mediapipe, torch), so they are collected only inside that engine's venv, by tests/run_engine_tests.py."""
+    parts = collection_path.parts
+    if "in_env" not in parts:
+        return None
+    engine = parts[parts.index("in_env") - 1]
+    return os.environ.get(ENGINE_TESTS_VAR) != engine or None
