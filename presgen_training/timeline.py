@@ -44,6 +44,10 @@ class SectionTiming:
     start_s: float  # first sample of this section's speech in the narration
     end_s: float  # last sample of this section's speech (the pause after it is not included)
     words: list[Word] = field(default_factory=list)
+    # The section's stretch of the video: its speech plus the pause after it (the first also the lead-in, the last
+    # the tail), a whole number of video frames long. Set by the narration stage; None for hand-made timings.
+    segment_start_s: float | None = None
+    segment_end_s: float | None = None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from presgen_training.errors import NarrationError
+from presgen_training.ffmpeg import OUTPUT_FPS
 from presgen_training.narration.cache import ClipCache, clip_key
 from presgen_training.narration.config import NarrationConfig
 from presgen_training.narration.voice import (
@@ -122,16 +123,24 @@ def _speak_sections(voice: Voice, script: Script, config: NarrationConfig,
 def _assemble(script: Script, spoken: list[_SpokenSection], voice: Voice, config: NarrationConfig,
               out_dir: Path, fallback: str | None) -> Narration:
     rate = voice.sample_rate
-    pause = np.zeros(round(config.pause_s * rate), dtype=np.int16)
-    pieces = [np.zeros(round(config.lead_in_s * rate), dtype=np.int16)]
-    offset = len(pieces[0])
+    if rate % OUTPUT_FPS:
+        raise NarrationError(f"{voice.engine} speaks at {rate} Hz, which is no whole number of samples per "
+                             f"{OUTPUT_FPS} fps video frame")
+    frame = rate // OUTPUT_FPS  # samples per video frame
+    pieces: list[np.ndarray] = []
+    offset = 0
     sections: list[SectionTiming] = []
     phonemes: list[Phoneme] = []
+    last = len(spoken) - 1
     for index, (section, part) in enumerate(zip(script.sections, spoken)):
+        segment_start = offset
+        lead = round(config.lead_in_s * rate) if index == 0 else 0
+        after = round((config.tail_s if index == last else config.pause_s) * rate)
+        pieces.append(np.zeros(lead, dtype=np.int16))
+        offset += lead
         start_s = offset / rate
         end_s = (offset + len(part.clip.samples)) / rate
         words = [Word(w.text, min(start_s + w.start_s, end_s), min(start_s + w.end_s, end_s)) for w in part.words]
-        sections.append(SectionTiming(index=index, section=section, start_s=start_s, end_s=end_s, words=words))
         position = offset
         for symbol, count in part.clip.alignments:
             if symbol not in _NOT_LISTED:
@@ -139,10 +148,12 @@ def _assemble(script: Script, spoken: list[_SpokenSection], voice: Voice, config
             position += count
         pieces.append(part.clip.samples)
         offset += len(part.clip.samples)
-        if index < len(spoken) - 1:
-            pieces.append(pause)
-            offset += len(pause)
-    pieces.append(np.zeros(round(config.tail_s * rate), dtype=np.int16))
+        # the silence after the section is padded (never shortened) so the segment is a whole number of frames
+        after += -(offset + after - segment_start) % frame
+        pieces.append(np.zeros(after, dtype=np.int16))
+        offset += after
+        sections.append(SectionTiming(index=index, section=section, start_s=start_s, end_s=end_s, words=words,
+                                      segment_start_s=segment_start / rate, segment_end_s=offset / rate))
     audio = np.concatenate(pieces)
     wav_path = out_dir / NARRATION_FILE
     write_wav(wav_path, audio, rate)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from presgen_training.errors import NarrationError
+from presgen_training.ffmpeg import OUTPUT_FPS
 from presgen_training.narration import NarrationConfig, synthesize
 from presgen_training.narration import piper_voice as piper_engine
 from presgen_training.narration.piper_voice import PiperEngineVoice
@@ -29,15 +30,28 @@ def test_wav_is_16_bit_mono_at_the_voice_rate(demo_narration: Narration) -> None
 
 
 def test_duration_is_sections_plus_pauses(demo_narration: Narration, demo_config: NarrationConfig) -> None:
+    """Lead-in, speech, pauses and tail as configured; each pause (and the tail) padded by less than one video
+    frame so every section's segment is a whole number of frames."""
     sections = demo_narration.sections
-    speech = sum(s.end_s - s.start_s for s in sections)
-    expected = demo_config.lead_in_s + speech + demo_config.pause_s * (len(sections) - 1) + demo_config.tail_s
-    assert demo_narration.duration_s == pytest.approx(expected, abs=3 * SAMPLE_TOLERANCE_S)
+    frame_s = 1 / OUTPUT_FPS
     assert sections[0].start_s == pytest.approx(demo_config.lead_in_s, abs=SAMPLE_TOLERANCE_S)
-    assert demo_narration.duration_s - sections[-1].end_s == pytest.approx(demo_config.tail_s, abs=SAMPLE_TOLERANCE_S)
+    tail = demo_narration.duration_s - sections[-1].end_s
+    assert demo_config.tail_s - SAMPLE_TOLERANCE_S <= tail < demo_config.tail_s + frame_s
     for before, after in zip(sections, sections[1:]):
-        assert after.start_s - before.end_s == pytest.approx(demo_config.pause_s, abs=SAMPLE_TOLERANCE_S)
+        assert demo_config.pause_s - SAMPLE_TOLERANCE_S <= after.start_s - before.end_s < demo_config.pause_s + frame_s
     assert 45 < demo_narration.duration_s < 70, "the demo script is a one-minute video"
+
+
+def test_segments_tile_the_narration_in_whole_frames(demo_narration: Narration) -> None:
+    sections = demo_narration.sections
+    assert sections[0].segment_start_s == 0.0
+    assert sections[-1].segment_end_s == pytest.approx(demo_narration.duration_s, abs=1e-9)
+    for before, after in zip(sections, sections[1:]):
+        assert before.segment_end_s == after.segment_start_s
+    for timing in sections:
+        assert timing.segment_start_s <= timing.start_s < timing.end_s <= timing.segment_end_s
+        frames = (timing.segment_end_s - timing.segment_start_s) * OUTPUT_FPS
+        assert frames == pytest.approx(round(frames), abs=1e-6) and round(frames) > 0
 
 
 def test_sections_are_in_order_and_inside_the_audio(demo_narration: Narration, demo_script: Script) -> None:
