@@ -6,6 +6,10 @@ class PresgenError(Exception):
     """A known failure with a message fit for the user."""
 
 
+class UsageError(PresgenError):
+    """A command line that cannot be carried out as given (exit 2), e.g. an output that would overwrite an input."""
+
+
 class ScriptError(PresgenError):
     """A problem in the user's script file; the message names the file and line."""
 

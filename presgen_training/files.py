@@ -1,6 +1,7 @@
 """Writing files so a failure never leaves a half-written one, and hashing file contents."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -11,15 +12,25 @@ from pathlib import Path
 HASH_CHUNK_BYTES = 1 << 20
 
 
+@functools.lru_cache(maxsize=1)
+def new_file_mode() -> int:
+    """The mode ``open()`` would give a new file under the process umask (mkstemp's files are 0600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_output(final: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``final``; on success rename it into place, on any error delete it."""
+    """Yield a temp path beside ``final``; on success rename it into place (with the mode the umask gives new
+    files), on any error or interrupt delete it."""
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".partial{final.suffix}", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, new_file_mode())
         os.replace(tmp_path, final)
     finally:
         tmp_path.unlink(missing_ok=True)

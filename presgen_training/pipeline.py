@@ -1,28 +1,38 @@
-"""``render``: script -> narration -> avatar (engine subprocess, with fallback) -> overlay -> video + manifest."""
+"""``render``: script -> narration -> per-section segments (presenter clip + overlay clip, each reused from the cache
+when nothing that shapes it changed) -> one MP4 + manifest + captions.
+
+Nothing is written at the output path until the whole video is verified: every file goes to a temp name beside it
+and is renamed into place, so a failed or interrupted render leaves the previous output exactly as it was.
+"""
 from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from presgen_training.avatar.chain import AvatarOutcome, AvatarSettings, make_avatar
+from presgen_training import cache_store
+from presgen_training.avatar.chain import AvatarSettings, Resolution, resolve
 from presgen_training.config import cache_dir
-from presgen_training.errors import MediaError, PresgenError
-from presgen_training.ffmpeg import IMAGE_SUFFIXES, OUTPUT_FPS, probe
+from presgen_training.errors import PresgenError
+from presgen_training.ffmpeg import DURATION_TOLERANCE_S, OUTPUT_FPS, probe
 from presgen_training.files import atomic_output, sha256_file
+from presgen_training.inputs import check_inputs
 from presgen_training.manifest import base_manifest, manifest_path_for, write_json_atomic
-from presgen_training.narration import NarrationConfig, synthesize, write_captions, write_timings_json
-from presgen_training.overlay import OverlayConfig, compose
+from presgen_training.narration import NarrationConfig, synthesize, write_captions
+from presgen_training.narration.timings_file import timings_document
+from presgen_training.overlay import OverlayConfig
+from presgen_training.overlay.compose import plan_overlay
+from presgen_training.overlay.plan import OverlayPlan
 from presgen_training.progress import StageReporter
 from presgen_training.script import load_script
-from presgen_training.timeline import Narration
-
-QUALITIES = ("fast", "standard", "high")
-LAYOUTS = ("side", "overlay")
-CAPTION_MODES = ("burn", "sidecar", "off")
-OUTPUT_DURATION_TOLERANCE_S = 0.1
+from presgen_training.segments import avatar_clips, overlay_clips
+from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
+from presgen_training.segments.concat import write_final
+from presgen_training.segments.plan import Segment, plan_segments
+from presgen_training.timeline import Narration, Script
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,7 @@ class RenderOptions:
     avatar: AvatarSettings = field(default_factory=AvatarSettings)
     work_dir: Path | None = None  # kept after the run when given
     source_is_image: bool | None = None  # None: decided by the file name
-
-    def __post_init__(self) -> None:
-        if self.source_is_image is None:
-            object.__setattr__(self, "source_is_image", self.source.suffix.lower() in IMAGE_SUFFIXES)
+    section: int | None = None  # render only this section (1-based), as a preview
 
 
 @dataclass
@@ -52,33 +59,12 @@ class RenderReport:
     manifest: dict[str, Any]
 
 
-def check_options(opts: RenderOptions) -> None:
-    """Fail fast, before any slow stage, on inputs that cannot work."""
-    if opts.quality not in QUALITIES:
-        raise PresgenError(f"unknown quality '{opts.quality}'; choose one of: {', '.join(QUALITIES)}")
-    if opts.layout not in LAYOUTS:
-        raise PresgenError(f"unknown layout '{opts.layout}'; choose one of: {', '.join(LAYOUTS)}")
-    if opts.captions not in CAPTION_MODES:
-        raise PresgenError(f"unknown captions mode '{opts.captions}'; choose one of: {', '.join(CAPTION_MODES)}")
-    if opts.out.suffix.lower() != ".mp4":
-        raise PresgenError(f"--out must end in .mp4: {opts.out}")
-    if not opts.script.is_file():
-        raise PresgenError(f"script not found: {opts.script}")
-    if not opts.source.is_file():
-        raise PresgenError(f"presenter {'photo' if opts.source_is_image else 'video'} not found: {opts.source}")
-    try:
-        info = probe(opts.source)
-    except MediaError as exc:
-        raise PresgenError(f"cannot read the presenter media: {exc}") from None
-    if not info.has_video or not info.width:
-        raise PresgenError(f"no picture in the presenter media: {opts.source}")
-    if opts.pause_s < 0:
-        raise PresgenError("--pause must be >= 0 seconds")
-
-
 def render(opts: RenderOptions, reporter: StageReporter | None = None) -> RenderReport:
     reporter = reporter or StageReporter(enabled=False)
-    check_options(opts)
+    checked = check_inputs(opts.script, opts.source, opts.out, opts.source_is_image, extra_outputs=_sidecars(opts))
+    opts = replace(opts, script=checked.script, source=checked.source, out=checked.out,
+                   source_is_image=checked.source_is_image)
+    OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions)  # unknown values fail here
     manifest = base_manifest()
     manifest["inputs"] = {
         "script": {"path": str(opts.script), "sha256": sha256_file(opts.script)},
@@ -86,66 +72,153 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
                    "kind": "image" if opts.source_is_image else "video"},
     }
     manifest["options"] = _options_dict(opts)
+    attempts: list[dict[str, Any]] = []
+    resolution = resolve(opts.avatar, on_attempt=lambda a: (attempts.append(asdict(a)), _say_attempt(reporter, a)))
     keep = opts.work_dir is not None
     work = opts.work_dir or Path(tempfile.mkdtemp(prefix="presgen-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         with reporter.stage("script"):
             script = load_script(opts.script)
+            if opts.section is not None and not 1 <= opts.section <= len(script.sections):
+                raise PresgenError(f"--section {opts.section}: the script has {len(script.sections)} section(s)")
         manifest["script"] = {"title": script.title, "sections": len(script.sections)}
-
-        with reporter.stage("narration", unit="section"):
-            narration = synthesize(
-                script, NarrationConfig(engine=opts.tts, voice=opts.voice, pause_s=opts.pause_s,
-                                        cache_dir=cache_dir() / "narration"),
-                work, progress=lambda done, total: reporter.update(done, total, "narration"))
-            timings = work / "timings.json"
-            write_timings_json(narration, timings)
-            srt, vtt = work / "captions.srt", work / "captions.vtt"
-            cues = write_captions(narration, srt, vtt)
-        if narration.fallback_reason:
-            reporter.note(f"voice: used {narration.engine} ({narration.fallback_reason})")
+        narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
         manifest["narration"] = _narration_dict(narration)
-
+        checked.check_space(narration.duration_s, work)
+        segments = plan_segments(narration)
+        if opts.section is not None:
+            segments = [segments[opts.section - 1]]
+        inputs = AvatarInputs(opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path,
+                              timings_document(narration) if narration.phonemes or narration.words else None, work)
         with reporter.stage("avatar", unit="frame"):
-            avatar = make_avatar(opts.source, opts.source_is_image, narration.wav_path, narration.duration_s,
-                                 timings, work, opts.avatar, on_event=reporter.engine_event,
-                                 on_attempt=lambda a: reporter.note(
-                                     f"avatar: {a.engine} {a.outcome}" + (f" ({a.reason})" if a.reason else "")))
-        manifest["avatar"] = _avatar_dict(avatar)
-
+            clips, engine_attempts, facts = _avatar_clips(inputs, segments, reporter)
+        attempts += engine_attempts
         with reporter.stage("overlay", unit="frame"):
-            config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions,
-                                   title=script.title)
-            composed = compose(avatar.video, narration, opts.out, config,
-                               captions=cues if opts.captions == "burn" else None, face_box=avatar.face_box,
-                               progress=lambda done, total: reporter.update(done, total, "overlay"))
-        manifest["overlay"] = _jsonable(composed)  # includes each bullet's reveal time and place
-
-        with reporter.stage("finish"):
-            if opts.captions == "sidecar":
+            overlay_config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions,
+                                           title=script.title)
+            plan = plan_overlay(opts.source, narration, overlay_config, work / "cards",
+                                cues if opts.captions == "burn" else None, _face_box(facts),
+                                size=(int(facts["width"]), int(facts["height"])))
+            for warning in plan.warnings:
+                reporter.note(f"overlay: {warning}")
+            finals = _overlay_clips(plan, segments, clips, inputs, overlay_config, reporter)
+        with reporter.stage("finish", unit="frame"):
+            frames = sum(s.frames for s in segments)
+            audio = narration.wav_path if opts.section is None else avatar_clips.segment_inputs(inputs, segments[0])[0]
+            write_final([finals[s.index].path for s in segments], audio, opts.out, frames,
+                        progress=lambda done, total: reporter.update(done, total, "joining"))
+            if opts.captions != "off" and opts.section is None:
                 _copy_atomic(srt, opts.out.with_suffix(".srt"))
                 _copy_atomic(vtt, opts.out.with_suffix(".vtt"))
-            manifest["output"] = _verify_output(opts.out, narration.duration_s)
+            manifest["output"] = _verify_output(opts.out, frames / OUTPUT_FPS)
+        manifest["avatar"] = _avatar_dict(clips, attempts, resolution)
+        manifest["overlay"] = _plan_dict(plan, overlay_config)
+        manifest["segments"] = [_segment_dict(s, clips[s.index], finals[s.index]) for s in segments]
         manifest["stages_s"] = dict(reporter.timings_s)
-        manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / narration.duration_s, 3)
+        manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / max(narration.duration_s, 1e-9), 3)
         path = manifest_path_for(opts.out)
         write_json_atomic(path, manifest)
+        cache_store.prune(cache_store.max_cache_bytes())
         return RenderReport(opts.out, path, manifest)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _verify_output(out: Path, narration_s: float) -> dict[str, Any]:
+def _sidecars(opts: RenderOptions) -> list[Path]:
+    outs = [manifest_path_for(opts.out)]
+    if opts.captions != "off":
+        outs += [opts.out.with_suffix(".srt"), opts.out.with_suffix(".vtt")]
+    return outs
+
+
+def _narrate(script: Script, opts: RenderOptions, work: Path,
+             reporter: StageReporter) -> tuple[Narration, list[Any], Path, Path]:
+    with reporter.stage("narration", unit="section"):
+        narration = synthesize(
+            script, NarrationConfig(engine=opts.tts, voice=opts.voice, pause_s=opts.pause_s,
+                                    cache_dir=cache_dir() / "narration"),
+            work, progress=lambda done, total: reporter.update(done, total, "narration"))
+        srt, vtt = work / "captions.srt", work / "captions.vtt"
+        cues = write_captions(narration, srt, vtt)
+    if narration.fallback_reason:
+        reporter.note(f"voice: used {narration.engine} ({narration.fallback_reason})")
+    return narration, cues, srt, vtt
+
+
+def _avatar_clips(inputs: AvatarInputs, segments: Sequence[Segment],
+                  reporter: StageReporter) -> tuple[dict[int, AvatarClip], list[dict[str, Any]], dict[str, Any]]:
+    """Every segment's presenter clip, from the cache or rendered (the missing ones in one engine run)."""
+    clips = avatar_clips.find_cached(inputs, segments)
+    missing = [s for s in segments if s.index not in clips]
+    attempts: list[dict[str, Any]] = []
+    if missing:
+        total = sum(s.frames for s in missing)
+        done_before = {"frames": 0}
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("event") == "segment":
+                index = int(event.get("index", 0))
+                done_before["frames"] = sum(s.frames for s in missing[:index])
+            elif event.get("event") == "progress" and event.get("stage") == "render":
+                reporter.update(done_before["frames"] + int(event.get("done", 0)), total, "presenter")
+            elif event.get("event") == "log" and event.get("level") == "warning":
+                reporter.note(f"engine warning: {event.get('message')}")
+
+        made, new_attempts = avatar_clips.render_missing(inputs, missing, on_event,
+                                                         on_attempt=lambda a: _say_attempt(reporter, a))
+        clips.update(made)
+        attempts = [asdict(a) for a in new_attempts]
+    return clips, attempts, avatar_clips.layout_facts(inputs, clips)
+
+
+def _overlay_clips(plan: OverlayPlan, segments: Sequence[Segment], clips: dict[int, AvatarClip],
+                   inputs: AvatarInputs, config: OverlayConfig,
+                   reporter: StageReporter) -> dict[int, overlay_clips.OverlayClip]:
+    finals: dict[int, overlay_clips.OverlayClip] = {}
+    total = sum(s.frames for s in segments)
+    done = 0
+    for segment in segments:
+        clip = clips[segment.index]
+        key = overlay_clips.overlay_key(plan, segment, clip.key, config)
+        found = overlay_clips.cached_overlay(inputs.store, key, segment)
+        if found is None:
+            offset = done
+            found = overlay_clips.render_overlay(
+                inputs.store, key, plan, segment, clip.path, config,
+                progress=lambda d, t: reporter.update(offset + d, total, "overlay"))
+        finals[segment.index] = found
+        done += segment.frames
+        reporter.update(done, total, "overlay")
+    return finals
+
+
+def _face_box(facts: dict[str, Any]) -> tuple[int, int, int, int] | None:
+    box = facts.get("face_box")
+    if not isinstance(box, list) or len(box) != 4:
+        return None
+    x, y, w, h = (int(v) for v in box)
+    return x, y, w, h
+
+
+def _say_attempt(reporter: StageReporter, attempt: Any) -> None:
+    if attempt.outcome == "ok":
+        return
+    verb = "skipped" if attempt.outcome == "skipped" else "failed"
+    reporter.note(f"presenter: {attempt.engine} {verb} ({attempt.reason}); trying the next engine")
+
+
+def _verify_output(out: Path, expected_s: float) -> dict[str, Any]:
     info = probe(out)
-    if info.duration_s is None or abs(info.duration_s - narration_s) > OUTPUT_DURATION_TOLERANCE_S:
+    if info.duration_s is None or abs(info.duration_s - expected_s) > DURATION_TOLERANCE_S:
         out.unlink(missing_ok=True)
-        raise PresgenError(f"the final video lasts {info.duration_s} s, not the narration's {narration_s:.2f} s; "
+        raise PresgenError(f"the final video lasts {info.duration_s} s, not the narration's {expected_s:.2f} s; "
                            "removed it (this is a bug: please report it with the manifest)")
     return {"path": str(out), "bytes": out.stat().st_size, "duration_s": info.duration_s,
             "width": info.width, "height": info.height, "fps": info.fps or OUTPUT_FPS,
-            "video_codec": info.video_codec, "pix_fmt": info.pix_fmt, "audio_codec": info.audio_codec}
+            "video_codec": info.video_codec, "pix_fmt": info.pix_fmt, "audio_codec": info.audio_codec,
+            "sample_rate": info.sample_rate}
 
 
 def _copy_atomic(src: Path, dst: Path) -> None:
@@ -156,8 +229,9 @@ def _copy_atomic(src: Path, dst: Path) -> None:
 def _options_dict(opts: RenderOptions) -> dict[str, Any]:
     d = {k: v for k, v in asdict(opts).items() if k not in ("avatar", "script", "source")}
     a = opts.avatar
-    d["avatar"] = {"choice": a.choice, "env": a.env_override, "python": a.python_override,
-                   "models_dir": a.models_dir, "motion": a.motion, "blink": a.blink, "timeout_s": a.timeout_s}
+    d["avatar"] = {"choice": a.choice, "fallback": a.allow_fallback, "env": a.env_override,
+                   "python": a.python_override, "models_dir": a.models_dir, "motion": a.motion, "blink": a.blink,
+                   "timeout_s": a.timeout_s}
     return _jsonable(d)
 
 
@@ -171,12 +245,32 @@ def _narration_dict(n: Narration) -> dict[str, Any]:
     }
 
 
-def _avatar_dict(a: AvatarOutcome) -> dict[str, Any]:
-    d: dict[str, Any] = {"engine": a.engine, "face_box": a.face_box, "attempts": a.attempts_as_dicts()}
-    if a.engine_result:
-        d["engine_timings_s"] = a.engine_result.get("timings_s", {})
-        d["engine_message"] = a.engine_result.get("message")
-    return d
+def _avatar_dict(clips: dict[int, AvatarClip], attempts: list[dict[str, Any]],
+                 resolution: Resolution) -> dict[str, Any]:
+    engines_used = sorted({c.engine for c in clips.values()})
+    return {"engine": engines_used[0] if len(engines_used) == 1 else ",".join(engines_used),
+            "intended": resolution.first, "attempts": attempts,
+            "clips_cached": sum(c.cached for c in clips.values()), "clips_rendered": sum(not c.cached for c in
+                                                                                          clips.values())}
+
+
+def _plan_dict(plan: OverlayPlan, config: OverlayConfig) -> dict[str, Any]:
+    fps = plan.fps
+    cards = [{"kind": layer.kind, "rect": list(layer.rect), "start_s": layer.first_frame / fps,
+              "end_s": layer.end_frame / fps, "section_index": layer.section_index} for layer in plan.layers]
+    return _jsonable({
+        "width": plan.width, "height": plan.height, "fps": fps, "frames": plan.frames, "layout": plan.layout,
+        "quality": config.quality, "captions_burned": sum(1 for layer in plan.layers if layer.kind == "caption"),
+        "presenter_rect": plan.presenter.rect, "presenter": plan.presenter, "panel_rect": plan.panel_rect,
+        "face_rect": plan.face_rect, "face_source": plan.face_source, "caption_rect": plan.caption_rect,
+        "cards": cards, "bullets": plan.bullets, "warnings": plan.warnings})
+
+
+def _segment_dict(segment: Segment, clip: AvatarClip, final: overlay_clips.OverlayClip) -> dict[str, Any]:
+    return {"index": segment.index, "start_s": round(segment.start_s, 3), "end_s": round(segment.end_s, 3),
+            "frames": segment.frames, "engine": clip.engine, "avatar_cached": clip.cached,
+            "overlay_cached": final.cached, "avatar_clip": str(clip.path), "overlay_clip": str(final.path),
+            "avatar_key": clip.key, "overlay_key": final.key}
 
 
 def _jsonable(obj: Any) -> Any:

@@ -31,6 +31,15 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Cue:
+    """One caption on screen from start_s to end_s."""
+
+    start_s: float
+    end_s: float
+    text: str  # up to two lines joined by "\n"
+
+
+@dataclass(frozen=True)
 class Phoneme:
     phoneme: str  # espeak-ng IPA symbol as piper emits it
     start_s: float

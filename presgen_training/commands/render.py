@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from presgen_training.avatar.chain import AVATAR_CHOICES, AvatarSettings
+from presgen_training import engines
+from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import load_config
-from presgen_training.pipeline import CAPTION_MODES, LAYOUTS, QUALITIES, RenderOptions, render
+from presgen_training.overlay.config import CAPTION_MODES, LAYOUTS, QUALITY_SIZES
+from presgen_training.pipeline import RenderOptions, render
 from presgen_training.progress import StageReporter
 
 EXAMPLES = """examples:
@@ -33,20 +36,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--source-video", type=Path, metavar="VIDEO",
                      help="a video of the presenter (looped back and forth)")
     p.add_argument("--out", type=Path, default=None, help="output .mp4 (default: out/<script name>.mp4)")
-    p.add_argument("--quality", choices=QUALITIES, default="standard",
+    p.add_argument("--quality", choices=tuple(QUALITY_SIZES), default="standard",
                    help="fast 854x480, standard 1280x720, high 1920x1080 (default: %(default)s)")
     p.add_argument("--layout", choices=LAYOUTS, default="side",
                    help="side: presenter beside a bullet panel; overlay: lower-third card over the presenter")
     p.add_argument("--captions", choices=CAPTION_MODES, default="sidecar",
-                   help="burn into the video, write .srt/.vtt beside it (sidecar), or off (default: %(default)s)")
+                   help="burn: drawn into the video (and .srt/.vtt beside it); sidecar: only .srt/.vtt beside it; "
+                        "off (default: %(default)s)")
     p.add_argument("--tts", choices=["piper", "gtts", "espeak-ng"], default=None,
                    help="voice engine: piper (offline neural, default), gtts (online), espeak-ng")
     p.add_argument("--voice", default=None,
                    help="voice name for the engine (e.g. joe), or a piper .onnx model path")
     p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
     a = p.add_argument_group("presenter (avatar)")
-    a.add_argument("--avatar", choices=AVATAR_CHOICES, default="auto",
-                   help="auto: musetalk if its env and weights are ready, else puppet, else static")
+    a.add_argument("--avatar", choices=engines.CHOICES, default=engines.AUTO,
+                   help="auto: musetalk if its env and weights are ready, else puppet, else static (says so when it "
+                        "falls back). A named engine that cannot run is an error, unless --fallback")
+    a.add_argument("--fallback", action="store_true",
+                   help="accept the next engine of the chain when the chosen one fails (for batches)")
     a.add_argument("--env", default=None, metavar="NAME",
                    help="engine env to run the chosen engine in (e.g. musetalk-cuda)")
     a.add_argument("--engine-python", type=Path, default=None, metavar="PATH",
@@ -56,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--no-blink", action="store_true", help="photo: no blinks (puppet)")
     a.add_argument("--avatar-timeout", type=float, default=None, metavar="SECONDS",
                    help="give up on an engine after this long (default scales with narration length)")
+    p.add_argument("--section", type=int, default=None, metavar="N",
+                   help="render only section N (1-based) as a quick preview; reuses cached work of full renders")
     p.add_argument("--work-dir", type=Path, default=None,
                    help="keep intermediate files (narration.wav, avatar.mp4) here")
     p.add_argument("--json", action="store_true", help="print the run manifest as JSON on stdout")
@@ -73,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
         script=args.script, source=source, out=out, quality=args.quality, layout=args.layout, tts=tts,
         voice=voice, captions=args.captions, pause_s=args.pause, work_dir=args.work_dir,
         source_is_image=args.source_image is not None,
-        avatar=AvatarSettings(choice=args.avatar, env_override=args.env, python_override=args.engine_python,
+        section=args.section,
+        avatar=AvatarSettings(choice=args.avatar, allow_fallback=args.fallback, env_override=args.env,
+                              # absolute, but not resolved: a venv's python is a symlink that must stay one
+                              python_override=Path(os.path.abspath(args.engine_python)) if args.engine_python
+                              else None,
                               models_dir=args.models_dir, motion=not args.no_motion, blink=not args.no_blink,
                               timeout_s=args.avatar_timeout, config=config),
     )

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from presgen_training import wrapper_client
 from presgen_training.config import load_config
-from presgen_training.envs.locate import wrapper_environ
 from presgen_training.errors import PresgenError
 
 EXIT_COMPLETE, EXIT_INCOMPLETE = 0, 1
 CHECK_TIMEOUT_S = 600.0  # --verify-hashes reads ~3.8 GB
+WEIGHTS_MODULE = "musetalk_wrapper.weights"
 
 
 def register(subparsers: Any) -> None:
@@ -50,23 +50,18 @@ def models_dir_for(args: argparse.Namespace) -> Path | None:
 
 
 def check_report(models_dir: Path | None, verify_hashes: bool = False) -> dict[str, Any]:
-    """Run the wrapper's check in a subprocess and return its JSON report."""
-    cmd = [sys.executable, "-m", "musetalk_wrapper.weights", "check", "--json"]
+    """Run the wrapper's check through the wrapper client and return its JSON report."""
+    args = ["check", "--json"]
     if models_dir is not None:
-        cmd += ["--models-dir", str(models_dir)]
+        args += ["--models-dir", str(Path(models_dir).resolve())]
     if verify_hashes:
-        cmd.append("--verify-hashes")
+        args.append("--verify-hashes")
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=wrapper_environ(), timeout=CHECK_TIMEOUT_S,
-                              check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PresgenError(f"the weights check did not finish within {CHECK_TIMEOUT_S:.0f} s") from exc
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise PresgenError(f"the weights check failed (exit {proc.returncode}): {last}") from None
-    if not isinstance(report, dict) or "files" not in report or "complete" not in report:
+        report = wrapper_client.call(Path(sys.executable), args, CHECK_TIMEOUT_S, module=WEIGHTS_MODULE,
+                                     what="the weights check").obj
+    except wrapper_client.WrapperFailure as exc:
+        raise PresgenError(exc.reason) from None
+    if "files" not in report or "complete" not in report:
         raise PresgenError("the weights check printed an unexpected report")
     return report
 

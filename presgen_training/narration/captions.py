@@ -11,13 +11,12 @@ import abc
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from presgen_training.errors import NarrationError
 from presgen_training.files import atomic_output
-from presgen_training.timeline import Narration, Word
+from presgen_training.timeline import Cue, Narration, Word
 
 MAX_CHARS_PER_LINE = 42  # the broadcast norm for a caption line
 MAX_LINES = 2
@@ -30,13 +29,6 @@ PUNCTUATION_BREAK_BONUS = 0.35  # a line may be this much (of the balanced lengt
 _CLOSERS = "\"'\u201d\u2019)]}\u00bb"
 _SENTENCE_END = re.compile(rf"[.!?\u2026][{re.escape(_CLOSERS)}]*$")
 _CLAUSE_END = re.compile(rf"[,;:\u2014\u2013][{re.escape(_CLOSERS)}]*$")
-
-
-@dataclass(frozen=True)
-class Cue:
-    start_s: float
-    end_s: float
-    text: str  # up to max_lines lines joined by "\n"
 
 
 def caption_cues(narration: Narration, max_chars_per_line: int = MAX_CHARS_PER_LINE,

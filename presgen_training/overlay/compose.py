@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
@@ -30,8 +29,8 @@ from presgen_training.files import atomic_output
 from presgen_training.overlay.config import OverlayConfig
 from presgen_training.overlay.face import detect_face
 from presgen_training.overlay.geometry import PresenterFit, Rect
-from presgen_training.overlay.plan import BulletRegion, OverlayPlan, build_plan
-from presgen_training.timeline import Narration
+from presgen_training.overlay.plan import BulletRegion, Layer, OverlayPlan, build_plan
+from presgen_training.timeline import Cue, Narration
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class ComposeResult:
 
 
 def compose(avatar_video: Path, narration: Narration, output: Path, config: OverlayConfig,
-            captions: Sequence[Any] | None = None, face_box: tuple[int, int, int, int] | None = None,
+            captions: Sequence[Cue] | None = None, face_box: tuple[int, int, int, int] | None = None,
             progress: ProgressFn | None = None) -> ComposeResult:
     """Write ``output``: the avatar video framed by section titles, timed bullets and (optionally) captions."""
     started = time.monotonic()
@@ -81,7 +80,9 @@ def compose(avatar_video: Path, narration: Narration, output: Path, config: Over
     audio_args, audio_map, audio_note = _audio(info, narration)
     with tempfile.TemporaryDirectory(prefix="presgen-overlay-") as tmp:
         plan = plan_overlay(avatar_video, narration, config, Path(tmp), captions, face_box, info)
-        args = [*_inputs(avatar_video, audio_args, plan), "-filter_complex", _filtergraph(plan, info),
+        first_card = 1 if info.has_audio else 2  # input index of the first card picture
+        args = [*_inputs(avatar_video, audio_args, plan), "-filter_complex",
+                _filtergraph(plan, plan.layers, first_card, plan.frames),
                 "-map", "[vout]", "-map", audio_map,
                 "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.crf),
                 "-pix_fmt", "yuv420p", "-fps_mode", "cfr",
@@ -101,16 +102,23 @@ def compose(avatar_video: Path, narration: Narration, output: Path, config: Over
 
 
 def plan_overlay(avatar_video: Path, narration: Narration, config: OverlayConfig, folder: Path,
-                 captions: Sequence[Any] | None = None, face_box: tuple[int, int, int, int] | None = None,
-                 info: MediaInfo | None = None) -> OverlayPlan:
+                 captions: Sequence[Cue] | None = None, face_box: tuple[int, int, int, int] | None = None,
+                 info: MediaInfo | None = None, size: tuple[int, int] | None = None) -> OverlayPlan:
     """Find the face, lay the overlay out and draw its pictures into ``folder`` (compose's first half; the
-    moviepy benchmark composites the same plan)."""
+    moviepy benchmark composites the same plan). With ``size`` (the presenter clips' size) the face is not searched
+    for: ``face_box`` is the caller's, and ``avatar_video`` (e.g. the source photo) only gives the backdrop still."""
     if narration.duration_s <= 0:
         raise MediaError("the narration is empty (0 s): nothing to compose")
+    folder.mkdir(parents=True, exist_ok=True)
     info = info or _probe_avatar(avatar_video)
     assert info.width and info.height
-    face, face_source = _face(avatar_video, info, face_box)
-    return build_plan((info.width, info.height), narration, config, captions, face, face_source, folder,
+    if size is None:
+        size = (info.width, info.height)
+        face, face_source = _face(avatar_video, info, face_box)
+    else:
+        face = Rect(*face_box).clip(Rect(0, 0, *size)) if face_box is not None else None
+        face_source = "given" if face is not None else "none"
+    return build_plan(size, narration, config, captions, face, face_source, folder,
                       still=lambda w, h: _still(avatar_video, info, w, h))
 
 
@@ -160,7 +168,9 @@ def _inputs(avatar: Path, audio_args: list[str], plan: OverlayPlan) -> list[str]
     return args
 
 
-def _filtergraph(plan: OverlayPlan, info: MediaInfo) -> str:
+def _filtergraph(plan: OverlayPlan, layers: Sequence[Layer], first_card: int, frames: int, offset: int = 0) -> str:
+    """Presenter scaled and placed, then each layer overlaid in its frames. ``first_card``: input index of the first
+    layer picture; ``offset``: the plan frame the output starts at (a window of the plan)."""
     fit = plan.presenter
     fps = plan.fps
     base = (f"[0:v]fps={fps},scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_range=tv,"
@@ -169,17 +179,39 @@ def _filtergraph(plan: OverlayPlan, info: MediaInfo) -> str:
         r, g, b = plan.background
         base += f",pad={plan.width}:{plan.height}:{fit.rect.x}:{fit.rect.y}:color=0x{r:02x}{g:02x}{b:02x}"
     # an avatar a few frames short of the narration holds its last frame instead of ending the video early
-    base += f",tpad=stop_mode=clone:stop_duration={plan.frames / fps + 1:.2f}"
+    base += f",tpad=stop_mode=clone:stop_duration={frames / fps + 1:.2f}"
     chains = [f"{base}[v0]"]
-    first_card = 1 if info.has_audio else 2  # input index of the first card picture
-    for i, layer in enumerate(plan.layers):
+    for i, layer in enumerate(layers):
         # frame n is shown at t = n/fps: half-frame bounds make the window exact and the neighbours' disjoint
-        a = (layer.first_frame - 0.5) / fps
-        b = (layer.end_frame - 0.5) / fps
+        a = (max(layer.first_frame, offset) - offset - 0.5) / fps
+        b = (min(layer.end_frame, offset + frames) - offset - 0.5) / fps
         chains.append(f"[v{i}][{first_card + i}:v]overlay=x={layer.rect.x}:y={layer.rect.y}"
                       f":enable='between(t,{a:.3f},{b:.3f})'[v{i + 1}]")
-    chains.append(f"[v{len(plan.layers)}]format=yuv420p[vout]")
+    chains.append(f"[v{len(layers)}]format=yuv420p[vout]")
     return ";".join(chains)
+
+
+def window_layers(plan: OverlayPlan, first: int, end: int) -> list[Layer]:
+    """The layers shown in plan frames ``first`` <= n < ``end``."""
+    return [layer for layer in plan.layers if layer.first_frame < end and layer.end_frame > first]
+
+
+def compose_window(plan: OverlayPlan, first: int, end: int, avatar_clip: Path, output: Path,
+                   config: OverlayConfig, progress: ProgressFn | None = None) -> None:
+    """Write frames ``first`` <= n < ``end`` of the plan, over ``avatar_clip`` (which starts at frame ``first``),
+    as a video-only MP4 of exactly ``end - first`` frames: one segment of the finished video."""
+    frames = end - first
+    layers = window_layers(plan, first, end)
+    args = ["-i", file_arg(avatar_clip), *[arg for layer in layers for arg in ("-i", file_arg(layer.image))],
+            "-filter_complex", _filtergraph(plan, layers, 1, frames, first), "-map", "[vout]", "-an",
+            "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.crf),
+            "-pix_fmt", "yuv420p", "-fps_mode", "cfr", "-frames:v", str(frames), "-f", "mp4"]
+    on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None
+    with atomic_output(output) as partial:
+        run_ffmpeg_progress([*args, file_arg(partial)], f"compositing segment frames {first}-{end - 1}", on_frames)
+        written = probe(partial).duration_s
+        if written is None or round(written * plan.fps) != frames:
+            raise MediaError(f"the overlay of frames {first}-{end - 1} lasts {written} s instead of {frames} frames")
 
 
 def _result(output: Path, plan: OverlayPlan, config: OverlayConfig, audio: str, seconds: float) -> ComposeResult:

@@ -9,7 +9,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from PIL import Image, ImageFilter
 
@@ -19,7 +18,7 @@ from presgen_training.overlay.cards import px
 from presgen_training.overlay.config import RGB, OverlayConfig
 from presgen_training.overlay.geometry import PresenterFit, Rect, even, fit_presenter, frame_presenter, grow_face
 from presgen_training.overlay.schedule import bullet_schedule, section_spans
-from presgen_training.timeline import Narration
+from presgen_training.timeline import Cue, Narration
 
 PRESENTER_SHARE = 0.4  # side layout: presenter width / frame width
 SAFE_MARGIN = 40  # px at 720p between the frame edge and any card or caption
@@ -86,22 +85,14 @@ class OverlayPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def caption_fields(cue: Any) -> tuple[float, float, str]:
-    """(start_s, end_s, text) from a cue object with those attributes, or from a 3-tuple."""
-    if hasattr(cue, "start_s"):
-        return float(cue.start_s), float(cue.end_s), str(cue.text)
-    start, end, text = cue
-    return float(start), float(end), str(text)
-
-
 def build_plan(source_size: tuple[int, int], narration: Narration, config: OverlayConfig,
-               captions: Sequence[Any] | None, face_box: Rect | None, face_source: str, folder: Path,
+               captions: Sequence[Cue] | None, face_box: Rect | None, face_source: str, folder: Path,
                still: StillFn) -> OverlayPlan:
     """Lay the overlay out, write its pictures into ``folder`` and return the plan."""
     width, height = config.size
     fps = OUTPUT_FPS
     frames = max(1, round(narration.duration_s * fps))
-    cues = [caption_fields(c) for c in captions] if captions and config.captions == "burn" else []
+    cues = [(c.start_s, c.end_s, c.text) for c in captions] if captions and config.captions == "burn" else []
     builder = _Builder(source_size, narration, config, cues, face_box, face_source, folder, width, height, fps,
                        frames, still)
     return builder.side() if config.layout == "side" else builder.overlay()

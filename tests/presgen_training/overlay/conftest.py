@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from presgen_training.ffmpeg import file_arg, run_ffmpeg
-from presgen_training.timeline import Narration, Section, SectionTiming, Word
+from presgen_training.timeline import Cue, Narration, Section, SectionTiming, Word
 
 
 @dataclass(frozen=True)
@@ -102,5 +102,5 @@ def photo_avatar(media_dir: Path, speech: Path, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
-def caption_cues() -> list[tuple[float, float, str]]:
-    return list(CAPTIONS)
+def caption_cues() -> list[Cue]:
+    return [Cue(start, end, text) for start, end, text in CAPTIONS]
