@@ -300,3 +300,6 @@ def _print_human(obj: dict[str, Any], stream: Any) -> None:
             stream.write(f"warning: {w}\n")
     else:
         stream.write(f"error [{obj['error']['code']}]: {obj['error']['message']}\n")
+        frame = obj["error"].get("details", {}).get("frame_png")
+        if frame:
+            stream.write(f"  the frame that was judged: {frame}\n")

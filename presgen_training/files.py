@@ -1,6 +1,8 @@
 """Writing files so a failure never leaves a half-written one, and hashing file contents."""
 from __future__ import annotations
 
+import errno
+import fcntl
 import functools
 import hashlib
 import os
@@ -42,3 +44,38 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(HASH_CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class OutputBusy(Exception):
+    """Another process holds the lock of this output."""
+
+
+@contextmanager
+def output_lock(final: Path) -> Iterator[None]:
+    """Hold ``.NAME.lock`` beside ``final`` so two renders never write one video, manifest and captions set at once;
+    OutputBusy at once when another process holds it. The lock file is removed when released."""
+    lock_path = final.with_name(f".{final.name}.lock")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fh = lock_path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            fh.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise OutputBusy(str(lock_path)) from None
+            raise
+        try:
+            same = os.fstat(fh.fileno()).st_ino == lock_path.stat().st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        fh.close()  # the holder before us removed the file between our open and our lock: take the new one
+    try:
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        fh.close()

@@ -6,6 +6,8 @@ and is renamed into place, so a failed or interrupted render leaves the previous
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -14,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from presgen_training import cache_store
-from presgen_training.avatar.chain import AvatarSettings, Resolution, resolve
+from presgen_training.avatar.chain import Attempt, AvatarSettings, Resolution, resolve
 from presgen_training.config import cache_dir
 from presgen_training.errors import PresgenError
+from presgen_training.executors import Executor, Serial, split_evenly
 from presgen_training.ffmpeg import DURATION_TOLERANCE_S, OUTPUT_FPS, probe
-from presgen_training.files import atomic_output, sha256_file
+from presgen_training.files import OutputBusy, atomic_output, output_lock, sha256_file
 from presgen_training.inputs import check_inputs
 from presgen_training.manifest import base_manifest, manifest_path_for, write_json_atomic
 from presgen_training.narration import NarrationConfig, synthesize, write_captions
@@ -32,7 +35,7 @@ from presgen_training.segments import avatar_clips, overlay_clips
 from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
 from presgen_training.segments.concat import write_final
 from presgen_training.segments.plan import Segment, plan_segments
-from presgen_training.timeline import Narration, Script
+from presgen_training.timeline import Cue, Narration, Script
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,58 @@ class RenderReport:
     manifest: dict[str, Any]
 
 
-def render(opts: RenderOptions, reporter: StageReporter | None = None) -> RenderReport:
+@dataclass
+class Prepared:
+    """A render after its fast checks and its narration: what the segment work needs."""
+
+    opts: RenderOptions
+    manifest: dict[str, Any]
+    script: Script
+    narration: Narration
+    cues: list[Cue]
+    captions: tuple[Path, Path]  # .srt, .vtt in the work folder
+    segments: list[Segment]
+    inputs: AvatarInputs
+    attempts: list[dict[str, Any]]  # engine attempts so far (skips while resolving the chain)
+
+
+def render(opts: RenderOptions, reporter: StageReporter | None = None,
+           executor: Executor | None = None) -> RenderReport:
+    """The whole render. ``executor`` runs presenter batches and overlay clips (default: one after another)."""
     reporter = reporter or StageReporter(enabled=False)
+    executor = executor or Serial()
+    out = Path(os.path.abspath(opts.out))
+    new_folders = [f for f in (out.parent, *out.parent.parents) if not f.exists()]
+    try:
+        with output_lock(out):
+            return _render(opts, reporter, executor)
+    except OutputBusy:
+        raise PresgenError(f"another presgen is writing {opts.out} right now; wait for it or choose another "
+                           "--out") from None
+    except BaseException:
+        for folder in new_folders:  # a failed render leaves no empty output folders it made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) -> RenderReport:
+    work = opts.work_dir or Path(tempfile.mkdtemp(prefix="presgen-"))
+    try:
+        prep = prepare(opts, work, reporter)
+        with reporter.stage("avatar", unit="frame"):
+            clips, facts = produce_avatars(prep, executor, reporter)
+        with reporter.stage("overlay", unit="frame"):
+            plan, finals = produce_overlays(prep, facts, clips, executor, reporter)
+        with reporter.stage("finish", unit="frame"):
+            return finish(prep, plan, clips, finals, reporter)
+    finally:
+        if opts.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare(opts: RenderOptions, work: Path, reporter: StageReporter) -> Prepared:
+    """Checks that need no slow work, the engine chain, the script and the narration (cached per section)."""
     checked = check_inputs(opts.script, opts.source, opts.out, opts.source_is_image, extra_outputs=_sidecars(opts))
     opts = replace(opts, script=checked.script, source=checked.source, out=checked.out,
                    source_is_image=checked.source_is_image)
@@ -73,57 +126,132 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
     }
     manifest["options"] = _options_dict(opts)
     attempts: list[dict[str, Any]] = []
-    resolution = resolve(opts.avatar, on_attempt=lambda a: (attempts.append(asdict(a)), _say_attempt(reporter, a)))
-    keep = opts.work_dir is not None
-    work = opts.work_dir or Path(tempfile.mkdtemp(prefix="presgen-"))
+
+    def on_attempt(attempt: Attempt) -> None:
+        attempts.append(asdict(attempt))
+        _say_attempt(reporter, attempt)
+
+    resolution = resolve(opts.avatar, on_attempt)
     work.mkdir(parents=True, exist_ok=True)
-    try:
-        with reporter.stage("script"):
-            script = load_script(opts.script)
-            if opts.section is not None and not 1 <= opts.section <= len(script.sections):
-                raise PresgenError(f"--section {opts.section}: the script has {len(script.sections)} section(s)")
-        manifest["script"] = {"title": script.title, "sections": len(script.sections)}
-        narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
-        manifest["narration"] = _narration_dict(narration)
-        checked.check_space(narration.duration_s, work)
-        segments = plan_segments(narration)
-        if opts.section is not None:
-            segments = [segments[opts.section - 1]]
-        inputs = AvatarInputs(opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path,
-                              timings_document(narration) if narration.phonemes or narration.words else None, work)
-        with reporter.stage("avatar", unit="frame"):
-            clips, engine_attempts, facts = _avatar_clips(inputs, segments, reporter)
-        attempts += engine_attempts
-        with reporter.stage("overlay", unit="frame"):
-            overlay_config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions,
-                                           title=script.title)
-            plan = plan_overlay(opts.source, narration, overlay_config, work / "cards",
-                                cues if opts.captions == "burn" else None, _face_box(facts),
-                                size=(int(facts["width"]), int(facts["height"])))
-            for warning in plan.warnings:
-                reporter.note(f"overlay: {warning}")
-            finals = _overlay_clips(plan, segments, clips, inputs, overlay_config, reporter)
-        with reporter.stage("finish", unit="frame"):
-            frames = sum(s.frames for s in segments)
-            audio = narration.wav_path if opts.section is None else avatar_clips.segment_inputs(inputs, segments[0])[0]
-            write_final([finals[s.index].path for s in segments], audio, opts.out, frames,
-                        progress=lambda done, total: reporter.update(done, total, "joining"))
-            if opts.captions != "off" and opts.section is None:
-                _copy_atomic(srt, opts.out.with_suffix(".srt"))
-                _copy_atomic(vtt, opts.out.with_suffix(".vtt"))
-            manifest["output"] = _verify_output(opts.out, frames / OUTPUT_FPS)
-        manifest["avatar"] = _avatar_dict(clips, attempts, resolution)
-        manifest["overlay"] = _plan_dict(plan, overlay_config)
-        manifest["segments"] = [_segment_dict(s, clips[s.index], finals[s.index]) for s in segments]
-        manifest["stages_s"] = dict(reporter.timings_s)
-        manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / max(narration.duration_s, 1e-9), 3)
-        path = manifest_path_for(opts.out)
-        write_json_atomic(path, manifest)
-        cache_store.prune(cache_store.max_cache_bytes())
-        return RenderReport(opts.out, path, manifest)
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
+    with reporter.stage("script"):
+        script = load_script(opts.script)
+        if opts.section is not None and not 1 <= opts.section <= len(script.sections):
+            raise PresgenError(f"--section {opts.section}: the script has {len(script.sections)} section(s)")
+    manifest["script"] = {"title": script.title, "sections": len(script.sections)}
+    narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
+    manifest["narration"] = _narration_dict(narration)
+    checked.check_space(narration.duration_s, work)
+    segments = plan_segments(narration)
+    if opts.section is not None:
+        segments = [segments[opts.section - 1]]
+    timings = timings_document(narration) if narration.phonemes or narration.words else None
+    inputs = AvatarInputs(opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path,
+                          timings, work)
+    return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts)
+
+
+def produce_avatars(prep: Prepared, executor: Executor,
+                    reporter: StageReporter) -> tuple[dict[int, AvatarClip], dict[str, Any]]:
+    """Every segment's presenter clip, from the cache or rendered: the missing ones split into one engine run
+    per worker (each run prepares the source once)."""
+    inputs = prep.inputs
+    clips = avatar_clips.find_cached(inputs, prep.segments)
+    missing = [s for s in prep.segments if s.index not in clips]
+    if missing:
+        batches = split_evenly(missing, executor.workers, weight=lambda s: s.frames)
+        progress = _PresenterProgress(reporter, missing) if executor.workers == 1 else None
+
+        def run(batch: list[Segment]) -> tuple[dict[int, AvatarClip], list[Attempt]]:
+            return avatar_clips.render_missing(inputs, batch, progress.on_event if progress else None,
+                                               lambda a: _say_attempt(reporter, a))
+
+        for made, new_attempts in executor.map(run, batches):
+            clips.update(made)
+            prep.attempts += [asdict(a) for a in new_attempts]
+    return clips, avatar_clips.layout_facts(inputs, clips)
+
+
+class _PresenterProgress:
+    """The engine's per-clip progress events as one bar over all the frames it renders."""
+
+    def __init__(self, reporter: StageReporter, segments: Sequence[Segment]) -> None:
+        self.reporter = reporter
+        self.segments = list(segments)
+        self.total = sum(s.frames for s in segments)
+        self.before = 0
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "segment":
+            self.before = sum(s.frames for s in self.segments[:int(event.get("index", 0))])
+        elif kind == "progress" and event.get("stage") == "render":
+            self.reporter.update(self.before + int(event.get("done", 0)), self.total, "presenter")
+        elif kind == "log" and event.get("level") == "warning":
+            self.reporter.note(f"engine warning: {event.get('message')}")
+
+
+def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor,
+                     reporter: StageReporter) -> tuple[OverlayPlan, dict[int, overlay_clips.OverlayClip]]:
+    """The overlay plan of the whole video (one layout for every section), then each segment's finished clip."""
+    opts = prep.opts
+    config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions, title=prep.script.title)
+    plan = plan_overlay(opts.source, prep.narration, config, prep.inputs.work / "cards",
+                        prep.cues if opts.captions == "burn" else None, _face_box(facts),
+                        size=(int(facts["width"]), int(facts["height"])))
+    for warning in plan.warnings:
+        reporter.note(f"overlay: {warning}")
+    store = prep.inputs.store
+    finals: dict[int, overlay_clips.OverlayClip] = {}
+    todo: list[tuple[Segment, str]] = []
+    for segment in prep.segments:
+        key = overlay_clips.overlay_key(plan, segment, clips[segment.index].key, config)
+        found = overlay_clips.cached_overlay(store, key, segment)
+        if found is not None:
+            finals[segment.index] = found
+        else:
+            todo.append((segment, key))
+    total = sum(s.frames for s, _ in todo)
+    done = {"frames": 0}
+
+    def make(job: tuple[Segment, str]) -> overlay_clips.OverlayClip:
+        segment, key = job
+        offset = done["frames"]
+        on_frames = (lambda d, t: reporter.update(offset + d, total, "overlay")) if executor.workers == 1 else None
+        clip = overlay_clips.render_overlay(store, key, plan, segment, clips[segment.index].path, config,
+                                            progress=on_frames)
+        done["frames"] += segment.frames
+        reporter.update(done["frames"], total, "overlay")
+        return clip
+
+    for clip in executor.map(make, todo):
+        finals[clip.segment] = clip
+    return plan, finals
+
+
+def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
+           finals: dict[int, overlay_clips.OverlayClip], reporter: StageReporter) -> RenderReport:
+    """Join the segments under the narration, put the captions beside the video, write the manifest."""
+    opts, manifest, segments = prep.opts, prep.manifest, prep.segments
+    frames = sum(s.frames for s in segments)
+    audio = prep.narration.wav_path if opts.section is None else \
+        avatar_clips.segment_inputs(prep.inputs, segments[0])[0]
+    write_final([finals[s.index].path for s in segments], audio, opts.out, frames,
+                progress=lambda done, total: reporter.update(done, total, "joining"))
+    srt, vtt = prep.captions
+    if opts.captions != "off" and opts.section is None:
+        _copy_atomic(srt, opts.out.with_suffix(".srt"))
+        _copy_atomic(vtt, opts.out.with_suffix(".vtt"))
+    manifest["output"] = _verify_output(opts.out, frames / OUTPUT_FPS)
+    config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions)
+    manifest["avatar"] = _avatar_dict(clips, prep.attempts, prep.inputs.resolution)
+    manifest["overlay"] = _plan_dict(plan, config)
+    manifest["segments"] = [_segment_dict(s, clips[s.index], finals[s.index]) for s in segments]
+    manifest["stages_s"] = dict(reporter.timings_s)
+    manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / max(prep.narration.duration_s, 1e-9), 3)
+    path = manifest_path_for(opts.out)
+    write_json_atomic(path, manifest)
+    cache_store.prune(cache_store.max_cache_bytes())
+    return RenderReport(opts.out, path, manifest)
 
 
 def _sidecars(opts: RenderOptions) -> list[Path]:
@@ -145,53 +273,6 @@ def _narrate(script: Script, opts: RenderOptions, work: Path,
     if narration.fallback_reason:
         reporter.note(f"voice: used {narration.engine} ({narration.fallback_reason})")
     return narration, cues, srt, vtt
-
-
-def _avatar_clips(inputs: AvatarInputs, segments: Sequence[Segment],
-                  reporter: StageReporter) -> tuple[dict[int, AvatarClip], list[dict[str, Any]], dict[str, Any]]:
-    """Every segment's presenter clip, from the cache or rendered (the missing ones in one engine run)."""
-    clips = avatar_clips.find_cached(inputs, segments)
-    missing = [s for s in segments if s.index not in clips]
-    attempts: list[dict[str, Any]] = []
-    if missing:
-        total = sum(s.frames for s in missing)
-        done_before = {"frames": 0}
-
-        def on_event(event: dict[str, Any]) -> None:
-            if event.get("event") == "segment":
-                index = int(event.get("index", 0))
-                done_before["frames"] = sum(s.frames for s in missing[:index])
-            elif event.get("event") == "progress" and event.get("stage") == "render":
-                reporter.update(done_before["frames"] + int(event.get("done", 0)), total, "presenter")
-            elif event.get("event") == "log" and event.get("level") == "warning":
-                reporter.note(f"engine warning: {event.get('message')}")
-
-        made, new_attempts = avatar_clips.render_missing(inputs, missing, on_event,
-                                                         on_attempt=lambda a: _say_attempt(reporter, a))
-        clips.update(made)
-        attempts = [asdict(a) for a in new_attempts]
-    return clips, attempts, avatar_clips.layout_facts(inputs, clips)
-
-
-def _overlay_clips(plan: OverlayPlan, segments: Sequence[Segment], clips: dict[int, AvatarClip],
-                   inputs: AvatarInputs, config: OverlayConfig,
-                   reporter: StageReporter) -> dict[int, overlay_clips.OverlayClip]:
-    finals: dict[int, overlay_clips.OverlayClip] = {}
-    total = sum(s.frames for s in segments)
-    done = 0
-    for segment in segments:
-        clip = clips[segment.index]
-        key = overlay_clips.overlay_key(plan, segment, clip.key, config)
-        found = overlay_clips.cached_overlay(inputs.store, key, segment)
-        if found is None:
-            offset = done
-            found = overlay_clips.render_overlay(
-                inputs.store, key, plan, segment, clip.path, config,
-                progress=lambda d, t: reporter.update(offset + d, total, "overlay"))
-        finals[segment.index] = found
-        done += segment.frames
-        reporter.update(done, total, "overlay")
-    return finals
 
 
 def _face_box(facts: dict[str, Any]) -> tuple[int, int, int, int] | None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import load_config
+from presgen_training.errors import UsageError
+from presgen_training.executors import Threads
 from presgen_training.overlay.config import CAPTION_MODES, LAYOUTS, QUALITY_SIZES
 from presgen_training.pipeline import RenderOptions, render
 from presgen_training.progress import StageReporter
@@ -67,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render only section N (1-based) as a quick preview; reuses cached work of full renders")
     p.add_argument("--work-dir", type=Path, default=None,
                    help="keep intermediate files (narration.wav, avatar.mp4) here")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="presenter batches and overlay clips rendered at once (default: 1)")
     p.add_argument("--json", action="store_true", help="print the run manifest as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
@@ -90,8 +94,10 @@ def run(args: argparse.Namespace) -> int:
                               models_dir=args.models_dir, motion=not args.no_motion, blink=not args.no_blink,
                               timeout_s=args.avatar_timeout, config=config),
     )
+    if args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
     reporter = StageReporter(enabled=not args.quiet)
-    report = render(opts, reporter)
+    report = render(opts, reporter, Threads(args.jobs))
     if args.json:
         json.dump(report.manifest, sys.stdout, indent=2)
         sys.stdout.write("\n")

