@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PRESGEN := $(VENV)/bin/presgen
 MUSETALK_COMMIT ?= 0a89dec
 
-.PHONY: help venv envs env-puppet env-musetalk demo test test-engines test-fast bench bench-musetalk vendor doctor clean
+.PHONY: help venv envs env-puppet env-musetalk demo test test-engines test-fast faults bench bench-musetalk vendor doctor clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,9 @@ test-engines: env-puppet env-musetalk ## only the engine-internals tests, each i
 
 test-fast: venv ## tests that need no engine venv
 	$(PY) -m pytest -q -m "not puppet_env and not musetalk_env"
+
+faults: env-puppet ## the fault suite: hostile inputs and misbehaving engines against the real CLI (a table)
+	$(PY) bench/faults.py
 
 bench: env-puppet ## whole-pipeline speed (static, puppet) and the moviepy overlay comparison
 	$(PY) bench/pipeline.py --engine static --engine puppet

@@ -7,6 +7,7 @@ and is renamed into place, so a failed or interrupted render leaves the previous
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import tempfile
@@ -36,6 +37,9 @@ from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
 from presgen_training.segments.concat import write_final
 from presgen_training.segments.plan import Segment, plan_segments
 from presgen_training.timeline import Cue, Narration, Script
+
+
+CLIPS_PER_RUN = 12  # presenter clips per engine run (the engine prepares the source once per run)
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,10 @@ def produce_avatars(prep: Prepared, executor: Executor,
     clips = avatar_clips.find_cached(inputs, prep.segments)
     missing = [s for s in prep.segments if s.index not in clips]
     if missing:
-        batches = split_evenly(missing, executor.workers, weight=lambda s: s.frames)
+        # a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run is cached, so an
+        # interrupted render resumes after the last finished run
+        runs = max(executor.workers, math.ceil(len(missing) / CLIPS_PER_RUN))
+        batches = split_evenly(missing, runs, weight=lambda s: s.frames)
         progress = _PresenterProgress(reporter, missing) if executor.workers == 1 else None
 
         def run(batch: list[Segment]) -> tuple[dict[int, AvatarClip], list[Attempt]]:

@@ -144,21 +144,26 @@ def render(python: Path, args: Sequence[str], timeout_s: float, engine: str,
     """A render call: the reply must be a schema-valid success object and the exit code 0."""
     what = f"engine '{engine}'"
     reply = call(python, args, timeout_s, on_event=on_event, what=what)
-    obj = reply.obj
+    judge_render(reply.obj, reply.returncode, what)
+    return reply
+
+
+def judge_render(obj: dict[str, Any], returncode: int | None, what: str) -> dict[str, Any]:
+    """A render's answer, accepted only when it is a schema-valid success and the exit code is 0."""
     try:
         jsonschema.validate(obj, result_schema())
     except jsonschema.ValidationError as exc:
-        raise WrapperFailure("PROTOCOL", f"{what} result breaks the contract: {exc.message[:160]}",
-                             reply.returncode) from None
+        message = " ".join(exc.message.split())
+        raise WrapperFailure("PROTOCOL", f"{what} result breaks the contract: {message[:160]}", returncode) from None
     if "healthy" in obj:
-        raise WrapperFailure("PROTOCOL", f"{what} answered a health check instead of rendering", reply.returncode)
+        raise WrapperFailure("PROTOCOL", f"{what} answered a health check instead of rendering", returncode)
     if not obj["success"]:
         err = obj["error"]
-        raise WrapperFailure(err["code"], err["message"], reply.returncode, err.get("details"))
-    if reply.returncode != 0:
-        raise WrapperFailure("PROTOCOL", f"{what} reported success but exited with code {reply.returncode}",
-                             reply.returncode)
-    return reply
+        message = " ".join(str(err["message"]).split()) or "(no message)"
+        raise WrapperFailure(err["code"], message[:400], returncode, err.get("details"))
+    if returncode != 0:
+        raise WrapperFailure("PROTOCOL", f"{what} reported success but exited with code {returncode}", returncode)
+    return obj
 
 
 def check(python: Path, engine: str, extra_args: Sequence[str] = (),
