@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PRESGEN := $(VENV)/bin/presgen
 MUSETALK_COMMIT ?= 0a89dec
 
-.PHONY: help venv envs env-puppet env-musetalk demo test test-engines test-fast faults bench bench-musetalk vendor doctor clean
+.PHONY: help venv envs env-puppet env-musetalk demo test test-engines test-fast lint faults bench bench-musetalk vendor doctor clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,15 +31,22 @@ demo: env-puppet ## render examples/ to out/demo.mp4
 	$(PY) examples/presenter_photo.py out/presenter.png
 	$(PRESGEN) render --script examples/demo_script.yaml --source-image out/presenter.png --out out/demo.mp4
 
-test: env-puppet env-musetalk ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
+test: env-puppet env-musetalk lint ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
 	$(PY) -m pytest -q
 	$(PY) tests/run_engine_tests.py
 
 test-engines: env-puppet env-musetalk ## only the engine-internals tests, each inside its engine venv
 	$(PY) tests/run_engine_tests.py
 
-test-fast: venv ## tests that need no engine venv
-	$(PY) -m pytest -q -m "not puppet_env and not musetalk_env"
+test-fast: venv ## offline tests that need no engine venv and install nothing (plus the import contracts)
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m pytest -q -m "not puppet_env and not musetalk_env and not env_build"
+
+lint: venv ## ruff (lint + format), mypy and the import contracts
+	$(VENV)/bin/ruff check presgen_training musetalk_wrapper tests bench examples
+	$(VENV)/bin/ruff format --check presgen_training musetalk_wrapper tests bench examples
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 faults: env-puppet ## the fault suite: hostile inputs and misbehaving engines against the real CLI (a table)
 	$(PY) bench/faults.py
