@@ -6,10 +6,10 @@ imports happen in ``render()`` (see ``render.py``).
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 from musetalk_wrapper import weights
 from musetalk_wrapper.contract import EngineOutput, unavailable_missing_package
+from musetalk_wrapper.engines.musetalk.landmarks import DWPOSE_DEFAULT, dwpose_model_path
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
@@ -19,11 +19,6 @@ REQUIRED_PACKAGES = {"torch": "torch", "diffusers": "diffusers", "transformers":
                      "safetensors": "safetensors", "cv2": "opencv-contrib-python", "numpy": "numpy",
                      "imageio_ffmpeg": "imageio-ffmpeg"}
 BACKEND_PACKAGES = {"mediapipe": ("mediapipe", "mediapipe"), "dwpose-onnx": ("onnxruntime", "onnxruntime")}
-DWPOSE_DEFAULT = "dwpose/dw-ll_ucoco_384.onnx"
-
-
-def dwpose_model_path(request: RenderRequest, models_dir: Path) -> Path:
-    return request.dwpose_model or models_dir / DWPOSE_DEFAULT
 
 
 class MuseTalkEngine:

@@ -10,13 +10,17 @@ point, shifted by ``bbox_shift``; V1.5 then adds a 10 px jaw margin to y2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from musetalk_wrapper.request import RenderRequest
+
 EXTRA_MARGIN_PX = 10  # V1.5's y2 += extra_margin
 NOSE_ANCHOR = 29  # iBUG index of the lowest nose-bridge point
 MIN_BOX_PX = 8
+DWPOSE_DEFAULT = "dwpose/dw-ll_ucoco_384.onnx"  # in the models folder, unless --dwpose-model names another
 
 # MediaPipe FaceMesh index(es) averaged into iBUG point j (PeizhiYan/Mediapipe_2_Dlib_Landmarks, as listed in
 # the MuseTalk facts): approximate, since MediaPipe has no true jaw contour.
@@ -101,3 +105,7 @@ class MediaPipeLandmarks:
 
     def close(self) -> None:
         self._mesh.close()
+
+
+def dwpose_model_path(request: RenderRequest, models_dir: Path) -> Path:
+    return request.dwpose_model or models_dir / DWPOSE_DEFAULT

@@ -41,9 +41,8 @@ from musetalk_wrapper.engines.musetalk.blending import (
     paste_face,
 )
 from musetalk_wrapper.engines.musetalk.devices import generation_autocast, pick_device
-from musetalk_wrapper.engines.musetalk.engine import dwpose_model_path
 from musetalk_wrapper.engines.musetalk.generate import decode_faces, predict_latents
-from musetalk_wrapper.engines.musetalk.landmarks import EXTRA_MARGIN_PX, FaceBox, LandmarkBackend
+from musetalk_wrapper.engines.musetalk.landmarks import EXTRA_MARGIN_PX, FaceBox, LandmarkBackend, dwpose_model_path
 from musetalk_wrapper.engines.musetalk.prepare import CROP_SIZE, PrepContext, complete, locate
 from musetalk_wrapper.engines.musetalk.silence import silent_frames
 from musetalk_wrapper.engines.musetalk.source_frames import MAX_SIDE_PX, SourceFrames

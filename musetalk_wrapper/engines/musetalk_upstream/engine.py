@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 from musetalk_wrapper.contract import EngineError, EngineOutput, ErrorCode, unavailable_missing_package
-from musetalk_wrapper.engines.upstream.command import find_output, inference_argv, prepare_job
-from musetalk_wrapper.engines.upstream.layout import (
+from musetalk_wrapper.engines.musetalk_upstream.command import find_output, inference_argv, prepare_job
+from musetalk_wrapper.engines.musetalk_upstream.layout import (
     default_vendor_dir,
     s3fd_cached,
     unavailable_reason,
     vendored_commit,
 )
-from musetalk_wrapper.engines.upstream.process import UpstreamRun, run_upstream
+from musetalk_wrapper.engines.musetalk_upstream.process import UpstreamRun, run_upstream
 from musetalk_wrapper.media import (
     AUDIO_BITRATE,
     ffmpeg_exe,
