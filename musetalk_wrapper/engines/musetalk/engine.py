@@ -40,7 +40,8 @@ class MuseTalkEngine:
         if request is not None and landmarks == "dwpose-onnx":
             path = dwpose_model_path(request, models_dir)
             if not path.is_file():
-                fix = weights.fetch_command(weights.BY_PATH[DWPOSE_DEFAULT], models_dir)
+                wf = weights.BY_PATH[DWPOSE_DEFAULT]
+                fix = f"{weights.fetch_command(wf, models_dir)} (by hand: {weights.manual_command(wf, models_dir)})"
                 return (f"--landmarks dwpose-onnx needs the DWPose ONNX model, not found at {path};"
                         f" pass --dwpose-model or fetch it with: {fix}")
         return None

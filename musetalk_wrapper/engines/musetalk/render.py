@@ -42,7 +42,13 @@ from musetalk_wrapper.engines.musetalk.blending import (
 )
 from musetalk_wrapper.engines.musetalk.devices import generation_autocast, pick_device
 from musetalk_wrapper.engines.musetalk.generate import decode_faces, predict_latents
-from musetalk_wrapper.engines.musetalk.landmarks import EXTRA_MARGIN_PX, FaceBox, LandmarkBackend, dwpose_model_path
+from musetalk_wrapper.engines.musetalk.landmarks import (
+    EXTRA_MARGIN_PX,
+    FaceBox,
+    LandmarkBackend,
+    dwpose_model_path,
+    landmark_backend_factory,
+)
 from musetalk_wrapper.engines.musetalk.prepare import CROP_SIZE, PrepContext, complete, locate
 from musetalk_wrapper.engines.musetalk.silence import silent_frames
 from musetalk_wrapper.engines.musetalk.source_frames import MAX_SIDE_PX, SourceFrames
@@ -85,25 +91,6 @@ class _Models:
     def release(self, name: str) -> None:
         if self._cache.pop(name, None) is not None:
             gc.collect()
-
-
-def _landmark_factory(request: RenderRequest, models_dir: Path, device: torch.device,
-                      opened: list[LandmarkBackend]) -> Any:
-    def build() -> LandmarkBackend:
-        if request.landmarks == "dwpose-onnx":
-            from musetalk_wrapper.engines.musetalk.dwpose import DWPoseOnnxLandmarks
-
-            backend: LandmarkBackend = DWPoseOnnxLandmarks(dwpose_model_path(request, models_dir),
-                                                            use_cuda=device.type == "cuda")
-        elif request.landmarks == "mediapipe":
-            from musetalk_wrapper.engines.musetalk.landmarks import MediaPipeLandmarks
-
-            backend = MediaPipeLandmarks()
-        else:
-            raise EngineError(ErrorCode.BAD_INPUT, f"unknown landmark backend '{request.landmarks}'")
-        opened.append(backend)
-        return backend
-    return build
 
 
 def _cache_params(request: RenderRequest, models_dir: Path, dtype: torch.dtype) -> dict[str, Any]:
@@ -209,7 +196,7 @@ def _render(job: _Job) -> EngineOutput:
 
     cache = _open_cache(request, _cache_params(request, job.models_dir, job.dtype), job.warnings, job.timings)
     ctx = PrepContext(job.frames, cache, request.bbox_shift, request.batch_size, job.device, job.dtype,
-                      _landmark_factory(request, job.models_dir, job.device, job.backends), job.models.vae,
+                      landmark_backend_factory(request, job.models_dir, job.device, job.backends), job.models.vae,
                       job.models.bisenet, job.models.latent_scale, job.timings)
     feats: torch.Tensor | None = None
     with cache.preparing() if cache is not None else contextlib.nullcontext():
