@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from musetalk_wrapper.engines.musetalk.landmarks import FaceBox
 
@@ -85,7 +86,8 @@ def jaw_mask(labels: np.ndarray, cheek_width: int = CHEEK_WIDTH_PX) -> np.ndarra
 def blend_mask(labels: np.ndarray, face: FaceBox, crop: CropBox) -> np.ndarray:
     """Final uint8 alpha (0..255) over the crop box."""
     size = crop.size
-    parsed = cv2.resize(jaw_mask(labels), (size, size), interpolation=cv2.INTER_CUBIC)
+    # upstream: the PIL mask resized back with Pillow's default filter for mode L (bicubic)
+    parsed = np.asarray(Image.fromarray(jaw_mask(labels)).resize((size, size), Image.Resampling.BICUBIC))
     mask = np.zeros((size, size), dtype=np.uint8)
     fx1, fy1 = face.x1 - crop.x1, face.y1 - crop.y1
     fx2, fy2 = face.x2 - crop.x1, face.y2 - crop.y1
