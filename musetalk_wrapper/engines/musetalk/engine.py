@@ -1,11 +1,13 @@
 """The ``musetalk`` engine: MuseTalk V1.5 inference with our own code on the official checkpoints.
 
 ``health()`` is cheap (no torch import): packages present, weights files present and sane. The heavy
-imports happen in ``render()`` (see ``render.py``).
+imports happen in ``render()`` (see ``render.py``); the instance keeps what a render loaded and prepared, so
+several renders on one instance load the networks and prepare a source once.
 """
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 from musetalk_wrapper import weights
 from musetalk_wrapper.contract import EngineOutput, unavailable_missing_package
@@ -22,7 +24,12 @@ BACKEND_PACKAGES = {"mediapipe": ("mediapipe", "mediapipe"), "dwpose-onnx": ("on
 
 
 class MuseTalkEngine:
+    """Keeps its networks and prepared sources between ``render()`` calls (a batch of sections)."""
+
     name = "musetalk"
+
+    def __init__(self) -> None:
+        self._session: Any = None
 
     def health(self, request: RenderRequest | None) -> str | None:
         landmarks = request.landmarks if request is not None else "mediapipe"
@@ -47,6 +54,8 @@ class MuseTalkEngine:
         return None
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
-        from musetalk_wrapper.engines.musetalk.render import render
+        from musetalk_wrapper.engines.musetalk.render import Session
 
-        return render(request, progress)
+        if self._session is None:
+            self._session = Session()
+        return self._session.render(request, progress)  # type: ignore[no-any-return]
