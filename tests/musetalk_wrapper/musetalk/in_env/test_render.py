@@ -25,8 +25,9 @@ from musetalk_wrapper.request import RenderRequest
 FPS = 25
 SR = 16000
 # (seconds, start in eng.wav or None for digital silence): pauses as TTS narration has them
-LAYOUT = ((0.4, None), (1.0, 4.0), (0.6, None), (0.8, 10.0), (0.6, None))
-CLIP_START = 42  # frame 1.68 s: inside the 0.6 s pause
+LAYOUT = ((0.4, None), (1.0, 4.0), (0.9, None), (0.8, 10.0), (0.6, None))
+CLIP_START = 42  # frame 1.68 s: inside the 0.9 s pause
+SECTION_END = 47  # 1.88 s: a section ending in that pause, with room for the handoff and the mouth's fade
 
 
 @dataclass
@@ -156,8 +157,8 @@ def test_handoff_dissolves_into_where_the_next_clip_starts(render: Callable[...,
     count = source.count
     handoff = 2 * count / FPS  # one whole back-and-forth later: the same source frames as the other tests use
     engine = MuseTalkEngine()
-    first = render(engine, narration[: CLIP_START * SR // FPS], media_dir / "sun.mp4", handoff_s=handoff)
-    second = render(engine, narration[CLIP_START * SR // FPS:], media_dir / "sun.mp4", start_s=handoff)
+    first = render(engine, narration[: SECTION_END * SR // FPS], media_dir / "sun.mp4", handoff_s=handoff)
+    second = render(engine, narration[SECTION_END * SR // FPS:], media_dir / "sun.mp4", start_s=handoff)
     try:
         n, at = len(first.frames), 2 * count
         positions = [pingpong(at - 1, count), pingpong(n - HANDOFF_FRAMES - 1, count), pingpong(at, count)]
