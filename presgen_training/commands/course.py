@@ -74,16 +74,17 @@ def run(args: argparse.Namespace) -> int:
 
     state = CourseRun(course, console, RunSettings(retries=args.retries, force=args.force, keep_work=args.keep_work),
                       only, on_change=publish)
+    engines = state.resolve_engines()
+    backend = _backend(args, engines)  # an unreachable cluster fails here, before anything is written
     try:
         with output_lock(course.output / "index.html"):
-            engines = state.resolve_engines()
-            backend = _backend(args, engines)
             with console.stage("course", unit="frame"):
                 console.note(f"{len(state.runs)} videos of '{course.title}' into {course.output} "
                              f"({backend.name}, {backend.heavy_slots} workers)")
                 state.run(backend)
             publish(state)
     except OutputBusy:
+        backend.close(cancel=False)
         raise PresgenError(f"another presgen course is writing {course.output} right now; wait for it or choose "
                            "another --out") from None
     manifest = course_manifest(state, cpu_seconds() - cpu_before)
