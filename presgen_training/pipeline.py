@@ -105,7 +105,8 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None,
 
 
 def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) -> RenderReport:
-    work = opts.work_dir or Path(tempfile.mkdtemp(prefix="presgen-"))
+    # absolute: the engine runs in another folder and reads its segment list from here
+    work = Path(os.path.abspath(opts.work_dir)) if opts.work_dir else Path(tempfile.mkdtemp(prefix="presgen-"))
     try:
         prep = prepare(opts, work, reporter)
         with reporter.stage("avatar", unit="frame"):
