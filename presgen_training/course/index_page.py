@@ -16,7 +16,7 @@ body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1.5
 h1{margin:.2rem 0}.meta{color:#475569}ol.toc{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1rem}
 ol.toc li{width:200px}ol.toc img{width:200px;border-radius:6px;display:block}
 section.module{background:#fff;border-radius:10px;padding:1rem 1.2rem;margin:1.2rem 0;box-shadow:0 1px 3px #0002}
-.variants{display:flex;flex-wrap:wrap;gap:1.2rem}.variant{flex:1 1 440px}
+.variants{display:flex;flex-wrap:wrap;gap:1.2rem}.variant{flex:1 1 440px;max-width:760px}
 video{width:100%;border-radius:6px;background:#000}.choices{color:#475569;font-size:.9rem}
 ol.chapters{padding-left:1.2rem}ol.chapters a{color:#0369a1;text-decoration:none}
 .failed{color:#b91c1c}

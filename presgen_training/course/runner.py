@@ -308,6 +308,7 @@ class CourseRun:
             self._push(Task("presenter", run, job=job))
             self.frames_total += job.frames
         if not jobs:
+            run.reporter.timings_s["avatar"] = 0.0
             self._push(Task("plan", run, fn=lambda: self._plan(run)))
         self._progress()
 
@@ -360,6 +361,7 @@ class CourseRun:
             self._push(Task("overlay", run, job=job))
             self.frames_total += job.frames
         if not todo:
+            run.reporter.timings_s["overlay"] = 0.0
             self._push(Task("finish", run, fn=lambda: self._finish(run)))
         self._progress()
 
