@@ -22,6 +22,7 @@ from presgen_training.segments.jobs import Job, PresenterJob, run_job
 
 CONNECT_TIMEOUT_S = 5.0  # seconds to reach the cluster's port before calling it unreachable
 LIGHT_SLOTS = 2  # orchestrator steps at once beside the cluster's work
+CANCEL_GRACE_S = 15.0  # seconds cancelled tasks get to stop their engines before the cluster is left
 INSTALL = "make venv (or .venv/bin/pip install 'ray[client]==2.60.0')"
 ENV_VARS = ("PRESGEN_CONFIG", "PRESGEN_ENVS_HOME", "PRESGEN_MODELS", "PRESGEN_CACHE_MAX_GB")
 
@@ -87,11 +88,14 @@ class Ray:
 
     def close(self, cancel: bool) -> None:
         if cancel:
-            for ref in list(self.refs.values()):
-                try:
-                    self.ray.cancel(ref, force=True)
+            refs = list(self.refs.values())
+            for ref in refs:
+                try:  # not force: the task sees KeyboardInterrupt and stops its engine (a killed worker would not)
+                    self.ray.cancel(ref, force=False)
                 except Exception:  # noqa: BLE001 - already finished or its worker is gone
                     pass
+            if refs:
+                self.ray.wait(refs, num_returns=len(refs), timeout=CANCEL_GRACE_S)
         self.light.shutdown(wait=True, cancel_futures=cancel)
         if self.started:
             self.ray.shutdown()

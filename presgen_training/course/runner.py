@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from presgen_training import __version__
+from presgen_training import __version__, cache_store
 from presgen_training.avatar.chain import Resolution, resolve
 from presgen_training.cache_store import content_key
 from presgen_training.config import UserConfig, load_config
@@ -188,6 +188,7 @@ class CourseRun:
             self.ended = time.monotonic()
         if not self.settings.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)
+        cache_store.prune(cache_store.max_cache_bytes())  # once for the course, not after every video
         return self.runs
 
     def resolve_engines(self) -> set[str]:
