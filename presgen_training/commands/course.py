@@ -81,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
             with console.stage("course", unit="frame"):
                 console.note(f"{len(state.runs)} videos of '{course.title}' into {course.output} "
                              f"({backend.name}, {backend.heavy_slots} workers)")
-                state.run(backend)
-            publish(state)
+                try:
+                    state.run(backend)
+                finally:  # also when stopped: the page and manifest show what is finished
+                    publish(state)
     except OutputBusy:
         backend.close(cancel=False)
         raise PresgenError(f"another presgen course is writing {course.output} right now; wait for it or choose "

@@ -87,7 +87,7 @@ def _variant(v: dict[str, Any]) -> str:
     head = f'<p class="choices">{choices}</p>' if choices else ""
     if not v.get("video"):
         return f'<div class="variant" data-variant="{escape(v["name"])}">{head}' \
-               f'<p class="failed">failed: {escape(v.get("reason") or v["status"])}</p></div>'
+               f'<p class="failed">{escape(v["status"])}: {escape(v.get("reason") or "no video")}</p></div>'
     vid = "v-" + escape(v["name"])
     tracks = f'<track kind="chapters" src="{escape(v["chapters_file"])}" srclang="en" label="Chapters">'
     if "vtt" in v.get("captions", {}):

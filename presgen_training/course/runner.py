@@ -35,7 +35,6 @@ from presgen_training.course.sources import source
 from presgen_training.course.spec import Course, Variant
 from presgen_training.errors import PresgenError
 from presgen_training.executors import split_evenly
-from presgen_training.files import sha256_file
 from presgen_training.manifest import manifest_path_for
 from presgen_training.pipeline import (
     Prepared,
@@ -49,12 +48,13 @@ from presgen_training.pipeline import (
 from presgen_training.progress import StageReporter
 from presgen_training.segments import avatar_clips
 from presgen_training.segments.jobs import Job, OverlayJob, PresenterJob, PresenterResult
-from presgen_training.segments.keys import code_digest, engine_env_identity
+from presgen_training.segments.keys import code_digest, engine_env_identity, file_identity
 
 MAX_RETRIES = 2  # extra tries of a failed engine or overlay job before giving up on that engine
 BACKOFF_S = 2.0  # seconds before the first retry; doubled for each further one
 TARGET_BATCH_FRAMES = 750  # frames (30 s) per presenter job: a longer module is split over several workers
 PRIORITY = {"prepare": 0, "finish": 1, "plan": 2, "overlay": 3, "presenter": 4}
+NEXT_STEP = {"presenter": ("avatar", "plan"), "overlay": ("overlay", "finish")}  # jobs -> (stage, next step)
 WORK_FOLDER = ".work"  # in the course output folder: per-variant narration, segment audio, cards
 CODE_FOLDERS = ("presgen_training", "musetalk_wrapper")
 
@@ -304,14 +304,7 @@ class CourseRun:
             self._end(run, "unchanged")
             return
         run.prep, run.clips, jobs = data
-        run.pending = len(jobs)
-        for job in jobs:
-            self._push(Task("presenter", run, job=job))
-            self.frames_total += job.frames
-        if not jobs:
-            run.reporter.timings_s["avatar"] = 0.0
-            self._push(Task("plan", run, fn=lambda: self._plan(run)))
-        self._progress()
+        self._start_jobs(run, "presenter", jobs)
 
     def _after_presenter(self, task: Task, result: PresenterResult) -> None:
         run = task.run
@@ -321,12 +314,7 @@ class CourseRun:
             self._presenter_failed(task, result)
             return
         run.clips.update(result.clips)
-        self.frames_done += task.job.frames
-        self._progress()
-        run.pending -= 1
-        if run.pending == 0:
-            run.reporter.timings_s["avatar"] = _job_seconds(run, "presenter")
-            self._push(Task("plan", run, fn=lambda: self._plan(run)))
+        self._job_done(task)
 
     def _presenter_failed(self, task: Task, result: PresenterResult) -> None:
         """Retry the same engine (a killed or crashed engine may work next time), then the next of the chain."""
@@ -357,24 +345,36 @@ class CourseRun:
     def _after_plan(self, task: Task, value: tuple[Any, dict[int, Any], list[OverlayJob]]) -> None:
         run = task.run
         run.plan, run.finals, todo = value
-        run.pending = len(todo)
-        for job in todo:
-            self._push(Task("overlay", run, job=job))
-            self.frames_total += job.frames
-        if not todo:
-            run.reporter.timings_s["overlay"] = 0.0
-            self._push(Task("finish", run, fn=lambda: self._finish(run)))
-        self._progress()
+        self._start_jobs(run, "overlay", todo)
 
     def _after_overlay(self, task: Task, clip: Any) -> None:
         run = task.run
         run.finals[clip.segment] = clip
+        self._job_done(task)
+
+    def _start_jobs(self, run: VariantRun, kind: str, jobs: list[Any]) -> None:
+        run.pending = len(jobs)
+        for job in jobs:
+            self._push(Task(kind, run, job=job))
+            self.frames_total += job.frames
+        if not jobs:
+            self._stage_done(run, kind)
+        self._progress()
+
+    def _job_done(self, task: Task) -> None:
         self.frames_done += task.frames
         self._progress()
-        run.pending -= 1
-        if run.pending == 0:
-            run.reporter.timings_s["overlay"] = _job_seconds(run, "overlay")
-            self._push(Task("finish", run, fn=lambda: self._finish(run)))
+        task.run.pending -= 1
+        if task.run.pending == 0:
+            self._stage_done(task.run, task.kind)
+
+    def _stage_done(self, run: VariantRun, kind: str) -> None:
+        """All of a variant's jobs of one kind are done: record the stage's time (the sum of its jobs' times, as
+        they ran among other modules' jobs) and queue the next step."""
+        stage, following = NEXT_STEP[kind]
+        run.reporter.timings_s[stage] = _job_seconds(run, kind)
+        step = self._plan if following == "plan" else self._finish
+        self._push(Task(following, run, fn=lambda: step(run)))
 
     def _finish(self, run: VariantRun) -> dict[str, Any]:
         """Light step: the MP4, captions and manifest (as `presgen render` writes them), thumbnail and chapters."""
@@ -447,7 +447,7 @@ def variant_key(opts: RenderOptions, resolution: Resolution) -> str:
     first = resolution.candidates[0]
     options = {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("script", "source", "work_dir")}
     return content_key({"presgen": __version__, "code": code_digest(*CODE_FOLDERS),
-                        "script": sha256_file(opts.script), "source": sha256_file(opts.source), "options": options,
+                        "script": file_identity(opts.script), "source": file_identity(opts.source), "options": options,
                         "engine": first.engine, "env": engine_env_identity(first.env, first.python)})
 
 
