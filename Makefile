@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PRESGEN := $(VENV)/bin/presgen
 MUSETALK_COMMIT ?= 0a89dec
 
-.PHONY: help venv envs env-puppet env-musetalk demo test test-engines test-fast lint faults bench bench-musetalk vendor doctor clean
+.PHONY: help venv envs env-puppet env-musetalk demo course test test-engines test-fast lint faults bench bench-musetalk bench-course vendor doctor clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,7 +13,7 @@ help: ## list targets
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,ray]'
 	touch $@
 
 venv: $(VENV)/.installed ## the orchestrator's venv (.venv)
@@ -30,6 +30,10 @@ envs: venv ## every engine venv that can be built on this machine
 demo: env-puppet ## render examples/ to out/demo.mp4
 	$(PY) examples/presenter_photo.py out/presenter.png
 	$(PRESGEN) render --script examples/demo_script.yaml --source-image out/presenter.png --out out/demo.mp4
+
+course: env-puppet ## render examples/course.yaml (three short modules) to out/course/index.html
+	$(PY) examples/presenter_photo.py out/presenter.png
+	$(PRESGEN) course examples/course.yaml
 
 test: env-puppet env-musetalk lint ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
 	$(PY) -m pytest -q
@@ -56,6 +60,10 @@ bench: env-puppet ## whole-pipeline speed (static, puppet) and the moviepy overl
 
 bench-musetalk: env-musetalk ## MuseTalk per-stage speed with full-size random weights (writes ~3.8 GB to a temp dir)
 	PYTHONPATH=. .envs/musetalk/bin/python bench/musetalk.py
+
+bench-course: env-puppet ## incremental re-render share, and 12 modules serial vs --jobs 2 vs Ray local
+	$(PY) bench/incremental.py
+	$(PY) bench/course.py
 
 vendor: ## clone upstream MuseTalk at a pinned commit into vendor/MuseTalk (needs network)
 	$(PRESGEN) env vendor --commit $(MUSETALK_COMMIT)

@@ -156,6 +156,7 @@ class PruneReport:
     removed: int
     freed_bytes: int
     kept_bytes: int
+    in_use: int = 0  # entries that would have gone but were locked or used too recently
 
 
 def prune(max_bytes: int, root: Path | None = None, now: float | None = None) -> PruneReport:
@@ -164,16 +165,17 @@ def prune(max_bytes: int, root: Path | None = None, now: float | None = None) ->
     now = time.time() if now is None else now
     found = sorted(entries(root), key=lambda e: e.used)
     total = sum(e.bytes for e in found)
-    removed = freed = 0
+    removed = freed = in_use = 0
     for entry in found:
         if total <= max_bytes:
             break
         if now - entry.used < MIN_AGE_TO_EVICT_S or not _remove_unlocked(entry):
+            in_use += 1
             continue
         total -= entry.bytes
         removed += 1
         freed += entry.bytes
-    return PruneReport(removed, freed, total)
+    return PruneReport(removed, freed, total, in_use)
 
 
 def _remove_unlocked(entry: Entry) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from presgen_training import cache_store
-from presgen_training.avatar.chain import Attempt, AvatarSettings, Resolution, resolve
+from presgen_training.avatar.chain import Attempt, AvatarError, AvatarSettings, Resolution, resolve
 from presgen_training.config import cache_dir
 from presgen_training.errors import PresgenError
 from presgen_training.executors import Executor, Serial, split_evenly
@@ -35,6 +35,13 @@ from presgen_training.script import load_script
 from presgen_training.segments import avatar_clips, overlay_clips
 from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
 from presgen_training.segments.concat import write_final
+from presgen_training.segments.jobs import (
+    OverlayJob,
+    PresenterJob,
+    PresenterResult,
+    run_overlay_job,
+    run_presenter_job,
+)
 from presgen_training.segments.plan import Segment, plan_segments
 from presgen_training.timeline import Cue, Narration, Script
 
@@ -102,7 +109,8 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None,
 
 
 def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) -> RenderReport:
-    work = opts.work_dir or Path(tempfile.mkdtemp(prefix="presgen-"))
+    # absolute: the engine runs in another folder and reads its segment list from here
+    work = Path(os.path.abspath(opts.work_dir)) if opts.work_dir else Path(tempfile.mkdtemp(prefix="presgen-"))
     try:
         prep = prepare(opts, work, reporter)
         with reporter.stage("avatar", unit="frame"):
@@ -116,8 +124,10 @@ def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) ->
             shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare(opts: RenderOptions, work: Path, reporter: StageReporter) -> Prepared:
-    """Checks that need no slow work, the engine chain, the script and the narration (cached per section)."""
+def prepare(opts: RenderOptions, work: Path, reporter: StageReporter,
+            resolution: Resolution | None = None) -> Prepared:
+    """Checks that need no slow work, the engine chain (``resolution``: already walked for these avatar settings,
+    as a course does once for all its modules), the script and the narration (cached per section)."""
     checked = check_inputs(opts.script, opts.source, opts.out, opts.source_is_image, extra_outputs=_sidecars(opts))
     opts = replace(opts, script=checked.script, source=checked.source, out=checked.out,
                    source_is_image=checked.source_is_image)
@@ -135,7 +145,10 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter) -> Prepare
         attempts.append(asdict(attempt))
         _say_attempt(reporter, attempt)
 
-    resolution = resolve(opts.avatar, on_attempt)
+    if resolution is None:
+        resolution = resolve(opts.avatar, on_attempt)
+    else:
+        attempts += [asdict(a) for a in resolution.attempts]
     work.mkdir(parents=True, exist_ok=True)
     with reporter.stage("script"):
         script = load_script(opts.script)
@@ -154,28 +167,40 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter) -> Prepare
     return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts)
 
 
+def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], list[PresenterJob]]:
+    """The cached presenter clips, and the missing ones split into at most ``parts`` engine runs (each run
+    prepares the source once)."""
+    clips = avatar_clips.find_cached(prep.inputs, prep.segments)
+    missing = [s for s in prep.segments if s.index not in clips]
+    # a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run is cached, so an
+    # interrupted render resumes after the last finished run
+    runs = max(parts, math.ceil(len(missing) / CLIPS_PER_RUN))
+    batches = split_evenly(missing, runs, weight=lambda s: s.frames)
+    return clips, [PresenterJob(prep.inputs, tuple(batch)) for batch in batches]
+
+
 def produce_avatars(prep: Prepared, executor: Executor,
                     reporter: StageReporter) -> tuple[dict[int, AvatarClip], dict[str, Any]]:
     """Every segment's presenter clip, from the cache or rendered: the missing ones split into one engine run
-    per worker (each run prepares the source once)."""
-    inputs = prep.inputs
-    clips = avatar_clips.find_cached(inputs, prep.segments)
-    missing = [s for s in prep.segments if s.index not in clips]
-    if missing:
-        # a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run is cached, so an
-        # interrupted render resumes after the last finished run
-        runs = max(executor.workers, math.ceil(len(missing) / CLIPS_PER_RUN))
-        batches = split_evenly(missing, runs, weight=lambda s: s.frames)
-        progress = _PresenterProgress(reporter, missing) if executor.workers == 1 else None
+    per worker."""
+    clips, jobs = presenter_jobs(prep, executor.workers)
+    if jobs:
+        progress = _PresenterProgress(reporter, [s for job in jobs for s in job.segments]) \
+            if executor.workers == 1 else None
 
-        def run(batch: list[Segment]) -> tuple[dict[int, AvatarClip], list[Attempt]]:
-            return avatar_clips.render_missing(inputs, batch, progress.on_event if progress else None,
-                                               lambda a: _say_attempt(reporter, a))
+        def run(job: PresenterJob) -> PresenterResult:
+            if progress is not None:
+                progress.start_job(job.segments)
+            result = run_presenter_job(job, progress.on_event if progress else None,
+                                       lambda a: _say_attempt(reporter, a))
+            if result.error is not None:
+                raise AvatarError(result.error)
+            return result
 
-        for made, new_attempts in executor.map(run, batches):
-            clips.update(made)
-            prep.attempts += [asdict(a) for a in new_attempts]
-    return clips, avatar_clips.layout_facts(inputs, clips)
+        for result in executor.map(run, jobs):
+            clips.update(result.clips)
+            prep.attempts += [asdict(a) for a in result.attempts]
+    return clips, avatar_clips.layout_facts(prep.inputs, clips)
 
 
 class _PresenterProgress:
@@ -185,48 +210,66 @@ class _PresenterProgress:
         self.reporter = reporter
         self.segments = list(segments)
         self.total = sum(s.frames for s in segments)
+        self.job: list[Segment] = []
+        self.job_start = 0  # frames of the jobs before the running one
         self.before = 0
+
+    def start_job(self, segments: Sequence[Segment]) -> None:
+        """Jobs run one after another here: the next one starts where the last one ended."""
+        self.job_start += sum(s.frames for s in self.job)
+        self.job = list(segments)
+        self.before = self.job_start
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "segment":
-            self.before = sum(s.frames for s in self.segments[:int(event.get("index", 0))])
+            self.before = self.job_start + sum(s.frames for s in self.job[:int(event.get("index", 0))])
         elif kind == "progress" and event.get("stage") == "render":
             self.reporter.update(self.before + int(event.get("done", 0)), self.total, "presenter")
         elif kind == "log" and event.get("level") == "warning":
             self.reporter.note(f"engine warning: {event.get('message')}")
 
 
-def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor,
-                     reporter: StageReporter) -> tuple[OverlayPlan, dict[int, overlay_clips.OverlayClip]]:
-    """The overlay plan of the whole video (one layout for every section), then each segment's finished clip."""
+def overlay_plan(prep: Prepared, facts: dict[str, Any], reporter: StageReporter) -> OverlayPlan:
+    """The overlay plan of the whole video: one layout for every section, its pictures drawn in the work folder."""
     opts = prep.opts
-    config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions, title=prep.script.title)
-    plan = plan_overlay(opts.source, prep.narration, config, prep.inputs.work / "cards",
+    plan = plan_overlay(opts.source, prep.narration, _overlay_config(prep), prep.inputs.work / "cards",
                         prep.cues if opts.captions == "burn" else None, _face_box(facts),
                         size=(int(facts["width"]), int(facts["height"])))
     for warning in plan.warnings:
         reporter.note(f"overlay: {warning}")
-    store = prep.inputs.store
+    return plan
+
+
+def overlay_jobs(prep: Prepared, plan: OverlayPlan,
+                 clips: dict[int, AvatarClip]) -> tuple[dict[int, overlay_clips.OverlayClip], list[OverlayJob]]:
+    """Each segment's finished clip from the cache, or the job that makes it."""
+    config, store = _overlay_config(prep), prep.inputs.store
     finals: dict[int, overlay_clips.OverlayClip] = {}
-    todo: list[tuple[Segment, str]] = []
+    todo: list[OverlayJob] = []
     for segment in prep.segments:
         key = overlay_clips.overlay_key(plan, segment, clips[segment.index].key, config)
         found = overlay_clips.cached_overlay(store, key, segment)
         if found is not None:
             finals[segment.index] = found
         else:
-            todo.append((segment, key))
-    total = sum(s.frames for s, _ in todo)
+            todo.append(OverlayJob(store, key, plan, segment, clips[segment.index].path, config))
+    return finals, todo
+
+
+def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor,
+                     reporter: StageReporter) -> tuple[OverlayPlan, dict[int, overlay_clips.OverlayClip]]:
+    """The overlay plan, then each segment's finished clip."""
+    plan = overlay_plan(prep, facts, reporter)
+    finals, todo = overlay_jobs(prep, plan, clips)
+    total = sum(job.frames for job in todo)
     done = {"frames": 0}
 
-    def make(job: tuple[Segment, str]) -> overlay_clips.OverlayClip:
-        segment, key = job
+    def make(job: OverlayJob) -> overlay_clips.OverlayClip:
         offset = done["frames"]
         on_frames = (lambda d, t: reporter.update(offset + d, total, "overlay")) if executor.workers == 1 else None
-        clip = overlay_clips.render_overlay(store, key, plan, segment, clips[segment.index].path, config,
-                                            progress=on_frames)
-        done["frames"] += segment.frames
+        clip = run_overlay_job(job, progress=on_frames)
+        done["frames"] += job.frames
         reporter.update(done["frames"], total, "overlay")
         return clip
 
@@ -235,9 +278,15 @@ def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, Ava
     return plan, finals
 
 
+def _overlay_config(prep: Prepared) -> OverlayConfig:
+    opts = prep.opts
+    return OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions, title=prep.script.title)
+
+
 def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
-           finals: dict[int, overlay_clips.OverlayClip], reporter: StageReporter) -> RenderReport:
-    """Join the segments under the narration, put the captions beside the video, write the manifest."""
+           finals: dict[int, overlay_clips.OverlayClip], reporter: StageReporter, prune: bool = True) -> RenderReport:
+    """Join the segments under the narration, put the captions beside the video, write the manifest; then keep
+    the cache within its limit (``prune``: a course prunes once, at its end)."""
     opts, manifest, segments = prep.opts, prep.manifest, prep.segments
     frames = sum(s.frames for s in segments)
     audio = prep.narration.wav_path if opts.section is None else \
@@ -257,7 +306,8 @@ def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
     manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / max(prep.narration.duration_s, 1e-9), 3)
     path = manifest_path_for(opts.out)
     write_json_atomic(path, manifest)
-    cache_store.prune(cache_store.max_cache_bytes())
+    if prune:
+        cache_store.prune(cache_store.max_cache_bytes())
     return RenderReport(opts.out, path, manifest)
 
 
