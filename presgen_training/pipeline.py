@@ -1,6 +1,7 @@
 """``render``: script -> narration -> avatar (engine subprocess, with fallback) -> overlay -> video + manifest."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -14,20 +15,38 @@ from presgen_training.ffmpeg import IMAGE_SUFFIXES, OUTPUT_FPS, probe
 from presgen_training.files import atomic_output, sha256_file
 from presgen_training.manifest import base_manifest, manifest_path_for, write_json_atomic
 from presgen_training.narration import NarrationConfig, synthesize, write_captions, write_timings_json
-from presgen_training.overlay import OverlayConfig, compose
+from presgen_training.narration.captions import Cue, get_writer
+from presgen_training.overlay import ASPECTS, INTRO_MODES, PIP_CORNERS, Bookends, OverlayConfig, compose, load_theme
 from presgen_training.progress import StageReporter
 from presgen_training.script import load_script
-from presgen_training.timeline import Narration
+from presgen_training.timeline import Narration, Script
 
 QUALITIES = ("fast", "standard", "high")
-LAYOUTS = ("side", "overlay")
+LAYOUTS = ("side", "overlay", "slides")
 CAPTION_MODES = ("burn", "sidecar", "off")
 OUTPUT_DURATION_TOLERANCE_S = 0.1
 
 
 @dataclass(frozen=True)
+class LookOptions:
+    """Slides, theme, aspect and the cards around the sections (issue 9)."""
+
+    deck: Path | None = None  # one section per slide, narrated from the speaker notes
+    narrate_slide_text: bool = False  # slides without notes: read their own text instead of skipping them
+    slides: str | None = None  # which slides of --deck, e.g. "1-5,8"
+    aspect: str = "16:9"
+    theme: str | None = None  # a built-in theme name or a theme .yaml
+    pip_size: float = 0.26
+    pip_corner: str = "auto"
+    intro: str = "off"
+    subtitle: str = ""
+    end_card: bool = False
+    chapters: bool = True
+
+
+@dataclass(frozen=True)
 class RenderOptions:
-    script: Path
+    script: Path | None
     source: Path
     out: Path
     quality: str = "standard"
@@ -39,6 +58,7 @@ class RenderOptions:
     avatar: AvatarSettings = field(default_factory=AvatarSettings)
     work_dir: Path | None = None  # kept after the run when given
     source_is_image: bool | None = None  # None: decided by the file name
+    look: LookOptions = field(default_factory=LookOptions)
 
     def __post_init__(self) -> None:
         if self.source_is_image is None:
@@ -56,14 +76,23 @@ def check_options(opts: RenderOptions) -> None:
     """Fail fast, before any slow stage, on inputs that cannot work."""
     if opts.quality not in QUALITIES:
         raise PresgenError(f"unknown quality '{opts.quality}'; choose one of: {', '.join(QUALITIES)}")
-    if opts.layout not in LAYOUTS:
+    if opts.layout not in (*LAYOUTS, "auto"):
         raise PresgenError(f"unknown layout '{opts.layout}'; choose one of: {', '.join(LAYOUTS)}")
     if opts.captions not in CAPTION_MODES:
         raise PresgenError(f"unknown captions mode '{opts.captions}'; choose one of: {', '.join(CAPTION_MODES)}")
     if opts.out.suffix.lower() != ".mp4":
         raise PresgenError(f"--out must end in .mp4: {opts.out}")
-    if not opts.script.is_file():
+    if opts.script is None and opts.look.deck is None:
+        raise PresgenError("give a script (--script talk.yaml) or a deck (--deck talk.pptx)")
+    if opts.script is not None and not opts.script.is_file():
         raise PresgenError(f"script not found: {opts.script}")
+    look = opts.look
+    if look.aspect not in ASPECTS:
+        raise PresgenError(f"unknown aspect '{look.aspect}'; choose one of: {', '.join(ASPECTS)}")
+    if look.pip_corner not in PIP_CORNERS:
+        raise PresgenError(f"unknown --pip-corner '{look.pip_corner}'; choose one of: {', '.join(PIP_CORNERS)}")
+    if look.intro not in INTRO_MODES:
+        raise PresgenError(f"unknown --intro '{look.intro}'; choose one of: {', '.join(INTRO_MODES)}")
     if not opts.source.is_file():
         raise PresgenError(f"presenter {'photo' if opts.source_is_image else 'video'} not found: {opts.source}")
     try:
@@ -81,7 +110,7 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
     check_options(opts)
     manifest = base_manifest()
     manifest["inputs"] = {
-        "script": {"path": str(opts.script), "sha256": sha256_file(opts.script)},
+        "script": {"path": str(opts.script), "sha256": sha256_file(opts.script)} if opts.script else None,
         "source": {"path": str(opts.source), "sha256": sha256_file(opts.source),
                    "kind": "image" if opts.source_is_image else "video"},
     }
@@ -91,8 +120,11 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
     work.mkdir(parents=True, exist_ok=True)
     try:
         with reporter.stage("script"):
-            script = load_script(opts.script)
+            theme = load_theme(opts.look.theme)
+            script, slides, deck_facts = _load_sections(opts, reporter)
         manifest["script"] = {"title": script.title, "sections": len(script.sections)}
+        if deck_facts:
+            manifest["deck"] = deck_facts
 
         with reporter.stage("narration", unit="section"):
             narration = synthesize(
@@ -115,18 +147,30 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
         manifest["avatar"] = _avatar_dict(avatar)
 
         with reporter.stage("overlay", unit="frame"):
-            config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions,
-                                   title=script.title)
+            look = opts.look
+            layout = opts.layout if opts.layout != "auto" else ("slides" if slides is not None else "side")
+            config = OverlayConfig(layout=layout, quality=opts.quality, captions=opts.captions,
+                                   title=script.title, aspect=look.aspect, theme=theme, pip_size=look.pip_size,
+                                   pip_corner=look.pip_corner, chapters=look.chapters,
+                                   bookends=Bookends(intro=look.intro, subtitle=look.subtitle,
+                                                     end_card=look.end_card))
             composed = compose(avatar.video, narration, opts.out, config,
                                captions=cues if opts.captions == "burn" else None, face_box=avatar.face_box,
-                               progress=lambda done, total: reporter.update(done, total, "overlay"))
+                               progress=lambda done, total: reporter.update(done, total, "overlay"), slides=slides)
+        for warning in composed.warnings:
+            reporter.note(f"overlay: {warning}")
         manifest["overlay"] = _jsonable(composed)  # includes each bullet's reveal time and place
 
         with reporter.stage("finish"):
             if opts.captions == "sidecar":
+                if composed.content_start_s:  # the narration starts after the intro card
+                    shift = composed.content_start_s
+                    moved = [Cue(c.start_s + shift, c.end_s + shift, c.text) for c in cues]
+                    get_writer("srt").write(moved, srt)
+                    get_writer("vtt").write(moved, vtt)
                 _copy_atomic(srt, opts.out.with_suffix(".srt"))
                 _copy_atomic(vtt, opts.out.with_suffix(".vtt"))
-            manifest["output"] = _verify_output(opts.out, narration.duration_s)
+            manifest["output"] = _verify_output(opts.out, composed.duration_s)
         manifest["stages_s"] = dict(reporter.timings_s)
         manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / narration.duration_s, 3)
         path = manifest_path_for(opts.out)
@@ -137,11 +181,40 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script, Any, dict[str, Any]]:
+    """The script's sections (from the script file, or one per slide of --deck) and, with a deck, its slide
+    pictures (converted to PDF now, so a deck problem fails before the slow stages)."""
+    from presgen_training.deck import DeckPictures, attach_deck, deck_script, missing_fonts_warning, read_deck
+
+    look = opts.look
+    script = load_script(opts.script) if opts.script is not None else None
+    deck_path = look.deck or (script.deck if script is not None else None)
+    if deck_path is None:
+        assert script is not None
+        return script, None, {}
+    deck = read_deck(deck_path)
+    if script is None:
+        made = deck_script(deck, look.narrate_slide_text, look.slides)
+    else:
+        made = attach_deck(dataclasses.replace(script, deck=deck_path), deck)
+    for warning in made.warnings:
+        reporter.note(f"deck: {warning}")
+    if fonts := missing_fonts_warning(deck.path.name, deck.fonts):
+        reporter.note(f"deck: {fonts}")
+    pictures = DeckPictures(deck, on_work=lambda what: reporter.note(f"deck: {what}"))
+    cached = pictures.folder.joinpath("deck.pdf").is_file() or deck.kind == "pdf"
+    pictures.text_boxes(made.script.sections[0].slide or 1)  # converts the deck, finds its text: fails fast
+    facts = {"path": str(deck.path), "sha256": pictures.sha256, "kind": deck.kind, "slides": len(deck.slides),
+             "sections": [s.slide for s in made.script.sections], "conversion_cached": cached,
+             "warnings": made.warnings}
+    return made.script, pictures, facts
+
+
 def _verify_output(out: Path, narration_s: float) -> dict[str, Any]:
     info = probe(out)
     if info.duration_s is None or abs(info.duration_s - narration_s) > OUTPUT_DURATION_TOLERANCE_S:
         out.unlink(missing_ok=True)
-        raise PresgenError(f"the final video lasts {info.duration_s} s, not the narration's {narration_s:.2f} s; "
+        raise PresgenError(f"the final video lasts {info.duration_s} s, not the expected {narration_s:.2f} s; "
                            "removed it (this is a bug: please report it with the manifest)")
     return {"path": str(out), "bytes": out.stat().st_size, "duration_s": info.duration_s,
             "width": info.width, "height": info.height, "fps": info.fps or OUTPUT_FPS,
@@ -154,7 +227,8 @@ def _copy_atomic(src: Path, dst: Path) -> None:
 
 
 def _options_dict(opts: RenderOptions) -> dict[str, Any]:
-    d = {k: v for k, v in asdict(opts).items() if k not in ("avatar", "script", "source")}
+    d = {k: v for k, v in asdict(opts).items() if k not in ("avatar", "script", "source", "look")}
+    d.update(asdict(opts.look))
     a = opts.avatar
     d["avatar"] = {"choice": a.choice, "env": a.env_override, "python": a.python_override,
                    "models_dir": a.models_dir, "motion": a.motion, "blink": a.blink, "timeout_s": a.timeout_s}

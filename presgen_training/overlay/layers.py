@@ -70,7 +70,6 @@ class SectionWindow:
     arrangement: str  # panel | stage (the presenter takes the frame) | slide | slide-band | slide-beside
     presenter_rect: Rect
     slide_rect: Rect | None = None  # where the slide or section image is drawn
-    slide_picture: Path | None = None  # the picture drawn there (rasterised at slide_rect's size)
     pip_corner: str | None = None
     text_boxes: tuple[Rect, ...] = ()  # the slide's text blocks, output pixels
 

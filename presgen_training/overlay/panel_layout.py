@@ -67,9 +67,9 @@ class PanelArrangement:
         ctx.fit_warnings(sec.index, layout.bullets, layout.dropped, "the panel")
         bare = cards.draw_panel(layout, 0, ctx.theme, self.stripe)
         ctx.sink.add("panel", bare, panel.x, panel.y, first, end, sec.index, fade=False)
-        slide_rect = picture_path = None
+        slide_rect = None
         if section.image is not None or section.slide is not None:
-            slide_rect, picture_path = self._picture(sec, layout, first, end)
+            slide_rect = self._picture(sec, layout, first, end)
         full = cards.draw_panel(layout, len(layout.bullets), ctx.theme, self.stripe)
         reveals = ctx.reveal_frames(sec.index)[:len(layout.bullets)]
         for i, (block, (f, source)) in enumerate(zip(layout.bullets, reveals)):
@@ -81,11 +81,10 @@ class PanelArrangement:
             ctx.bullets.append(BulletRegion(sec.index, i, section.bullets[i],
                                             Rect(panel.x + r.x, panel.y + r.y, r.w, r.h), start / ctx.fps,
                                             end / ctx.fps, source))
-        return SectionWindow(sec.index, section.title, first, end, self.name, self.presenter.rect, slide_rect,
-                             picture_path)
+        return SectionWindow(sec.index, section.title, first, end, self.name, self.presenter.rect, slide_rect)
 
     def _picture(self, sec: SectionTiming, layout: cards.PanelSection, first: int,
-                 end: int) -> tuple[Rect | None, None]:
+                 end: int) -> Rect | None:
         ctx, s, panel = self.ctx, self.ctx.scale, self.panel_rect
         margin = px(cards.PANEL_MARGIN_X, s)
         top = (layout.bullets[-1].rect.bottom + px(IMAGE_GAP, s)) if layout.bullets else \
@@ -93,12 +92,12 @@ class PanelArrangement:
         box = (panel.w - 2 * margin, self.bottom - top)
         if box[0] < 40 or box[1] < 40:
             ctx.warnings.append(f"section {sec.index + 1}: no room for its image in the panel")
-            return None, None
+            return None
         picture = ctx.section_picture(sec, box)
         assert picture is not None
         x = panel.x + margin + (box[0] - picture.width) // 2
         ctx.sink.add("image", picture, x, panel.y + top, first, end, sec.index, fade=False)
-        return Rect(even(x), even(panel.y + top), picture.width, picture.height), None
+        return Rect(even(x), even(panel.y + top), picture.width, picture.height)
 
     def caption(self, text: str, window: SectionWindow) -> tuple[Image.Image, int, int] | None:
         rect = self.caption_rect

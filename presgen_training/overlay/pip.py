@@ -21,6 +21,7 @@ RING_W = 3  # px at 720p
 SHRINK_STEPS = (1.0, 0.85, 0.7)  # sizes tried, as shares of the requested size, before giving up on a corner
 INK_DIFF = 40  # a channel this far from the slide's background colour is content
 INK_SAMPLE = 4  # the slide is measured at 1/4 of its size (speed)
+CLEAR_SHARE = 0.01  # a corner whose share of content is at most this covers nothing worth seeing
 PREFERENCE = ("bottom-right", "bottom-left", "top-right", "top-left")  # on a tie, where viewers expect it
 
 
@@ -59,25 +60,31 @@ def ink_share(ink: np.ndarray, slide: Rect, rect: Rect) -> float:
 
 def choose_corner(frame: Rect, slide: Rect, ink: np.ndarray, text: list[Rect], size: int, scale: float,
                   forced: str | None, avoid: list[Rect]) -> PipChoice | None:
-    """The corner with least slide content whose picture-in-picture touches no text (or ``avoid`` rectangle),
-    shrinking it if need be; None when every corner would cover text. A forced corner is always taken."""
+    """Where the picture-in-picture goes: a corner clear of the slide's content (shrinking it if need be), else
+    the corner with least content that touches no text (or ``avoid`` rectangle); None when every corner would
+    cover text. A forced corner is always taken."""
     gap = px(PIP_GAP, scale)
     if forced is not None:
         rect = pip_rect(frame, forced, size, scale)
         return PipChoice(rect, forced, any(rect.inflate(gap, gap).intersects(t) for t in text))
+    options = []  # (share of content, -size, preference, corner, rect), text-free corners only
     for share in SHRINK_STEPS:
         side = even(size * share)
-        free = []
         for corner in PREFERENCE:
             rect = pip_rect(frame, corner, side, scale)
             zone = rect.inflate(gap, gap)
             if any(zone.intersects(t) for t in text) or any(zone.intersects(a) for a in avoid):
                 continue
-            free.append((round(ink_share(ink, slide, zone), 3), PREFERENCE.index(corner), corner, rect))
-        if free:
-            _, _, corner, rect = min(free)
-            return PipChoice(rect, corner, False)
-    return None
+            options.append((round(ink_share(ink, slide, zone), 3), -side, PREFERENCE.index(corner), corner, rect))
+    if not options:
+        return None
+    clear = [o for o in options if o[0] <= CLEAR_SHARE]
+    if clear:  # the largest picture that covers nothing, in the preferred corner
+        _, _, _, corner, rect = min(clear, key=lambda o: (o[1], o[2]))
+    else:  # the least content, at the largest size that touches no text
+        largest = min(o[1] for o in options)
+        _, _, _, corner, rect = min(o for o in options if o[1] == largest)
+    return PipChoice(rect, corner, False)
 
 
 def mask_picture(size: int, shape: str, scale: float) -> Image.Image:

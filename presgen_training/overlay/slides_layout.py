@@ -13,7 +13,7 @@ from PIL import Image
 from presgen_training.overlay import cards, pip
 from presgen_training.overlay.cards import px
 from presgen_training.overlay.geometry import Rect, even, fit_presenter
-from presgen_training.overlay.layers import Layer, SectionWindow
+from presgen_training.overlay.layers import SectionWindow
 from presgen_training.overlay.panel_layout import PanelArrangement
 from presgen_training.overlay.plan import Context
 from presgen_training.overlay.stage_layout import StageArrangement
@@ -82,15 +82,14 @@ class SlideArrangement:
                      max(1, round((y1 - y0) * slide.h)))
                 for x0, y0, x1, y1 in self.ctx.slides.text_boxes(sec.section.slide)]
 
-    def _slide_layer(self, sec: SectionTiming, picture: Image.Image, slide: Rect, first: int,
-                     end: int) -> Layer | None:
+    def _slide_layer(self, sec: SectionTiming, picture: Image.Image, slide: Rect, first: int, end: int) -> None:
         kind = "slide" if sec.section.slide is not None else "image"
-        return self.ctx.sink.add(kind, picture, slide.x, slide.y, first, end, sec.index, fade=False)
+        self.ctx.sink.add(kind, picture, slide.x, slide.y, first, end, sec.index, fade=False)
 
     def _pip(self, sec: SectionTiming, first: int, end: int, picture: Image.Image, slide: Rect,
              choice: pip.PipChoice, text: list[Rect]) -> SectionWindow:
         ctx, s, rect = self.ctx, self.ctx.scale, choice.rect
-        layer = self._slide_layer(sec, picture, slide, first, end)
+        self._slide_layer(sec, picture, slide, first, end)
         mask = self.mask if rect.w == self.size else pip.mask_picture(rect.w, ctx.theme.pip_shape, s)
         shadow, reach = pip.shadow_picture(mask, s)
         ctx.sink.add("shadow", shadow, rect.x - reach, rect.y - reach, first, end, sec.index, fade=False)
@@ -100,18 +99,18 @@ class SlideArrangement:
             ring = pip.ring_picture(rect.w, ctx.theme.pip_shape, ctx.theme.pip_ring, s)
             ctx.sink.add("ring", ring, rect.x, rect.y, first, end, sec.index, fade=False)
         self.captions[sec.index] = self._caption_box(rect)
-        return SectionWindow(sec.index, sec.section.title, first, end, "slide", rect, slide,
-                             layer.image if layer else None, choice.corner, tuple(text))
+        return SectionWindow(sec.index, sec.section.title, first, end, "slide", rect, slide, choice.corner,
+                             tuple(text))
 
     def _band(self, sec: SectionTiming, first: int, end: int, picture: Image.Image, slide: Rect, band: Rect,
               arrangement: str) -> SectionWindow:
         ctx = self.ctx
-        layer = self._slide_layer(sec, picture, slide, first, end)
+        self._slide_layer(sec, picture, slide, first, end)
         fit = fit_presenter(ctx.source_w, ctx.source_h, band, ctx.face_box)
         ctx.sink.add_presenter(fit, first, end, section=sec.index)
         self.captions[sec.index] = self._caption_box(None, band)
-        return SectionWindow(sec.index, sec.section.title, first, end, arrangement, band, slide,
-                             layer.image if layer else None, None, tuple(self._text_rects(sec, slide)))
+        return SectionWindow(sec.index, sec.section.title, first, end, arrangement, band, slide, None,
+                             tuple(self._text_rects(sec, slide)))
 
     def _caption_box(self, avoid: Rect | None, within: Rect | None = None) -> Rect:
         """Bottom centre of ``within`` (the frame), narrowed to keep clear of a picture-in-picture beside it."""
