@@ -88,11 +88,17 @@ def _slide(number: int, page: ElementTree.Element, hidden_styles: set[str | None
 
 
 def _page_size(styles: ElementTree.Element | None) -> tuple[float, float]:
+    """The slides' page size: the page layout of the first master page (not the handout's or the notes')."""
     if styles is not None:
-        for props in styles.iter(_q("style:page-layout-properties")):
-            w, h = _length(props.get(_q("fo:page-width"))), _length(props.get(_q("fo:page-height")))
-            if w and h:
-                return w, h
+        master = next(styles.iter(_q("style:master-page")), None)
+        wanted = master.get(_q("style:page-layout-name")) if master is not None else None
+        for layout in styles.iter(_q("style:page-layout")):
+            if wanted is not None and layout.get(_q("style:name")) != wanted:
+                continue
+            for props in layout.iter(_q("style:page-layout-properties")):
+                w, h = _length(props.get(_q("fo:page-width"))), _length(props.get(_q("fo:page-height")))
+                if w and h:
+                    return w, h
     return 28 / 2.54 * 72, 15.75 / 2.54 * 72  # Impress's default 16:9 page
 
 

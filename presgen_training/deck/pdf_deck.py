@@ -11,6 +11,7 @@ from presgen_training.script.checks import clean_text
 
 _PAGES = re.compile(r"^Pages:\s+(\d+)", re.M)
 _SIZE = re.compile(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", re.M)
+_BULLET = re.compile("^[\u2022\u25aa\u25e6\u2023\u2219\u00b7\u2013\u2014*-]\\s+")  # list markers drawn as text
 
 
 def pdf_info(path: Path) -> tuple[int, tuple[float, float]]:
@@ -40,7 +41,7 @@ def read_pdf(path: Path) -> Deck:
     slides = []
     for number in range(1, count + 1):
         lines = [t for raw in (pages[number - 1] if number <= len(pages) else "").splitlines()
-                 if (t := clean_text(raw))]
+                 if (t := _BULLET.sub("", clean_text(raw)))]
         title = lines.pop(0) if lines else ""
         slides.append(Slide(number, title, tuple(lines), ""))
     return Deck(path, "pdf", tuple(slides), size)

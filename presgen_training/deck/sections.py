@@ -41,6 +41,9 @@ def parse_slide_range(text: str, count: int) -> list[int]:
 def deck_script(deck: Deck, narrate_slide_text: bool = False, slides: str | None = None) -> DeckScript:
     """One section per chosen visible slide; DeckError when no slide has anything to say."""
     chosen = parse_slide_range(slides, len(deck.slides)) if slides else [s.number for s in deck.visible()]
+    if len(chosen) > MAX_SECTIONS:
+        raise DeckError(f"{deck.path.name}: {len(chosen)} slides to narrate; one video takes at most "
+                        f"{MAX_SECTIONS}: choose some with --slides 1-{MAX_SECTIONS} or split the deck")
     warnings: list[str] = []
     sections: list[Section] = []
     silent: list[Slide] = []
@@ -55,9 +58,6 @@ def deck_script(deck: Deck, narrate_slide_text: bool = False, slides: str | None
             continue
         warnings += long_notes_warning(slide.number, narration)
         sections.append(Section(title=slide.title or f"Slide {number}", narration=narration, slide=number))
-    if len(sections) > MAX_SECTIONS:
-        raise DeckError(f"{deck.path.name}: {len(sections)} slides to narrate; one video takes at most "
-                        f"{MAX_SECTIONS}: choose some with --slides 1-{MAX_SECTIONS} or split the deck")
     if silent:
         where = "a PDF keeps no speaker notes" if deck.kind == "pdf" else "no speaker notes"
         names = ", ".join(str(s.number) for s in silent)
