@@ -15,7 +15,7 @@ _LABEL = {"ok": "ok", "problem": "PROBLEM", "info": "info"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("doctor", help="check ffmpeg, engine envs, voices, weights, disk and GPU",
+    p = subparsers.add_parser("doctor", help="check ffmpeg, engine envs, voices, weights, deck tools, disk and GPU",
                               description="Check what PresGen needs on this machine and print the command that "
                               "fixes each problem. Exit code 0 only when all is healthy.")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")

@@ -214,7 +214,8 @@ def caption_height(scale: float, theme: Theme) -> int:
 
 def draw_caption(text: str, max_width: int, scale: float, theme: Theme, opaque: RGB | None = None,
                  full_width: bool = False) -> Image.Image:
-    """A caption box sized to its text (or ``max_width`` wide), at most two lines, white on dark."""
+    """A caption box sized to its text (or ``max_width`` wide), at most two lines: the theme's caption colours, or
+    its text colour on an ``opaque`` band (the side panel's)."""
     pad_x, pad_y = px(CAPTION_PAD_X, scale), px(CAPTION_PAD_Y, scale)
     fitted = fit(" ".join(text.split()), max_width - 2 * pad_x, CAPTION_LINES, px(theme.caption_size, scale),
                  px(theme.caption_size * CAPTION_MIN_SHARE, scale), bold=True)
@@ -226,7 +227,8 @@ def draw_caption(text: str, max_width: int, scale: float, theme: Theme, opaque: 
     fill: RGBA = opaque + (255,) if opaque is not None else theme.caption_box
     box = rounded_box(width, height, _radius(CAPTION_RADIUS, scale, theme), fill)
     draw = ImageDraw.Draw(box)
-    draw_lines(draw, pad_x, pad_y, fitted.lines, face, step, theme.caption_text, center_width=width - 2 * pad_x)
+    ink = theme.text if opaque is not None else theme.caption_text
+    draw_lines(draw, pad_x, pad_y, fitted.lines, face, step, ink, center_width=width - 2 * pad_x)
     return box
 
 

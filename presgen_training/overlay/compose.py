@@ -30,7 +30,7 @@ from presgen_training.files import atomic_output
 from presgen_training.overlay.chapters import Chapter, chapter_list, write_ffmetadata, write_webvtt_chapters
 from presgen_training.overlay.config import OverlayConfig
 from presgen_training.overlay.face import detect_face
-from presgen_training.overlay.filtergraph import build_graph
+from presgen_training.overlay.filtergraph import avatar_input, build_graph
 from presgen_training.overlay.geometry import PresenterFit, Rect
 from presgen_training.overlay.plan import BulletRegion, OverlayPlan, SectionWindow, SlidePictures, build_plan
 from presgen_training.overlay.thumbnail import write_thumbnail
@@ -92,7 +92,7 @@ def compose(avatar_video: Path, narration: Narration, output: Path, config: Over
         duration_s = plan.frames / plan.fps
         chapters = chapter_list(plan)
         audio_args, audio_map, audio_note, audio_chain = _audio(info, narration, plan)
-        graph = build_graph(plan, ["-i", file_arg(avatar_video), *audio_args], 1 + len(audio_args) // 2)
+        graph = build_graph(plan, [*avatar_input(avatar_video, plan), *audio_args], 1 + len(audio_args) // 2)
         metadata = Path(tmp) / "chapters.txt"
         write_ffmetadata(chapters, config.title, metadata)
         meta_input = 1 + len(audio_args) // 2 + len(graph.picture_inputs)

@@ -9,6 +9,7 @@ the graph, padded with the background colour (the fast path); otherwise the base
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from presgen_training.ffmpeg import file_arg
 from presgen_training.overlay.geometry import PresenterFit, Rect
@@ -21,6 +22,12 @@ class Graph:
     filtergraph: str  # ends in the label [vout]
     layers: list[Layer]  # the layers drawn in this window, in drawing order
     picture_inputs: dict[int, int]  # index in ``layers`` -> ffmpeg input number
+
+
+def avatar_input(avatar: Path, plan: OverlayPlan, window: tuple[int, int] | None = None) -> list[str]:
+    """ffmpeg input arguments for the avatar video, seeked to where ``window`` starts."""
+    skip = max(0, (window[0] if window else 0) - plan.content_start)
+    return [*(["-ss", f"{skip / plan.fps:.3f}"] if skip else []), "-i", file_arg(avatar)]
 
 
 def build_graph(plan: OverlayPlan, avatar_input: list[str], first_input: int,

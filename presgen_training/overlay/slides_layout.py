@@ -92,7 +92,11 @@ class SlideArrangement:
         self._slide_layer(sec, picture, slide, first, end)
         mask = self.mask if rect.w == self.size else pip.mask_picture(rect.w, ctx.theme.pip_shape, s)
         shadow, reach = pip.shadow_picture(mask, s)
-        ctx.sink.add("shadow", shadow, rect.x - reach, rect.y - reach, first, end, sec.index, fade=False)
+        spread = Rect(rect.x - reach, rect.y - reach, shadow.width, shadow.height)
+        inside = spread.clip(ctx.frame)  # the shadow stops at the frame's edge
+        shadow = shadow.crop((inside.x - spread.x, inside.y - spread.y, inside.right - spread.x,
+                              inside.bottom - spread.y))
+        ctx.sink.add("shadow", shadow, inside.x, inside.y, first, end, sec.index, fade=False)
         fit = fit_presenter(ctx.source_w, ctx.source_h, rect, ctx.face_box)
         ctx.sink.add_presenter(fit, first, end, mask=mask, section=sec.index)
         if ctx.theme.pip_ring is not None:

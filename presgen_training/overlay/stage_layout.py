@@ -102,7 +102,7 @@ class StageArrangement:
                 title_rect = Rect(x, y, image.width, image.height)
         obstacles = [r for r in (self.caption_rect, title_rect) if r is not None]
         card_rect = self._bullets(sec, first, end, obstacles) if sec.section.bullets else None
-        if sec.section.image is not None:
+        if sec.section.image is not None or sec.section.slide is not None:
             self._image(sec, first, end, [*obstacles, *([card_rect] if card_rect else [])])
         return window
 

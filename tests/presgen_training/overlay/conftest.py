@@ -52,7 +52,7 @@ def cut_wav(source: Path, target: Path, seconds: float) -> Path:
 @pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     """The hand-made narration builder, for tests (fixtures are how conftest helpers reach test modules)."""
-    return SimpleNamespace(SectionSpec=SectionSpec, build=build_narration, word_time=word_time)
+    return SimpleNamespace(SectionSpec=SectionSpec, build=build_narration, word_time=word_time, cut_wav=cut_wav)
 
 
 # A 12 s, two-section narration over real speech. Word times are made up (back to back) and known exactly.
