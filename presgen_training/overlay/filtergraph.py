@@ -75,8 +75,9 @@ def build_graph(plan: OverlayPlan, avatar_input: list[str], first_input: int,
         else:
             source = f"[{picture_inputs[i]}:v]"
             if layer.sequence_pattern is not None and a - layer.first_frame < len(layer.intro):
-                offset = max(0, layer.first_frame - a) / fps
-                chains.append(f"{source}format=yuva420p,setpts=PTS-STARTPTS+{offset:.3f}/TB[s{i}]")
+                # timestamps counted in whole frames: a float offset (8.2 s * 25) can truncate to the frame before
+                offset = max(0, layer.first_frame - a)
+                chains.append(f"{source}format=yuva420p,settb=1/{fps},setpts=N+{offset}[s{i}]")
                 source = f"[s{i}]"
             chains.append(f"[v{label}]{source}overlay=x={layer.rect.x}:y={layer.rect.y}:{enable}[v{label + 1}]")
         label += 1
@@ -127,8 +128,8 @@ def _presenter_chain(plan: OverlayPlan, layer: Layer, a: int, b: int, pad: bool)
         r, g, bl = plan.background
         chain += f",pad={plan.width}:{plan.height}:{fit.rect.x}:{fit.rect.y}:color=0x{r:02x}{g:02x}{bl:02x}"
     delay = max(0, plan.content_start - a)
-    if delay:
-        chain += f",setpts=PTS-STARTPTS+{delay / fps:.3f}/TB"
+    if delay:  # after fps= the time base is one frame, so this offset is exact
+        chain += f",setpts=PTS-STARTPTS+{delay}"
     # an avatar a few frames short of the narration holds its last frame instead of ending the video early
     chain += f",tpad=stop_mode=clone:stop_duration={(b - a) / fps + 1:.2f}"
     return chain

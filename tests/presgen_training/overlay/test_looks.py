@@ -176,11 +176,12 @@ def test_a_window_of_frames_renders_like_the_whole_video(short_avatar: Path, thr
 
 
 def test_intro_after_and_end_card_frame_the_sections(short_avatar: Path, three_sections: Narration,
-                                                     tmp_path: Path, artifacts_dir: Path) -> None:
+                                                     slides: DrawnSlides, tmp_path: Path,
+                                                     artifacts_dir: Path) -> None:
     out = tmp_path / "bookends.mp4"
     config = OverlayConfig(layout="side", quality="fast", captions="off", title="Security basics",
                            bookends=Bookends(intro="after", subtitle="A short module", end_card=True))
-    result = compose(short_avatar, three_sections, out, config)
+    result = compose(short_avatar, three_sections, out, config, slides=slides)
     content = round(SECONDS * FPS)
     assert result.frames == 75 + content + 75 and abs(probe(out).duration_s - SECONDS - 6) <= 0.1
     assert result.content_start_s == 3.0 and result.sections[0].first_frame == 75
@@ -188,7 +189,7 @@ def test_intro_after_and_end_card_frame_the_sections(short_avatar: Path, three_s
     assert kinds == [("intro", 0, 75), ("end", 75 + content, 150 + content)]
     contact_sheet(out, (854, 480), [0, 74, 75, 150, 74 + content, 149 + content], artifacts_dir / "looks-bookends.png")
     # the narration is delayed by the intro: silence first, speech after
-    pcm = run_ffmpeg(["-i", file_arg(out), "-t", "4", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"], "reading audio")
+    pcm = run_ffmpeg(["-i", file_arg(out), "-t", "9", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"], "reading audio")
     samples = np.abs(np.frombuffer(pcm, np.int16).astype(np.int32))
     assert samples[: 8000 * 3 - 800].max() < 200 and samples[8000 * 3:].max() > 2000
 
