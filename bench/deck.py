@@ -30,13 +30,17 @@ from presgen_training.progress import StageReporter  # noqa: E402
 MAX_RATIO = 1.3  # slides may cost at most this much more than side
 NOTES = [  # ~18 words each: ~65 s of narration with piper's default voice
     "Welcome to this short security module. In ten slides you will learn the habits that stop most attacks.",
-    "Phishing is the most common way in. One careless click can leak passwords, customer data or money.",
+    "Phishing is the most common way in. One careless click can leak passwords, customer data or money. "
+    "It happens every day.",
     "First, check the sender. Read the full address, not just the display name, before you reply.",
     "Attackers register look-alike domains, such as a zero in place of the letter o. Look twice.",
-    "Second, pause before you click. Hover over every link to see where it really goes.",
-    "Urgent requests are a red flag, like an invoice that must be paid today by a new account.",
+    "Second, pause before you click. Hover over every link to see where it really goes. Take a breath, "
+    "and look again.",
+    "Urgent requests are a red flag, like an invoice that must be paid today by a new account. Call the "
+    "sender to check.",
     "Never open attachments you did not expect, even when they seem to come from a colleague.",
-    "Third, report anything suspicious with the Report Phishing button, or forward it to security.",
+    "Third, report anything suspicious with the Report Phishing button, or forward it to security. "
+    "They will thank you for it.",
     "Reports have doubled this year, and every report helps the team protect all of us.",
     "Thank you for taking the time. Reporting takes ten seconds and keeps our company safe.",
 ]
