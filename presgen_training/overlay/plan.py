@@ -180,7 +180,8 @@ def build_plan(source_size: tuple[int, int], narration: Narration, config: Overl
             aspect=config.aspect, presenter=_presenter_of(ctx, first_window), background=ctx.theme.background,
             panel_rect=getattr(first_arrangement, "panel_rect", None),
             face_rect=getattr(first_arrangement, "face_rect", None),
-            face_source=stage.face_source, source_face=face_box, caption_rect=getattr(first_arrangement, "caption_rect", None),
+            face_source=stage.face_source, source_face=face_box,
+            caption_rect=getattr(first_arrangement, "caption_rect", None),
             content_start=ctx.content_start, content_frames=ctx.content_frames, layers=ctx.sink.layers,
             bullets=ctx.bullets, sections=windows, warnings=ctx.warnings)
 

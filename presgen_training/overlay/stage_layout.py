@@ -88,7 +88,7 @@ class StageArrangement:
         return self._window(None, first, end)
 
     def draw_section(self, sec: SectionTiming, first: int, end: int) -> SectionWindow:
-        ctx, s = self.ctx, self.ctx.scale
+        ctx = self.ctx
         window = self._window(sec, first, end)
         count = len(ctx.narration.sections)
         title_rect = None

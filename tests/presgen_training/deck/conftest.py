@@ -3,7 +3,6 @@ as PDF and ODP (converted by LibreOffice), and the deck tools: tests that need t
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

@@ -75,7 +75,8 @@ def text_extents(deck: Path, slide_number: int, picture: Path, slide: Rect) -> l
         if not texty:
             continue
         x0, y0 = int(shape.left * sx), int(shape.top * sy)
-        x1, y1 = min(slide.w, int((shape.left + shape.width) * sx) + 1), min(slide.h, int((shape.top + shape.height) * sy) + 1)
+        x1 = min(slide.w, int((shape.left + shape.width) * sx) + 1)
+        y1 = min(slide.h, int((shape.top + shape.height) * sy) + 1)
         ys, xs = np.nonzero(ink[y0:y1, x0:x1])
         if len(xs):
             found.append(Rect(slide.x + x0 + int(xs.min()), slide.y + y0 + int(ys.min()), int(xs.max() - xs.min()) + 1,
@@ -167,7 +168,8 @@ def test_the_presenter_covers_no_text(pptx_render: SimpleNamespace) -> None:
 
 
 @pytest.fixture(scope="module")
-def pdf_render(converted: SimpleNamespace, media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+def pdf_render(converted: SimpleNamespace, media_dir: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("pdf") / "security.mp4"
     proc = presgen("--deck", str(converted.pdf), "--narrate-slide-text", "--source-image",
                    str(media_dir / "man.png"), "--out", str(out), "--aspect", "9:16", "--captions", "burn",

@@ -99,7 +99,8 @@ def contact_sheet(video: Path, size: tuple[int, int], indices: list[int], target
 
 @pytest.fixture(scope="module")
 def looks(short_avatar: Path, three_sections: Narration, slides: DrawnSlides,
-          tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) -> dict[tuple[str, str], tuple[ComposeResult, Path]]:
+          tmp_path_factory: pytest.TempPathFactory,
+          artifacts_dir: Path) -> dict[tuple[str, str], tuple[ComposeResult, Path]]:
     rendered = {}
     folder = tmp_path_factory.mktemp("looks")
     for layout in ("side", "overlay", "slides"):
