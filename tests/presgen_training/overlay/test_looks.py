@@ -63,12 +63,9 @@ def short_speech(media_dir: Path, kit: SimpleNamespace, tmp_path_factory: pytest
 
 
 @pytest.fixture(scope="module")
-def short_avatar(media_dir: Path, short_speech: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from presgen_training.avatar.static import render_static
-
-    out = tmp_path_factory.mktemp("short-avatar") / "sun.mp4"
-    render_static(media_dir / "sun.mp4", short_speech, out)
-    return out
+def short_avatar(media_dir: Path, short_speech: Path, kit: SimpleNamespace,
+                 tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return kit.static_avatar(media_dir / "sun.mp4", short_speech, tmp_path_factory.mktemp("short") / "sun.mp4")
 
 
 @pytest.fixture(scope="module")
