@@ -54,9 +54,10 @@ def generation_autocast(device: torch.device, dtype: torch.dtype, precision: str
     return None
 
 
-# Peak working memory per frame of a generation batch (UNet at 32x32 latents + VAE decode to 256x256), measured
-# on the CPU in fp32 with the full-size networks (bench/musetalk.py --memory); half of it in fp16.
-GENERATION_BYTES_PER_FRAME_FP32 = 600 * 2**20
+# Peak working memory per frame of a generation batch (UNet at 32x32 latents + VAE decode to 256x256): 170 MiB
+# measured on the CPU in fp32 with the full-size networks (bench/musetalk.py --memory), taken 1.5x for the CUDA
+# allocator and cuDNN workspaces; half of it in fp16.
+GENERATION_BYTES_PER_FRAME_FP32 = 256 * 2**20
 MAX_BATCH = 64
 GPU_MEMORY_RESERVE = 0.2  # of the free memory left to the allocator's fragmentation and cuDNN workspaces
 

@@ -30,7 +30,6 @@ from musetalk_wrapper.engines.musetalk.audio_features import (
     positional_encoding,
 )
 from musetalk_wrapper.engines.musetalk.avatar import Avatar, memo_key, open_avatar, preparation_params
-from musetalk_wrapper.engines.musetalk.avatar_cache import PreparedFrame
 from musetalk_wrapper.engines.musetalk.blending import CropBox, dissolve, full_frame_mask, paste_face
 from musetalk_wrapper.engines.musetalk.devices import batch_size_for, generation_autocast, pick_device
 from musetalk_wrapper.engines.musetalk.generate import decode_faces, predict_latents
