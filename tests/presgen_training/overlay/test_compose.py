@@ -183,7 +183,7 @@ def test_captions_show_only_during_their_cue(side: tuple[ComposeResult, Path, li
     assert result.captions_burned == len(caption_cues)
     box = result.caption_rect
     assert box is not None
-    during = [first_frame((a + b) / 2) for a, b, _ in caption_cues]
+    during = [first_frame((c.start_s + c.end_s) / 2) for c in caption_cues]
     outside = [first_frame(3.1), first_frame(11.8)]  # between two cues, after the last
     frames = frames_at(out, 854, 480, during + outside)
     for n in during:

@@ -22,7 +22,7 @@ from presgen_training.overlay.compose import plan_overlay
 from presgen_training.overlay.filtergraph import avatar_input, build_graph
 from presgen_training.overlay.geometry import Rect
 from presgen_training.overlay.text import font
-from presgen_training.timeline import Narration
+from presgen_training.timeline import Cue, Narration
 
 pytestmark = pytest.mark.slow
 FPS = 25
@@ -79,8 +79,8 @@ def three_sections(kit: SimpleNamespace, short_speech: Path) -> Narration:
     return built
 
 
-CUES = [(0.3, 2.3, "Use the password manager for every account"), (2.6, 4.6, "Reports doubled this year"),
-        (5.0, 7.0, "Thank you for keeping us safe")]
+CUES = [Cue(0.3, 2.3, "Use the password manager for every account"), Cue(2.6, 4.6, "Reports doubled this year"),
+        Cue(5.0, 7.0, "Thank you for keeping us safe")]
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ from PIL import Image
 from presgen_training.overlay import OverlayConfig
 from presgen_training.overlay.geometry import Rect
 from presgen_training.overlay.plan import OverlayPlan, build_plan
+from presgen_training.timeline import Cue
 
-CUES = [(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
-        (2.6, 5.9, "Short one."), (6.1, 9.5, "Use the company password manager for every single account.")]
+CUES = [Cue(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
+        Cue(2.6, 5.9, "Short one."), Cue(6.1, 9.5, "Use the company password manager for every single account.")]
 
 
 def still(width: int, height: int) -> Image.Image:
@@ -96,14 +97,13 @@ def test_side_layout_panel_and_presenter_tile_the_frame(side: str, kit: SimpleNa
     assert [layer.kind for layer in plan.layers if layer.is_presenter] == ["presenter"]
 
 
-def test_plain_tuples_work_as_captions_and_other_modes_draw_none(kit: SimpleNamespace, tmp_path: Path) -> None:
+def test_only_burned_captions_are_drawn(kit: SimpleNamespace, tmp_path: Path) -> None:
     specs = [kit.SectionSpec("Title", "one two three", 0.0, 0.5)]
     narration = kit.build(specs, Path("unused.wav"), 4.0)
-    cue = SimpleNamespace(start_s=0.5, end_s=1.5, text="An object cue")
+    cues = [Cue(0.5, 1.5, "A first cue"), Cue(2.0, 3.0, "A second cue")]
     for mode, expected in (("burn", 2), ("sidecar", 0), ("off", 0)):
         config = OverlayConfig(quality="fast", captions=mode)
-        plan = build_plan((640, 480), narration, config, [cue, (2.0, 3.0, "A tuple cue")], None, "none",
-                          tmp_path, still)
+        plan = build_plan((640, 480), narration, config, cues, None, "none", tmp_path, still)
         assert sum(1 for layer in plan.layers if layer.kind == "caption") == expected
 
 
