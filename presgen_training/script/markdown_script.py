@@ -1,6 +1,6 @@
 """Markdown scripts::
 
-    ---                       (optional front matter: title, voice)
+    ---                       (optional front matter: title, voice, language, rate, lexicon)
     voice: joe
     ---
     # Welcome to PresGen      (a lone top-level heading first, followed by deeper headings: the video title)
@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from presgen_training.errors import ScriptError
 from presgen_training.script.checks import clean_text, title_from_filename
-from presgen_training.script.yaml_script import compose, mapping_fields, optional_text
+from presgen_training.script.yaml_script import VOICE_KEYS, compose, mapping_fields, optional_text, voice_settings
 from presgen_training.timeline import Script, Section
 
-FRONT_MATTER_KEYS = ("title", "voice")
+FRONT_MATTER_KEYS = ("title", *VOICE_KEYS)
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -34,12 +35,18 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 
+# HTML formatting dropped from the narration (its text stays); any other tag (an SSML <break/>, <emphasis>) is left
+# for the narration markup check, which honours pauses and rejects the rest with the line
+HTML_INLINE_TAGS = ("a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+                    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u",
+                    "var", "wbr")
+
 _INLINE = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images are not spoken
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
     (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
     (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),  # <https://...>
-    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),  # inline HTML tags
+    (re.compile(rf"</?(?:{'|'.join(HTML_INLINE_TAGS)})(?:\s[^<>]*)?/?>", re.IGNORECASE), ""),  # inline HTML
     (re.compile(r"`+([^`]+)`+"), r"\1"),
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
     (re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),
@@ -73,14 +80,14 @@ def strip_inline(text: str) -> str:
 
 def parse_markdown(text: str, path: Path) -> Script:
     lines = text.split("\n")
-    meta: dict[str, str | None] = {}
+    meta: dict[str, Any] = {}
     first = 0
     if lines and lines[0].strip() == "---":
         first, meta = _front_matter(lines, path)
     body = "\n".join([""] * first + lines[first:])  # blank front matter keeps line numbers
     events = _events(_drop_comments(body, path), path)
 
-    title = meta.get("title")
+    title = meta.pop("title", None)
     content = [e for e in events if e.kind != "break"]
     headings = [e for e in content if e.kind == "heading"]
     if (title is None and content and content[0].kind == "heading" and content[0].level == 1
@@ -104,11 +111,11 @@ def parse_markdown(text: str, path: Path) -> Script:
         Section(title=block.title or title, narration=strip_inline(" ".join(block.narration)),
                 bullets=tuple(strip_inline(b) for b in block.bullets), line=block.line)
         for block in blocks)
-    return Script(title=title, sections=sections, voice=meta.get("voice"), path=path)
+    return Script(title=title, sections=sections, path=path, **meta)
 
 
-def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, str | None]]:
-    """Index of the first body line, and the front matter's title and voice."""
+def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, Any]]:
+    """Index of the first body line, and the front matter's title and voice settings."""
     for end in range(1, len(lines)):
         if lines[end].strip() in ("---", "..."):
             break
@@ -118,8 +125,7 @@ def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, str | No
     if node is None:
         return end + 1, {}
     fields = mapping_fields(node, path, FRONT_MATTER_KEYS, "the front matter")
-    meta = {key: optional_text(fields.get(key), path, key) for key in FRONT_MATTER_KEYS}
-    return end + 1, meta
+    return end + 1, {"title": optional_text(fields.get("title"), path, "title"), **voice_settings(fields, path)}
 
 
 def _drop_comments(text: str, path: Path) -> str:
