@@ -18,7 +18,7 @@ from presgen_training.errors import PresgenError
 EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 # Order is the order in --help.
-COMMANDS = ("render", "eval", "weights", "env", "doctor")
+COMMANDS = ("render", "voices", "eval", "weights", "env", "doctor")
 
 LEGACY_FLAGS = ("--script",)  # `python -m presgen_training --script S ...` means `render`
 

@@ -16,7 +16,7 @@ from presgen_training.manifest import base_manifest, manifest_path_for, write_js
 from presgen_training.narration import NarrationConfig, synthesize, write_captions, write_timings_json
 from presgen_training.overlay import OverlayConfig, compose
 from presgen_training.progress import StageReporter
-from presgen_training.script import load_script
+from presgen_training.script import load_lexicon, load_script
 from presgen_training.timeline import Narration
 
 QUALITIES = ("fast", "standard", "high")
@@ -32,8 +32,10 @@ class RenderOptions:
     out: Path
     quality: str = "standard"
     layout: str = "side"
-    tts: str = "piper"
+    tts: str = "auto"
     voice: str | None = None
+    rate: float | None = None  # None: the script's rate, else 1
+    lexicon: Path | None = None  # pronunciation lexicon file
     captions: str = "sidecar"
     pause_s: float = 0.8
     avatar: AvatarSettings = field(default_factory=AvatarSettings)
@@ -92,12 +94,13 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
     try:
         with reporter.stage("script"):
             script = load_script(opts.script)
+            lexicon = load_lexicon(opts.lexicon) if opts.lexicon else ()
         manifest["script"] = {"title": script.title, "sections": len(script.sections)}
 
         with reporter.stage("narration", unit="section"):
             narration = synthesize(
-                script, NarrationConfig(engine=opts.tts, voice=opts.voice, pause_s=opts.pause_s,
-                                        cache_dir=cache_dir() / "narration"),
+                script, NarrationConfig(engine=opts.tts, voice=opts.voice, rate=opts.rate, lexicon=lexicon,
+                                        pause_s=opts.pause_s, cache_dir=cache_dir() / "narration"),
                 work, progress=lambda done, total: reporter.update(done, total, "narration"))
             timings = work / "timings.json"
             write_timings_json(narration, timings)
@@ -123,7 +126,7 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None) -> Render
         manifest["overlay"] = _jsonable(composed)  # includes each bullet's reveal time and place
 
         with reporter.stage("finish"):
-            if opts.captions == "sidecar":
+            if opts.captions in ("sidecar", "burn"):
                 _copy_atomic(srt, opts.out.with_suffix(".srt"))
                 _copy_atomic(vtt, opts.out.with_suffix(".vtt"))
             manifest["output"] = _verify_output(opts.out, narration.duration_s)

@@ -16,9 +16,10 @@ EXAMPLES = """examples:
   presgen render --script talk.md --source-video me.mp4 --out talk.mp4 --layout overlay --captions burn
   python -m presgen_training --script talk.txt --source-video me.mp4 --quality standard --out talk.mp4
 
-The script is YAML (title, voice, sections: [{title, narration, bullets}]), Markdown (# heading per section,
-'- ' bullets, paragraphs are narration) or plain text (one section per paragraph).
-Beside the video: NAME.manifest.json (inputs, stages, engine attempts), and NAME.srt / NAME.vtt with --captions sidecar.
+The script is YAML (title, voice, language, rate, lexicon, sections: [{title, narration, bullets}]), Markdown
+(# heading per section, '- ' bullets, paragraphs are narration) or plain text (one section per paragraph).
+Narration may hold pauses: [pause 1.5s] or <break time="500ms"/>.
+Beside the video: NAME.manifest.json (inputs, stages, engine attempts), and NAME.srt / NAME.vtt unless --captions off.
 """
 
 
@@ -38,11 +39,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", choices=LAYOUTS, default="side",
                    help="side: presenter beside a bullet panel; overlay: lower-third card over the presenter")
     p.add_argument("--captions", choices=CAPTION_MODES, default="sidecar",
-                   help="burn into the video, write .srt/.vtt beside it (sidecar), or off (default: %(default)s)")
-    p.add_argument("--tts", choices=["piper", "gtts", "espeak-ng"], default=None,
-                   help="voice engine: piper (offline neural, default), gtts (online), espeak-ng")
+                   help="burn into the video (and write .srt/.vtt beside it), only write .srt/.vtt (sidecar), or off "
+                        "(default: %(default)s)")
+    p.add_argument("--tts", choices=["auto", "piper", "gtts", "espeak-ng"], default=None,
+                   help="voice engine: auto (default: piper, else espeak-ng), piper (offline neural), gtts (online), "
+                        "espeak-ng; an engine named here that cannot speak is an error")
     p.add_argument("--voice", default=None,
-                   help="voice name for the engine (e.g. joe), or a piper .onnx model path")
+                   help="voice name (see: presgen voices), e.g. joe, or a piper .onnx model path")
+    p.add_argument("--rate", type=float, default=None, metavar="FACTOR",
+                   help="speaking rate: 1 is the narration pace (~155 words/min), 0.5 to 2 (default: the script's "
+                        "'rate', else 1)")
+    p.add_argument("--lexicon", type=Path, default=None, metavar="YAML",
+                   help="pronunciations: a YAML mapping of word: respelling or word: /IPA/ (the script's own "
+                        "'lexicon' entries win)")
     p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
     a = p.add_argument_group("presenter (avatar)")
     a.add_argument("--avatar", choices=AVATAR_CHOICES, default="auto",
@@ -67,11 +76,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     source = args.source_image or args.source_video
     out = args.out or Path("out") / f"{args.script.stem}.mp4"
-    tts = args.tts or config.render.get("tts", "piper")
+    tts = args.tts or config.render.get("tts", "auto")
     voice = args.voice or config.render.get("voice")
     opts = RenderOptions(
         script=args.script, source=source, out=out, quality=args.quality, layout=args.layout, tts=tts,
-        voice=voice, captions=args.captions, pause_s=args.pause, work_dir=args.work_dir,
+        voice=voice, rate=args.rate, lexicon=args.lexicon, captions=args.captions, pause_s=args.pause,
+        work_dir=args.work_dir,
         source_is_image=args.source_image is not None,
         avatar=AvatarSettings(choice=args.avatar, env_override=args.env, python_override=args.engine_python,
                               models_dir=args.models_dir, motion=not args.no_motion, blink=not args.no_blink,

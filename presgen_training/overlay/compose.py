@@ -85,7 +85,8 @@ def compose(avatar_video: Path, narration: Narration, output: Path, config: Over
                 "-map", "[vout]", "-map", audio_map,
                 "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.crf),
                 "-pix_fmt", "yuv420p", "-fps_mode", "cfr",
-                *(["-c:a", "copy"] if audio_note.endswith("copied") else ["-c:a", "aac", "-b:a", AUDIO_BITRATE]),
+                *(["-c:a", "copy"] if audio_note.endswith("copied") else
+                  ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(narration.sample_rate)]),
                 "-frames:v", str(plan.frames), "-t", f"{narration.duration_s:.3f}",
                 "-movflags", "+faststart", "-f", "mp4"]
         on_frames = (lambda done: progress(min(done, plan.frames), plan.frames)) if progress else None
@@ -126,7 +127,8 @@ def _probe_avatar(path: Path) -> MediaInfo:
 def _audio(info: MediaInfo, narration: Narration) -> tuple[list[str], str, str]:
     """Input args, -map spec and a note: the avatar's own soundtrack when it has one, else the narration WAV."""
     if info.has_audio:
-        return [], "0:a:0", "avatar audio " + ("copied" if info.audio_codec == "aac" else "encoded")
+        copy = info.audio_codec == "aac" and info.sample_rate == narration.sample_rate  # else re-encoded at its rate
+        return [], "0:a:0", "avatar audio " + ("copied" if copy else "encoded")
     if narration.wav_path.is_file():
         return ["-i", file_arg(narration.wav_path)], "1:a:0", "narration audio encoded"
     raise MediaError(f"no narration audio: the avatar video has no sound and {narration.wav_path} is missing")
