@@ -24,7 +24,7 @@ MIN_MEASURED_S = 1.0  # shorter clips are measured repeated to this length (BS.1
 SILENCE_LUFS = -70.0  # BS.1770's absolute gate: nothing louder to normalize
 TOLERANCE_LU = 0.05
 MAX_PASSES = 6  # gain, limit, re-measure: the secant method converges in two to four
-MAX_GAIN_DB = 40.0  # never amplify more than this (a near-silent clip stays near silent)
+MAX_GAIN_DB = 60.0  # never amplify more than this (a near-silent clip stays near silent)
 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:

@@ -194,7 +194,7 @@ def _faded(samples: np.ndarray, fade_in: bool, fade_out: bool) -> np.ndarray:
     out = samples.copy()
     n = min(len(out) // 2, round(FADE_S * OUTPUT_RATE))
     if n > 0:
-        ramp = np.linspace(0.0, 1.0, n, endpoint=False)
+        ramp = np.arange(1, n + 1) / (n + 1)  # never 0: the silence is the pause, not a sample longer
         if fade_in:
             out[:n] *= ramp
         if fade_out:

@@ -135,6 +135,7 @@ class _Reading:
     core: str  # what is said for the token's core
     suffix: str | None = None  # replaces the token's written suffix (an abbreviation's period is no full stop)
     carry: str = ""  # words said after the next token ("$4.5 million" -> "... million dollars")
+    prefix: str | None = None  # replaces the token's written prefix ("'80s": the apostrophe is not said)
 
 
 class EnglishNormalizer:
@@ -316,7 +317,7 @@ class EnglishNormalizer:
             return None
         number = int(m["num"])
         spoken = self.year(number) if number >= 100 else self.cardinal(number)
-        return _Reading(_plural(spoken))
+        return _Reading(_plural(spoken), prefix=tok.prefix.rstrip("'\u2019"))
 
     def _range(self, tok: Token, ctx: _Context) -> _Reading | None:
         m = _RANGE.match(tok.core)
@@ -443,12 +444,13 @@ class EnglishNormalizer:
                         break
             core = tok.core if reading is None else reading.core
             suffix = tok.suffix if reading is None or reading.suffix is None else reading.suffix
+            prefix = tok.prefix if reading is None or reading.prefix is None else reading.prefix
             if carry:
                 core = f"{core} {carry}".strip()
                 carry = ""
             if reading is not None and reading.carry:
                 carry = reading.carry
-            spoken.append((tok.prefix + core + suffix).strip())
+            spoken.append((prefix + core + suffix).strip())
         if carry and spoken:
             spoken[-1] = f"{spoken[-1]} {carry}"
         return spoken
