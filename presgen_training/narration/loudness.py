@@ -25,6 +25,8 @@ SILENCE_LUFS = -70.0  # BS.1770's absolute gate: nothing louder to normalize
 TOLERANCE_LU = 0.05
 MAX_PASSES = 6  # gain, limit, re-measure: the secant method converges in two to four
 MAX_GAIN_DB = 60.0  # never amplify more than this (a near-silent clip stays near silent)
+MAX_STEP_DB = 12.0  # largest gain change between two passes
+SATURATED_LU = 0.02  # a pass that gains less than this is the most the limiter allows
 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
@@ -59,19 +61,30 @@ def normalize(samples: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS,
         y = _limited(x, peaks, 10 ** (gain_db / 20), rate, ceiling)
         return target_lufs - integrated_loudness(y, rate), y
 
-    # the limiter takes some loudness away, more the louder it is driven: find the gain by the secant method
+    # the limiter takes some loudness away, more the louder it is driven: find the gain by the secant method,
+    # never stepping against the error, and stop where more gain no longer makes it louder (all peaks at the
+    # ceiling: a short, peaky clip may stay a little under the target)
     gain_db = target_lufs - loudness
     error, y = error_at(gain_db)
+    best = (abs(error), y)
     previous: tuple[float, float] | None = None
     for _ in range(MAX_PASSES):
         if abs(error) <= TOLERANCE_LU:
             break
         step = error
-        if previous is not None and error != previous[1]:
+        if previous is not None and previous[1] != error:
             step = error * (gain_db - previous[0]) / (previous[1] - error)
+        if step * error <= 0:
+            step = error
+        step = max(-MAX_STEP_DB, min(MAX_STEP_DB, step))
         previous = (gain_db, error)
         gain_db = min(gain_db + step, MAX_GAIN_DB)
         error, y = error_at(gain_db)
+        if abs(error) < best[0]:
+            best = (abs(error), y)
+        if error > 0 and previous[1] - error < SATURATED_LU:
+            break
+    y = best[1]
     residue = true_peak(y)  # the smoothed gain bends the waveform slightly between samples
     return y * (ceiling / residue) if residue > ceiling else y
 

@@ -27,7 +27,7 @@ from presgen_training.timeline import Word
 log = logging.getLogger(__name__)
 
 OUTPUT_RATE = 48_000  # Hz: every narration WAV (a 25 fps frame is 1920 samples)
-FADE_S = 0.005  # speech cut at a pause fades out (and back in) over this, so the cut never clicks
+FADE_S = 0.005  # speech cut down to its sounds fades in and out over this, so the cut never clicks
 PAUSE_SYMBOL = " "  # alignment symbol of inserted silence (a word boundary: never listed as a phoneme)
 # everything that changes the samples besides the voice and the text: part of the cache key
 PROCESSING = {"rate": OUTPUT_RATE, "lufs": loudness.TARGET_LUFS, "ceiling": loudness.TRUE_PEAK_CEILING_DBTP,
@@ -95,8 +95,9 @@ def _spoken_forms(written: Sequence[str], rules: LanguageRules, lexicon: Lexicon
 
 
 def render_section(plan: SectionPlan, voice: Voice) -> SectionAudio:
-    """Speak every piece, resample to OUTPUT_RATE, cut the speech next to a pause down to its sounds so the
-    silence between them is exactly the pause, and normalize the loudness of the whole."""
+    """Speak every piece, resample to OUTPUT_RATE, cut each stretch of speech down to its sounds (the engine's
+    own silence before and after goes) so every silence is exactly the pause written, the lead-in or the pause
+    between sections, and normalize the loudness of the whole."""
     parts: list[np.ndarray] = []
     alignments: list[tuple[str, int]] = []
     words: list[Word] = []
@@ -109,9 +110,7 @@ def render_section(plan: SectionPlan, voice: Voice) -> SectionAudio:
             alignments.append((PAUSE_SYMBOL, count))
             offset += count
             continue
-        before_pause = index + 1 < len(plan.pieces) and isinstance(plan.pieces[index + 1], Pause)
-        after_pause = index > 0 and isinstance(plan.pieces[index - 1], Pause)
-        samples, piece_alignments, piece_words, source = _speak_piece(piece, voice, after_pause, before_pause)
+        samples, piece_alignments, piece_words, source = _speak_piece(piece, voice)
         parts.append(samples)
         alignments.extend(piece_alignments)
         start_s = offset / OUTPUT_RATE
@@ -126,8 +125,7 @@ def render_section(plan: SectionPlan, voice: Voice) -> SectionAudio:
     return SectionAudio(clip, words, "alignment" if sources == {"alignment"} else "estimated")
 
 
-def _speak_piece(piece: Spoken, voice: Voice, trim_head: bool,
-                 trim_tail: bool) -> tuple[np.ndarray, list[tuple[str, int]], list[Word], str]:
+def _speak_piece(piece: Spoken, voice: Voice) -> tuple[np.ndarray, list[tuple[str, int]], list[Word], str]:
     """(float samples at OUTPUT_RATE, alignments, words as written, timing source) of one stretch of text."""
     if not any(ch.isalnum() for ch in piece.text):  # nothing to say ("—"): no sound, zero-length words
         return np.zeros(0), [], [Word(w, 0.0, 0.0) for w in piece.written], "alignment"
@@ -136,13 +134,9 @@ def _speak_piece(piece: Spoken, voice: Voice, trim_head: bool,
         raise EngineUnavailable(f"{voice.engine} produced no audio for '{piece.text[:40]}'")
     spoken_words, source = voice.word_timings(piece.spoken, clip)
     samples, alignments = resample(clip, OUTPUT_RATE)
-    start, end = 0, len(samples)
-    if trim_head or trim_tail:
-        first, last = _speech_bounds(samples, alignments)
-        start = first if trim_head else 0
-        end = last if trim_tail else len(samples)
-        samples = _faded(samples[start:end], trim_head, trim_tail)
-        alignments = cut_alignments(alignments, start, end)
+    start, end = _speech_bounds(samples, alignments)
+    samples = _faded(samples[start:end])
+    alignments = cut_alignments(alignments, start, end)
     shift, limit_s = start / OUTPUT_RATE, (end - start) / OUTPUT_RATE
     words = [Word(written, min(max(w.start_s - shift, 0.0), limit_s), min(max(w.end_s - shift, 0.0), limit_s))
              for written, w in zip(piece.written, spoken_words)]
@@ -190,13 +184,12 @@ def _speech_bounds(samples: np.ndarray, alignments: Sequence[tuple[str, int]]) -
     return round(start_s * OUTPUT_RATE), round(end_s * OUTPUT_RATE)
 
 
-def _faded(samples: np.ndarray, fade_in: bool, fade_out: bool) -> np.ndarray:
+def _faded(samples: np.ndarray) -> np.ndarray:
+    """The speech with a short fade in and out, so a cut never clicks."""
     out = samples.copy()
     n = min(len(out) // 2, round(FADE_S * OUTPUT_RATE))
     if n > 0:
         ramp = np.arange(1, n + 1) / (n + 1)  # never 0: the silence is the pause, not a sample longer
-        if fade_in:
-            out[:n] *= ramp
-        if fade_out:
-            out[-n:] *= ramp[::-1]
+        out[:n] *= ramp
+        out[-n:] *= ramp[::-1]
     return out
