@@ -5,4 +5,4 @@ and ``timings.schema.json`` beside this file, and ``python -m musetalk_wrapper -
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # result.schema.json; 2: --check gives `fix`, --segments batch results

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,6 +24,8 @@ from musetalk_wrapper.contract import (
     EXIT_USAGE,
     EngineError,
     ErrorCode,
+    Unhealthy,
+    batch_object,
     failure_object,
     success_object,
 )
@@ -54,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--image", type=Path, help="presenter photo")
     src.add_argument("--video", type=Path, help="presenter video (looped back and forth to cover the audio)")
     p.add_argument("--output", type=Path, help="output .mp4 (written to a temp name, then renamed)")
+    p.add_argument("--segments", type=Path, metavar="FILE",
+                   help="render several clips of one source in one run (the source is prepared once): a JSON file "
+                        '{"segments": [{"audio", "output", "timings", "start_s", "handoff_s"}, ...]}; '
+                        "replaces --audio/--output/--timings/--start-s/--handoff-s")
     p.add_argument("--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES), help="avatar engine (default: %(default)s)")
     p.add_argument("--json-output", action="store_true", help="print one JSON result object on stdout")
     p.add_argument("--check", action="store_true", help="only report whether the engine can run here")
@@ -75,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
                    help="UNet and VAE decode precision; auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32"
                         " (face preparation and its cache stay in the device's base precision)")
-    g.add_argument("--batch-size", type=int, default=8)
+    g.add_argument("--batch-size", type=int, default=0,
+                   help="frames per UNet + decode batch; 0 (default): 8 on a CPU, what free memory holds on CUDA")
     g.add_argument("--bbox-shift", type=int, default=0,
                    help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream)")
     g.add_argument("--landmarks", choices=["mediapipe", "dwpose-onnx"], default="mediapipe")
@@ -85,28 +94,81 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _request_from_args(a: argparse.Namespace) -> RenderRequest:
-    if a.audio is None or a.output is None or (a.image is None and a.video is None):
+    _check_common(a)
+    if a.audio is None or a.output is None:
         raise _UsageError("--audio, --output and one of --image/--video are required")
-    if a.fps <= 0 or a.batch_size <= 0:
-        raise _UsageError("--fps and --batch-size must be positive")
-    if not 0 <= a.start_s < MAX_CLOCK_S or (a.handoff_s is not None and not 0 <= a.handoff_s < MAX_CLOCK_S):
-        raise _UsageError(f"--start-s and --handoff-s must be between 0 and {MAX_CLOCK_S:g} seconds")
-    for label, path in (("audio", a.audio), ("image", a.image), ("video", a.video), ("timings", a.timings)):
+    _check_clock(a.start_s, a.handoff_s)
+    request = _build_request(a, a.audio, a.output)
+    _check_clip(request)
+    return request
+
+
+def _check_common(a: argparse.Namespace) -> None:
+    if a.image is None and a.video is None:
+        raise _UsageError("one of --image/--video is required")
+    if a.fps <= 0 or a.batch_size < 0:
+        raise _UsageError("--fps must be positive and --batch-size 0 (auto) or more")
+    for label, path in (("image", a.image), ("video", a.video)):
         if path is not None and not path.is_file():
             raise EngineError(ErrorCode.BAD_INPUT, f"{label} file not found: {path}")
-    if a.output.suffix.lower() != ".mp4":
-        raise EngineError(ErrorCode.BAD_INPUT, f"output must be an .mp4 file: {a.output}")
     if a.image is not None and not is_image(a.image):
         raise EngineError(ErrorCode.BAD_INPUT, f"--image is not an image file type: {a.image}")
-    audio_info = probe(a.audio)
+
+
+def _check_clock(start_s: float, handoff_s: float | None) -> None:
+    if not 0 <= start_s < MAX_CLOCK_S or (handoff_s is not None and not 0 <= handoff_s < MAX_CLOCK_S):
+        raise _UsageError(f"start_s and handoff_s must be between 0 and {MAX_CLOCK_S:g} seconds")
+
+
+def _check_clip(request: RenderRequest) -> None:
+    """The per-clip inputs: audio and timings exist, the output is an .mp4, the audio is not too long."""
+    for label, path in (("audio", request.audio), ("timings", request.timings)):
+        if path is not None and not path.is_file():
+            raise EngineError(ErrorCode.BAD_INPUT, f"{label} file not found: {path}")
+    if request.output.suffix.lower() != ".mp4":
+        raise EngineError(ErrorCode.BAD_INPUT, f"output must be an .mp4 file: {request.output}")
+    audio_info = probe(request.audio)
     if not audio_info.has_audio:
-        raise EngineError(ErrorCode.BAD_INPUT, f"no audio stream in {a.audio}")
+        raise EngineError(ErrorCode.BAD_INPUT, f"no audio stream in {request.audio}")
     if audio_info.duration_s is not None and audio_info.duration_s > MAX_AUDIO_S:
         raise EngineError(
             ErrorCode.BAD_INPUT,
-            f"audio is {audio_info.duration_s / 60:.1f} min long; the limit is {MAX_AUDIO_S / 60:.0f} min per render",
+            f"audio is {audio_info.duration_s / 60:.1f} min long; the limit is {MAX_AUDIO_S / 60:.0f} min per clip "
+            "(render long narrations in segments: --segments)",
         )
-    return _build_request(a, a.audio, a.output)
+
+
+def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
+    """One request per entry of the --segments file; every entry is checked before anything is rendered."""
+    if a.audio is not None or a.output is not None or a.timings is not None or a.start_s or a.handoff_s is not None:
+        raise _UsageError("--segments replaces --audio, --output, --timings, --start-s and --handoff-s")
+    _check_common(a)
+    try:
+        data = json.loads(a.segments.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EngineError(ErrorCode.BAD_INPUT, f"cannot read the segments file {a.segments}: {exc}") from None
+    entries = data.get("segments") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise EngineError(ErrorCode.BAD_INPUT, f'{a.segments}: expected {{"segments": [...]}} with at least one')
+    requests = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            start_s = float(entry.get("start_s", 0.0))
+            handoff = entry.get("handoff_s")
+            handoff_s = None if handoff is None else float(handoff)
+            timings = Path(entry["timings"]) if entry.get("timings") else None
+            request = replace(_build_request(a, Path(entry["audio"]), Path(entry["output"])), timings=timings,
+                              start_s=start_s, handoff_s=handoff_s)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise EngineError(ErrorCode.BAD_INPUT, f"{a.segments}: segment {number} is malformed ({exc!r}); each "
+                              "needs audio and output, and may have timings, start_s, handoff_s") from None
+        _check_clock(request.start_s, request.handoff_s)
+        _check_clip(request)
+        requests.append(request)
+    outputs = [r.output.resolve() for r in requests]
+    if len(set(outputs)) != len(outputs):
+        raise EngineError(ErrorCode.BAD_INPUT, f"{a.segments}: two segments have the same output")
+    return requests
 
 
 def _build_request(a: argparse.Namespace, audio: Path, output: Path) -> RenderRequest:
@@ -125,27 +187,55 @@ def _run(argv: list[str] | None, progress_holder: list[Progress]) -> tuple[dict[
     progress_holder.append(progress)
     engine_name = args.engine
     if args.check:
-        reason: str | None
-        try:
-            # A check has no audio or output; health() reads only the engine options (models dir, landmarks...).
-            options = _build_request(args, args.audio or Path(), args.output or Path())
-            reason = load_engine(engine_name).health(options)
-        except EngineError as err:
-            reason = err.message
-        obj = {"engine": engine_name, "healthy": reason is None, "reason": reason,
-               "python": sys.executable, "schema_version": SCHEMA_VERSION}
-        return obj, EXIT_OK if reason is None else EXIT_BY_CODE[ErrorCode.ENGINE_UNAVAILABLE]
-    request = _request_from_args(args)
+        return _check(args, engine_name)
+    requests = _segment_requests(args) if args.segments is not None else [_request_from_args(args)]
     engine = load_engine(engine_name)
-    reason = engine.health(request)
-    if reason is not None:
-        raise EngineError(ErrorCode.ENGINE_UNAVAILABLE, reason)
+    problem = _unhealthy(engine.health(requests[0]))
+    if problem is not None:
+        raise EngineError(ErrorCode.ENGINE_UNAVAILABLE, problem.reason, {"fix": list(problem.fix)})
+    results = []
     started = time.monotonic()
-    out = engine.render(request, progress)
-    if not request.output.is_file():
-        raise EngineError(ErrorCode.RUNTIME, f"engine '{engine_name}' finished without writing {request.output}")
-    out.timings_s.setdefault("total", time.monotonic() - started)
-    return success_object(engine_name, str(request.output), out), EXIT_OK
+    for index, request in enumerate(requests):
+        if args.segments is not None:
+            progress.segment(index, len(requests))
+        clip_started = time.monotonic()
+        out = engine.render(request, progress)
+        if not request.output.is_file():
+            raise EngineError(ErrorCode.RUNTIME, f"engine '{engine_name}' finished without writing {request.output}")
+        out.timings_s.setdefault("total", time.monotonic() - clip_started)
+        results.append(success_object(engine_name, str(request.output), out))
+    if args.segments is None:
+        return results[0], EXIT_OK
+    return batch_object(engine_name, results, time.monotonic() - started), EXIT_OK
+
+
+def _check(args: argparse.Namespace, engine_name: str) -> tuple[dict[str, Any], int]:
+    problem: Unhealthy | None
+    try:
+        # A check has no audio or output; health() reads only the engine options (models dir, landmarks...).
+        options = _build_request(args, args.audio or Path(), args.output or Path())
+        problem = _unhealthy(load_engine(engine_name).health(options))
+    except EngineError as err:
+        problem = Unhealthy(err.message, tuple(str(f) for f in err.details.get("fix", ())))
+    obj = {"engine": engine_name, "healthy": problem is None, "reason": problem.reason if problem else None,
+           "fix": list(problem.fix) if problem else [], "python": sys.executable, "schema_version": SCHEMA_VERSION}
+    return obj, EXIT_OK if problem is None else EXIT_BY_CODE[ErrorCode.ENGINE_UNAVAILABLE]
+
+
+def _unhealthy(verdict: Unhealthy | str | None) -> Unhealthy | None:
+    if verdict is None or isinstance(verdict, Unhealthy):
+        return verdict
+    return Unhealthy(str(verdict))
+
+
+class _Signalled(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise _Signalled(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     result_stream = os.fdopen(result_fd, "w")
     holder: list[Progress] = []
     engine_name = None
+    # `timeout`, systemd and the orchestrator stop an engine with SIGTERM: unwind like Ctrl-C so partial files go
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupt)
     try:
         engine_name = _engine_from_argv(argv)
         obj, code = _run(argv, holder)
@@ -164,13 +257,17 @@ def main(argv: list[str] | None = None) -> int:
         obj, code = failure_object(engine_name, EngineError(ErrorCode.BAD_INPUT, f"usage: {exc}")), EXIT_USAGE
     except EngineError as err:
         obj, code = failure_object(engine_name, err), EXIT_BY_CODE[err.code]
-    except KeyboardInterrupt:
-        obj = failure_object(engine_name, EngineError(ErrorCode.RUNTIME, "interrupted"))
-        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, _Signalled) else signal.SIGINT
+        obj = failure_object(engine_name, EngineError(ErrorCode.RUNTIME, f"interrupted ({signal.Signals(signum).name})"))
+        code = EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except Exception as exc:  # a bug: one line on stdout, the traceback on stderr
         traceback.print_exc(file=sys.stderr)
         err = EngineError(ErrorCode.RUNTIME, f"{type(exc).__name__}: {exc}".strip())
         obj, code = failure_object(engine_name, err), EXIT_BY_CODE[ErrorCode.RUNTIME]
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # the answer below must not be cut short
     if json_mode:
         result_stream.write(json.dumps(obj) + "\n")
     else:
@@ -193,9 +290,17 @@ def _print_human(obj: dict[str, Any], stream: Any) -> None:
     if "healthy" in obj:
         state = "healthy" if obj["healthy"] else f"unavailable: {obj['reason']}"
         stream.write(f"{obj['engine']}: {state}\n")
+        for fix in obj.get("fix", []):
+            stream.write(f"  fix: {fix}\n")
+    elif obj["success"] and "segments" in obj:
+        for segment in obj["segments"]:
+            _print_human(segment, stream)
     elif obj["success"]:
         stream.write(f"{obj['output_path']} ({obj['engine']}, {obj['duration_s']:.2f} s, {obj['frames']} frames)\n")
         for w in obj["warnings"]:
             stream.write(f"warning: {w}\n")
     else:
         stream.write(f"error [{obj['error']['code']}]: {obj['error']['message']}\n")
+        frame = obj["error"].get("details", {}).get("frame_png")
+        if frame:
+            stream.write(f"  the frame that was judged: {frame}\n")

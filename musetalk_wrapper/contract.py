@@ -37,14 +37,26 @@ class EngineError(Exception):
         self.details = details or {}
 
 
+def rebuild_env_command(env: str) -> str:
+    return f"presgen env create {env} --force"
+
+
 def unavailable_missing_package(package: str, env: str, import_name: str | None = None) -> EngineError:
     """The error for a dependency that is not installed, naming the command that installs it."""
     return EngineError(
         ErrorCode.ENGINE_UNAVAILABLE,
         f"python package '{package}' is not installed in this interpreter"
-        f" (import {import_name or package} failed); run: presgen env create {env}",
-        {"missing_package": package, "env": env},
+        f" (import {import_name or package} failed); run: {rebuild_env_command(env)}",
+        {"missing_package": package, "env": env, "fix": [rebuild_env_command(env)]},
     )
+
+
+@dataclass(frozen=True)
+class Unhealthy:
+    """Why an engine cannot run here, and the commands that fix it (what ``--check`` reports as ``fix``)."""
+
+    reason: str
+    fix: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,6 +88,21 @@ def success_object(engine: str, output_path: str, out: EngineOutput) -> dict[str
     if out.details:
         obj["details"] = out.details
     return obj
+
+
+def batch_object(engine: str, results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """The result of a --segments run: each clip's success object (without its schema_version)."""
+    segments = [{k: v for k, v in r.items() if k != "schema_version"} for r in results]
+    frames = sum(r["frames"] for r in results)
+    return {
+        "success": True,
+        "engine": engine,
+        "message": f"rendered {len(results)} clips ({frames} frames) with {engine}",
+        "segments": segments,
+        "timings_s": {"total": round(seconds, 4)},
+        "warnings": sorted({w for r in results for w in r["warnings"]}),
+        "schema_version": SCHEMA_VERSION,
+    }
 
 
 def failure_object(engine: str | None, err: EngineError, warnings: list[str] | None = None) -> dict[str, Any]:

@@ -33,6 +33,11 @@ class Progress:
             self._last_emit = now
             self._emit("progress", stage=stage, done=done, total=total)
 
+    def segment(self, index: int, total: int) -> None:
+        """A --segments run starts clip ``index`` (0-based) of ``total``."""
+        self._last_emit = 0.0
+        self._emit("segment", index=index, total=total)
+
     def log(self, message: str, level: str = "info") -> None:
         self._emit("log", level=level, message=message)
 

@@ -1,24 +1,31 @@
 """``presgen``: the command line. Subcommands live in ``presgen_training/commands/``.
 
-Known failures print one line ``presgen: error: ...`` and exit 1; Ctrl-C exits 130; a bug exits 3 with the
-traceback written to a log file whose path is printed.
+Known failures print one line ``presgen: error: ...`` and exit 1 (2 for a command line that cannot be carried out
+as given); Ctrl-C, SIGTERM and SIGHUP stop every child, remove partial files and exit 130, 143, 129; a bug exits 3
+with the traceback written to a log file whose path is printed.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
 import tempfile
 import traceback
 
-from presgen_training import __version__
-from presgen_training.errors import PresgenError
+from presgen_training import __version__, children
+from presgen_training.errors import PresgenError, UsageError
+from presgen_training.inputs import describe_os_error
+from presgen_training.interrupts import exit_code, signals_interrupt
 
-EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+# OS errors a user can act on (full disk, read-only folder, no permission, quota): one line, exit 1
+USER_OS_ERRORS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOENT,
+                            errno.ENOTDIR, errno.EISDIR})
 
 # Order is the order in --help.
-COMMANDS = ("render", "voices", "eval", "weights", "env", "doctor")
+COMMANDS = ("render", "course", "cache", "voices", "eval", "weights", "env", "doctor")
 
 LEGACY_FLAGS = ("--script",)  # `python -m presgen_training --script S ...` means `render`
 
@@ -48,20 +55,41 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
+    with signals_interrupt():
+        try:
+            return int(args.func(args))
+        except UsageError as exc:
+            print(f"presgen: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except PresgenError as exc:
+            print(f"presgen: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt as exc:
+            children.stop_all()
+            print(f"presgen: interrupted ({exc}); stopped its work and removed partial files"
+                  if str(exc) else "presgen: interrupted; stopped its work and removed partial files",
+                  file=sys.stderr)
+            return exit_code(exc)
+        except BrokenPipeError:  # `presgen ... | head`: the reader left; not an error of ours
+            sys.stderr.close()
+            return EXIT_OK
+        except OSError as exc:
+            if exc.errno not in USER_OS_ERRORS:
+                return _crash(args_list)
+            print(f"presgen: error: {describe_os_error(exc)}", file=sys.stderr)
+            return EXIT_ERROR
+        except Exception:
+            return _crash(args_list)
+
+
+def _crash(args_list: list[str]) -> int:
+    """A bug: one line on the console, the traceback in a log file."""
     try:
-        return int(args.func(args))
-    except PresgenError as exc:
-        print(f"presgen: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("presgen: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `presgen ... | head`: the reader left; not an error of ours
-        sys.stderr.close()
-        return EXIT_OK
-    except Exception:
         with tempfile.NamedTemporaryFile("w", prefix="presgen-crash-", suffix=".log", delete=False) as fh:
             fh.write(f"presgen {__version__}, python {sys.version}\nargv: {args_list}\n\n")
             fh.write(traceback.format_exc())
-        print(f"presgen: internal error (a bug): {sys.exc_info()[1]!r}; details in {fh.name}", file=sys.stderr)
-        return EXIT_BUG
+        where = f"; details in {fh.name}"
+    except OSError:  # not even the crash log can be written (full TMPDIR)
+        where = ""
+    print(f"presgen: internal error (a bug): {sys.exc_info()[1]!r}{where}", file=sys.stderr)
+    return EXIT_BUG

@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from presgen_training.engines import DEFAULT_ENGINE_ENVS
 from presgen_training.errors import PresgenError
-
-# engine name -> env that carries its dependencies
-DEFAULT_ENGINE_ENVS = {"puppet": "puppet", "musetalk": "musetalk", "musetalk-upstream": "musetalk-upstream"}
 
 
 @dataclass(frozen=True)

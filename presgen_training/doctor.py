@@ -1,7 +1,8 @@
 """``presgen doctor``'s checks: what works on this machine, and the command that fixes what does not.
 
 Each check returns Findings: ``ok``, ``problem`` (counts against health; carries its fix) or ``info``
-(worth knowing, nothing to fix: no GPU, an optional engine this machine cannot build).
+(worth knowing: no GPU, an optional engine that is not set up, with the commands that would set it up).
+Only what stops the default render (``--avatar auto`` with the default voice) is a problem.
 """
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from presgen_training.config import DEFAULT_ENGINE_ENVS, UserConfig
+from presgen_training import engines, wrapper_client
+from presgen_training.config import UserConfig
+from presgen_training.engines import DEFAULT_ENGINE_ENVS
 from presgen_training.envs.build import buildable_here, env_state, is_ready
-from presgen_training.envs.health import health_check, is_env_problem
-from presgen_training.envs.locate import envs_home, repo_root, wrapper_environ
+from presgen_training.envs.health import health_check
+from presgen_training.envs.locate import envs_home, repo_root
 from presgen_training.envs.machine import nvidia_gpus
 from presgen_training.envs.proc import run_cmd
 from presgen_training.envs.selection import engine_python
@@ -26,8 +29,6 @@ OK, PROBLEM, INFO = "ok", "problem", "info"
 MIN_FREE_DISK_GIB = 5.0  # a CPU torch env is ~1.5 GiB, a CUDA one ~6 GiB; renders need a few hundred MiB
 FFMPEG_TIMEOUT_S = 30.0
 WEIGHTS_TIMEOUT_S = 120.0
-REQUIRED_ENGINES = ("puppet", "musetalk")  # the render fallback chain (static needs no env)
-OPTIONAL_ENGINES = ("musetalk-upstream",)  # opt-in: upstream's own code
 _FIX = re.compile(r"(?:^|[;:(,]\s*)(?:run:?|fix:?)\s+(.+?)\)?\s*$")
 
 
@@ -43,8 +44,12 @@ def problem(area: str, message: str, *fixes: str | None) -> Finding:
     return Finding(area, PROBLEM, message, tuple(f for f in fixes if f))
 
 
+def note(area: str, message: str, *fixes: str | None) -> Finding:
+    return Finding(area, INFO, message, tuple(f for f in fixes if f))
+
+
 def fix_of(reason: str) -> str | None:
-    """The command at the end of a reason ("...; run: presgen env create puppet")."""
+    """The command at the end of a voice engine's reason ("...; run: .venv/bin/pip install ...")."""
     m = _FIX.search(reason)
     return m[1].strip() if m else None
 
@@ -72,30 +77,32 @@ def check_ffmpeg() -> list[Finding]:
 def check_engine_envs(config: UserConfig) -> list[Finding]:
     findings: list[Finding] = []
     used: set[str] = set()
-    for engine in (*REQUIRED_ENGINES, *OPTIONAL_ENGINES):
-        python, reason, env = engine_python(engine, None, config)
+    for row in engines.ENGINES:
+        if row.env is None:
+            continue
+        python, reason, env = engine_python(row.name, None, config)
         used.add(env)
-        area = f"engine {engine} (env {env})"
-        chosen_by_user = config.engine_envs.get(engine) != DEFAULT_ENGINE_ENVS.get(engine)
+        area = f"engine {row.name} (env {env})"
+        report = problem if row.required else note
+        chosen_by_user = config.engine_envs.get(row.name) != DEFAULT_ENGINE_ENVS.get(row.name)
         if python is None:
-            findings.append(_unavailable(engine, env, area, reason or "unavailable", chosen_by_user))
+            findings.append(_unavailable(row, env, area, reason or "unavailable", chosen_by_user))
             continue
         try:
             spec = load_spec(env)
         except SpecError as exc:
-            findings.append(problem(area, str(exc)))
+            findings.append(report(area, str(exc)))
             continue
         health = health_check(spec, python)
         if health.problem is not None:
-            findings.append(problem(area, health.problem, fix_of(health.problem)))
+            findings.append(report(area, health.problem, *health.fix))
             continue
-        why = health.engines.get(engine)
-        if why is None:
+        verdict = health.engines.get(row.name)
+        if verdict is None or verdict.healthy:
             findings.append(Finding(area, OK, f"{python} (Python {health.python_version})"))
-        elif is_env_problem(why) or engine in REQUIRED_ENGINES:
-            findings.append(problem(area, why, fix_of(why)))
         else:
-            findings.append(Finding(area, INFO, f"env ready, engine not: {why}"))
+            prefix = "" if row.required else "optional, not set up: "
+            findings.append(report(area, f"{prefix}{verdict.reason}", *verdict.fix))
     for name in spec_names():
         try:
             load_spec(name)
@@ -108,19 +115,19 @@ def check_engine_envs(config: UserConfig) -> list[Finding]:
     return findings
 
 
-def _unavailable(engine: str, env: str, area: str, reason: str, chosen_by_user: bool) -> Finding:
+def _unavailable(row: engines.EngineRow, env: str, area: str, reason: str, chosen_by_user: bool) -> Finding:
     try:
         spec = load_spec(env)
     except SpecError:
-        return problem(area, reason)
+        return problem(area, reason) if row.required else note(area, reason)
     _, cannot = buildable_here(spec)
     if cannot is not None:
         if chosen_by_user:
             return problem(area, f"{cannot}; choose an env this machine can build in the config's [engines] section")
         return Finding(area, INFO, f"cannot be built on this machine: {cannot}")
-    if engine in OPTIONAL_ENGINES:
-        return Finding(area, INFO, f"not set up (optional): {reason}")
-    return problem(area, reason, fix_of(reason) or f"presgen env create {env}")
+    if not row.required:
+        return note(area, f"optional, not set up: {reason}", f"presgen env create {env}")
+    return problem(area, reason, f"presgen env create {env}")
 
 
 def check_voices() -> list[Finding]:
@@ -148,24 +155,34 @@ def check_voices() -> list[Finding]:
 
 
 def check_weights(models_dir: Path | None = None) -> list[Finding]:
-    """``python -m musetalk_wrapper.weights check --json``: {"models_dir", "complete", "files", "commands"}."""
-    extra = ["--models-dir", str(models_dir)] if models_dir is not None else []
-    result = run_cmd([sys.executable, "-m", "musetalk_wrapper.weights", "check", "--json", *extra], cwd=repo_root(),
-                     env=wrapper_environ(), timeout_s=WEIGHTS_TIMEOUT_S)
+    """The wrapper's weights report: {"models_dir", "complete", "files", "commands"}. The weights only serve the
+    optional musetalk engines, so missing ones are a note with the commands that fetch them."""
+    extra = ["--models-dir", str(models_dir.resolve())] if models_dir is not None else []
     try:
-        data = json.loads(result.stdout.strip().splitlines()[-1])
+        data = wrapper_client.call(Path(sys.executable), ["check", "--json", *extra], WEIGHTS_TIMEOUT_S,
+                                   module="musetalk_wrapper.weights", what="the weights check").obj
         complete, files = bool(data["complete"]), list(data.get("files", []))
-    except (ValueError, IndexError, KeyError, TypeError):
-        return [problem("weights", f"the weights check does not run: {result.last_line()}")]
+    except (wrapper_client.WrapperFailure, KeyError, TypeError) as exc:
+        return [note("weights", f"the weights check does not run: {exc}")]
     where = data.get("models_dir", "")
     if complete:
         return [Finding("weights", OK, f"MuseTalk weights complete in {where}")]
     bad = [f for f in files if f.get("required") and f.get("status") != "ok"]
     names = ", ".join(f"{f.get('path')} ({f.get('problem') or f.get('status')})" for f in bad[:3])
     more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-    return [problem("weights", f"MuseTalk weights in {where}: {names}{more} (needed by the musetalk engine; "
-                               "fetch where there is network, then copy the folder here)",
-                    *[str(c) for c in data.get("commands", [])])]
+    return [note("weights", f"optional: MuseTalk weights in {where}: {names}{more} (only the musetalk engine "
+                            "needs them)", *[str(c) for c in data.get("commands", [])])]
+
+
+def check_deck_tools() -> list[Finding]:
+    """LibreOffice and poppler draw slide decks; optional (only ``--deck`` and scripts with ``deck:`` need them)."""
+    from presgen_training.deck.tools import ALL_TOOLS, INSTALL_COMMAND, find
+
+    lacking = [t for t in ALL_TOOLS if find(t) is None]
+    if lacking:
+        names = ", ".join(dict.fromkeys(f"{t.name} ({t.package})" for t in lacking))
+        return [Finding("slide decks", INFO, f"not available: {names} missing; install with: {INSTALL_COMMAND}")]
+    return [Finding("slide decks", OK, ", ".join(f"{t.name} {find(t)}" for t in ALL_TOOLS[:2]))]
 
 
 def check_disk() -> list[Finding]:
@@ -199,7 +216,7 @@ Check = Callable[[], list[Finding]]
 
 def default_checks(config: UserConfig) -> list[Check]:
     return [check_ffmpeg, lambda: check_engine_envs(config), check_voices, lambda: check_weights(config.models_dir),
-            check_disk, check_gpu]
+            check_deck_tools, check_disk, check_gpu]
 
 
 @dataclass

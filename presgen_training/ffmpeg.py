@@ -5,7 +5,9 @@ system package is needed. There is no ffprobe in that build: probing parses ``ff
 """
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
 import subprocess
 import tempfile
@@ -19,7 +21,9 @@ from presgen_training.errors import MediaError
 log = logging.getLogger(__name__)
 
 OUTPUT_FPS = 25  # frames per second of every PresGen video
+DURATION_TOLERANCE_S = 0.1  # seconds a video may differ from its audio (AAC priming, container rounding)
 AUDIO_BITRATE = "160k"
+AUDIO_SAMPLE_RATE = 48000  # Hz of the finished video's AAC track
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})  # still-image files
 
 
@@ -45,9 +49,18 @@ def run_ffmpeg(args: list[str], what: str, *, stdin: bytes | None = None, timeou
     except subprocess.TimeoutExpired as exc:
         raise MediaError(f"ffmpeg timed out after {timeout_s:.0f} s while {what}") from exc
     if proc.returncode != 0:
-        last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
-        raise MediaError(f"ffmpeg failed while {what}: {last}")
+        raise _failure(proc.stderr.decode(errors="replace"), what)
     return proc.stdout
+
+
+def _failure(stderr: str, what: str) -> Exception:
+    """ffmpeg's last stderr line as a MediaError; a full disk or a read-only folder as the OSError it is."""
+    last = (stderr.strip().splitlines() or ["(no output)"])[-1]
+    for errno_code, text in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
+                             (errno.EACCES, "Permission denied"), (errno.EDQUOT, "Disk quota exceeded")):
+        if text in stderr:
+            return OSError(errno_code, f"{os.strerror(errno_code)} (ffmpeg, while {what})")
+    return MediaError(f"ffmpeg failed while {what}: {last}")
 
 
 def run_ffmpeg_progress(args: list[str], what: str, on_frames: Callable[[int], None] | None = None,
@@ -86,8 +99,7 @@ def run_ffmpeg_progress(args: list[str], what: str, on_frames: Callable[[int], N
             raise MediaError(f"ffmpeg timed out after {timeout_s:.0f} s while {what}")
         if proc.returncode != 0:
             errors.seek(0)
-            last = (errors.read().decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
-            raise MediaError(f"ffmpeg failed while {what}: {last}")
+            raise _failure(errors.read().decode(errors="replace"), what)
 
 
 @dataclass(frozen=True)
@@ -112,8 +124,8 @@ class MediaInfo:
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_VIDEO = re.compile(r"Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d{2,5})x(\d{2,5})")
-_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_VIDEO = re.compile(r"Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d{1,5})x(\d{1,5})")
+_FPS = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)")  # a still has no fps, only its tbr
 _AUDIO = re.compile(r"Audio: (\w+).*?(\d+) Hz")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,13 @@ def musetalk_python() -> Path:
     return _engine_python("musetalk")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the user's real cache or config."""
-    monkeypatch.setenv("PRESGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "presgen-cache"))
-    monkeypatch.setenv("PRESGEN_CONFIG", "")
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the user's real cache or config (session-wide, so module fixtures are covered)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PRESGEN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "presgen-cache"))
+        patch.setenv("PRESGEN_CONFIG", "")
+        yield
 
 
 ENV_FIXTURE_MARKERS = {"puppet_python": "puppet_env", "musetalk_python": "musetalk_env"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Protocol
 
-from musetalk_wrapper.contract import EngineError, EngineOutput, ErrorCode
+from musetalk_wrapper.contract import EngineError, EngineOutput, ErrorCode, Unhealthy, rebuild_env_command
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
@@ -13,8 +13,9 @@ from musetalk_wrapper.request import RenderRequest
 class Engine(Protocol):
     name: str
 
-    def health(self, request: RenderRequest | None) -> str | None:
-        """Why this engine cannot run here (missing package, weights), or None when it can."""
+    def health(self, request: RenderRequest | None) -> Unhealthy | str | None:
+        """Why this engine cannot run here (missing package, weights) and the fix, or None when it can. It runs
+        what a render runs first (imports, model files, loading the graph), so a healthy answer can be trusted."""
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
         """Write ``request.output`` (atomically) or raise EngineError."""
@@ -24,7 +25,7 @@ class Engine(Protocol):
 ENGINES: dict[str, tuple[str, str, str]] = {
     "puppet": ("musetalk_wrapper.engines.puppet.engine", "PuppetEngine", "puppet"),
     "musetalk": ("musetalk_wrapper.engines.musetalk.engine", "MuseTalkEngine", "musetalk"),
-    "musetalk-upstream": ("musetalk_wrapper.engines.upstream.engine", "UpstreamEngine", "musetalk-upstream"),
+    "musetalk-upstream": ("musetalk_wrapper.engines.musetalk_upstream.engine", "UpstreamEngine", "musetalk-upstream"),
 }
 DEFAULT_ENGINE = "puppet"
 
@@ -39,7 +40,7 @@ def load_engine(name: str) -> Engine:
         missing = getattr(exc, "name", None) or str(exc)
         raise EngineError(
             ErrorCode.ENGINE_UNAVAILABLE,
-            f"engine '{name}' cannot import '{missing}' in this interpreter; run: presgen env create {env}",
-            {"missing_package": missing, "env": env},
+            f"engine '{name}' cannot import '{missing}' in this interpreter; run: {rebuild_env_command(env)}",
+            {"missing_package": missing, "env": env, "fix": [rebuild_env_command(env)]},
         ) from exc
     return getattr(module, class_name)()

@@ -1,33 +1,38 @@
-"""Choose avatar engines and fall back down the chain musetalk -> puppet -> static, recording every attempt."""
+"""Render the presenter clips with the first engine of the chain that can, recording every attempt.
+
+``--avatar auto`` walks the chain of the engine table (musetalk if its --check says it is ready, then puppet, then
+static) and says on the console when it falls back. An explicit ``--avatar NAME`` is honoured or fails with the
+cause and its fix, unless the caller accepts fallbacks (``--fallback``).
+"""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from presgen_training.avatar.engine_process import EngineFailure, EngineJob, ProgressCallback, run_engine
+from presgen_training import engines, wrapper_client
 from presgen_training.avatar.static import render_static
+from presgen_training.avatar.video_check import VideoCheckFailure, check_video
 from presgen_training.config import UserConfig, cache_dir
 from presgen_training.envs import engine_python
-from presgen_training.envs.locate import repo_root, wrapper_environ
 from presgen_training.errors import MediaError, PresgenError
+from presgen_training.files import atomic_output
 
-AVATAR_CHOICES = ("auto", "musetalk", "musetalk-upstream", "puppet", "static")
-CHAINS: dict[str, tuple[str, ...]] = {
-    "auto": ("musetalk", "puppet", "static"),
-    "musetalk": ("musetalk", "puppet", "static"),
-    "musetalk-upstream": ("musetalk-upstream", "puppet", "static"),
-    "puppet": ("puppet", "static"),
-    "static": ("static",),
-}
-# Engine timeout = base + factor * narration seconds. MuseTalk on a CPU runs ~8 s per frame (25 frames/s).
-TIMEOUT_BASE_S = 120.0
-TIMEOUT_PER_AUDIO_S = {"puppet": 10.0, "musetalk": 250.0, "musetalk-upstream": 250.0}
-HEALTH_TIMEOUT_S = 120.0
+
+@dataclass(frozen=True)
+class Clip:
+    """One presenter clip to render: a segment's audio, where it goes and where it sits on the motion clock."""
+
+    index: int
+    audio: Path
+    output: Path
+    duration_s: float
+    timings: Path | None = None
+    start_s: float = 0.0
+    handoff_s: float | None = None
 
 
 @dataclass
@@ -40,11 +45,13 @@ class Attempt:
     python: str | None = None
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    fix: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class AvatarSettings:
-    choice: str = "auto"
+    choice: str = engines.AUTO
+    allow_fallback: bool = False  # --fallback: an explicit engine that fails may fall back down its chain
     env_override: str | None = None  # --env NAME: the env that runs the chosen engine
     python_override: Path | None = None  # --engine-python PATH
     models_dir: Path | None = None
@@ -56,105 +63,190 @@ class AvatarSettings:
 
 @dataclass
 class AvatarOutcome:
-    video: Path
     engine: str
     attempts: list[Attempt]
     face_box: tuple[int, int, int, int] | None = None
-    engine_result: dict[str, Any] | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)  # the engine's result object per clip
 
     def attempts_as_dicts(self) -> list[dict[str, Any]]:
         return [asdict(a) for a in self.attempts]
 
 
-def engine_timeout_s(engine: str, audio_s: float, override: float | None) -> float:
-    if override is not None:
-        return override
-    return TIMEOUT_BASE_S + TIMEOUT_PER_AUDIO_S.get(engine, 60.0) * audio_s
+class AvatarError(PresgenError):
+    """No engine of the chain could make the presenter (an explicit choice failed, or even static did)."""
 
 
-def make_avatar(source: Path, source_is_image: bool, audio: Path, audio_s: float, timings: Path | None,
-                work_dir: Path, settings: AvatarSettings,
-                on_event: ProgressCallback | None = None,
-                on_attempt: Callable[[Attempt], None] | None = None) -> AvatarOutcome:
-    """Render the presenter video with the first engine of the chain that succeeds."""
-    if settings.choice not in CHAINS:
-        raise PresgenError(f"unknown avatar engine '{settings.choice}'; choose one of: {', '.join(AVATAR_CHOICES)}")
+@dataclass(frozen=True)
+class Candidate:
+    """An engine of the chain that may run: its interpreter (None for static) and env."""
+
+    engine: str
+    python: Path | None
+    env: str | None
+
+
+@dataclass
+class Resolution:
+    """The engines left to try, in order, and the attempts already decided (skipped engines)."""
+
+    candidates: list[Candidate]
+    attempts: list[Attempt]
+
+    @property
+    def first(self) -> str:
+        return self.candidates[0].engine
+
+
+def resolve(settings: AvatarSettings, on_attempt: Callable[[Attempt], None] | None = None) -> Resolution:
+    """Walk the chain up to the engines that can start here. Fails at once (before any slow work) when an
+    explicitly chosen engine cannot run and fallbacks are not accepted."""
+    if settings.choice not in engines.CHOICES:
+        raise PresgenError(f"unknown avatar engine '{settings.choice}'; choose one of: {', '.join(engines.CHOICES)}")
     attempts: list[Attempt] = []
-
-    def record(attempt: Attempt) -> None:
-        attempts.append(attempt)
-        if on_attempt is not None:
-            on_attempt(attempt)
-
-    for engine in CHAINS[settings.choice]:
-        output = work_dir / f"avatar-{engine}.mp4"
+    candidates: list[Candidate] = []
+    for position, engine in enumerate(engines.chain(settings.choice, settings.allow_fallback)):
+        row = engines.row(engine)
+        if row.env is None:
+            candidates.append(Candidate(engine, None, None))
+            continue
         started = time.monotonic()
-        if engine == "static":
-            try:
-                render_static(source, audio, output)
-            except MediaError as exc:
-                record(Attempt("static", "failed", str(exc), "RUNTIME", seconds=time.monotonic() - started))
-                raise PresgenError(f"every avatar engine failed; static: {exc}") from exc
-            record(Attempt("static", "ok", seconds=time.monotonic() - started))
-            return AvatarOutcome(output, "static", attempts)
         chosen = engine == settings.choice
         if chosen and settings.python_override is not None:
-            python, reason, env = settings.python_override, None, "custom"
+            python: Path | None = settings.python_override
+            reason, env = None, "custom"
+            if not settings.python_override.exists():
+                python, reason = None, f"interpreter not found: {settings.python_override}"
         else:
             python, reason, env = engine_python(engine, settings.env_override if chosen else None, settings.config)
         if python is None:
-            record(Attempt(engine, "skipped", reason, "UNAVAILABLE", env=env))
+            fix = [f"presgen env create {row.env}"] if env == row.env else []
+            _record(attempts, Attempt(engine, "skipped", reason, "UNAVAILABLE", env=env, fix=fix), on_attempt)
             continue
-        if settings.choice == "auto" and engine == "musetalk":
-            reason = _health_reason(python, engine, settings)
-            if reason is not None:
-                record(Attempt(engine, "skipped", reason, "UNAVAILABLE", env=env, python=str(python),
-                               seconds=time.monotonic() - started))
+        if settings.choice == engines.AUTO and position == 0:
+            # auto tries its first engine only when that engine says it is ready (weights present)
+            health = wrapper_client.check(python, engine, _engine_args(engine, settings))
+            if not health.healthy:
+                _record(attempts, Attempt(engine, "skipped", health.reason, "UNAVAILABLE", env=env,
+                                          python=str(python), seconds=time.monotonic() - started,
+                                          fix=list(health.fix)), on_attempt)
                 continue
-        job = EngineJob(engine=engine, python=python, audio=audio, source=source, source_is_image=source_is_image,
-                        output=output, timeout_s=engine_timeout_s(engine, audio_s, settings.timeout_s),
-                        timings=timings, extra_args=_engine_args(engine, settings))
+        candidates.append(Candidate(engine, python, env))
+    if not candidates:
+        raise AvatarError(_failed_message(attempts))
+    return Resolution(candidates, attempts)
+
+
+def _record(attempts: list[Attempt], attempt: Attempt, on_attempt: Callable[[Attempt], None] | None) -> None:
+    attempts.append(attempt)
+    if on_attempt is not None:
+        on_attempt(attempt)
+
+
+def make_avatar(source: Path, source_is_image: bool, clips: Sequence[Clip], settings: AvatarSettings,
+                resolution: Resolution | None = None, on_event: wrapper_client.EventCallback | None = None,
+                on_attempt: Callable[[Attempt], None] | None = None) -> AvatarOutcome:
+    """Render every clip with one engine: the first candidate that renders them all."""
+    resolution = resolution or resolve(settings, on_attempt)
+    attempts = list(resolution.attempts)
+    for candidate in resolution.candidates:
+        engine, python = candidate.engine, candidate.python
+        started = time.monotonic()
+        if python is None:  # static, inside the orchestrator
+            try:
+                for clip in clips:
+                    render_static(source, clip.audio, clip.output, start_s=clip.start_s, handoff_s=clip.handoff_s)
+            except MediaError as exc:
+                _record(attempts, Attempt(engine, "failed", str(exc), "RUNTIME",
+                                          seconds=time.monotonic() - started), on_attempt)
+                raise AvatarError(_failed_message(attempts)) from None
+            _record(attempts, Attempt(engine, "ok", seconds=time.monotonic() - started), on_attempt)
+            return AvatarOutcome(engine, attempts)
         try:
-            run = run_engine(job, audio_s, on_event)
-        except EngineFailure as exc:
-            output.unlink(missing_ok=True)
-            record(Attempt(engine, "failed", exc.reason, exc.code, env=env, python=str(python),
-                           seconds=time.monotonic() - started))
+            results = _run(engine, python, source, source_is_image, clips, settings, on_event)
+        except (wrapper_client.WrapperFailure, VideoCheckFailure) as exc:
+            for clip in clips:
+                clip.output.unlink(missing_ok=True)
+            fix = [str(f) for f in getattr(exc, "details", {}).get("fix", [])]
+            _record(attempts, Attempt(engine, "failed", exc.reason, exc.code, env=candidate.env, python=str(python),
+                                      seconds=time.monotonic() - started, fix=fix), on_attempt)
             continue
-        result = run.result
-        record(Attempt(engine, "ok", env=env, python=str(python), seconds=run.seconds,
-                       warnings=list(result.get("warnings", []))))
-        box = result.get("details", {}).get("face_box")
-        face_box = tuple(int(v) for v in box) if isinstance(box, list) and len(box) == 4 else None
-        return AvatarOutcome(output, engine, attempts, face_box, result)  # type: ignore[arg-type]
-    raise PresgenError("no avatar engine could run")  # unreachable: every chain ends with static
+        warnings = sorted({w for r in results for w in r.get("warnings", [])})
+        _record(attempts, Attempt(engine, "ok", env=candidate.env, python=str(python),
+                                  seconds=time.monotonic() - started, warnings=warnings), on_attempt)
+        return AvatarOutcome(engine, attempts, _median_box(results), results)
+    raise AvatarError(_failed_message(attempts))
 
 
-def _engine_args(engine: str, settings: AvatarSettings) -> tuple[str, ...]:
+def _failed_message(attempts: list[Attempt]) -> str:
+    """Why the presenter could not be made, with the fix of the last failure and the way to accept fallbacks."""
+    last = attempts[-1]
+    text = f"the {last.engine} presenter could not be made: {last.reason}"
+    if len(attempts) > 1:
+        text = "; ".join(f"{a.engine}: {a.reason}" for a in attempts)
+        text = f"no presenter engine could run ({text})"
+    if last.fix:
+        text += f"; fix: {' && '.join(last.fix)}"
+    if engines.row(last.engine).falls_back_to is not None:
+        text += "; or add --fallback to accept the next engine of the chain"
+    return text
+
+
+def _run(engine: str, python: Path, source: Path, source_is_image: bool, clips: Sequence[Clip],
+         settings: AvatarSettings, on_event: wrapper_client.EventCallback | None) -> list[dict[str, Any]]:
+    """One wrapper run for all clips (a single clip at clock 0 uses the plain form); every video is checked."""
+    audio_s = sum(clip.duration_s for clip in clips)
+    timeout = settings.timeout_s if settings.timeout_s is not None else engines.timeout_s(engine, audio_s)
+    source_arg = f"--image={source}" if source_is_image else f"--video={source}"
+    args = ["--engine", engine, source_arg, "--json-output", *_engine_args(engine, settings)]
+    single = len(clips) == 1 and clips[0].start_s == 0.0 and clips[0].handoff_s is None
+    if single:
+        clip = clips[0]
+        args += [f"--audio={clip.audio}", f"--output={clip.output}"]
+        if clip.timings is not None:
+            args.append(f"--timings={clip.timings}")
+        results = [wrapper_client.render(python, args, timeout, engine, on_event).obj]
+    else:
+        listing = clips[0].output.parent / f".segments-{engine}.json"
+        with atomic_output(listing) as tmp:
+            tmp.write_text(json.dumps({"segments": [_segment_entry(c) for c in clips]}, indent=1))
+        try:
+            reply = wrapper_client.render(python, [*args, f"--segments={listing}"], timeout, engine, on_event)
+        finally:
+            listing.unlink(missing_ok=True)
+        results = reply.obj.get("segments", [])
+        if len(results) != len(clips):
+            raise wrapper_client.WrapperFailure("PROTOCOL", f"engine '{engine}' returned {len(results)} clips "
+                                                            f"for {len(clips)} segments")
+    for clip, result in zip(clips, results):
+        check_video(Path(result["output_path"]), clip.output, clip.duration_s)
+    return results
+
+
+def _segment_entry(clip: Clip) -> dict[str, Any]:
+    entry: dict[str, Any] = {"audio": str(clip.audio), "output": str(clip.output), "start_s": clip.start_s}
+    if clip.timings is not None:
+        entry["timings"] = str(clip.timings)
+    if clip.handoff_s is not None:
+        entry["handoff_s"] = clip.handoff_s
+    return entry
+
+
+def _engine_args(engine: str, settings: AvatarSettings) -> list[str]:
     args: list[str] = []
     if engine == "puppet":
         args += ["--motion", "on" if settings.motion else "off", "--blink", "on" if settings.blink else "off"]
     if engine.startswith("musetalk"):
         models = settings.models_dir or settings.config.models_dir
         if models is not None:
-            args += ["--models-dir", str(models)]
-        args += ["--cache-dir", str(cache_dir() / "avatars")]
-    return tuple(args)
+            args.append(f"--models-dir={Path(models).resolve()}")
+    args.append(f"--cache-dir={(cache_dir() / 'avatars').resolve()}")
+    return args
 
 
-def _health_reason(python: Path, engine: str, settings: AvatarSettings) -> str | None:
-    """Ask the engine itself whether it can run (env imports and weights), without rendering."""
-    argv = [str(python), "-m", "musetalk_wrapper", "--engine", engine, "--check", "--json-output",
-            *_engine_args(engine, settings)]
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=HEALTH_TIMEOUT_S, env=wrapper_environ(),
-                              stdin=subprocess.DEVNULL, cwd=repo_root())
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"health check failed: {exc}"
-    try:
-        obj = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        return f"health check printed junk: {proc.stdout.strip()[:80]!r}"
-    if not isinstance(obj, dict) or "healthy" not in obj:
-        return "health check gave no verdict"
-    return None if obj["healthy"] else str(obj.get("reason") or "unhealthy")
+def _median_box(results: list[dict[str, Any]]) -> tuple[int, int, int, int] | None:
+    boxes = [r.get("details", {}).get("face_box") for r in results]
+    valid = [b for b in boxes if isinstance(b, list) and len(b) == 4]
+    if not valid:
+        return None
+    x, y, w, h = (sorted(column)[len(column) // 2] for column in zip(*valid))
+    return int(x), int(y), int(w), int(h)

@@ -1,9 +1,11 @@
 """The ``static`` avatar engine: a still photo, or the source video played forward and backward, under the audio.
 
 It runs inside the orchestrator (no engine venv) and is the last link of the fallback chain, so it must always work
-and stay cheap. One short clip is encoded once (a couple of seconds of the still, or one ping-pong cycle of the
-video) and then repeated with ``-stream_loop`` and stream copy until it covers the audio: the encoder never sees
-more frames than one cycle, however long the narration.
+and stay cheap. A still is encoded once for a couple of seconds and repeated by stream copy. A video follows the
+motion clock of the engine contract (see musetalk_wrapper's ``--start-s`` / ``--handoff-s``): output frame i shows
+ping-pong position round(start_s * fps) + i, and with a handoff the last HANDOFF_FRAMES dissolve into the positions
+just before ``handoff_s``, where the next clip starts. Frames are taken straight from the source while the needed
+positions lie in its forward run; otherwise one ping-pong cycle is encoded first and looped.
 """
 from __future__ import annotations
 
@@ -12,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from presgen_training.errors import MediaError
-from presgen_training.ffmpeg import AUDIO_BITRATE, IMAGE_SUFFIXES, OUTPUT_FPS, MediaInfo, file_arg, probe, run_ffmpeg
+from presgen_training.ffmpeg import (
+    AUDIO_BITRATE,
+    IMAGE_SUFFIXES,
+    OUTPUT_FPS,
+    MediaInfo,
+    file_arg,
+    probe,
+    run_ffmpeg,
+)
 from presgen_training.files import atomic_output
 
 IMAGE_CODECS = frozenset({"png", "mjpeg", "bmp", "tiff", "webp", "jpeg2000", "jpegls", "qoi"})
@@ -22,7 +32,7 @@ KEYFRAME_INTERVAL = 50  # frames
 CLIP_CRF = 18  # near-transparent, since the overlay stage encodes the video again
 X264_PRESET = "ultrafast"  # an intermediate, encoded again by the overlay stage: speed over size
 FRAME_COUNT_MARGIN = 2  # frames: how far a container's duration may be trusted for a frame count
-DURATION_TOLERANCE_S = 0.04  # the video must last as long as the audio, within this
+HANDOFF_FRAMES = 8  # frames of the dissolve into the next clip's motion (the same in every engine)
 
 
 @dataclass(frozen=True)
@@ -34,40 +44,103 @@ class StaticResult:
     source_kind: str  # image | video
 
 
-def render_static(source: Path, audio: Path, output: Path, fps: int = OUTPUT_FPS,
-                  max_side: int = 1920) -> StaticResult:
-    """Write ``output``: the still ``source`` (or ``source`` video ping-ponged) for the whole of ``audio``."""
+def render_static(source: Path, audio: Path, output: Path, fps: int = OUTPUT_FPS, max_side: int = 1920,
+                  start_s: float = 0.0, handoff_s: float | None = None) -> StaticResult:
+    """Write ``output``: the still ``source`` (or ``source`` video ping-ponged on the motion clock) for the whole
+    of ``audio``."""
     src = _probe_source(source)
     audio_s = _audio_duration(audio)
     frames = max(1, round(audio_s * fps))
     scale = _scale_filter(max_side)
     kind = "image" if _is_still(source, src) else "video"
-    if kind == "image":
-        clip_filter, clip_frames = _still_clip(scale, frames, fps)
-    else:
-        clip_filter, clip_frames = _video_clip(source, src, scale, frames, fps, max_side)
     with tempfile.TemporaryDirectory(prefix="presgen-static-") as tmp:
-        clip = Path(tmp) / "clip.mp4"
-        run_ffmpeg(["-i", file_arg(source), "-filter_complex", clip_filter, "-map", "[v]", "-an",
-                    "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(CLIP_CRF),
-                    # no B-frames: decode order == display order, so the stream-copied loop can stop on any frame
-                    "-bf", "0", "-g", str(KEYFRAME_INTERVAL), "-pix_fmt", "yuv420p",
-                    "-frames:v", str(clip_frames), "-f", "mp4", file_arg(clip)],
-                   f"preparing the static {kind} clip from {source.name}")
+        if kind == "image":
+            video_input = _still_clip(source, scale, frames, fps, Path(tmp))
+        else:
+            video_input = _video_input(source, src, scale, frames, fps, max_side, start_s, handoff_s, Path(tmp))
         with atomic_output(output) as tmp_out:
-            run_ffmpeg(["-stream_loop", "-1", "-i", file_arg(clip), "-i", file_arg(audio),
-                        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-                        "-c:a", "aac", "-b:a", AUDIO_BITRATE,
-                        "-frames:v", str(frames), "-t", f"{audio_s:.3f}",
+            run_ffmpeg([*video_input.args, "-i", file_arg(audio), "-map", video_input.map, "-map",
+                        f"{video_input.audio_index}:a:0", *video_input.codec,
+                        "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-frames:v", str(frames), "-t", f"{audio_s:.3f}",
                         "-movflags", "+faststart", "-f", "mp4", file_arg(tmp_out)],
                        f"writing the static avatar video {output.name}")
             out = probe(tmp_out)
             if not out.width or not out.height or out.duration_s is None \
-                    or abs(out.duration_s - audio_s) > DURATION_TOLERANCE_S:
+                    or abs(out.duration_s - audio_s) > 1.0 / fps:
                 raise MediaError(f"static engine wrote a broken video for {source.name} "
                                  f"({out.duration_s} s instead of {audio_s:.2f} s)")
     return StaticResult(frames=frames, duration_s=out.duration_s, width=out.width, height=out.height,
                         source_kind=kind)
+
+
+@dataclass(frozen=True)
+class _VideoInput:
+    args: list[str]  # ffmpeg input and filter arguments
+    map: str  # the video stream to write
+    audio_index: int  # input index the audio file will get
+    codec: list[str]
+
+
+def _encode_args() -> list[str]:
+    # no B-frames: decode order == display order, so a stream-copied loop can stop on any frame
+    return ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(CLIP_CRF), "-bf", "0",
+            "-g", str(KEYFRAME_INTERVAL), "-pix_fmt", "yuv420p"]
+
+
+def _still_clip(source: Path, scale: str, frames: int, fps: int, tmp: Path) -> _VideoInput:
+    """A couple of seconds of the still, encoded once; the output repeats it by stream copy."""
+    clip_frames = min(frames, STILL_CLIP_FRAMES)
+    clip = tmp / "still.mp4"
+    # the `loop` filter repeats the one decoded frame in memory (a looped image input would decode it every frame)
+    graph = f"[0:v]{scale},loop=loop={clip_frames - 1}:size=1:start=0,setpts=N/{fps}/TB[v]"
+    run_ffmpeg(["-i", file_arg(source), "-filter_complex", graph, "-map", "[v]", "-an", *_encode_args(),
+                "-frames:v", str(clip_frames), "-f", "mp4", file_arg(clip)], f"preparing the still of {source.name}")
+    return _VideoInput(["-stream_loop", "-1", "-i", file_arg(clip)], "0:v:0", 1, ["-c:v", "copy"])
+
+
+def _video_input(source: Path, info: MediaInfo, scale: str, frames: int, fps: int, max_side: int,
+                 start_s: float, handoff_s: float | None, tmp: Path) -> _VideoInput:
+    """The clip's frames: ping-pong positions from the clock, dissolving into the handoff's positions."""
+    head = f"fps={fps},{scale}"
+    budget = max(2, PINGPONG_MAX_BYTES // _frame_bytes(info, max_side))
+    estimated = (info.duration_s or 0.0) * fps
+    usable = budget if estimated > budget + FRAME_COUNT_MARGIN else min(budget, _count_frames(source, fps))
+    if usable < 2:  # a one-frame video: nothing to play
+        return _still_clip(source, scale, frames, fps, tmp)
+    cycle = 2 * usable - 2
+    first = round(start_s * fps) % cycle
+    handoff = min(HANDOFF_FRAMES, frames // 2) if handoff_s is not None else 0
+    target = (round(handoff_s * fps) - handoff) % cycle if handoff_s is not None and handoff >= 2 else None
+    runs = [(first, frames)] + ([(target, handoff)] if target is not None else [])
+    if all(start + length <= usable for start, length in runs):
+        inputs = ["-i", file_arg(source)]
+        labels = [f"[s{i}]" for i in range(len(runs))]
+        chains = [f"[0:v]{head},split={len(runs)}{''.join(labels)}"]
+    else:
+        loop = _cycle_clip(source, head, usable, tmp)
+        inputs = [arg for _ in runs for arg in ("-stream_loop", "-1", "-i", file_arg(loop))]
+        labels = [f"[{i}:v]" for i in range(len(runs))]
+        chains = []
+    for label, feed, (start, length) in zip("ab", labels, runs):
+        chains.append(f"{feed}trim=start_frame={start}:end_frame={start + length},setpts=PTS-STARTPTS[{label}]")
+    out = "[a]"
+    if target is not None:
+        # the weight reaches 1 on the last frame: that frame is the next clip's motion one frame before it starts
+        chains.append(f"[a][b]xfade=transition=fade:duration={(handoff - 1) / fps:.6f}"
+                      f":offset={(frames - handoff) / fps:.6f}[v]")
+        out = "[v]"
+    return _VideoInput([*inputs, "-filter_complex", ";".join(chains)], out, inputs.count("-i"), _encode_args())
+
+
+def _cycle_clip(source: Path, head: str, usable: int, tmp: Path) -> Path:
+    """Forward 0..K-1, then backward K-2..1: looping it never repeats or skips a frame at either turn."""
+    clip = tmp / "cycle.mp4"
+    graph = (f"[0:v]{head},trim=end_frame={usable},split[f][r];"
+             f"[r]reverse,trim=start_frame=1:end_frame={usable - 1},setpts=PTS-STARTPTS[b];"
+             f"[f][b]concat=n=2:v=1:a=0[v]")
+    run_ffmpeg(["-i", file_arg(source), "-filter_complex", graph, "-map", "[v]", "-an", *_encode_args(),
+                "-f", "mp4", file_arg(clip)], f"preparing the back-and-forth cycle of {source.name}")
+    return clip
 
 
 def _probe_source(source: Path) -> MediaInfo:
@@ -102,33 +175,6 @@ def _scale_filter(max_side: int) -> str:
     factor = f"min(1,{max_side}/max(iw,ih))"
     return (f"scale='max(2,trunc(iw*{factor}/2)*2)':'max(2,trunc(ih*{factor}/2)*2)':flags=lanczos:out_range=tv,"
             "format=yuv420p,setsar=1")
-
-
-def _still_clip(scale: str, frames: int, fps: int) -> tuple[str, int]:
-    clip_frames = min(frames, STILL_CLIP_FRAMES)
-    # the `loop` filter repeats the one decoded frame in memory (a looped image input would decode it every frame)
-    return (f"[0:v]{scale},loop=loop={clip_frames - 1}:size=1:start=0,setpts=N/{fps}/TB[v]", clip_frames)
-
-
-def _video_clip(source: Path, info: MediaInfo, scale: str, frames: int, fps: int,
-                max_side: int) -> tuple[str, int]:
-    """Filter for one ping-pong cycle (or a plain forward cut when the video outlasts the audio)."""
-    head = f"[0:v]fps={fps},{scale}"
-    estimated = (info.duration_s or 0.0) * fps
-    if estimated >= frames + FRAME_COUNT_MARGIN:
-        return f"{head}[v]", frames
-    budget = max(2, PINGPONG_MAX_BYTES // _frame_bytes(info, max_side))
-    usable = budget if estimated > budget + FRAME_COUNT_MARGIN else min(budget, _count_frames(source, fps))
-    if usable >= frames:
-        return f"{head}[v]", frames
-    if usable < 2:  # a one-frame video: nothing to ping-pong
-        return _still_clip(scale, frames, fps)
-    # forward 0..K-1, then backward K-2..1: looping it never repeats or skips a frame at either turn
-    cycle = 2 * usable - 2
-    graph = (f"{head},trim=end_frame={usable},split[f][r];"
-             f"[r]reverse,trim=start_frame=1:end_frame={usable - 1},setpts=PTS-STARTPTS[b];"
-             f"[f][b]concat=n=2:v=1:a=0[v]")
-    return graph, min(cycle, frames)
 
 
 def _frame_bytes(info: MediaInfo, max_side: int) -> int:

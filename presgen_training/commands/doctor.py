@@ -15,9 +15,10 @@ _LABEL = {"ok": "ok", "problem": "PROBLEM", "info": "info"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("doctor", help="check ffmpeg, engine envs, voices, weights, disk and GPU",
+    p = subparsers.add_parser("doctor", help="check ffmpeg, engine envs, voices, weights, deck tools, disk and GPU",
                               description="Check what PresGen needs on this machine and print the command that "
-                              "fixes each problem. Exit code 0 only when all is healthy.")
+                              "fixes each problem. Exit code 0 when the default render works here (optional engines that are "
+                              "not set up are notes).")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=run)
 
@@ -32,8 +33,12 @@ def render(report: Report) -> str:
     width = max((len(f.area) for f in report.findings), default=0)
     lines = [f"{_LABEL[f.status]:<7}  {f.area:<{width}}  {f.message}" for f in report.findings]
     problems = report.problems
+    optional = [fix for f in report.findings if f.status == "info" for fix in f.fixes]
+    if optional:
+        lines.append("\nOptional (not needed for the default render):")
+        lines += [f"  {fix}" for fix in dict.fromkeys(optional)]
     if not problems:
-        lines.append("all healthy")
+        lines.append("\nall healthy: the default render works here")
         return "\n".join(lines)
     lines.append(f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''}. To fix:")
     lines += [f"  {fix}" for fix in report.fixes()]

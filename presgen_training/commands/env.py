@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     a.add_argument("name", nargs="?", help="env to build (see: presgen env list)")
     a.add_argument("--all", action="store_true", help="every env this machine can build; says which it skipped")
     a.add_argument("--if-needed", action="store_true", help="skip an env whose ready marker matches its spec")
+    a.add_argument("--force", action="store_true",
+                   help="rebuild even when the env looks ready (what a failing health check asks for)")
     a.add_argument("--python", type=Path, metavar="PATH", help="interpreter to base the venv on")
     a.set_defaults(func=run)
     a = actions.add_parser("check", help="health check: missing packages, wrong Python, engine problems")
@@ -102,6 +104,8 @@ def _list() -> int:
 def _create(args: argparse.Namespace) -> int:
     if args.all == bool(args.name):
         raise PresgenError("name one env, or use --all (see: presgen env list)")
+    if args.force and args.if_needed:
+        raise PresgenError("--force rebuilds, --if-needed skips a ready env: give one of them")
     if not args.all:
         create_env(args.name, python=args.python, if_needed=args.if_needed, say=say)
         return EXIT_OK
@@ -154,12 +158,16 @@ def _check(name: str) -> int:
     print(f"{name}: {python} ({version}, {source})")
     if health.problem is not None:
         print(f"  BROKEN  {health.problem}")
+        for fix in health.fixes:
+            print(f"  fix: {fix}")
         return EXIT_FAILED
     print(f"  ok      imports: {', '.join(spec.imports) or '(none listed)'}")
-    for engine, why in health.engines.items():
-        print(f"  {'ok' if why is None else 'PROBLEM':<7} engine {engine}: {why or 'healthy'}")
+    for engine, verdict in health.engines.items():
+        print(f"  {'ok' if verdict.healthy else 'PROBLEM':<7} engine {engine}: {verdict.reason or 'healthy'}")
     if health.healthy:
         print(f"{name}: healthy")
         return EXIT_OK
     print(f"{name}: not healthy: {health.reason}")
+    for fix in health.fixes:
+        print(f"  fix: {fix}")
     return EXIT_FAILED

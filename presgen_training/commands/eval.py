@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from presgen_training.envs.locate import env_python, repo_root, wrapper_environ
+from presgen_training import wrapper_client
+from presgen_training.envs.locate import env_python
 from presgen_training.errors import PresgenError
 
 MEASURE_ENV = "puppet"
@@ -52,26 +52,15 @@ def measure_sync(video: Path, audio: Path | None = None, source: Path | None = N
     python, reason = env_python(MEASURE_ENV, engine_python)
     if python is None:
         raise PresgenError(f"the sync measure runs in the {MEASURE_ENV} env, which is unavailable: {reason}")
-    cmd = [str(python), "-m", MEASURE_MODULE, str(Path(video).resolve()), "--json"]
+    args = [str(Path(video).resolve()), "--json"]
     if audio is not None:
-        cmd += ["--audio", str(Path(audio).resolve())]
+        args += ["--audio", str(Path(audio).resolve())]
     if source is not None:
-        cmd += ["--source", str(Path(source).resolve())]
+        args += ["--source", str(Path(source).resolve())]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=wrapper_environ(), cwd=repo_root(),
-                              timeout=TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise PresgenError(f"the sync measure did not finish within {TIMEOUT_S:.0f} s") from exc
-    except OSError as exc:
-        raise PresgenError(f"cannot run {python}: {exc}") from exc
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    try:
-        report = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
-        report = None
-    if not isinstance(report, dict):
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise PresgenError(f"the sync measure failed (exit {proc.returncode}): {tail}")
+        report = wrapper_client.call(python, args, TIMEOUT_S, module=MEASURE_MODULE, what="the sync measure").obj
+    except wrapper_client.WrapperFailure as exc:
+        raise PresgenError(exc.reason) from None
     if not report.get("success"):
         error = report.get("error") or {}
         raise PresgenError(f"sync measure: {error.get('message', 'failed')} [{error.get('code', '?')}]")

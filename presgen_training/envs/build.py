@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from presgen_training import __version__
-from presgen_training.envs.health import EnvHealth, health_check, is_env_problem
+from presgen_training.envs.health import EnvHealth, health_check, rebuild_command
 from presgen_training.envs.locate import (
     READY_MARKER,
     env_dir,
@@ -155,7 +155,10 @@ def _build(spec: EnvSpec, info: PythonInfo, say: Say) -> BuildResult:
                                     f"{result.last_line(prefer='ERROR:')}; log: {log}")
         say(f"[{name}] {total}/{total} health check")
         health = health_check(spec, python)
-        env_problems = [r for r in health.engines.values() if r is not None and is_env_problem(r)]
+        # an engine whose fix is rebuilding this env failed on the env itself (a package); any other reason
+        # (weights, an upstream checkout) is about what the env does not install
+        env_problems = [h.reason for h in health.engines.values()
+                        if not h.healthy and rebuild_command(spec.name) in h.fix]
         problem = health.problem or (env_problems[0] if env_problems else None)
         if problem is not None:
             raise EnvBuildError(f"[{name}] the new env failed its health check: {problem}; log: {log}")
@@ -170,7 +173,7 @@ def _build(spec: EnvSpec, info: PythonInfo, say: Say) -> BuildResult:
         shutil.rmtree(final, ignore_errors=True)
         raise EnvBuildError(f"[{name}] the env does not work after moving it into place: {check.last_line()}")
     shutil.move(str(log), str(final / "presgen-build.log"))
-    notes = [f"engine '{e}' is not ready yet: {r}" for e, r in health.engines.items() if r is not None]
+    notes = [f"engine '{e}' is not ready yet: {h.reason}" for e, h in health.engines.items() if not h.healthy]
     for note in notes:
         say(f"[{name}] note: {note}")
     say(f"[{name}] ready: {final} (Python {info.version_text}, {time.monotonic() - started:.0f} s)")
@@ -205,7 +208,7 @@ def _write_marker(folder: Path, spec: EnvSpec, info: PythonInfo, health: EnvHeal
         "base_python": str(info.base or info.path),
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "presgen_version": __version__,
-        "engines": health.engines,
+        "engines": {e: h.reason for e, h in health.engines.items()},
     }
     tmp_marker = folder / (READY_MARKER + ".tmp")
     tmp_marker.write_text(json.dumps(marker, indent=2) + "\n")

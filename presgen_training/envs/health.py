@@ -2,9 +2,8 @@
 
 Two parts, both run by the env's own interpreter:
 1. import every module of env.json's "imports" map; the first failure names its pip package;
-2. ``python -m musetalk_wrapper --check --engine E --json-output`` (PYTHONPATH=repo root) for each engine.
-An engine's reason that ends in ``presgen env create`` is about the env itself (a missing package); any other
-(missing weights, no vendored upstream code) is about resources the env does not install.
+2. each engine's own ``--check`` through the wrapper client: the engine runs what a render runs first (imports,
+   model files, loading its graph) and answers healthy, or a reason and the commands that fix it.
 """
 from __future__ import annotations
 
@@ -12,14 +11,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from presgen_training.envs.locate import repo_root, wrapper_environ
+from presgen_training import wrapper_client
 from presgen_training.envs.proc import last_line, run_cmd
 from presgen_training.envs.pythons import probe_python
 from presgen_training.envs.spec import EnvSpec
 
 IMPORT_TIMEOUT_S = 300.0  # torch + mmcv import in well under a minute; a cold disk can be slow
-ENGINE_CHECK_TIMEOUT_S = 300.0
-ENV_FIX_MARK = "presgen env create"
 
 # Imports each module in order and prints one JSON line; stderr names the module being imported so a crash
 # (a segfault in a compiled extension) still says which one.
@@ -45,22 +42,29 @@ class EnvHealth:
     python: Path
     python_version: str | None = None
     problem: str | None = None  # why the env itself is unusable (None: its packages import)
-    engines: dict[str, str | None] = field(default_factory=dict)  # engine -> reason it cannot run, or None
+    fix: tuple[str, ...] = ()  # commands that fix ``problem``
+    engines: dict[str, wrapper_client.Health] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
-        return self.problem is None and all(r is None for r in self.engines.values())
+        return self.problem is None and all(h.healthy for h in self.engines.values())
 
     @property
     def reason(self) -> str | None:
         """The first reason anything is wrong, or None."""
         if self.problem is not None:
             return self.problem
-        return next((f"engine '{e}': {r}" for e, r in self.engines.items() if r is not None), None)
+        return next((f"engine '{e}': {h.reason}" for e, h in self.engines.items() if not h.healthy), None)
+
+    @property
+    def fixes(self) -> tuple[str, ...]:
+        if self.problem is not None:
+            return self.fix
+        return next((h.fix for h in self.engines.values() if not h.healthy), ())
 
 
-def is_env_problem(reason: str) -> bool:
-    return ENV_FIX_MARK in reason
+def rebuild_command(env: str) -> str:
+    return f"presgen env create {env} --force"
 
 
 def check_imports(spec: EnvSpec, python: Path) -> str | None:
@@ -68,7 +72,7 @@ def check_imports(spec: EnvSpec, python: Path) -> str | None:
         return None
     result = run_cmd([str(python), "-I", "-c", _IMPORT_PROBE, json.dumps(list(spec.imports))],
                      timeout_s=IMPORT_TIMEOUT_S)
-    fix = f"run presgen env create {spec.name}"
+    fix = f"run {rebuild_command(spec.name)}"
     try:
         verdict = json.loads(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -84,36 +88,22 @@ def check_imports(spec: EnvSpec, python: Path) -> str | None:
     return f"package '{package}' does not import (import {module} failed: {verdict['error']}): {fix}"
 
 
-def check_engine(engine: str, python: Path, env_name: str) -> str | None:
-    """The engine's own answer to ``--check`` under ``python``: None when healthy, else its reason."""
-    result = run_cmd([str(python), "-m", "musetalk_wrapper", "--check", "--engine", engine, "--json-output"],
-                     cwd=repo_root(), env=wrapper_environ(), timeout_s=ENGINE_CHECK_TIMEOUT_S)
-    lines = result.stdout.strip().splitlines()
-    try:
-        verdict = json.loads(lines[-1])
-    except (ValueError, IndexError):
-        return f"the wrapper does not start under {python}: {result.last_line()}; run {ENV_FIX_MARK} {env_name}"
-    if not isinstance(verdict, dict) or "healthy" not in verdict:
-        error = verdict.get("error", {}) if isinstance(verdict, dict) else {}
-        return str(error.get("message") or "the wrapper's --check gave no verdict")
-    return None if verdict["healthy"] else str(verdict.get("reason") or "unhealthy")
-
-
 def health_check(spec: EnvSpec, python: Path, engines: bool = True) -> EnvHealth:
     """Check ``python`` against ``spec``: Python version, imports, then each engine's own check."""
     health = EnvHealth(python=python)
+    health.fix = (rebuild_command(spec.name),)
     info, reason = probe_python(python)
     if info is None:
-        health.problem = f"{reason}: run presgen env create {spec.name}"
+        health.problem = f"{reason}: run {rebuild_command(spec.name)}"
         return health
     health.python_version = info.version_text
     if not spec.python.allows(info.version):
         health.problem = (f"wrong Python: {python} is Python {info.version_text}, but env '{spec.name}' needs "
-                          f"{spec.python.describe()}: run presgen env create {spec.name}")
+                          f"{spec.python.describe()}: run {rebuild_command(spec.name)}")
         return health
     health.problem = check_imports(spec, python)
     if health.problem is not None or not engines:
         return health
     for engine in spec.engines:
-        health.engines[engine] = check_engine(engine, python, spec.name)
+        health.engines[engine] = wrapper_client.check(python, engine)
     return health

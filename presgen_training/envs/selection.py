@@ -1,7 +1,7 @@
 """Which interpreter runs an engine: the render pipeline asks ``engine_python``.
 
 The env comes from, first found wins: ``--env NAME``, the config's ``[engines] <engine>_env``, the default
-(``config.DEFAULT_ENGINE_ENVS``). Its interpreter comes from ``PRESGEN_ENV_<NAME>``, then the config's
+(the engine table, ``presgen_training/engines.py``). Its interpreter comes from ``PRESGEN_ENV_<NAME>``, then the config's
 ``[envs.<name>] python``, then the built venv (``locate.env_python``).
 """
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from presgen_training.config import DEFAULT_ENGINE_ENVS, UserConfig
+from presgen_training.config import UserConfig
+from presgen_training.engines import DEFAULT_ENGINE_ENVS
 from presgen_training.envs.locate import env_python, env_var_name, specs_dir
 from presgen_training.envs.spec import SpecError, load_spec
 

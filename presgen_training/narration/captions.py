@@ -20,14 +20,13 @@ import abc
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from presgen_training.errors import NarrationError
 from presgen_training.files import atomic_output
 from presgen_training.narration.language import DEFAULT_LANGUAGE, LanguageRules, language_rules
-from presgen_training.timeline import Narration, Word
+from presgen_training.timeline import Cue, Narration, Word
 
 MAX_CHARS_PER_LINE = 42  # the broadcast norm for a caption line
 MAX_LINES = 2
@@ -65,13 +64,6 @@ _AFTER_NUMBER = frozenset(
     "seconds days weeks months years times bc ad".split())
 _MONTHS = frozenset("january february march april may june july august september october november december jan "
                     "feb mar apr jun jul aug sep sept oct nov dec".split())
-
-
-@dataclass(frozen=True)
-class Cue:
-    start_s: float
-    end_s: float
-    text: str  # up to max_lines lines joined by "\n"
 
 
 def caption_cues(narration: Narration, max_chars_per_line: int = MAX_CHARS_PER_LINE,

@@ -23,6 +23,7 @@ from presgen_training.narration.word_timing import estimate_words
 from presgen_training.timeline import Word
 
 ENGINE = "espeak-ng"
+NEEDS_NETWORK = False
 DEFAULT_VOICE = "en-us"
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng"
 TIMEOUT_S = 120.0  # espeak-ng speaks ~250x faster than real time; this only catches a hang
@@ -32,6 +33,10 @@ LICENCE = "GPL-3.0-or-later (part of espeak-ng)"
 
 def executable() -> str | None:
     return shutil.which("espeak-ng")
+
+
+def network_reason() -> str | None:
+    return None  # offline engine
 
 
 def unavailable_reason() -> str | None:

@@ -23,6 +23,7 @@ from presgen_training.timeline import Word
 log = logging.getLogger(__name__)
 
 ENGINE = "gtts"
+NEEDS_NETWORK = True
 DEFAULT_VOICE = "en"
 SAMPLE_RATE = 24000  # Hz, gTTS's own MP3 rate, kept when decoding
 REQUEST_TIMEOUT_S = 15.0  # per HTTP request; gTTS waits forever by default

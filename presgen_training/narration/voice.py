@@ -87,8 +87,13 @@ class EngineModule(Protocol):
 
     ENGINE: str
     DEFAULT_VOICE: str
+    NEEDS_NETWORK: bool
 
     def unavailable_reason(self) -> str | None: ...
+
+    def network_reason(self) -> str | None:
+        """For an online engine: None when its service can be reached, else why not."""
+        ...
 
     def catalog(self) -> list[VoiceInfo]: ...
 
@@ -116,10 +121,10 @@ def engine_status(check_network: bool = False) -> dict[str, str | None]:
 
     gtts also needs the network: without ``check_network`` that is only found out when it speaks."""
     status = {engine: engine_module(engine).unavailable_reason() for engine in ENGINE_MODULES}
-    if check_network and status["gtts"] is None:
-        from presgen_training.narration.gtts_voice import network_reason
-
-        status["gtts"] = network_reason()
+    for engine, reason in status.items():
+        module = engine_module(engine)
+        if check_network and reason is None and module.NEEDS_NETWORK:
+            status[engine] = module.network_reason()
     return status
 
 

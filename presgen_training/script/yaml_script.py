@@ -6,10 +6,13 @@
     rate: 1.0                          # optional: speaking rate, 0.5 (slow) to 2.0 (fast)
     lexicon:                           # optional: how to say words, as a respelling or /IPA/
       PresGen: press gen
+    deck: talk.pptx                    # optional: the slides sections show (path beside the script)
     sections:
       - title: What it does            # optional: "Part N" otherwise
         narration: PresGen turns a written script ...
         bullets: [Script in, video out]
+        image: chart.png               # optional: a picture shown with the section
+        slide: 3                       # optional, with a deck: the slide shown (default: the next one)
 
 The file is composed into YAML nodes (not loaded straight to Python objects) so every error can name the line
 of the key or value at fault.
@@ -26,12 +29,13 @@ from presgen_training.errors import ScriptError
 from presgen_training.narration.config import MAX_RATE, MIN_RATE
 from presgen_training.narration.language import parse_language_tag
 from presgen_training.narration.lexicon import entry_problem
+from presgen_training.script.assets import resolve_deck, resolve_image, slide_number
 from presgen_training.script.checks import clean_text, default_section_title, title_from_filename
 from presgen_training.timeline import Script, Section
 
-SCRIPT_KEYS = ("title", "voice", "language", "rate", "lexicon", "sections")
+SCRIPT_KEYS = ("title", "voice", "language", "rate", "lexicon", "deck", "sections")
 VOICE_KEYS = ("voice", "language", "rate", "lexicon")  # the keys that set how the script is spoken
-SECTION_KEYS = ("title", "narration", "bullets")
+SECTION_KEYS = ("title", "narration", "bullets", "image", "slide")
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
@@ -41,6 +45,8 @@ def parse_yaml(text: str, path: Path) -> Script:
         raise ScriptError(path, None, "the script is empty (only comments)")
     fields = mapping_fields(root, path, SCRIPT_KEYS, "the script")
     title = optional_text(fields.get("title"), path, "title") or title_from_filename(path)
+    deck_text = optional_text(fields.get("deck"), path, "deck")
+    deck = resolve_deck(deck_text, path, line_of(fields["deck"][1])) if deck_text else None
     if "sections" not in fields:
         raise ScriptError(path, line_of(root), "missing 'sections' (a list of {title, narration, bullets})")
     sections_node = fields["sections"][1]
@@ -50,7 +56,9 @@ def parse_yaml(text: str, path: Path) -> Script:
     if not sections_node.value:
         raise ScriptError(path, line_of(sections_node), "'sections' is empty")
     sections = tuple(parse_section(node, index, path) for index, node in enumerate(sections_node.value))
-    return Script(title=title, sections=sections, path=path, **voice_settings(fields, path))
+    if deck is None and (with_slide := next((s for s in sections if s.slide is not None), None)):
+        raise ScriptError(path, with_slide.line, "a section names a 'slide' but the script names no 'deck'")
+    return Script(title=title, sections=sections, path=path, deck=deck, **voice_settings(fields, path))
 
 
 def voice_settings(fields: dict[str, tuple[yaml.Node, yaml.Node]], path: Path) -> dict[str, Any]:
@@ -122,7 +130,11 @@ def parse_section(node: yaml.Node, index: int, path: Path) -> Section:
     bullets: tuple[str, ...] = ()
     if "bullets" in fields:
         bullets = parse_bullets(fields["bullets"][1], path, where)
-    return Section(title=title, narration=narration, bullets=bullets, line=line_of(node))
+    image_text = optional_text(fields.get("image"), path, f"{where} image")
+    image = resolve_image(image_text, path, line_of(fields["image"][1])) if image_text else None
+    slide_text = optional_text(fields.get("slide"), path, f"{where} slide")
+    slide = slide_number(slide_text, path, line_of(fields["slide"][1])) if slide_text else None
+    return Section(title=title, narration=narration, bullets=bullets, line=line_of(node), image=image, slide=slide)
 
 
 def parse_bullets(node: yaml.Node, path: Path, where: str) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def test_exit_0_only_when_all_is_healthy(monkeypatch: pytest.MonkeyPatch, capsys
     healthy = [doctor.check_ffmpeg, doctor.check_disk, doctor.check_gpu]
     monkeypatch.setattr(doctor_command, "default_checks", lambda config: healthy)
     assert doctor_command.run(_args()) == 0
-    assert capsys.readouterr().out.strip().endswith("all healthy")
+    assert capsys.readouterr().out.strip().endswith("all healthy: the default render works here")
 
     monkeypatch.setattr(doctor, "MIN_FREE_DISK_GIB", 10.0**9)  # no disk is that big: only the disk check fails
     assert doctor_command.run(_args()) == 1
@@ -76,6 +76,17 @@ def test_env_findings_follow_the_env(puppet_python: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("PRESGEN_ENV_PUPPET")
     finding = {f.area: f for f in doctor.check_engine_envs(UserConfig())}["engine puppet (env puppet)"]
     assert finding.status == "problem" and finding.fixes == ("presgen env create puppet",)
+
+
+def test_optional_engine_without_weights_is_a_note(musetalk_python: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """A fresh install that renders the demo is healthy: musetalk without weights is optional, not a problem."""
+    monkeypatch.setenv("PRESGEN_MODELS", str(tmp_path / "no-models"))
+    findings = {f.area: f for f in doctor.check_engine_envs(UserConfig())}
+    musetalk = findings["engine musetalk (env musetalk)"]
+    assert musetalk.status == "info" and "optional" in musetalk.message
+    weights = doctor.check_weights(tmp_path / "no-models")
+    assert [f.status for f in weights] == ["info"] and weights[0].fixes
 
 
 @pytest.mark.parametrize(("reason", "fix"), [

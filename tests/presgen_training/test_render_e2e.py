@@ -170,10 +170,10 @@ def test_overlay_layout_never_covers_the_face(video_render: tuple[Path, dict, Pa
     fit = overlay["presenter"]
     px, py, pw, ph = fit["rect"]
     vf = f"scale={fit['scaled_w']}:{fit['scaled_h']}:flags=bicubic,crop={pw}:{ph}:{fit['crop_x']}:{fit['crop_y']}"
-    avatar = work / "avatar-puppet.mp4"
     local = [fx - px, fy - py, fw, fh]
     for card in overlay["cards"]:
         t = (card["start_s"] + card["end_s"]) / 2
+        segment = next(s for s in manifest["segments"] if s["start_s"] <= t < s["end_s"])
         final = crop(frame_at(out, t, 1280, 720), face)
-        source = crop(frame_at(avatar, t, pw, ph, vf), local)
+        source = crop(frame_at(Path(segment["avatar_clip"]), t - segment["start_s"], pw, ph, vf), local)
         assert np.abs(final - source).mean() < 3.0, f"face region changed while the {card['kind']} card shows"

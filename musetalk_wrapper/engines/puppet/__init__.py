@@ -6,3 +6,5 @@ output frame) -> ``lower_face`` (landmark targets, piecewise-affine ``warp``, ``
 ``photo_motion`` (blinks and sway for photos). ``pipeline`` strings them together; ``engine`` encodes.
 Needs mediapipe==0.10.21 (its models ship in the wheel), OpenCV and numpy<2: envs/puppet. No downloaded weights.
 """
+
+ENV = "puppet"  # the env (envs/puppet) that carries this engine's dependencies

@@ -3,30 +3,32 @@ from __future__ import annotations
 
 import time
 
-from musetalk_wrapper.contract import EngineOutput, unavailable_missing_package
+from musetalk_wrapper.contract import EngineError, EngineOutput, Unhealthy, rebuild_env_command, unavailable_missing_package
+from musetalk_wrapper.engines.puppet import ENV
 from musetalk_wrapper.media import VideoWriter
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
-ENV = "puppet"
 MEDIAPIPE_VERSION = "0.10.21"
+HEALTH_FRAME_PX = 64  # side of the blank frame the health check runs the face mesh on
 
 
 class PuppetEngine:
     name = "puppet"
 
-    def health(self, request: RenderRequest | None) -> str | None:
+    def health(self, request: RenderRequest | None) -> Unhealthy | None:
+        fix = (rebuild_env_command(ENV),)
         for module, package in (("numpy", "numpy"), ("cv2", "opencv-contrib-python"), ("mediapipe", "mediapipe")):
             try:
                 __import__(module)
             except ImportError:
-                return unavailable_missing_package(package, ENV, module).message
+                return Unhealthy(unavailable_missing_package(package, ENV, module).message, fix)
         import mediapipe as mp
 
         if not hasattr(getattr(mp, "solutions", None), "face_mesh"):
-            return (f"mediapipe {getattr(mp, '__version__', '?')} has no mp.solutions.face_mesh; "
-                    f"the puppet engine needs mediapipe=={MEDIAPIPE_VERSION}; run: presgen env create {ENV}")
-        return None
+            return Unhealthy(f"mediapipe {getattr(mp, '__version__', '?')} has no mp.solutions.face_mesh; "
+                             f"the puppet engine needs mediapipe=={MEDIAPIPE_VERSION}; run: {fix[0]}", fix)
+        return _graph_starts()
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
         from musetalk_wrapper.engines.puppet.landmarks import face_box
@@ -58,3 +60,19 @@ class PuppetEngine:
             timings_s=timings, warnings=prep.warnings,
             details={"face_box": median_face_box(boxes, w, h), "source_frames": int(len(prep.frames)),
                      "mouth_driver": prep.driver})
+
+
+def _graph_starts() -> Unhealthy | None:
+    """Run the face mesh once on a tiny blank frame: that loads every model file a render loads."""
+    import numpy as np
+
+    from musetalk_wrapper.engines.puppet.tracking import FaceMesh
+
+    mesh = FaceMesh(video=False)
+    try:
+        mesh.detect(np.zeros((HEALTH_FRAME_PX, HEALTH_FRAME_PX, 3), np.uint8))
+    except EngineError as err:
+        return Unhealthy(err.message, tuple(err.details.get("fix", ())))
+    finally:
+        mesh.close()
+    return None

@@ -164,7 +164,8 @@ def no_face_error(request: RenderRequest, exc: NoUsableFace, frame: np.ndarray) 
     details: dict[str, object] = {"frame_png": str(png), "frame_index": exc.frame_index, "reason": exc.reason}
     if exc.reason != NO_FACE:
         details.update(face_px=round(check.width_px, 1), yaw_deg=round(check.yaw_deg, 1))
-    return EngineError(ErrorCode.NO_FACE, f"{messages.get(exc.reason, exc.reason)}; frame saved to {png}", details)
+    # the frame's path is in details (callers may delete the folder it is in), not in the one-line message
+    return EngineError(ErrorCode.NO_FACE, messages.get(exc.reason, exc.reason), details)
 
 
 def _mouth(request: RenderRequest, features: AudioFeatures, audio_s: float,

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from musetalk_wrapper.contract import EngineError, ErrorCode, rebuild_env_command
+from musetalk_wrapper.engines.puppet import ENV
 from musetalk_wrapper.engines.puppet.landmarks import (
     CHIN,
     EYE_OUTER_CORNERS,
@@ -86,6 +88,16 @@ def check_face(det: Detection | None, width: int, height: int) -> FaceCheck:
     return FaceCheck(True, None, face_w, yaw, partly_outside=oval_inside < PARTLY_OUTSIDE)
 
 
+def graph_error(exc: RuntimeError) -> EngineError:
+    """MediaPipe's multi-line graph failure as one line naming the broken part and the fix."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    cause = next((ln[ln.index("Failed to load"):] for ln in lines if "Failed to load" in ln),
+                 lines[-1] if lines else "unknown error")
+    fix = rebuild_env_command(ENV)
+    return EngineError(ErrorCode.ENGINE_UNAVAILABLE, f"MediaPipe's face mesh cannot start ({cause[:200]}); run: {fix}",
+                       {"fix": [fix]})
+
+
 class FaceMesh:
     """MediaPipe face mesh (478 points). ``video=True`` tracks from frame to frame (faster, steadier).
 
@@ -108,12 +120,18 @@ class FaceMesh:
             min_detection_confidence=MIN_DETECTION_CONFIDENCE, min_tracking_confidence=0.5)
 
     def close(self) -> None:
-        self._mesh.close()
+        try:
+            self._mesh.close()
+        except RuntimeError:  # a graph that failed to start fails again on close; its error was already raised
+            pass
 
     @staticmethod
     def _run(mesh: Any, rgb: np.ndarray, x0: int = 0, y0: int = 0) -> Detection | None:
         h, w = rgb.shape[:2]
-        result = mesh.process(np.ascontiguousarray(rgb))
+        try:
+            result = mesh.process(np.ascontiguousarray(rgb))
+        except RuntimeError as exc:  # the graph could not start: a model file is missing or broken
+            raise graph_error(exc) from None
         if not result.multi_face_landmarks:
             return None
         lms = result.multi_face_landmarks[0].landmark

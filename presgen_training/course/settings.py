@@ -1,0 +1,122 @@
+"""Render settings a course file may give (for every module under ``render:``, or per entry of an axis such as a
+voice), how each is read from the YAML, and how a merged set of them becomes ``RenderOptions``.
+
+Paths are relative to the course file; every problem is a ScriptError naming the course file and line.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from presgen_training import engines
+from presgen_training.avatar.chain import AvatarSettings
+from presgen_training.config import UserConfig
+from presgen_training.errors import ScriptError
+from presgen_training.overlay.config import CAPTION_MODES, LAYOUTS, QUALITY_SIZES
+from presgen_training.pipeline import RenderOptions
+from presgen_training.script.yaml_script import is_null, kind, line_of, mapping_fields
+
+TTS_ENGINES = ("auto", "piper", "gtts", "espeak-ng")
+Parser = Callable[[yaml.Node, Path], Any]
+
+
+@dataclass(frozen=True)
+class Setting:
+    parse: Parser  # (value node, course file) -> value
+    help: str
+
+
+def text(node: yaml.Node, course: Path) -> str:
+    if not isinstance(node, yaml.ScalarNode) or is_null(node) or not str(node.value).strip():
+        raise ScriptError(course, line_of(node), f"expected text, not {kind(node)}")
+    return str(node.value).strip()
+
+
+def choice(*allowed: str) -> Parser:
+    def parse(node: yaml.Node, course: Path) -> str:
+        value = text(node, course)
+        if value not in allowed:
+            raise ScriptError(course, line_of(node), f"'{value}' is not one of: {', '.join(allowed)}")
+        return value
+    return parse
+
+
+def flag(node: yaml.Node, course: Path) -> bool:
+    value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(value, bool):
+        raise ScriptError(course, line_of(node), "expected true or false")
+    return value
+
+
+def seconds(node: yaml.Node, course: Path) -> float:
+    value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ScriptError(course, line_of(node), "expected a number of seconds (0 or more)")
+    return float(value)
+
+
+def resolve_path(value: str, course: Path) -> Path:
+    """``~`` and ``$VARS`` expanded, relative to the course file's folder."""
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    return Path(os.path.normpath(path if path.is_absolute() else course.parent / path))
+
+
+def existing_file(node: yaml.Node, course: Path) -> Path:
+    path = resolve_path(text(node, course), course)
+    if not path.is_file():
+        raise ScriptError(course, line_of(node), f"file not found: {path}")
+    return path.resolve()
+
+
+def existing_folder(node: yaml.Node, course: Path) -> Path:
+    path = resolve_path(text(node, course), course)
+    if not path.is_dir():
+        raise ScriptError(course, line_of(node), f"folder not found: {path}")
+    return path.resolve()
+
+
+RENDER_SETTINGS: dict[str, Setting] = {
+    "quality": Setting(choice(*QUALITY_SIZES), "fast 854x480, standard 1280x720, high 1920x1080"),
+    "layout": Setting(choice(*LAYOUTS), "side or overlay"),
+    "captions": Setting(choice(*CAPTION_MODES), "burn, sidecar or off"),
+    "tts": Setting(choice(*TTS_ENGINES), "voice engine"),
+    "voice": Setting(text, "voice name for the engine, or a piper .onnx path"),
+    "pause": Setting(seconds, "silence between sections"),
+    "avatar": Setting(choice(*engines.CHOICES), "presenter engine"),
+    "fallback": Setting(flag, "accept the next engine of the chain when the chosen one fails"),
+    "env": Setting(text, "engine env for the chosen engine"),
+    "models_dir": Setting(existing_folder, "MuseTalk weights folder"),
+    "motion": Setting(flag, "photo: head sway"),
+    "blink": Setting(flag, "photo: blinks"),
+    "avatar_timeout": Setting(seconds, "give up on an engine after this long"),
+    # Presenter sources: set by the presenters axis.
+    "image": Setting(existing_file, "a photo of the presenter"),
+    "video": Setting(existing_file, "a video of the presenter"),
+}
+
+
+def parse_settings(node: yaml.Node, course: Path, allowed: dict[str, Setting], where: str,
+                   skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A mapping of settings (keys in ``allowed``; ``skip`` keys are left to the caller)."""
+    fields = mapping_fields(node, course, (*allowed, *skip), where)
+    return {key: allowed[key].parse(value, course) for key, (_, value) in fields.items() if key not in skip}
+
+
+def render_options(values: dict[str, Any], script: Path, out: Path, work: Path, config: UserConfig) -> RenderOptions:
+    """RenderOptions from merged settings (defaults as ``presgen render`` has them)."""
+    source = values.get("image") or values.get("video")
+    assert source is not None, "the presenters axis always gives a source"
+    avatar = AvatarSettings(choice=values.get("avatar", engines.AUTO), allow_fallback=values.get("fallback", False),
+                            env_override=values.get("env"), models_dir=values.get("models_dir"),
+                            motion=values.get("motion", True), blink=values.get("blink", True),
+                            timeout_s=values.get("avatar_timeout"), config=config)
+    return RenderOptions(script=script, source=source, out=out, quality=values.get("quality", "standard"),
+                         layout=values.get("layout", "side"), tts=values.get("tts", config.render.get("tts", "auto")),
+                         voice=values.get("voice", config.render.get("voice")),
+                         captions=values.get("captions", "sidecar"), pause_s=values.get("pause", 0.8),
+                         avatar=avatar, work_dir=work, source_is_image="image" in values)
