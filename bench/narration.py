@@ -11,6 +11,7 @@ demo: ``make demo`` writes out/demo.mp4).
 To compare with another checkout, copy this file into its bench/ folder and run it there: it imports the code
 of the checkout it sits in.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,20 @@ _METADATA = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
 
 def loudness(path: Path) -> dict[str, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (ffmpeg ebur128)."""
-    out = run_ffmpeg(["-i", file_arg(path), "-map", "0:a:0", "-af",
-                      "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-", "-f", "null", "-"],
-                     f"measuring the loudness of {path.name}").decode()
+    out = run_ffmpeg(
+        [
+            "-i",
+            file_arg(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
+            "-f",
+            "null",
+            "-",
+        ],
+        f"measuring the loudness of {path.name}",
+    ).decode()
     integrated, peak = float("nan"), 0.0
     for key, value in _METADATA.findall(out):
         if key == "I":
@@ -45,8 +57,10 @@ def loudness(path: Path) -> dict[str, float]:
             peak = max(peak, float(value))
     import math
 
-    return {"integrated_lufs": round(integrated, 2),
-            "true_peak_dbtp": round(20 * math.log10(peak), 2) if peak > 0 else float("-inf")}
+    return {
+        "integrated_lufs": round(integrated, 2),
+        "true_peak_dbtp": round(20 * math.log10(peak), 2) if peak > 0 else float("-inf"),
+    }
 
 
 def bench(runs: int) -> dict:
@@ -62,11 +76,19 @@ def bench(runs: int) -> dict:
                 best = min(best, time.monotonic() - started)
         assert narration is not None
         speech_s = sum(s.end_s - s.start_s for s in narration.sections)
-        return {"script": SCRIPT.name, "engine": narration.engine, "voice": narration.voice, "words": words,
-                "narration_s": round(narration.duration_s, 2), "speech_s": round(speech_s, 2),
-                "synthesis_s": round(best, 2), "rtf": round(best / narration.duration_s, 3),
-                "words_per_minute": round(words / speech_s * 60, 1),
-                "sample_rate": probe(narration.wav_path).sample_rate, **loudness(narration.wav_path)}
+        return {
+            "script": SCRIPT.name,
+            "engine": narration.engine,
+            "voice": narration.voice,
+            "words": words,
+            "narration_s": round(narration.duration_s, 2),
+            "speech_s": round(speech_s, 2),
+            "synthesis_s": round(best, 2),
+            "rtf": round(best / narration.duration_s, 3),
+            "words_per_minute": round(words / speech_s * 60, 1),
+            "sample_rate": probe(narration.wav_path).sample_rate,
+            **loudness(narration.wav_path),
+        }
 
 
 def main() -> int:
@@ -78,20 +100,29 @@ def main() -> int:
     report = bench(max(1, args.runs))
     for video in args.video:
         info = probe(video)
-        report.setdefault("videos", {})[str(video)] = {"audio_codec": info.audio_codec,
-                                                        "sample_rate": info.sample_rate, **loudness(video)}
+        report.setdefault("videos", {})[str(video)] = {
+            "audio_codec": info.audio_codec,
+            "sample_rate": info.sample_rate,
+            **loudness(video),
+        }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{report['script']}: {report['words']} words, {report['narration_s']} s of narration "
-          f"({report['speech_s']} s speech), {report['engine']} voice {report['voice']}")
+    print(
+        f"{report['script']}: {report['words']} words, {report['narration_s']} s of narration "
+        f"({report['speech_s']} s speech), {report['engine']} voice {report['voice']}"
+    )
     print(f"  synthesis {report['synthesis_s']} s (best of {args.runs}): real-time factor {report['rtf']}")
     print(f"  pace {report['words_per_minute']} words per minute")
-    print(f"  narration.wav {report['sample_rate']} Hz: {report['integrated_lufs']} LUFS integrated, "
-          f"true peak {report['true_peak_dbtp']} dBTP")
+    print(
+        f"  narration.wav {report['sample_rate']} Hz: {report['integrated_lufs']} LUFS integrated, "
+        f"true peak {report['true_peak_dbtp']} dBTP"
+    )
     for video, v in report.get("videos", {}).items():
-        print(f"  {video}: {v['audio_codec']} {v['sample_rate']} Hz, {v['integrated_lufs']} LUFS integrated, "
-              f"true peak {v['true_peak_dbtp']} dBTP")
+        print(
+            f"  {video}: {v['audio_codec']} {v['sample_rate']} Hz, {v['integrated_lufs']} LUFS integrated, "
+            f"true peak {v['true_peak_dbtp']} dBTP"
+        )
     return 0
 
 

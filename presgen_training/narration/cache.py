@@ -6,6 +6,7 @@ produced). Repeat renders, and renders that edit other sections, are exact and f
 One ``.npz`` file per clip, written to a temp name and renamed. A file that cannot be read is treated as missing
 and rewritten.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,9 +48,15 @@ class ClipCache:
             with np.load(path, allow_pickle=False) as data:
                 symbols = [str(s) for s in data["symbols"]]
                 counts = [int(c) for c in data["counts"]]
-                clip = Clip(data["samples"].astype(np.int16), int(data["sample_rate"]), tuple(zip(symbols, counts)))
-                words = [Word(str(t), float(a), float(b))
-                         for t, (a, b) in zip(data["word_texts"], data["word_times"].reshape(-1, 2))]
+                clip = Clip(
+                    data["samples"].astype(np.int16),
+                    int(data["sample_rate"]),
+                    tuple(zip(symbols, counts, strict=False)),
+                )
+                words = [
+                    Word(str(t), float(a), float(b))
+                    for t, (a, b) in zip(data["word_texts"], data["word_times"].reshape(-1, 2), strict=False)
+                ]
                 source = str(data["timing_source"])
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable narration cache file %s: %s", path, exc)
@@ -65,11 +72,15 @@ class ClipCache:
         clip = audio.clip
         try:
             with atomic_output(path) as tmp, tmp.open("wb") as fh:
-                np.savez(fh, samples=clip.samples.astype(np.int16), sample_rate=np.int64(clip.sample_rate),
-                         symbols=np.array([s for s, _ in clip.alignments], dtype=str),
-                         counts=np.array([c for _, c in clip.alignments], dtype=np.int64),
-                         word_texts=np.array([w.text for w in audio.words], dtype=str),
-                         word_times=np.array([(w.start_s, w.end_s) for w in audio.words], dtype=np.float64),
-                         timing_source=np.array(audio.timing_source))
+                np.savez(
+                    fh,
+                    samples=clip.samples.astype(np.int16),
+                    sample_rate=np.int64(clip.sample_rate),
+                    symbols=np.array([s for s, _ in clip.alignments], dtype=str),
+                    counts=np.array([c for _, c in clip.alignments], dtype=np.int64),
+                    word_texts=np.array([w.text for w in audio.words], dtype=str),
+                    word_times=np.array([(w.start_s, w.end_s) for w in audio.words], dtype=np.float64),
+                    timing_source=np.array(audio.timing_source),
+                )
         except OSError as exc:
             log.warning("cannot write the narration cache file %s: %s", path, exc)

@@ -14,9 +14,11 @@ The layout is a dynamic programme over each sentence: the cues (and the lines in
 sum of break costs, line imbalance and reading-speed penalties. ``caption_cues`` gives the cues to burn in;
 ``write_captions`` writes the SRT and VTT sidecars.
 """
+
 from __future__ import annotations
 
 import abc
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -55,22 +57,135 @@ _CLAUSE_END = re.compile(rf"[,;:\u2014\u2013][{re.escape(_CLOSERS)}]*$")
 _DASHES = frozenset({"-", "\u2013", "\u2014"})
 _NUMBER = re.compile(r"^[$\u20ac\u00a3\u00a5#~+-]?\d[\d,.:/]*(?:st|nd|rd|th|k|m|bn|%)?$", re.IGNORECASE)
 _NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
-    "billion trillion".split())
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+    ]
+)
 _AFTER_NUMBER = frozenset(
-    "hundred thousand million billion trillion percent per cent am pm a.m. p.m. % dollars euros pounds "
-    "km kg cm mm mi ft lb lbs oz ml mph gb mb kb tb ghz mhz hz ms min mins sec secs hr hrs hours minutes "
-    "seconds days weeks months years times bc ad".split())
-_MONTHS = frozenset("january february march april may june july august september october november december jan "
-                    "feb mar apr jun jul aug sep sept oct nov dec".split())
+    [
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "percent",
+        "per",
+        "cent",
+        "am",
+        "pm",
+        "a.m.",
+        "p.m.",
+        "%",
+        "dollars",
+        "euros",
+        "pounds",
+        "km",
+        "kg",
+        "cm",
+        "mm",
+        "mi",
+        "ft",
+        "lb",
+        "lbs",
+        "oz",
+        "ml",
+        "mph",
+        "gb",
+        "mb",
+        "kb",
+        "tb",
+        "ghz",
+        "mhz",
+        "hz",
+        "ms",
+        "min",
+        "mins",
+        "sec",
+        "secs",
+        "hr",
+        "hrs",
+        "hours",
+        "minutes",
+        "seconds",
+        "days",
+        "weeks",
+        "months",
+        "years",
+        "times",
+        "bc",
+        "ad",
+    ]
+)
+_MONTHS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ]
+)
 
 
-def caption_cues(narration: Narration, max_chars_per_line: int = MAX_CHARS_PER_LINE,
-                 max_lines: int = MAX_LINES) -> list[Cue]:
+def caption_cues(
+    narration: Narration, max_chars_per_line: int = MAX_CHARS_PER_LINE, max_lines: int = MAX_LINES
+) -> list[Cue]:
     if max_chars_per_line < MIN_LINE_CHARS or max_lines < 1:
-        raise NarrationError(f"captions need at least {MIN_LINE_CHARS} characters per line and 1 line, "
-                             f"not {max_chars_per_line} and {max_lines}")
+        raise NarrationError(
+            f"captions need at least {MIN_LINE_CHARS} characters per line and 1 line, "
+            f"not {max_chars_per_line} and {max_lines}"
+        )
     rules = language_rules(narration.language or DEFAULT_LANGUAGE)
     groups: list[list[Word]] = []
     for section in narration.sections:
@@ -81,16 +196,18 @@ def caption_cues(narration: Narration, max_chars_per_line: int = MAX_CHARS_PER_L
     return _timed(groups, narration.duration_s, max_chars_per_line, max_lines, rules)
 
 
-def wrap(texts: Sequence[str], max_chars: int, rules: LanguageRules | None = None,
-         max_lines: int | None = None) -> list[str]:
+def wrap(
+    texts: Sequence[str], max_chars: int, rules: LanguageRules | None = None, max_lines: int | None = None
+) -> list[str]:
     """Words into as few lines as fit ``max_chars``, breaking at the best phrase boundaries, balanced."""
     rules = rules or language_rules(DEFAULT_LANGUAGE)
-    costs = [break_cost(a, b, None, None, rules) for a, b in zip(texts, texts[1:])]
+    costs = [break_cost(a, b, None, None, rules) for a, b in itertools.pairwise(texts)]
     layout = _layout(list(texts), costs, max_chars, max_lines or len(texts))
     return layout[1] if layout is not None else _greedy(texts, max_chars)
 
 
 # --- where a break may go -----------------------------------------------------------------------------------------
+
 
 def _bare(text: str) -> str:
     return text.strip(_CLOSERS + "\"'(\u201c\u2018").lower()
@@ -117,15 +234,19 @@ def break_cost(a: str, b: str, before_a: str | None, after_b: str | None, rules:
         return GLUED  # "March 3"
     if _NUMBER.match(bare_a.rstrip(",")) and bare_b.rstrip(",.") in _MONTHS:
         return GLUED  # "3 March"
-    if (before_a and _bare(before_a) in _MONTHS and a.endswith(",") and re.fullmatch(r"\d{4}[.,;:!?]*", bare_b)):
+    if before_a and _bare(before_a) in _MONTHS and a.endswith(",") and re.fullmatch(r"\d{4}[.,;:!?]*", bare_b):
         return GLUED  # "March 3, / 2024"
     if _CLAUSE_END.search(a) or a in _DASHES:
         return CLAUSE_BREAK
-    if a_number and not a.endswith((",", ";", ":")) and (bare_b.rstrip(".,;:!?") in _AFTER_NUMBER
-                                                         or bare_b.rstrip(".,;:!?") in _NUMBER_WORDS):
+    if (
+        a_number
+        and not a.endswith((",", ";", ":"))
+        and (bare_b.rstrip(".,;:!?") in _AFTER_NUMBER or bare_b.rstrip(".,;:!?") in _NUMBER_WORDS)
+    ):
         return GLUED  # "4 million", "four hundred", "10:30 am", "5 km"
-    if (bare_a in _NUMBER_WORDS and bare_b == "and" and after_b and _bare(after_b).rstrip(".,;:!?") in _NUMBER_WORDS) \
-            or (bare_a == "and" and before_a in _NUMBER_WORDS and bare_b.rstrip(".,;:!?") in _NUMBER_WORDS):
+    if (
+        bare_a in _NUMBER_WORDS and bare_b == "and" and after_b and _bare(after_b).rstrip(".,;:!?") in _NUMBER_WORDS
+    ) or (bare_a == "and" and before_a in _NUMBER_WORDS and bare_b.rstrip(".,;:!?") in _NUMBER_WORDS):
         return GLUED  # "four hundred and fifty"
     if bare_a in rules.no_line_end or (re.fullmatch(r"(?:[a-z]\.){2,}", bare_a) and b[:1].isupper()):
         return GLUED  # "the / report", "Dr. / Smith", "because / a"
@@ -142,8 +263,11 @@ def _runs(units: Sequence[Word], rules: LanguageRules) -> list[list[Word]]:
         current.append(word)
         following = units[i + 1] if i + 1 < len(units) else None
         gap = following.start_s - word.end_s if following else 0.0
-        if following is None or is_sentence_end(word.text, following.text, rules) or \
-                (gap >= PAUSE_BREAK_S and _speech(current) > 0):
+        if (
+            following is None
+            or is_sentence_end(word.text, following.text, rules)
+            or (gap >= PAUSE_BREAK_S and _speech(current) > 0)
+        ):
             runs.append(current)
             current = []
     if current:
@@ -153,8 +277,8 @@ def _runs(units: Sequence[Word], rules: LanguageRules) -> list[list[Word]]:
 
 # --- the layout -----------------------------------------------------------------------------------------------
 
-def _layout(texts: list[str], costs: Sequence[float], max_chars: int,
-            max_lines: int) -> tuple[float, list[str]] | None:
+
+def _layout(texts: list[str], costs: Sequence[float], max_chars: int, max_lines: int) -> tuple[float, list[str]] | None:
     """(cost, lines) of the best layout of ``texts`` on the fewest lines that fit; None when it does not fit."""
     count = len(_greedy(texts, max_chars))
     if count > max_lines or any(len(t) > max_chars for t in texts):
@@ -195,8 +319,10 @@ def _segment(run: list[Word], rules: LanguageRules, max_chars: int, max_lines: i
     """The run's words in cues: the split with the least total cost."""
     n = len(run)
     texts = [w.text for w in run]
-    costs = [break_cost(texts[k], texts[k + 1], texts[k - 1] if k else None,
-                        texts[k + 2] if k + 2 < n else None, rules) for k in range(n - 1)]
+    costs = [
+        break_cost(texts[k], texts[k + 1], texts[k - 1] if k else None, texts[k + 2] if k + 2 < n else None, rules)
+        for k in range(n - 1)
+    ]
     best = [math.inf] * (n + 1)
     back = [0] * (n + 1)
     best[0] = 0.0
@@ -204,7 +330,7 @@ def _segment(run: list[Word], rules: LanguageRules, max_chars: int, max_lines: i
         for i in range(j - 1, -1, -1):
             if len(" ".join(texts[i:j])) > (max_chars + 1) * max_lines and j - i > 1:
                 break
-            layout = _layout(texts[i:j], costs[i:j - 1], max_chars, max_lines)
+            layout = _layout(texts[i:j], costs[i : j - 1], max_chars, max_lines)
             if layout is None:
                 if j - i > 1:
                     continue
@@ -217,7 +343,7 @@ def _segment(run: list[Word], rules: LanguageRules, max_chars: int, max_lines: i
     groups: list[list[Word]] = []
     j = n
     while j > 0:
-        groups.append(run[back[j]:j])
+        groups.append(run[back[j] : j])
         j = back[j]
     return groups[::-1]
 
@@ -294,8 +420,9 @@ def _merge_silent(groups: list[list[Word]], max_chars: int, max_lines: int) -> l
     return [g for g in merged if _speech(g) > 0]
 
 
-def _timed(groups: list[list[Word]], duration_s: float, max_chars: int, max_lines: int,
-           rules: LanguageRules) -> list[Cue]:
+def _timed(
+    groups: list[list[Word]], duration_s: float, max_chars: int, max_lines: int, rules: LanguageRules
+) -> list[Cue]:
     """Cue times in whole milliseconds (what SRT and VTT can say), monotonic and non-overlapping."""
     cues: list[Cue] = []
     end_limit_ms = math.floor(duration_s * 1000)
@@ -342,8 +469,9 @@ class SrtWriter(CaptionWriter):
 
     def write_cues(self, cues: Sequence[Cue], file: TextIO) -> None:
         for number, cue in enumerate(cues, start=1):
-            file.write(f"{number}\n{self.timestamp(cue.start_s, ',')} --> {self.timestamp(cue.end_s, ',')}\n"
-                       f"{cue.text}\n\n")
+            file.write(
+                f"{number}\n{self.timestamp(cue.start_s, ',')} --> {self.timestamp(cue.end_s, ',')}\n{cue.text}\n\n"
+            )
 
 
 class VttWriter(CaptionWriter):
@@ -365,8 +493,13 @@ def get_writer(fmt: str) -> CaptionWriter:
     return WRITERS[fmt]()
 
 
-def write_captions(narration: Narration, srt_path: Path, vtt_path: Path,
-                   max_chars_per_line: int = MAX_CHARS_PER_LINE, max_lines: int = MAX_LINES) -> list[Cue]:
+def write_captions(
+    narration: Narration,
+    srt_path: Path,
+    vtt_path: Path,
+    max_chars_per_line: int = MAX_CHARS_PER_LINE,
+    max_lines: int = MAX_LINES,
+) -> list[Cue]:
     """Write the SRT and VTT captions; returns the cues written."""
     cues = caption_cues(narration, max_chars_per_line, max_lines)
     SrtWriter().write(cues, srt_path)

@@ -1,4 +1,5 @@
 """Settings of the narration stage."""
+
 from __future__ import annotations
 
 import math
@@ -39,6 +40,8 @@ class NarrationConfig:
 
 def check_rate(rate: float) -> float:
     if not isinstance(rate, (int, float)) or not math.isfinite(rate) or not MIN_RATE <= rate <= MAX_RATE:
-        raise NarrationError(f"the speaking rate must be from {MIN_RATE:g} (slow) to {MAX_RATE:g} (fast), 1 being "
-                             f"the normal pace; not {rate!r}")
+        raise NarrationError(
+            f"the speaking rate must be from {MIN_RATE:g} (slow) to {MAX_RATE:g} (fast), 1 being "
+            f"the normal pace; not {rate!r}"
+        )
     return float(rate)

@@ -12,11 +12,10 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from collections.abc import Sequence
 
 from presgen_training.narration.voice import Clip, EngineUnavailable, VoiceInfo, pick_for_language
 from presgen_training.narration.word_timing import estimate_words

@@ -3,6 +3,7 @@
 
 A word matches a token's core exactly, else case-insensitively; a possessive "'s" after it is kept.
 """
+
 from __future__ import annotations
 
 import re

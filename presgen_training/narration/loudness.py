@@ -6,6 +6,7 @@ needs is held over HOLD_S either side and smoothed over HOLD_S, which keeps it a
 needs (no overshoot) while gain changes stay slow enough not to distort speech. It is a pure function of the
 samples, so a section's audio depends on nothing but its own text and voice.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,8 +48,9 @@ def true_peak(samples: np.ndarray) -> float:
     return float(np.abs(_oversampled(samples)).max(initial=0.0))
 
 
-def normalize(samples: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS,
-              ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP) -> np.ndarray:
+def normalize(
+    samples: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP
+) -> np.ndarray:
     """``samples`` (float, [-1, 1]) at ``target_lufs`` integrated, true peak at or under ``ceiling_dbtp``."""
     x = np.asarray(samples, dtype=np.float64)
     loudness = integrated_loudness(x, rate)
@@ -105,19 +107,24 @@ def _limited(x: np.ndarray, peaks: np.ndarray, gain: float, rate: int, ceiling: 
     if needed.min() >= 1.0:
         return x * gain
     hold = max(1, int(HOLD_S * rate))
-    smooth = uniform_filter1d(minimum_filter1d(needed, 2 * hold + 1, mode="nearest"), hold + 1, mode="nearest")
-    return x * (gain * np.minimum(smooth, needed))
+    smooth: np.ndarray = uniform_filter1d(
+        minimum_filter1d(needed, 2 * hold + 1, mode="nearest"), hold + 1, mode="nearest"
+    )
+    limited: np.ndarray = x * (gain * np.minimum(smooth, needed))
+    return limited
 
 
 def _oversampled(samples: np.ndarray) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float64)
     if len(x) == 0:
         return x
-    return resample_poly(x, OVERSAMPLING, 1)
+    up: np.ndarray = resample_poly(x, OVERSAMPLING, 1)
+    return up
 
 
 def _peak_per_sample(x: np.ndarray) -> np.ndarray:
     """For each sample, the largest absolute oversampled value between it and its neighbours."""
     up = np.abs(_oversampled(x))[: len(x) * OVERSAMPLING].reshape(len(x), OVERSAMPLING).max(axis=1)
-    both = np.maximum(up, np.abs(x))
-    return np.maximum(both, np.concatenate([both[1:], both[-1:]]))
+    both: np.ndarray = np.maximum(up, np.abs(x))
+    peaks: np.ndarray = np.maximum(both, np.concatenate([both[1:], both[-1:]]))
+    return peaks

@@ -6,6 +6,7 @@ angle-bracket markup (``<emphasis>``, ``<prosody rate="slow">``, ``[laughs]``, a
 MarkupError naming the fragment, so it is never read aloud and never dropped silently; the script stage turns it
 into a file:line error.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,21 +78,28 @@ def _markup_at(text: str, start: int) -> tuple[float, int]:
         if m := _PAUSE.match(text, start):
             return _seconds(m["value"], m["unit"], m.group()), m.end()
         if m := _BRACKET.match(text, start):
-            raise MarkupError(m.group(), f"unknown markup '{m.group()}'; the only bracket markup is a pause like "
-                                         f"'[pause 1.5s]' (write round brackets to have text in brackets read)")
-        fragment = text[start:start + 20].split("\n")[0]
-        raise MarkupError(fragment, f"a '[' that opens no markup in '{fragment}'; write round brackets instead, "
-                                    f"or a pause like '[pause 1.5s]'")
+            raise MarkupError(
+                m.group(),
+                f"unknown markup '{m.group()}'; the only bracket markup is a pause like "
+                f"'[pause 1.5s]' (write round brackets to have text in brackets read)",
+            )
+        fragment = text[start : start + 20].split("\n", maxsplit=1)[0]
+        raise MarkupError(
+            fragment,
+            f"a '[' that opens no markup in '{fragment}'; write round brackets instead, or a pause like '[pause 1.5s]'",
+        )
     m = _TAG.match(text, start)
     if not m:
-        fragment = text[start:start + 20].split("\n")[0]
+        fragment = text[start : start + 20].split("\n", maxsplit=1)[0]
         raise MarkupError(fragment, f"a '<' that starts no tag in '{fragment}'; write 'less than' to have it read")
     name = m["name"].lower()
     if name != "break" or m["close"]:
-        raise MarkupError(m.group(), f"unsupported markup '{m.group()}': narration honours only pauses "
-                                     f"({SUPPORTED}); remove the tag")
-    attributes = {a["key"].lower(): a["dq"] if a["dq"] is not None else a["sq"]
-                  for a in _ATTRIBUTE.finditer(m["attrs"])}
+        raise MarkupError(
+            m.group(), f"unsupported markup '{m.group()}': narration honours only pauses ({SUPPORTED}); remove the tag"
+        )
+    attributes = {
+        a["key"].lower(): a["dq"] if a["dq"] is not None else a["sq"] for a in _ATTRIBUTE.finditer(m["attrs"])
+    }
     leftover = _ATTRIBUTE.sub("", m["attrs"]).strip()
     unknown = set(attributes) - {"time", "strength"}
     if leftover or unknown:
@@ -103,14 +111,15 @@ def _markup_at(text: str, start: int) -> tuple[float, int]:
         return _seconds(duration["value"], duration["unit"], m.group()), m.end()
     strength = attributes.get("strength", "medium").lower()
     if strength not in BREAK_STRENGTHS_S:
-        raise MarkupError(m.group(), f"unknown break strength '{strength}' in '{m.group()}'; "
-                                     f"use one of {', '.join(BREAK_STRENGTHS_S)}")
+        raise MarkupError(
+            m.group(),
+            f"unknown break strength '{strength}' in '{m.group()}'; use one of {', '.join(BREAK_STRENGTHS_S)}",
+        )
     return BREAK_STRENGTHS_S[strength], m.end()
 
 
 def _seconds(value: str, unit: str, fragment: str) -> float:
     seconds = float(value) / (1000.0 if unit.lower() == "ms" else 1.0)
     if not 0 < seconds <= MAX_PAUSE_S:
-        raise MarkupError(fragment, f"the pause '{fragment}' must last more than 0 and at most "
-                                    f"{MAX_PAUSE_S:g} seconds")
+        raise MarkupError(fragment, f"the pause '{fragment}' must last more than 0 and at most {MAX_PAUSE_S:g} seconds")
     return seconds

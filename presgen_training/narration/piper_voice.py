@@ -7,6 +7,7 @@ gives "joe"), from the voices folder (``presgen_training.config.voices_dir``: $P
 so each model is loaded once per process, and only when something actually has to be synthesized (a run served
 entirely from the cache never loads it).
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,13 +43,22 @@ NARRATION_LENGTH_SCALE = 1.32
 # How long piper speaks at a length scale, relative to NARRATION_LENGTH_SCALE: not proportional, because phonemes
 # last whole frames and the shortest do not shrink. Measured on 200 words of training prose with the joe voice;
 # a rate r asks for 1/r of the narration's duration, and the scale comes from this curve.
-PACE_CURVE = ((0.4, 0.469), (0.6, 0.556), (0.8, 0.729), (1.0, 0.833), (1.32, 1.0), (1.7, 1.272), (2.2, 1.587),
-              (3.0, 2.091))
+PACE_CURVE = (
+    (0.4, 0.469),
+    (0.6, 0.556),
+    (0.8, 0.729),
+    (1.0, 0.833),
+    (1.32, 1.0),
+    (1.7, 1.272),
+    (2.2, 1.587),
+    (3.0, 2.091),
+)
 MIN_LENGTH_SCALE = 0.3
 _RAW_PHONEMES = re.compile(r"\[\[(.*?)\]\]")
 
 
 # --- the voices installed here ----------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def _package_models() -> tuple[tuple[Path, str], ...]:
@@ -99,8 +109,9 @@ def _language_of(config: dict[str, Any]) -> str:
 
 def _licence_of(model: Path, config: dict[str, Any]) -> str:
     for key in ("license", "licence"):
-        if isinstance(config.get(key), str) and config[key].strip():
-            return config[key].strip()
+        value = config.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     for card in (model.with_suffix(".md"), model.with_name(model.name + ".md"), model.parent / "MODEL_CARD"):
         if card.is_file():
             text = card.read_text(encoding="utf-8", errors="replace")
@@ -115,8 +126,16 @@ def _info(model: Path, source: str) -> VoiceInfo:
     quality = str((config.get("audio") or {}).get("quality") or "unknown")
     dataset = str(config.get("dataset") or "")
     stem = model.name.removesuffix(".onnx")
-    return VoiceInfo(ENGINE, stem, _language_of(config), quality, _licence_of(model, config), source, model,
-                     (dataset,) if dataset else ())
+    return VoiceInfo(
+        ENGINE,
+        stem,
+        _language_of(config),
+        quality,
+        _licence_of(model, config),
+        source,
+        model,
+        (dataset,) if dataset else (),
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -130,14 +149,23 @@ def _catalog_of(folder: Path, folder_state: tuple[tuple[str, int], ...]) -> tupl
             counts[alias.lower()] = counts.get(alias.lower(), 0) + 1
     named = []
     seen: set[str] = set()
-    for info in infos:
-        alias = next((a for a in info.aliases if counts[a.lower()] == 1), None)
-        if info.name.lower() in seen:
+    for found in infos:
+        unique = next((a for a in found.aliases if counts[a.lower()] == 1), None)
+        if found.name.lower() in seen:
             continue  # the same voice file name twice: the pip package's copy wins
-        seen.add(info.name.lower())
-        if alias:
-            info = VoiceInfo(info.engine, alias.lower(), info.language, info.quality, info.licence, info.source,
-                             info.model, (info.name,))
+        seen.add(found.name.lower())
+        info = found
+        if unique:
+            info = VoiceInfo(
+                info.engine,
+                unique.lower(),
+                info.language,
+                info.quality,
+                info.licence,
+                info.source,
+                info.model,
+                (info.name,),
+            )
         named.append(info)
     return tuple(named)
 
@@ -198,8 +226,9 @@ def resolve_model(name: str) -> tuple[str, Path, Path]:
         if not model.is_file():
             raise NarrationError(f"piper voice model not found: {model}")
         if not config.is_file():
-            raise NarrationError(f"piper voice config not found: {config} (a piper voice is a .onnx file "
-                                 "with its .onnx.json beside it)")
+            raise NarrationError(
+                f"piper voice config not found: {config} (a piper voice is a .onnx file with its .onnx.json beside it)"
+            )
         return str(model), model, config
     info = _find(name)
     if info is None or info.model is None:
@@ -213,6 +242,7 @@ def load_voice(name: str | None, deterministic: bool, rate: float = 1.0) -> Pipe
 
 
 # --- speaking ---------------------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=4)
 def _load_model(model: Path, config: Path) -> Any:
@@ -233,19 +263,21 @@ def file_digest(path: Path) -> str:
     return _file_digest(path, stat.st_size, stat.st_mtime_ns)
 
 
-_PHONEMIZER_LOCK = threading.Lock()
-_PHONEMIZER: Any = None  # piper's espeak-ng phonemizer (no model needed: word alignment works on a cache hit)
+_PHONEMIZER_LOCK = threading.Lock()  # espeak-ng's library is not thread-safe
+
+
+@functools.lru_cache(maxsize=1)
+def _phonemizer() -> Any:
+    """piper's espeak-ng phonemizer (no model needed: word alignment works on a cache hit)."""
+    from piper.phonemize_espeak import EspeakPhonemizer
+
+    return EspeakPhonemizer()
 
 
 @functools.lru_cache(maxsize=4096)
 def _phonemize_token(espeak_voice: str, token: str) -> tuple[str, ...]:
-    global _PHONEMIZER
     with _PHONEMIZER_LOCK:
-        if _PHONEMIZER is None:
-            from piper.phonemize_espeak import EspeakPhonemizer
-
-            _PHONEMIZER = EspeakPhonemizer()
-        sentences = _PHONEMIZER.phonemize(espeak_voice, token)
+        sentences = _phonemizer().phonemize(espeak_voice, token)
     return tuple(symbol for sentence in sentences for symbol in sentence)
 
 
@@ -253,7 +285,7 @@ def length_scale_for(rate: float) -> float:
     """piper's length scale (for a voice whose own is 1) that makes speech last 1/rate of the narration pace."""
     if rate == 1.0:
         return NARRATION_LENGTH_SCALE
-    scales, durations = zip(*PACE_CURVE)
+    scales, durations = zip(*PACE_CURVE, strict=False)
     return max(MIN_LENGTH_SCALE, float(np.interp(1.0 / rate, durations, scales)))
 
 
@@ -282,23 +314,28 @@ class PiperEngineVoice:
         from piper import SynthesisConfig
 
         # no per-sentence peak normalization: sentences keep their natural relative level, and the whole section
-        # is loudness-normalized afterwards
-        noise = {"noise_scale": DETERMINISTIC_NOISE, "noise_w_scale": DETERMINISTIC_NOISE} if self.deterministic \
-            else {}
-        return SynthesisConfig(length_scale=self.length_scale, normalize_audio=False, volume=1.0, **noise)
+        # is loudness-normalized afterwards. Deterministic: no sampling noise (None: the model's own).
+        noise = DETERMINISTIC_NOISE if self.deterministic else None
+        return SynthesisConfig(
+            length_scale=self.length_scale, noise_scale=noise, noise_w_scale=noise, normalize_audio=False, volume=1.0
+        )
 
     def identity(self) -> str:
         noise = f"noise={DETERMINISTIC_NOISE}" if self.deterministic else "noise=model"
-        return (f"piper|{file_digest(self.model)}|{file_digest(self.config_path)}|{noise}"
-                f"|length_scale={self.length_scale}|raw|alignments")
+        return (
+            f"piper|{file_digest(self.model)}|{file_digest(self.config_path)}|{noise}"
+            f"|length_scale={self.length_scale}|raw|alignments"
+        )
 
     def phoneme_text(self, ipa: str) -> str | None:
         if self.phoneme_type != "espeak":
             return None
         unknown = sorted(set(ipa) - self.phoneme_symbols) if self.phoneme_symbols else []
         if unknown:
-            raise NarrationError(f"the lexicon's IPA /{ipa}/ uses {', '.join(repr(u) for u in unknown)}, which "
-                                 f"piper voice {self.name} has no sound for")
+            raise NarrationError(
+                f"the lexicon's IPA /{ipa}/ uses {', '.join(repr(u) for u in unknown)}, which "
+                f"piper voice {self.name} has no sound for"
+            )
         return f"[[{ipa}]]"
 
     def speak(self, text: str) -> Clip:
@@ -306,8 +343,7 @@ class PiperEngineVoice:
             voice = _load_model(self.model, self.config_path)
             chunks = list(voice.synthesize(text, syn_config=self._synthesis_config(), include_alignments=True))
         except Exception as exc:  # onnxruntime and onnx raise their own types; any of them means piper is unusable
-            raise EngineUnavailable(f"piper failed with voice {self.model.name}: {type(exc).__name__}: {exc}") \
-                from exc
+            raise EngineUnavailable(f"piper failed with voice {self.model.name}: {type(exc).__name__}: {exc}") from exc
         if not chunks:
             return Clip(np.zeros(0, dtype=np.int16), self.sample_rate)
         samples = np.concatenate([chunk.audio_int16_array for chunk in chunks]).astype(np.int16)
@@ -318,8 +354,10 @@ class PiperEngineVoice:
                 log.warning("piper alignments do not add up to the audio length; estimating word times")
                 alignments = ()
         else:
-            log.warning("piper gave no phoneme alignments for %r (is the 'onnx' package installed?); "
-                        "estimating word times", text[:40])
+            log.warning(
+                "piper gave no phoneme alignments for %r (is the 'onnx' package installed?); estimating word times",
+                text[:40],
+            )
         return Clip(samples, self.sample_rate, alignments)
 
     def _token_phonemes(self, token: str) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ rate, pauses inserted and the whole loudness-normalized, with phoneme alignments
 The clip depends only on the section's text and the voice settings (``SectionPlan.key`` plus the voice's
 identity), which is what makes it cacheable on its own.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ from presgen_training.narration import loudness
 from presgen_training.narration.language import LanguageRules
 from presgen_training.narration.language.tokens import split_token
 from presgen_training.narration.lexicon import Lexicon
-from presgen_training.narration.markup import Pause, Text, parse_narration
+from presgen_training.narration.markup import Pause, parse_narration
 from presgen_training.narration.voice import Clip, EngineUnavailable, Voice
 from presgen_training.narration.word_timing import is_sound, speech_span
 from presgen_training.timeline import Word
@@ -31,8 +32,14 @@ OUTPUT_RATE = AUDIO_SAMPLE_RATE  # Hz of every narration WAV, as of the video's 
 FADE_S = 0.005  # speech cut down to its sounds fades in and out over this, so the cut never clicks
 PAUSE_SYMBOL = " "  # alignment symbol of inserted silence (a word boundary: never listed as a phoneme)
 # everything that changes the samples besides the voice and the text: part of the cache key
-PROCESSING = {"rate": OUTPUT_RATE, "lufs": loudness.TARGET_LUFS, "ceiling": loudness.TRUE_PEAK_CEILING_DBTP,
-              "hold": loudness.HOLD_S, "fade": FADE_S, "resampler": "scipy.resample_poly/kaiser5"}
+PROCESSING = {
+    "rate": OUTPUT_RATE,
+    "lufs": loudness.TARGET_LUFS,
+    "ceiling": loudness.TRUE_PEAK_CEILING_DBTP,
+    "hold": loudness.HOLD_S,
+    "fade": FADE_S,
+    "resampler": "scipy.resample_poly/kaiser5",
+}
 
 
 @dataclass(frozen=True)
@@ -85,8 +92,9 @@ def _spoken_forms(written: Sequence[str], rules: LanguageRules, lexicon: Lexicon
             ipa = pronunciation.ipa + ("z" if tail else "")
             phonemes = voice.phoneme_text(ipa)
             if phonemes is None:
-                log.warning("%s voice %s cannot take IPA: '%s' is read as written", voice.engine, voice.name,
-                            token.core)
+                log.warning(
+                    "%s voice %s cannot take IPA: '%s' is read as written", voice.engine, voice.name, token.core
+                )
                 continue
             said = phonemes
         else:
@@ -104,7 +112,7 @@ def render_section(plan: SectionPlan, voice: Voice) -> SectionAudio:
     words: list[Word] = []
     sources: set[str] = set()
     offset = 0
-    for index, piece in enumerate(plan.pieces):
+    for piece in plan.pieces:
         if isinstance(piece, Pause):
             count = round(piece.seconds * OUTPUT_RATE)
             parts.append(np.zeros(count))
@@ -139,8 +147,10 @@ def _speak_piece(piece: Spoken, voice: Voice) -> tuple[np.ndarray, list[tuple[st
     samples = _faded(samples[start:end])
     alignments = cut_alignments(alignments, start, end)
     shift, limit_s = start / OUTPUT_RATE, (end - start) / OUTPUT_RATE
-    words = [Word(written, min(max(w.start_s - shift, 0.0), limit_s), min(max(w.end_s - shift, 0.0), limit_s))
-             for written, w in zip(piece.written, spoken_words)]
+    words = [
+        Word(written, min(max(w.start_s - shift, 0.0), limit_s), min(max(w.end_s - shift, 0.0), limit_s))
+        for written, w in zip(piece.written, spoken_words, strict=False)
+    ]
     return samples, alignments, words, source
 
 
@@ -155,7 +165,7 @@ def resample(clip: Clip, rate: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
         return x, []
     bounds = np.cumsum([0] + [count for _, count in clip.alignments])
     scaled = np.round(bounds * (len(x) / bounds[-1])).astype(np.int64)
-    return x, [(symbol, int(b - a)) for (symbol, _), a, b in zip(clip.alignments, scaled, scaled[1:])]
+    return x, [(symbol, int(b - a)) for (symbol, _), a, b in zip(clip.alignments, scaled, scaled[1:], strict=False)]
 
 
 def cut_alignments(alignments: Sequence[tuple[str, int]], start: int, end: int) -> list[tuple[str, int]]:

@@ -5,6 +5,7 @@ Choosing the engine: ``auto`` (the default) speaks with piper, else espeak-ng, a
 ``Narration.fallback_reason`` for the console and the manifest. An engine or voice chosen by name that cannot
 speak is a NarrationError naming the cause and the fix, unless ``NarrationConfig.allow_fallback``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,13 +56,13 @@ class _Candidate:
     voice: str | None  # None: the engine's voice for the language (its default voice without one)
 
 
-def synthesize(script: Script, config: NarrationConfig, out_dir: Path,
-               progress: Progress | None = None) -> Narration:
+def synthesize(script: Script, config: NarrationConfig, out_dir: Path, progress: Progress | None = None) -> Narration:
     """Write ``out_dir/narration.wav`` (16-bit mono, 48 kHz) and return its timings. NarrationError on an
     unknown engine or voice, on a chosen engine that cannot speak, or when no engine at all can speak."""
     if config.engine != AUTO and config.engine not in ENGINE_MODULES:  # a clear error before anything else
-        raise NarrationError(f"unknown voice engine '{config.engine}'; choose one of "
-                             f"{', '.join((AUTO, *ENGINE_MODULES))}")
+        raise NarrationError(
+            f"unknown voice engine '{config.engine}'; choose one of {', '.join((AUTO, *ENGINE_MODULES))}"
+        )
     if not script.sections:
         raise NarrationError(f"{script.path or 'the script'}: nothing to narrate (no sections)")
     rate = check_rate(config.rate if config.rate is not None else script.rate or 1.0)
@@ -92,14 +93,15 @@ def synthesize(script: Script, config: NarrationConfig, out_dir: Path,
             reasons.append(f"{candidate.engine}: {exc}")
             continue
         fallback = f"{'; '.join(reasons)}; used {voice.engine} instead" if number else None
-        return _assemble(script, spoken, voice, config, Path(out_dir), fallback)
+        return _assemble(script, spoken, voice, config=config, out_dir=Path(out_dir), fallback=fallback)
     raise NarrationError(f"no voice engine could speak the script: {'; '.join(reasons)}")
 
 
 def _cannot(engine: str, reason: str) -> str:
     fix = _FIXES.get(engine, "")
-    return f"the chosen voice engine {engine} cannot speak: {reason}" + (f"; {fix}" if fix else "") + \
-        f"; {FALLBACK_HINT}"
+    return (
+        f"the chosen voice engine {engine} cannot speak: {reason}" + (f"; {fix}" if fix else "") + f"; {FALLBACK_HINT}"
+    )
 
 
 def _candidates(script: Script, config: NarrationConfig) -> tuple[list[_Candidate], bool]:
@@ -145,13 +147,16 @@ def _engine_knowing(voice: str, origin: str) -> str:
 
 def _check_language(voice: Voice, script: Script) -> None:
     if script.language and not same_language(voice.language, script.language):
-        raise NarrationError(f"{voice.engine} voice {voice.name} speaks {voice.language}, but the language of "
-                             f"{script.path or 'the script'} is {script.language}; choose a voice of that "
-                             f"language (presgen voices lists them) or change 'language'")
+        raise NarrationError(
+            f"{voice.engine} voice {voice.name} speaks {voice.language}, but the language of "
+            f"{script.path or 'the script'} is {script.language}; choose a voice of that "
+            f"language (presgen voices lists them) or change 'language'"
+        )
 
 
-def _speak_sections(voice: Voice, script: Script, config: NarrationConfig, lexicon: Lexicon,
-                    progress: Progress | None) -> list[SectionAudio]:
+def _speak_sections(
+    voice: Voice, script: Script, config: NarrationConfig, lexicon: Lexicon, progress: Progress | None
+) -> list[SectionAudio]:
     cache = ClipCache(config.cache_dir) if config.deterministic and config.cache_dir else None
     identity = voice.identity() if cache else ""
     rules = language_rules(script.language or voice.language)
@@ -176,8 +181,15 @@ def _speak_sections(voice: Voice, script: Script, config: NarrationConfig, lexic
     return spoken
 
 
-def _assemble(script: Script, spoken: list[SectionAudio], voice: Voice, config: NarrationConfig,
-              out_dir: Path, fallback: str | None) -> Narration:
+def _assemble(
+    script: Script,
+    spoken: list[SectionAudio],
+    voice: Voice,
+    *,
+    config: NarrationConfig,
+    out_dir: Path,
+    fallback: str | None,
+) -> Narration:
     rate = OUTPUT_RATE
     frame = rate // OUTPUT_FPS  # samples per video frame
     pieces: list[np.ndarray] = []
@@ -185,7 +197,7 @@ def _assemble(script: Script, spoken: list[SectionAudio], voice: Voice, config: 
     sections: list[SectionTiming] = []
     phonemes: list[Phoneme] = []
     last = len(spoken) - 1
-    for index, (section, part) in enumerate(zip(script.sections, spoken)):
+    for index, (section, part) in enumerate(zip(script.sections, spoken, strict=False)):
         segment_start = offset
         lead = round(config.lead_in_s * rate) if index == 0 else 0
         after = round((config.tail_s if index == last else config.pause_s) * rate)
@@ -205,8 +217,17 @@ def _assemble(script: Script, spoken: list[SectionAudio], voice: Voice, config: 
         after += -(offset + after - segment_start) % frame
         pieces.append(np.zeros(after, dtype=np.int16))
         offset += after
-        sections.append(SectionTiming(index=index, section=section, start_s=start_s, end_s=end_s, words=words,
-                                      segment_start_s=segment_start / rate, segment_end_s=offset / rate))
+        sections.append(
+            SectionTiming(
+                index=index,
+                section=section,
+                start_s=start_s,
+                end_s=end_s,
+                words=words,
+                segment_start_s=segment_start / rate,
+                segment_end_s=offset / rate,
+            )
+        )
     audio = np.concatenate(pieces)
     wav_path = out_dir / NARRATION_FILE
     write_wav(wav_path, audio, rate)

@@ -5,6 +5,7 @@ English is complete. Other languages get the same structure with their own phras
 normaliser (the voice reads numbers in its own language) and pyphen's hyphenation dictionary when it has one:
 adding a language is a module like ``english.py`` plus an entry in ``_NORMALIZERS`` and ``_PHRASE_WORDS``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,26 +29,38 @@ def _english(region: str | None) -> Normalizer:
 
 _NORMALIZERS: dict[str, Callable[[str | None], Normalizer]] = {"en": _english}
 
-_EN_CONJUNCTIONS = ("and but or nor so yet because although though while whereas if unless until when whenever "
-                    "where wherever since that which who whom whose than as")
-_EN_PREPOSITIONS = ("about above across against along among around at behind below beneath beside besides between "
-                    "beyond by despite down during except for from in inside into like near of off on onto out "
-                    "outside over past per through throughout to toward towards under underneath unlike up upon "
-                    "via with within without")
-_EN_BOUND = ("a an the my your our their his her its this these those some any each every no not very i we they he she "
-             "dr. mr. mrs. ms. prof. st. mt. no.")
+_EN_CONJUNCTIONS = (
+    "and but or nor so yet because although though while whereas if unless until when whenever "
+    "where wherever since that which who whom whose than as"
+)
+_EN_PREPOSITIONS = (
+    "about above across against along among around at behind below beneath beside besides between "
+    "beyond by despite down during except for from in inside into like near of off on onto out "
+    "outside over past per through throughout to toward towards under underneath unlike up upon "
+    "via with within without"
+)
+_EN_BOUND = (
+    "a an the my your our their his her its this these those some any each every no not very i we they he she "
+    "dr. mr. mrs. ms. prof. st. mt. no."
+)
 # language -> (words a caption line may start before: conjunctions and prepositions, words never left at a line end)
 _PHRASE_WORDS: dict[str, tuple[str, str]] = {
     "en": (f"{_EN_CONJUNCTIONS} {_EN_PREPOSITIONS}", f"{_EN_BOUND} {_EN_CONJUNCTIONS} {_EN_PREPOSITIONS}"),
-    "de": ("und oder aber denn weil dass wenn als ob obwohl damit sondern mit von zu für auf an in aus bei nach "
-           "über unter vor durch gegen ohne um zwischen",
-           "der die das den dem des ein eine einen einem einer eines und oder aber weil dass mit von zu für auf "
-           "an in aus bei nach über unter vor durch gegen ohne um zwischen"),
-    "fr": ("et ou mais donc car que qui quand si parce lorsque avec pour dans sur sous par sans chez vers entre "
-           "depuis pendant avant après",
-           "le la les l' un une des du de d' et ou mais que qui avec pour dans sur sous par sans chez vers entre"),
-    "es": ("y o pero porque que cuando si aunque con para por en sobre sin entre desde hasta hacia durante",
-           "el la los las un una unos unas y o pero que con para por en sobre sin entre desde hasta de del al"),
+    "de": (
+        "und oder aber denn weil dass wenn als ob obwohl damit sondern mit von zu für auf an in aus bei nach "
+        "über unter vor durch gegen ohne um zwischen",
+        "der die das den dem des ein eine einen einem einer eines und oder aber weil dass mit von zu für auf "
+        "an in aus bei nach über unter vor durch gegen ohne um zwischen",
+    ),
+    "fr": (
+        "et ou mais donc car que qui quand si parce lorsque avec pour dans sur sous par sans chez vers entre "
+        "depuis pendant avant après",
+        "le la les l' un une des du de d' et ou mais que qui avec pour dans sur sous par sans chez vers entre",
+    ),
+    "es": (
+        "y o pero porque que cuando si aunque con para por en sobre sin entre desde hasta hacia durante",
+        "el la los las un una unos unas y o pero que con para por en sobre sin entre desde hasta de del al",
+    ),
 }
 
 
@@ -90,8 +103,9 @@ def language_rules(tag: str) -> LanguageRules:
     language, _, region = parsed.partition("-")
     normalizer = _NORMALIZERS[language](region or None) if language in _NORMALIZERS else _identity
     starts, bound = _PHRASE_WORDS.get(language, ("", ""))
-    return LanguageRules(parsed, normalizer, frozenset(starts.split()), frozenset(bound.split()),
-                         _pyphen_dictionary(parsed))
+    return LanguageRules(
+        parsed, normalizer, frozenset(starts.split()), frozenset(bound.split()), _pyphen_dictionary(parsed)
+    )
 
 
 def has_normalizer(tag: str) -> bool:
@@ -102,7 +116,8 @@ def has_normalizer(tag: str) -> bool:
 def _pyphen_dictionary(tag: str) -> str | None:
     import pyphen
 
-    return pyphen.language_fallback(tag.replace("-", "_")) or pyphen.language_fallback(tag.split("-")[0])
+    found = pyphen.language_fallback(tag.replace("-", "_")) or pyphen.language_fallback(tag.split("-", maxsplit=1)[0])
+    return str(found) if found else None
 
 
 @functools.lru_cache(maxsize=8)

@@ -4,6 +4,7 @@
 none), so word timings and captions keep the written form. Each rule looks at one token and its neighbours;
 the first rule that recognises the token's core wins, and anything no rule recognises is spoken as written.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,69 +15,262 @@ from num2words import num2words
 
 from presgen_training.narration.language.tokens import Token, split_token
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
-MONTH_ABBREVIATIONS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-                       "oct": 10, "nov": 11, "dec": 12}
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+MONTH_ABBREVIATIONS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 # words after which a four-digit number is a year ("in 2024", "since 1999")
-YEAR_CUES = frozenset({"in", "since", "by", "from", "until", "till", "of", "during", "before", "after", "year",
-                       "circa", "through", "spring", "summer", "autumn", "fall", "winter", "early", "late", "mid",
-                       "fy", "class"})
+YEAR_CUES = frozenset(
+    {
+        "in",
+        "since",
+        "by",
+        "from",
+        "until",
+        "till",
+        "of",
+        "during",
+        "before",
+        "after",
+        "year",
+        "circa",
+        "through",
+        "spring",
+        "summer",
+        "autumn",
+        "fall",
+        "winter",
+        "early",
+        "late",
+        "mid",
+        "fy",
+        "class",
+    }
+)
 DETERMINERS = frozenset({"the", "a", "this", "that", "our", "your", "their", "his", "her", "its", "next", "last"})
 YEAR_ERAS = frozenset({"bc", "ad", "bce", "ce"})
 # words after which digits are read one by one ("code 4357", "PIN 0042")
-CODE_CUES = frozenset({"code", "pin", "room", "extension", "ext", "flight", "gate", "ticket", "order", "account",
-                       "id", "serial", "zip", "postcode", "badge", "seat", "platform", "otp", "passcode"})
-SCALES = {"k": "thousand", "K": "thousand", "M": "million", "mn": "million", "bn": "billion", "B": "billion",
-          "tn": "trillion", "T": "trillion"}
+CODE_CUES = frozenset(
+    {
+        "code",
+        "pin",
+        "room",
+        "extension",
+        "ext",
+        "flight",
+        "gate",
+        "ticket",
+        "order",
+        "account",
+        "id",
+        "serial",
+        "zip",
+        "postcode",
+        "badge",
+        "seat",
+        "platform",
+        "otp",
+        "passcode",
+    }
+)
+SCALES = {
+    "k": "thousand",
+    "K": "thousand",
+    "M": "million",
+    "mn": "million",
+    "bn": "billion",
+    "B": "billion",
+    "tn": "trillion",
+    "T": "trillion",
+}
 SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
-K_RESOLUTION = frozenset({"video", "videos", "display", "displays", "screen", "screens", "monitor", "monitors",
-                          "tv", "tvs", "resolution", "camera", "cameras", "footage", "streaming"})
+K_RESOLUTION = frozenset(
+    {
+        "video",
+        "videos",
+        "display",
+        "displays",
+        "screen",
+        "screens",
+        "monitor",
+        "monitors",
+        "tv",
+        "tvs",
+        "resolution",
+        "camera",
+        "cameras",
+        "footage",
+        "streaming",
+    }
+)
 # symbol: (one, many, hundredth one, hundredth many)
-CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros", "cent", "cents"),
-              "£": ("pound", "pounds", "penny", "pence"), "¥": ("yen", "yen", "", "")}
-CURRENCY_CODES = {"usd": "US dollars", "eur": "euros", "gbp": "pounds", "jpy": "yen", "cad": "Canadian dollars",
-                  "aud": "Australian dollars", "chf": "Swiss francs"}
+CURRENCIES = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "¥": ("yen", "yen", "", ""),
+}
+CURRENCY_CODES = {
+    "usd": "US dollars",
+    "eur": "euros",
+    "gbp": "pounds",
+    "jpy": "yen",
+    "cad": "Canadian dollars",
+    "aud": "Australian dollars",
+    "chf": "Swiss francs",
+}
 # unit after a number: (singular, plural)
 UNITS = {
-    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"), "mm": ("millimeter", "millimeters"),
-    "mi": ("mile", "miles"), "ft": ("foot", "feet"), "kg": ("kilogram", "kilograms"), "lb": ("pound", "pounds"),
-    "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"), "ml": ("milliliter", "milliliters"),
-    "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
-    "kb": ("kilobyte", "kilobytes"), "mb": ("megabyte", "megabytes"), "gb": ("gigabyte", "gigabytes"),
-    "tb": ("terabyte", "terabytes"), "hz": ("hertz", "hertz"), "khz": ("kilohertz", "kilohertz"),
-    "mhz": ("megahertz", "megahertz"), "ghz": ("gigahertz", "gigahertz"), "ms": ("millisecond", "milliseconds"),
-    "sec": ("second", "seconds"), "secs": ("second", "seconds"), "min": ("minute", "minutes"),
-    "mins": ("minute", "minutes"), "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "°c": ("degree Celsius",
-    "degrees Celsius"), "°f": ("degree Fahrenheit", "degrees Fahrenheit"), "x": ("times", "times"),
+    "km": ("kilometer", "kilometers"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"),
+    "kg": ("kilogram", "kilograms"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "ml": ("milliliter", "milliliters"),
+    "mph": ("mile per hour", "miles per hour"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kb": ("kilobyte", "kilobytes"),
+    "mb": ("megabyte", "megabytes"),
+    "gb": ("gigabyte", "gigabytes"),
+    "tb": ("terabyte", "terabytes"),
+    "hz": ("hertz", "hertz"),
+    "khz": ("kilohertz", "kilohertz"),
+    "mhz": ("megahertz", "megahertz"),
+    "ghz": ("gigahertz", "gigahertz"),
+    "ms": ("millisecond", "milliseconds"),
+    "sec": ("second", "seconds"),
+    "secs": ("second", "seconds"),
+    "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+    "°c": ("degree Celsius", "degrees Celsius"),
+    "°f": ("degree Fahrenheit", "degrees Fahrenheit"),
+    "x": ("times", "times"),
 }
 # abbreviation (with its period) -> (expansion, may end a sentence)
 ABBREVIATIONS = {
-    "mr.": ("Mister", False), "mrs.": ("Missus", False), "ms.": ("Miz", False), "prof.": ("Professor", False),
-    "e.g.": ("for example", False), "i.e.": ("that is", False), "vs.": ("versus", False), "vs": ("versus", False),
-    "etc.": ("et cetera", True), "approx.": ("approximately", False), "inc.": ("Incorporated", True),
-    "ltd.": ("Limited", True), "corp.": ("Corporation", True), "co.": ("Company", True),
-    "jr.": ("Junior", True), "sr.": ("Senior", True), "dept.": ("Department", True), "ave.": ("Avenue", True),
-    "blvd.": ("Boulevard", True), "mt.": ("Mount", False), "fig.": ("figure", False), "vol.": ("volume", False),
-    "capt.": ("Captain", False), "lt.": ("Lieutenant", False), "sgt.": ("Sergeant", False),
-    "gen.": ("General", False), "gov.": ("Governor", False), "rev.": ("Reverend", False),
-    "est.": ("established", False), "w/": ("with", False), "w/o": ("without", False),
+    "mr.": ("Mister", False),
+    "mrs.": ("Missus", False),
+    "ms.": ("Miz", False),
+    "prof.": ("Professor", False),
+    "e.g.": ("for example", False),
+    "i.e.": ("that is", False),
+    "vs.": ("versus", False),
+    "vs": ("versus", False),
+    "etc.": ("et cetera", True),
+    "approx.": ("approximately", False),
+    "inc.": ("Incorporated", True),
+    "ltd.": ("Limited", True),
+    "corp.": ("Corporation", True),
+    "co.": ("Company", True),
+    "jr.": ("Junior", True),
+    "sr.": ("Senior", True),
+    "dept.": ("Department", True),
+    "ave.": ("Avenue", True),
+    "blvd.": ("Boulevard", True),
+    "mt.": ("Mount", False),
+    "fig.": ("figure", False),
+    "vol.": ("volume", False),
+    "capt.": ("Captain", False),
+    "lt.": ("Lieutenant", False),
+    "sgt.": ("Sergeant", False),
+    "gen.": ("General", False),
+    "gov.": ("Governor", False),
+    "rev.": ("Reverend", False),
+    "est.": ("established", False),
+    "w/": ("with", False),
+    "w/o": ("without", False),
 }
 # abbreviations whose reading depends on what follows: (before a name, otherwise)
 TITLE_OR_PLACE = {"dr.": ("Doctor", "Drive"), "st.": ("Saint", "Street")}
 NUMBER_ABBREVIATIONS = {"no.": "number", "nos.": "numbers", "p.": "page", "pp.": "pages"}
-SYMBOLS = {"&": "and", "+": "plus", "=": "equals", "->": "to", "\u2192": "to", "@": "at", "%": "percent",
-           "~": "about", "#": "number"}
+SYMBOLS = {
+    "&": "and",
+    "+": "plus",
+    "=": "equals",
+    "->": "to",
+    "\u2192": "to",
+    "@": "at",
+    "%": "percent",
+    "~": "about",
+    "#": "number",
+}
 FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
-TLDS = frozenset({"com", "org", "net", "io", "dev", "ai", "edu", "gov", "co", "uk", "de", "fr", "app", "info", "biz",
-                  "us", "eu", "ca", "tv", "me", "ly"})
-URL_SEPARATORS = {".": "dot", "/": "slash", "-": "dash", "_": "underscore", ":": "colon", "?": "question mark",
-                  "=": "equals", "&": "and", "#": "hash", "~": "tilde", "+": "plus", "@": "at"}
+TLDS = frozenset(
+    {
+        "com",
+        "org",
+        "net",
+        "io",
+        "dev",
+        "ai",
+        "edu",
+        "gov",
+        "co",
+        "uk",
+        "de",
+        "fr",
+        "app",
+        "info",
+        "biz",
+        "us",
+        "eu",
+        "ca",
+        "tv",
+        "me",
+        "ly",
+    }
+)
+URL_SEPARATORS = {
+    ".": "dot",
+    "/": "slash",
+    "-": "dash",
+    "_": "underscore",
+    ":": "colon",
+    "?": "question mark",
+    "=": "equals",
+    "&": "and",
+    "#": "hash",
+    "~": "tilde",
+    "+": "plus",
+    "@": "at",
+}
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _PLAIN = re.compile(rf"^(?P<sign>[-\u2212+]?)(?P<num>{_NUMBER})$")
-_CURRENCY = re.compile(rf"^(?P<sign>-?)(?P<sym>[$\u20ac\u00a3\u00a5])(?P<num>{_NUMBER})(?P<scale>k|K|M|mn|m|bn|B|tn|T)?"
-                       r"(?P<plus>\+?)$")
+_CURRENCY = re.compile(
+    rf"^(?P<sign>-?)(?P<sym>[$\u20ac\u00a3\u00a5])(?P<num>{_NUMBER})(?P<scale>k|K|M|mn|m|bn|B|tn|T)?"
+    r"(?P<plus>\+?)$"
+)
 _SCALED = re.compile(rf"^(?P<num>{_NUMBER})(?P<scale>k|K|M|mn|bn|B|tn|T)(?P<plus>\+?)$")
 _PERCENT = re.compile(rf"^(?P<sign>[-\u2212+]?)(?P<num>{_NUMBER})%$")
 _ORDINAL = re.compile(r"^(?P<num>\d{1,3}(?:,\d{3})*|\d+)(?P<end>st|nd|rd|th)$", re.IGNORECASE)
@@ -90,13 +284,15 @@ _FRACTION = re.compile(r"^(?P<a>\d+)/(?P<b>\d+)$")
 _PHONE = re.compile(r"^(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}$|^\d{3}-\d{4}$")
 _UNIT_GLUED = re.compile(rf"^(?P<num>{_NUMBER})(?P<unit>[A-Za-z\u00b0/]+)$")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
-_URL = re.compile(r"^(?:(?:https?|ftp)://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?P<tld>[a-z]{2,4})(?:/\S*)?)$",
-                  re.IGNORECASE)
+_URL = re.compile(
+    r"^(?:(?:https?|ftp)://\S+|www\.\S+|[\w-]+(?:\.[\w-]+)*\.(?P<tld>[a-z]{2,4})(?:/\S*)?)$", re.IGNORECASE
+)
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.){1,5}[A-Za-z]$")
 _AMPERSAND_WORD = re.compile(r"^[A-Za-z]{1,4}&[A-Za-z]{1,4}$")
 _MIXED = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z\d]+(?:-[A-Za-z\d]+)*$")
-_DIGITS = {str(d): w for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                                               "nine"))}
+_DIGITS = {
+    str(d): w for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))
+}
 
 
 def _dots(text: str) -> str:
@@ -144,19 +340,35 @@ class EnglishNormalizer:
     def __init__(self, american: bool = True) -> None:
         self.american = american
         self._rules: tuple[Callable[[Token, _Context], _Reading | None], ...] = (
-            self._email, self._url, self._currency, self._percent, self._time, self._date, self._phone,
-            self._ordinal, self._decade, self._range, self._fraction, self._scaled, self._unit_glued,
-            self._number, self._abbreviation, self._initialism, self._symbol, self._mixed)
+            self._email,
+            self._url,
+            self._currency,
+            self._percent,
+            self._time,
+            self._date,
+            self._phone,
+            self._ordinal,
+            self._decade,
+            self._range,
+            self._fraction,
+            self._scaled,
+            self._unit_glued,
+            self._number,
+            self._abbreviation,
+            self._initialism,
+            self._symbol,
+            self._mixed,
+        )
 
     # --- numbers ---------------------------------------------------------------------------------------------
     def cardinal(self, n: int) -> str:
         if n >= 10**15:
             return self.digits(str(n))
-        words = num2words(n, lang="en").replace(",", "")
+        words = str(num2words(n, lang="en")).replace(",", "")
         return words.replace(" and ", " ") if self.american else words
 
     def ordinal(self, n: int) -> str:
-        words = num2words(n, lang="en", to="ordinal").replace(",", "")
+        words = str(num2words(n, lang="en", to="ordinal")).replace(",", "")
         return words.replace(" and ", " ") if self.american else words
 
     def year(self, n: int) -> str:
@@ -277,27 +489,33 @@ class EnglishNormalizer:
             if 1 <= b <= 12 and 1 <= a <= 31:
                 return _Reading(f"the {self.ordinal(a)} of {MONTHS[b - 1].title()}, {self.year(year)}")
         month_word = _month(core)
-        if month_word and (core.endswith(".") or tok.suffix.startswith(".")) and core.lower() != "may":
+        abbreviated = (core.endswith(".") or tok.suffix.startswith(".")) and core.lower() != "may"
+        if month_word and abbreviated and (_day(ctx.core(1)) or _day(ctx.core(-1)) or _year(ctx.core(1))):
             # "Jan. 5": the abbreviation's period is no full stop
-            if _day(ctx.core(1)) or _day(ctx.core(-1)) or _year(ctx.core(1)):
-                return _Reading(month_word, tok.suffix[1:] if tok.suffix.startswith(".") else tok.suffix)
-        day = _day(core)
-        if day and core.isdigit():
+            return _Reading(month_word, tok.suffix[1:] if tok.suffix.startswith(".") else tok.suffix)
+        day_of_month = _day(core)
+        if day_of_month and core.isdigit():
             if _month(ctx.core(-1)):  # "March 3" -> "March third"
-                return _Reading(self.ordinal(day))
+                return _Reading(self.ordinal(day_of_month))
             if _month(ctx.core(1)):  # "3 March" -> "the third of March"
-                return _Reading(f"the {self.ordinal(day)} of")
-        year = _year(core)
-        if year is not None:
+                return _Reading(f"the {self.ordinal(day_of_month)} of")
+        year_number = _year(core)
+        if year_number is not None:
             before = ctx.core(-1).lower().rstrip(".")
             after = _dots(ctx.core(1))
             following = ctx.core(1)
             noun_follows = following[:1].islower() and following.isalpha()
-            if (before in YEAR_CUES or _month(ctx.core(-1)) or after in YEAR_ERAS
-                    or (_day(ctx.core(-1)) and _month(ctx.core(-2)))
-                    or (1900 <= year <= 2099 and (not noun_follows
-                                                  or (before in DETERMINERS and not following.endswith("s"))))):
-                return _Reading(self.year(year))
+            if (
+                before in YEAR_CUES
+                or _month(ctx.core(-1))
+                or after in YEAR_ERAS
+                or (_day(ctx.core(-1)) and _month(ctx.core(-2)))
+                or (
+                    1900 <= year <= 2099
+                    and (not noun_follows or (before in DETERMINERS and not following.endswith("s")))
+                )
+            ):
+                return _Reading(self.year(year_number))
         return None
 
     def _phone(self, tok: Token, ctx: _Context) -> _Reading | None:
@@ -364,8 +582,9 @@ class EnglishNormalizer:
             return None
         text = m["num"]
         before = ctx.core(-1).lower().rstrip(".:#")
-        if text.isdigit() and (before in CODE_CUES or (len(text) > 1 and text[0] == "0")
-                               or (len(text) >= 5 and not text.endswith("000"))):
+        if text.isdigit() and (
+            before in CODE_CUES or (len(text) > 1 and text[0] == "0") or (len(text) >= 5 and not text.endswith("000"))
+        ):
             return _Reading(self.digits(text))
         return _Reading(self.amount(text, m["sign"]))
 
@@ -425,8 +644,12 @@ class EnglishNormalizer:
         if not _MIXED.match(core):
             return None
         parts = re.findall(r"[A-Za-z]+|\d+", core)
-        spoken = [self.cardinal(int(p)) if p.isdigit() and len(p) <= 4 and p[0] != "0" else
-                  (self.digits(p) if p.isdigit() else p) for p in parts]
+        spoken = [
+            self.cardinal(int(p))
+            if p.isdigit() and len(p) <= 4 and p[0] != "0"
+            else (self.digits(p) if p.isdigit() else p)
+            for p in parts
+        ]
         return _Reading(" ".join(spoken))
 
     # --- the pass over a text ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Written tokens: a whitespace-separated word as written, split into its core and the punctuation around it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

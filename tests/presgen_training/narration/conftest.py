@@ -1,5 +1,6 @@
 """Narration fixtures: the piper voice is loaded once per test session (it takes seconds), and the demo script is
 synthesized once and shared by the tests that only read its timings."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -44,8 +45,12 @@ def demo_config() -> NarrationConfig:
 
 
 @pytest.fixture(scope="session")
-def demo_narration(piper_voice: PiperEngineVoice, demo_script: Script, demo_config: NarrationConfig,
-                   tmp_path_factory: pytest.TempPathFactory) -> Narration:
+def demo_narration(
+    piper_voice: PiperEngineVoice,
+    demo_script: Script,
+    demo_config: NarrationConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Narration:
     return synthesize(demo_script, demo_config, tmp_path_factory.mktemp("demo_narration"))
 
 

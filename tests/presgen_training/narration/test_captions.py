@@ -1,4 +1,5 @@
 """Captions: the script's text, in readable lines, on screen while it is spoken."""
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,7 @@ def parse(path: Path) -> list[Cue]:
             continue  # the WEBVTT header
         timing = next(i for i, line in enumerate(lines) if "-->" in line)
         start, end = re.findall(TIME, lines[timing])
-        cues.append(Cue(seconds(start), seconds(end), "\n".join(lines[timing + 1:])))
+        cues.append(Cue(seconds(start), seconds(end), "\n".join(lines[timing + 1 :])))
     return cues
 
 
@@ -68,7 +69,7 @@ def test_demo_cues_are_readable(demo_narration: Narration) -> None:
     """On real speech every cue lasts 1 to 7 s and is read at 20 characters a second or slower, unless the next
     cue starts too soon for that."""
     cues = caption_cues(demo_narration)
-    for cue, following in zip(cues, [*cues[1:], None]):
+    for cue, following in zip(cues, [*cues[1:], None], strict=False):
         room = (following.start_s if following else demo_narration.duration_s) - cue.start_s
         shown = cue.end_s - cue.start_s
         assert shown <= MAX_CUE_S + 0.001, cue
@@ -100,8 +101,9 @@ def synthetic(words: list[tuple[str, float, float]], duration: float) -> Narrati
 
 def test_long_tokens_and_unspoken_dashes() -> None:
     url = "https://example.com/a/very/long/path/that/does/not/fit/on/one/line"
-    narration = synthetic([("See", 0.2, 0.4), (url, 0.5, 4.0), ("now", 4.1, 4.3), ("—", 4.3, 4.3),
-                           ("bye.", 4.8, 5.0)], 5.5)
+    narration = synthetic(
+        [("See", 0.2, 0.4), (url, 0.5, 4.0), ("now", 4.1, 4.3), ("—", 4.3, 4.3), ("bye.", 4.8, 5.0)], 5.5
+    )
     cues = caption_cues(narration, max_chars_per_line=24)
     assert_good_cues(cues, narration, 24, 2)
 
@@ -142,18 +144,36 @@ def spoken_at_narration_pace(text: str, language: str | None = "en-us") -> Narra
 
 # sentence, phrases that must never be split across lines or cues
 HARD_SENTENCES = [
-    ("The warehouse lost four hundred pallets last year because a truck driver took the wrong exit on the "
-     "highway near the border.", ["four hundred", "a truck"]),
-    ("We met Dr. Smith and Mrs. Jones at 10:30 am on March 3, 2024 to review the state-of-the-art forecasting "
-     "model with the finance team.", ["Dr. Smith", "Mrs. Jones", "10:30 am", "March 3, 2024", "state-of-the-art"]),
-    ("Revenue grew to $4.5 million in 2024, which is 45 percent more than the two million dollars we made in the "
-     "year before, while costs fell.", ["$4.5 million", "45 percent", "two million dollars"]),
-    ("In the first quarter of the year we shipped twelve thousand four hundred and fifty units to customers in "
-     "Europe and Asia.", ["twelve thousand four hundred and fifty", "the first quarter"]),
-    ("Send the signed form to the HR team by Friday, or ask your manager, e.g. Ms. Lee, to approve the exception "
-     "for you.", ["Ms. Lee", "the HR team"]),
-    ("Every one of the 5 km routes passes the St. Mary hospital, the old train station and the new "
-     "science museum downtown.", ["5 km", "St. Mary"]),
+    (
+        "The warehouse lost four hundred pallets last year because a truck driver took the wrong exit on the "
+        "highway near the border.",
+        ["four hundred", "a truck"],
+    ),
+    (
+        "We met Dr. Smith and Mrs. Jones at 10:30 am on March 3, 2024 to review the state-of-the-art forecasting "
+        "model with the finance team.",
+        ["Dr. Smith", "Mrs. Jones", "10:30 am", "March 3, 2024", "state-of-the-art"],
+    ),
+    (
+        "Revenue grew to $4.5 million in 2024, which is 45 percent more than the two million dollars we made in the "
+        "year before, while costs fell.",
+        ["$4.5 million", "45 percent", "two million dollars"],
+    ),
+    (
+        "In the first quarter of the year we shipped twelve thousand four hundred and fifty units to customers in "
+        "Europe and Asia.",
+        ["twelve thousand four hundred and fifty", "the first quarter"],
+    ),
+    (
+        "Send the signed form to the HR team by Friday, or ask your manager, e.g. Ms. Lee, to approve the exception "
+        "for you.",
+        ["Ms. Lee", "the HR team"],
+    ),
+    (
+        "Every one of the 5 km routes passes the St. Mary hospital, the old train station and the new "
+        "science museum downtown.",
+        ["5 km", "St. Mary"],
+    ),
 ]
 
 
@@ -168,7 +188,7 @@ def test_hard_sentences_break_at_phrase_boundaries(text: str, together: list[str
     for line in lines[:-1]:
         last = line.split()[-1].lower()
         assert last not in {"a", "an", "the", "dr.", "mrs.", "ms.", "st.", "to", "of", "in", "because"}, lines
-    for cue, following in zip(cues, [*cues[1:], None]):
+    for cue, following in zip(cues, [*cues[1:], None], strict=False):
         shown = cue.end_s - cue.start_s
         room = (following.start_s if following else narration.duration_s) - cue.start_s
         assert min(MIN_CUE_S, room) - 0.001 <= shown <= MAX_CUE_S + 0.001, cue
@@ -181,5 +201,8 @@ def test_a_word_longer_than_a_line_is_hyphenated_by_the_language() -> None:
     pieces = [line for cue in caption_cues(narration, max_chars_per_line=20) for line in cue.text.split("\n")]
     broken = [p for p in pieces if p.endswith("-")]
     assert broken and all(len(p) <= 20 for p in pieces)
-    assert "".join(p.removesuffix("-") for p in pieces if p not in ("Der", "ist hier.")).replace(" ", "").startswith(
-        "Donaudampfschiff")
+    assert (
+        "".join(p.removesuffix("-") for p in pieces if p not in ("Der", "ist hier."))
+        .replace(" ", "")
+        .startswith("Donaudampfschiff")
+    )

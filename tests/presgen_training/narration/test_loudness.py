@@ -1,6 +1,7 @@
 """Loudness a listener trusts: every section at -16 LUFS integrated (EBU R128 / BS.1770), true peak under
 -1.5 dBTP, 48 kHz; measured with pyloudnorm and, independently, with ffmpeg's ebur128 filter on the WAV and on the
 final MP4 of a real render."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,7 @@ import pytest
 
 from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.ffmpeg import file_arg, probe, run_ffmpeg
-from presgen_training.narration import NarrationConfig, synthesize
-from presgen_training.narration import loudness
+from presgen_training.narration import NarrationConfig, loudness, synthesize
 from presgen_training.narration.piper_voice import PiperEngineVoice
 from presgen_training.narration.wav_io import read_wav, write_wav
 from presgen_training.pipeline import RenderOptions, render
@@ -26,9 +26,20 @@ _R128 = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
 
 def ebur128(path: Path) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP) of a file's audio, by ffmpeg's EBU R128 meter."""
-    out = run_ffmpeg(["-i", file_arg(path), "-map", "0:a:0", "-af",
-                      "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-", "-f", "null", "-"],
-                     "measuring loudness").decode()
+    out = run_ffmpeg(
+        [
+            "-i",
+            file_arg(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
+            "-f",
+            "null",
+            "-",
+        ],
+        "measuring loudness",
+    ).decode()
     found = _R128.findall(out)
     integrated = [float(v) for k, v in found if k == "I"][-1]
     peak = max(float(v) for k, v in found if k == "true_peak")
@@ -46,8 +57,9 @@ def raw_speech(piper_voice: PiperEngineVoice) -> np.ndarray:
 
 
 @pytest.mark.parametrize("gain", [0.03, 1.0], ids=["quiet", "hot"])
-def test_normalize_reaches_the_target_and_never_the_ceiling(raw_speech: np.ndarray, gain: float,
-                                                             tmp_path: Path) -> None:
+def test_normalize_reaches_the_target_and_never_the_ceiling(
+    raw_speech: np.ndarray, gain: float, tmp_path: Path
+) -> None:
     y = loudness.normalize(raw_speech * gain, RATE)
     assert loudness.integrated_loudness(y, RATE) == pytest.approx(loudness.TARGET_LUFS, abs=0.1)
     assert 20 * math.log10(loudness.true_peak(y)) <= loudness.TRUE_PEAK_CEILING_DBTP + 1e-6
@@ -75,15 +87,16 @@ def test_every_section_is_normalized_on_its_own(demo_narration: Narration) -> No
     samples, rate = read_wav(demo_narration.wav_path)
     assert rate == RATE
     for timing in demo_narration.sections:
-        part = samples[round(timing.start_s * rate):round(timing.end_s * rate)] / 32768.0
+        part = samples[round(timing.start_s * rate) : round(timing.end_s * rate)] / 32768.0
         assert loudness.integrated_loudness(part, rate) == pytest.approx(loudness.TARGET_LUFS, abs=0.15)
         assert 20 * math.log10(loudness.true_peak(part)) <= loudness.TRUE_PEAK_CEILING_DBTP + 0.01
     integrated, peak = ebur128(demo_narration.wav_path)
     assert integrated == pytest.approx(loudness.TARGET_LUFS, abs=1.0) and peak <= loudness.DELIVERY_PEAK_DBTP
 
 
-def test_a_sections_samples_depend_only_on_its_own_text(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                                        short_script: Callable[..., Script]) -> None:
+def test_a_sections_samples_depend_only_on_its_own_text(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     quiet, shout = "a quiet little remark.", "THIS IS A MUCH LOUDER AND LONGER SECTION, SPOKEN WITH EMPHASIS!"
     alone = synthesize(short_script(quiet), NarrationConfig(), tmp_path / "alone")
     together = synthesize(short_script(shout, quiet), NarrationConfig(), tmp_path / "together")
@@ -91,7 +104,7 @@ def test_a_sections_samples_depend_only_on_its_own_text(piper_voice: PiperEngine
     def section_samples(narration: Narration, index: int) -> np.ndarray:
         samples, rate = read_wav(narration.wav_path)
         timing = narration.sections[index]
-        return samples[round(timing.start_s * rate):round(timing.end_s * rate)]
+        return samples[round(timing.start_s * rate) : round(timing.end_s * rate)]
 
     assert np.array_equal(section_samples(alone, 0), section_samples(together, 1))
 
@@ -118,8 +131,17 @@ def static_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]
     photo = folder / "face.png"
     run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=640x480:d=1", "-frames:v", "1", file_arg(photo)], "a test image")
     out = folder / "loud.mp4"
-    report = render(RenderOptions(script=script, source=photo, out=out, quality="fast", captions="burn",
-                                  lexicon=lexicon, avatar=AvatarSettings(choice="static")))
+    report = render(
+        RenderOptions(
+            script=script,
+            source=photo,
+            out=out,
+            quality="fast",
+            captions="burn",
+            lexicon=lexicon,
+            avatar=AvatarSettings(choice="static"),
+        )
+    )
     return out, report.manifest
 
 

@@ -1,5 +1,6 @@
 """Text normalisation: what a narrator says for numbers, money, dates, times, abbreviations, URLs and e-mail
 addresses, token by token, so the spoken words map back to the written ones (which the captions keep)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,30 +30,37 @@ CASES = [
     # currency and scales
     ("Revenue hit $4.5M.", "Revenue hit four point five million dollars."),
     ("It costs $19.99, $1 or $0.50.", "It costs nineteen dollars and ninety-nine cents, one dollar or fifty cents."),
-    ("A $4.5 million deal for €50 and £3bn.",
-     "A four point five million dollars deal for fifty euros and three billion pounds."),
+    (
+        "A $4.5 million deal for €50 and £3bn.",
+        "A four point five million dollars deal for fifty euros and three billion pounds.",
+    ),
     ("We reached 10k users and shot 4K video.", "We reached ten thousand users and shot four K video."),
     # times and dates
     ("Meet at 10:30 am or 3pm, not 9:00.", "Meet at ten thirty AM or three PM, not nine o'clock."),
     ("The 9:05 train, 14:00 sharp.", "The nine oh five train, fourteen hundred sharp."),
     ("On March 3, 2024 we launched.", "On March third, twenty twenty-four we launched."),
-    ("By 3 March 2024 or 2024-03-15 or 3/15/2024.",
-     "By the third of March twenty twenty-four or March fifteenth, twenty twenty-four or March fifteenth, "
-     "twenty twenty-four."),
+    (
+        "By 3 March 2024 or 2024-03-15 or 3/15/2024.",
+        "By the third of March twenty twenty-four or March fifteenth, twenty twenty-four or March fifteenth, "
+        "twenty twenty-four.",
+    ),
     ("Due Jan. 5, at the latest.", "Due January fifth, at the latest."),
     # abbreviations
     ("Dr. Smith lives on Elm Dr. now.", "Doctor Smith lives on Elm Drive now."),
-    ("Ask Mr. Lee, e.g. today, i.e. now, vs. later, etc.",
-     "Ask Mister Lee, for example today, that is now, versus later, et cetera."),
+    (
+        "Ask Mr. Lee, e.g. today, i.e. now, vs. later, etc.",
+        "Ask Mister Lee, for example today, that is now, versus later, et cetera.",
+    ),
     ("Meet at St. Louis, then Main St. The end.", "Meet at Saint Louis, then Main Street. The end."),
     ("See No. 5 and #1 in the U.S. today.", "See number five and number one in the U S today."),
     ("R&D, Q&A and COVID-19 in Q3.", "R and D, Q and A and COVID nineteen in Q three."),
     ("Run 5 km with 20GB in 3 hrs.", "Run five kilometers with twenty gigabytes in three hours."),
     # URLs and e-mail addresses
-    ("Visit https://www.presgen.dev/docs/getting-started today.",
-     "Visit presgen dot dev slash docs slash getting dash started today."),
-    ("Write to jane.doe@example.com or example.org.",
-     "Write to jane dot doe at example dot com or example dot org."),
+    (
+        "Visit https://www.presgen.dev/docs/getting-started today.",
+        "Visit presgen dot dev slash docs slash getting dash started today.",
+    ),
+    ("Write to jane.doe@example.com or example.org.", "Write to jane dot doe at example dot com or example dot org."),
     ("Call 555-0100 now.", "Call five five five, oh one oh oh now."),
     # left as written
     ("Plain words, nothing else — really!", "Plain words, nothing else — really!"),
@@ -77,8 +85,9 @@ def test_languages_without_a_normaliser_are_spoken_as_written() -> None:
     assert parse_language_tag("pt_BR") == "pt-br" and parse_language_tag("english") is None
 
 
-def test_spoken_numbers_keep_their_written_words(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                                 short_script: Callable[..., Script]) -> None:
+def test_spoken_numbers_keep_their_written_words(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     """Real piper: the narration says "four point five million dollars" for "$4.5M", but the word timings and
     captions carry "$4.5M", and it lasts as long as its reading."""
     text = "In 2024, revenue hit $4.5M on March 3 at 10:30 am."

@@ -1,5 +1,6 @@
 """Pace and pauses on real piper speech: the default voice narrates at 150-165 words a minute, --rate scales it,
 and inline pauses are silences of exactly the length written, with the word and phoneme times around them."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,23 +37,26 @@ def words_per_minute(narration: Narration) -> float:
     return words / sum(s.end_s - s.start_s for s in narration.sections) * 60
 
 
-def test_default_pace_is_narration_pace(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                        short_script: Callable[..., Script]) -> None:
+def test_default_pace_is_narration_pace(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     words = TWO_HUNDRED_WORDS.split()
     assert len(words) == 200 and 4.6 <= sum(len(w.strip(".,")) for w in words) / len(words) <= 5.0
     narration = synthesize(short_script(TWO_HUNDRED_WORDS), NarrationConfig(), tmp_path)
     assert 150 <= words_per_minute(narration) <= 165
 
 
-def test_rate_scales_the_pace(piper_voice: PiperEngineVoice, tmp_path: Path,
-                              short_script: Callable[..., Script]) -> None:
+def test_rate_scales_the_pace(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     text = " ".join(TWO_HUNDRED_WORDS.split()[:60])
     cache = tmp_path / "cache"  # the same rate is the same voice identity: served from the cache
     normal = synthesize(short_script(text), NarrationConfig(cache_dir=cache), tmp_path / "normal")
     fast = synthesize(short_script(text), NarrationConfig(rate=1.5, cache_dir=cache), tmp_path / "fast")
     from_script = synthesize(short_script(text, rate=1.5), NarrationConfig(cache_dir=cache), tmp_path / "script")
-    overridden = synthesize(short_script(text, rate=1.5), NarrationConfig(rate=1.0, cache_dir=cache),
-                            tmp_path / "overridden")
+    overridden = synthesize(
+        short_script(text, rate=1.5), NarrationConfig(rate=1.0, cache_dir=cache), tmp_path / "overridden"
+    )
     assert len(list(cache.rglob("*.npz"))) == 2
     ratio = words_per_minute(fast) / words_per_minute(normal)
     assert ratio == pytest.approx(1.5, rel=0.08)
@@ -70,14 +74,26 @@ def paused(piper_voice: PiperEngineVoice, tmp_path_factory: pytest.TempPathFacto
 
 def test_pauses_are_exact_silences_between_the_words(paused: Narration) -> None:
     first = paused.sections[0]
-    assert [w.text for w in first.words] == ("Welcome to the course. Let us begin with the basics. Ready?").split()
+    assert [w.text for w in first.words] == [
+        "Welcome",
+        "to",
+        "the",
+        "course.",
+        "Let",
+        "us",
+        "begin",
+        "with",
+        "the",
+        "basics.",
+        "Ready?",
+    ]
     by_text = {w.text: w for w in first.words}
     for before, after, pause in (("course.", "Let", 1.5), ("basics.", "Ready?", 0.5)):
         gap = by_text[after].start_s - by_text[before].end_s
         assert pause - GAP_TOLERANCE_S <= gap <= pause + GAP_TOLERANCE_S, (before, gap)
     samples, rate = read_wav(paused.wav_path)
     start = round(first.start_s * rate)
-    runs = sorted(_zero_runs(samples[start:round(first.end_s * rate)]), key=lambda run: run[1] - run[0])[-2:]
+    runs = sorted(_zero_runs(samples[start : round(first.end_s * rate)]), key=lambda run: run[1] - run[0])[-2:]
     lengths = [b - a for a, b in runs]
     assert 0 <= lengths[0] - 0.5 * rate <= 5 and 0 <= lengths[1] - 1.5 * rate <= 5, "pauses are digital silence"
     for a, b in runs:
@@ -97,4 +113,4 @@ def _zero_runs(samples: np.ndarray) -> list[tuple[int, int]]:
     """(first, end) of each run of exactly zero samples."""
     zero = np.concatenate([[0], (samples == 0).astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(zero))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=False))

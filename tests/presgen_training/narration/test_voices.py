@@ -1,6 +1,7 @@
 """Voices and languages: `presgen voices` lists what is installed with language, quality and licence; adding a piper
 voice is dropping its .onnx and .onnx.json into the voices folder (tested with a voice the test builds from the
 bundled one); a script's `language:` picks the voice, and the text rules follow it."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO
+
 from presgen_training.errors import NarrationError
 from presgen_training.narration import NarrationConfig, synthesize
 from presgen_training.narration import piper_voice as piper_engine
@@ -21,8 +22,9 @@ from presgen_training.narration.piper_voice import PiperEngineVoice
 from presgen_training.narration.voice import voice_catalog
 from presgen_training.timeline import Script
 
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                                  reason="espeak-ng is not on PATH (install: apt-get install espeak-ng)")
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not on PATH (install: apt-get install espeak-ng)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +57,30 @@ def test_catalog_lists_the_bundled_and_the_added_voice(with_testy: Path) -> None
     assert piper["joe"].language == "en-us" and "CC0" in piper["joe"].licence
 
 
-def test_an_added_voice_speaks_by_either_name(with_testy: Path, tmp_path: Path,
-                                              short_script: Callable[..., Script]) -> None:
+def test_an_added_voice_speaks_by_either_name(
+    with_testy: Path, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     for name in ("testy", "en_GB-testy-medium"):
         narration = synthesize(short_script("Cheerio."), NarrationConfig(voice=name), tmp_path / name)
         assert (narration.engine, narration.voice, narration.language) == ("piper", "testy", "en-gb")
 
 
-def test_the_scripts_language_picks_the_voice_and_the_rules(with_testy: Path, tmp_path: Path,
-                                                            short_script: Callable[..., Script]) -> None:
+def test_the_scripts_language_picks_the_voice_and_the_rules(
+    with_testy: Path, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     narration = synthesize(short_script("It is 1,234.", language="en-gb"), NarrationConfig(), tmp_path)
     assert narration.voice == "testy" and narration.language == "en-gb"
     # British English keeps its "and": "one thousand two hundred and thirty-four" lasts longer than without
     american = synthesize(short_script("It is 1,234."), NarrationConfig(), tmp_path / "us")
     assert american.voice == "joe"
-    assert narration.words[-1].end_s - narration.words[-1].start_s > \
-        american.words[-1].end_s - american.words[-1].start_s
+    assert (
+        narration.words[-1].end_s - narration.words[-1].start_s > american.words[-1].end_s - american.words[-1].start_s
+    )
 
 
-def test_a_voice_of_another_language_is_an_error(with_testy: Path, tmp_path: Path,
-                                                 short_script: Callable[..., Script]) -> None:
+def test_a_voice_of_another_language_is_an_error(
+    with_testy: Path, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     with pytest.raises(NarrationError, match=r"piper voice joe speaks en-us, but the language of .* is de"):
         synthesize(short_script("Guten Tag.", language="de"), NarrationConfig(voice="joe"), tmp_path)
     with pytest.raises(NarrationError, match=r"piper cannot speak: no piper voice speaks 'de'"):
@@ -82,33 +88,42 @@ def test_a_voice_of_another_language_is_an_error(with_testy: Path, tmp_path: Pat
 
 
 @needs_espeak
-def test_auto_finds_a_voice_for_the_language_and_says_so(tmp_path: Path,
-                                                         short_script: Callable[..., Script]) -> None:
+def test_auto_finds_a_voice_for_the_language_and_says_so(tmp_path: Path, short_script: Callable[..., Script]) -> None:
     narration = synthesize(short_script("Guten Tag.", language="de"), NarrationConfig(), tmp_path)
     assert (narration.engine, narration.voice, narration.language) == ("espeak-ng", "de", "de")
-    assert narration.fallback_reason == "piper: no piper voice speaks 'de' (see: presgen voices); used espeak-ng instead"
+    assert (
+        narration.fallback_reason == "piper: no piper voice speaks 'de' (see: presgen voices); used espeak-ng instead"
+    )
+
+
+def voices_cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRESGEN_VOICES_DIR": str(folder)}
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", "voices", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_presgen_voices_command(with_testy: Path) -> None:
-    env = {**os.environ, "PRESGEN_VOICES_DIR": str(with_testy)}
-    run = [sys.executable, "-m", "presgen_training", "voices"]
-    listing = subprocess.run([*run, "--engine", "piper"], capture_output=True, text=True, cwd=REPO, env=env,
-                             timeout=120)
+    listing = voices_cli(with_testy, "--engine", "piper")
     assert listing.returncode == 0, listing.stderr
     lines = listing.stdout.splitlines()
     assert lines[0].split() == ["ENGINE", "NAME", "LANGUAGE", "QUALITY", "LICENCE", "SOURCE"]
     assert any(line.split()[:5] == ["piper", "testy", "en-gb", "medium", "CC-BY-4.0"] for line in lines)
     assert any(line.split()[:3] == ["piper", "joe*", "en-us"] for line in lines)
     assert str(with_testy) in listing.stdout, "says where to add voices"
-    as_json = subprocess.run([*run, "--language", "en-GB", "--json"], capture_output=True, text=True, cwd=REPO,
-                             env=env, timeout=120)
-    names = {(v["engine"], v["name"]) for v in json.loads(as_json.stdout)}
+    names = {
+        (v["engine"], v["name"]) for v in json.loads(voices_cli(with_testy, "--language", "en-GB", "--json").stdout)
+    }
     assert ("piper", "testy") in names and ("piper", "joe") in names
-    one = subprocess.run([*run, "--voice", str(with_testy / "en_GB-testy-medium.onnx")], capture_output=True,
-                         text=True, cwd=REPO, env=env, timeout=120)
+    one = voices_cli(with_testy, "--voice", str(with_testy / "en_GB-testy-medium.onnx"))
     assert one.returncode == 0 and "en_GB-testy-medium" in one.stdout and "CC-BY-4.0" in one.stdout
-    missing = subprocess.run([*run, "--voice", str(with_testy / "nope.onnx")], capture_output=True, text=True,
-                             cwd=REPO, env=env, timeout=120)
+    missing = voices_cli(with_testy, "--voice", str(with_testy / "nope.onnx"))
     assert missing.returncode == 1 and missing.stderr.startswith("presgen: error: piper voice model not found")
 
 

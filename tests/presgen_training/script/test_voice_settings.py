@@ -1,5 +1,6 @@
 """How a script is spoken: language, rate and lexicon keys, a lexicon file, and narration markup (pauses honoured,
 anything else rejected with the file and line, never read aloud or dropped)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,10 @@ def error_of(path: Path, loader=load_script) -> str:  # type: ignore[no-untyped-
 
 
 def test_yaml_voice_settings(tmp_path: Path) -> None:
-    text = ("title: T\nlanguage: en_GB\nrate: 0.9\nlexicon:\n  PresGen: press gen\n  Nginx: /ˈɛndʒɪnˈɛks/\n"
-            "sections:\n  - narration: PresGen runs on Nginx.\n")
+    text = (
+        "title: T\nlanguage: en_GB\nrate: 0.9\nlexicon:\n  PresGen: press gen\n  Nginx: /ˈɛndʒɪnˈɛks/\n"
+        "sections:\n  - narration: PresGen runs on Nginx.\n"
+    )
     script = load_script(write(tmp_path, "talk.yaml", text))
     assert (script.language, script.rate) == ("en-gb", 0.9)
     assert script.lexicon == (("PresGen", "press gen"), ("Nginx", "/ˈɛndʒɪnˈɛks/"))
@@ -39,16 +42,19 @@ def test_markdown_front_matter_voice_settings(tmp_path: Path) -> None:
     assert (script.language, script.rate, script.lexicon) == ("de", 1.2, (("GmbH", "Gesellschaft"),))
 
 
-@pytest.mark.parametrize(("text", "line", "fragment"), [
-    ("rate: fast\nsections:\n  - narration: Hi.\n", 1, "rate must be a number from 0.5 (slow) to 2 (fast)"),
-    ("rate: 3\nsections:\n  - narration: Hi.\n", 1, "not '3'"),
-    ("language: english please\nsections:\n  - narration: Hi.\n", 1, "is not a language tag"),
-    ("lexicon: [a, b]\nsections:\n  - narration: Hi.\n", 1, "the lexicon must be a mapping"),
-    ("lexicon:\n  two words: x\nsections:\n  - narration: Hi.\n", 2, "lexicon words are single words"),
-    ("lexicon:\n  Nginx: /ˈɛn\nsections:\n  - narration: Hi.\n", 2, "phonemes between two slashes"),
-    ("lexicon:\n  A: b\n  A: c\nsections:\n  - narration: Hi.\n", 3, "'A' is in the lexicon twice"),
-    ("lexicon:\n  A: [b]\nsections:\n  - narration: Hi.\n", 2, "each lexicon entry is word: respelling"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("rate: fast\nsections:\n  - narration: Hi.\n", 1, "rate must be a number from 0.5 (slow) to 2 (fast)"),
+        ("rate: 3\nsections:\n  - narration: Hi.\n", 1, "not '3'"),
+        ("language: english please\nsections:\n  - narration: Hi.\n", 1, "is not a language tag"),
+        ("lexicon: [a, b]\nsections:\n  - narration: Hi.\n", 1, "the lexicon must be a mapping"),
+        ("lexicon:\n  two words: x\nsections:\n  - narration: Hi.\n", 2, "lexicon words are single words"),
+        ("lexicon:\n  Nginx: /ˈɛn\nsections:\n  - narration: Hi.\n", 2, "phonemes between two slashes"),
+        ("lexicon:\n  A: b\n  A: c\nsections:\n  - narration: Hi.\n", 3, "'A' is in the lexicon twice"),
+        ("lexicon:\n  A: [b]\nsections:\n  - narration: Hi.\n", 2, "each lexicon entry is word: respelling"),
+    ],
+)
 def test_voice_setting_errors_name_the_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     path = write(tmp_path, "talk.yaml", text)
     message = error_of(path)
@@ -67,28 +73,39 @@ def test_lexicon_file(tmp_path: Path) -> None:
 
 # --- markup -------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("narration", "pieces"), [
-    ("Hello. [pause 1.5s] World.", [Text("Hello."), Pause(1.5), Text("World.")]),
-    ("One <break time=\"2s\"/> two <break time='500ms' /> three", [Text("One"), Pause(2.0), Text("two"), Pause(0.5),
-                                                                   Text("three")]),
-    ("[PAUSE 250ms]Then<break/>now<break strength=\"strong\"/>", [Pause(0.25), Text("Then"), Pause(0.5),
-                                                                 Text("now"), Pause(0.8)]),
-    ("No markup at all, just words.", [Text("No markup at all, just words.")]),
-])
+
+@pytest.mark.parametrize(
+    ("narration", "pieces"),
+    [
+        ("Hello. [pause 1.5s] World.", [Text("Hello."), Pause(1.5), Text("World.")]),
+        (
+            "One <break time=\"2s\"/> two <break time='500ms' /> three",
+            [Text("One"), Pause(2.0), Text("two"), Pause(0.5), Text("three")],
+        ),
+        (
+            '[PAUSE 250ms]Then<break/>now<break strength="strong"/>',
+            [Pause(0.25), Text("Then"), Pause(0.5), Text("now"), Pause(0.8)],
+        ),
+        ("No markup at all, just words.", [Text("No markup at all, just words.")]),
+    ],
+)
 def test_pauses_are_parsed(narration: str, pieces: list) -> None:
     assert parse_narration(narration) == pieces
 
 
-@pytest.mark.parametrize(("markup", "fragment"), [
-    ("<emphasis>really</emphasis>", "unsupported markup '<emphasis>'"),
-    ('<prosody rate="slow">slowly</prosody>', "unsupported markup '<prosody rate=\"slow\">'"),
-    ("[laughs]", "unknown markup '[laughs]'"),
-    ("[pause]", "unknown markup '[pause]'"),
-    ("[pause 45s]", "at most 30 seconds"),
-    ('<break time="soon"/>', "is not a duration"),
-    ("a < b", "a '<' that starts no tag"),
-    ("[unclosed", "a '[' that opens no markup"),
-])
+@pytest.mark.parametrize(
+    ("markup", "fragment"),
+    [
+        ("<emphasis>really</emphasis>", "unsupported markup '<emphasis>'"),
+        ('<prosody rate="slow">slowly</prosody>', "unsupported markup '<prosody rate=\"slow\">'"),
+        ("[laughs]", "unknown markup '[laughs]'"),
+        ("[pause]", "unknown markup '[pause]'"),
+        ("[pause 45s]", "at most 30 seconds"),
+        ('<break time="soon"/>', "is not a duration"),
+        ("a < b", "a '<' that starts no tag"),
+        ("[unclosed", "a '[' that opens no markup"),
+    ],
+)
 def test_other_markup_is_rejected_with_its_line(tmp_path: Path, markup: str, fragment: str) -> None:
     yaml_text = f"sections:\n  - title: A\n    narration: >\n      Fine words here.\n      Then {markup} here.\n"
     path = write(tmp_path, "talk.yaml", yaml_text.replace('"', '"'))
