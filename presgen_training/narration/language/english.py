@@ -511,7 +511,7 @@ class EnglishNormalizer:
                 or after in YEAR_ERAS
                 or (_day(ctx.core(-1)) and _month(ctx.core(-2)))
                 or (
-                    1900 <= year <= 2099
+                    1900 <= year_number <= 2099
                     and (not noun_follows or (before in DETERMINERS and not following.endswith("s")))
                 )
             ):
