@@ -25,7 +25,7 @@ USER_OS_ERRORS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM
                             errno.ENOTDIR, errno.EISDIR})
 
 # Order is the order in --help.
-COMMANDS = ("render", "course", "cache", "eval", "weights", "env", "doctor")
+COMMANDS = ("render", "course", "cache", "voices", "eval", "weights", "env", "doctor")
 
 LEGACY_FLAGS = ("--script",)  # `python -m presgen_training --script S ...` means `render`
 

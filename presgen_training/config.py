@@ -10,6 +10,7 @@ Example::
 
     [paths]
     models_dir = "~/models/musetalk"
+    voices_dir = "~/voices"          # extra piper voices: .onnx files with their .onnx.json
 
     [render]
     voice = "joe"
@@ -32,6 +33,7 @@ class UserConfig:
     engine_envs: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENGINE_ENVS))
     env_pythons: dict[str, Path] = field(default_factory=dict)
     models_dir: Path | None = None
+    voices_dir: Path | None = None
     render: dict[str, Any] = field(default_factory=dict)
 
 
@@ -41,6 +43,17 @@ def cache_dir() -> Path:
     if override:
         return Path(override)
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "presgen"
+
+
+def voices_dir() -> Path:
+    """Where extra piper voices live: $PRESGEN_VOICES_DIR, else the config's [paths] voices_dir, else XDG data."""
+    override = os.environ.get("PRESGEN_VOICES_DIR")
+    if override:
+        return Path(override).expanduser()
+    configured = load_config().voices_dir
+    if configured is not None:
+        return configured
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "presgen" / "voices"
 
 
 def config_path() -> Path | None:
@@ -75,6 +88,8 @@ def load_config(path: Path | None = None) -> UserConfig:
     env_pythons = {name: Path(str(v["python"])).expanduser()
                    for name, v in data.get("envs", {}).items() if isinstance(v, dict) and "python" in v}
     models = data.get("paths", {}).get("models_dir")
+    voices = data.get("paths", {}).get("voices_dir")
     return UserConfig(path=path, engine_envs=engine_envs, env_pythons=env_pythons,
                       models_dir=Path(str(models)).expanduser() if models else None,
+                      voices_dir=Path(str(voices)).expanduser() if voices else None,
                       render=dict(data.get("render", {})))

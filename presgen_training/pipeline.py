@@ -34,7 +34,7 @@ from presgen_training.overlay.compose import plan_overlay, write_sidecars
 from presgen_training.overlay.config import Theme
 from presgen_training.overlay.plan import OverlayPlan, SlidePictures
 from presgen_training.progress import StageReporter
-from presgen_training.script import load_script
+from presgen_training.script import load_lexicon, load_script
 from presgen_training.segments import avatar_clips, overlay_clips
 from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
 from presgen_training.segments.concat import write_final
@@ -76,8 +76,10 @@ class RenderOptions:
     out: Path
     quality: str = "standard"
     layout: str = "side"
-    tts: str = "piper"
+    tts: str = "auto"
     voice: str | None = None
+    rate: float | None = None  # speaking rate; None: the script's, else 1
+    lexicon: Path | None = None  # pronunciation lexicon file (--lexicon)
     captions: str = "sidecar"
     pause_s: float = 0.8
     avatar: AvatarSettings = field(default_factory=AvatarSettings)
@@ -435,8 +437,10 @@ def _sidecars(opts: RenderOptions) -> list[Path]:
 def _narrate(script: Script, opts: RenderOptions, work: Path,
              reporter: StageReporter) -> tuple[Narration, list[Any], Path, Path]:
     with reporter.stage("narration", unit="section"):
+        lexicon = load_lexicon(opts.lexicon) if opts.lexicon is not None else ()
         narration = synthesize(
-            script, NarrationConfig(engine=opts.tts, voice=opts.voice, pause_s=opts.pause_s,
+            script, NarrationConfig(engine=opts.tts, voice=opts.voice, rate=opts.rate, lexicon=lexicon,
+                                    allow_fallback=opts.avatar.allow_fallback, pause_s=opts.pause_s,
                                     cache_dir=cache_dir() / "narration"),
             work, progress=lambda done, total: reporter.update(done, total, "narration"))
         srt, vtt = work / "captions.srt", work / "captions.vtt"

@@ -24,6 +24,9 @@ class Script:
     voice: str | None = None  # voice requested by the script itself
     path: Path | None = None
     deck: Path | None = None  # slide deck (.pptx, .odp, .pdf) the sections' ``slide`` numbers refer to
+    language: str | None = None  # language tag ("en-us", "de"); None: the voice's language
+    rate: float | None = None  # speaking rate (1.0: the narration default); None: the default
+    lexicon: tuple[tuple[str, str], ...] = ()  # (word, respelling or /IPA phonemes/) for the voice, not captions
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,4 @@ class Narration:
     voice: str  # voice name within that engine
     fallback_reason: str | None = None  # why the requested engine was not used
     timing_source: str = "alignment"  # alignment | estimated (words spread over the section by length)
+    language: str | None = None  # language tag of the narration ("en-us"); None: unknown (hand-made timings)

@@ -24,12 +24,13 @@ EXAMPLES = """examples:
   presgen render --deck talk.pptx --source-video me.mp4 --layout slides --out talk.mp4
   presgen render --deck talk.pdf --narrate-slide-text --source-image me.jpg --aspect 9:16 --out short.mp4
 
-The script is YAML (title, voice, sections: [{title, narration, bullets}]), Markdown (# heading per section,
-'- ' bullets, paragraphs are narration) or plain text (one section per paragraph).
+The script is YAML (title, voice, language, rate, lexicon, sections: [{title, narration, bullets}]), Markdown
+(# heading per section, '- ' bullets, paragraphs are narration) or plain text (one section per paragraph).
+Narration may hold pauses: [pause 1.5s] or <break time="500ms"/>.
 A deck (.pptx, .odp, .pdf) gives one section per slide, narrated from its speaker notes; a YAML/Markdown script
 can name one (deck: talk.pptx) and pick slides per section (slide: 3). Decks need: make deck-tools.
 Beside the video: NAME.manifest.json (inputs, stages, engine attempts), NAME.chapters.vtt and NAME.thumbnail.png,
-and NAME.srt / NAME.vtt with --captions sidecar.
+and NAME.srt / NAME.vtt unless --captions off.
 """
 
 
@@ -55,10 +56,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--captions", choices=CAPTION_MODES, default="sidecar",
                    help="burn: drawn into the video (and .srt/.vtt beside it); sidecar: only .srt/.vtt beside it; "
                         "off (default: %(default)s)")
-    p.add_argument("--tts", choices=["piper", "gtts", "espeak-ng"], default=None,
-                   help="voice engine: piper (offline neural, default), gtts (online), espeak-ng")
+    p.add_argument("--tts", choices=["auto", "piper", "gtts", "espeak-ng"], default=None,
+                   help="voice engine: auto (default: piper, else espeak-ng), piper (offline neural), gtts (online), "
+                        "espeak-ng; an engine named here that cannot speak is an error (unless --fallback)")
     p.add_argument("--voice", default=None,
-                   help="voice name for the engine (e.g. joe), or a piper .onnx model path")
+                   help="voice name (see: presgen voices), e.g. joe, or a piper .onnx model path")
+    p.add_argument("--rate", type=float, default=None, metavar="FACTOR",
+                   help="speaking rate: 1 is the narration pace (~155 words/min), 0.5 to 2 (default: the script's "
+                        "'rate', else 1)")
+    p.add_argument("--lexicon", type=Path, default=None, metavar="YAML",
+                   help="pronunciations: a YAML mapping of word: respelling or word: /IPA/ (the script's own "
+                        "'lexicon' entries win)")
     p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
     d = p.add_argument_group("slides and look")
     d.add_argument("--narrate-slide-text", action="store_true",
@@ -85,7 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="auto: musetalk if its env and weights are ready, else puppet, else static (says so when it "
                         "falls back). A named engine that cannot run is an error, unless --fallback")
     a.add_argument("--fallback", action="store_true",
-                   help="accept the next engine of the chain when the chosen one fails (for batches)")
+                   help="accept the next engine of the chain when the chosen one (presenter or voice) fails "
+                        "(for batches)")
     a.add_argument("--env", default=None, metavar="NAME",
                    help="engine env to run the chosen engine in (e.g. musetalk-cuda)")
     a.add_argument("--engine-python", type=Path, default=None, metavar="PATH",
@@ -113,11 +122,12 @@ def run(args: argparse.Namespace) -> int:
     if named is None:
         raise UsageError("give a script (--script talk.yaml) or a deck (--deck talk.pptx)")
     out = args.out or Path("out") / f"{named.stem}.mp4"
-    tts = args.tts or config.render.get("tts", "piper")
+    tts = args.tts or config.render.get("tts", "auto")
     voice = args.voice or config.render.get("voice")
     opts = RenderOptions(
         script=args.script, source=source, out=out, quality=args.quality, layout=args.layout, tts=tts,
-        voice=voice, captions=args.captions, pause_s=args.pause, work_dir=args.work_dir,
+        voice=voice, rate=args.rate, lexicon=args.lexicon, captions=args.captions, pause_s=args.pause,
+        work_dir=args.work_dir,
         source_is_image=args.source_image is not None,
         section=args.section,
         avatar=AvatarSettings(choice=args.avatar, allow_fallback=args.fallback, env_override=args.env,

@@ -21,7 +21,7 @@ from presgen_training.overlay.config import CAPTION_MODES, LAYOUTS, QUALITY_SIZE
 from presgen_training.pipeline import RenderOptions
 from presgen_training.script.yaml_script import is_null, kind, line_of, mapping_fields
 
-TTS_ENGINES = ("piper", "gtts", "espeak-ng")
+TTS_ENGINES = ("auto", "piper", "gtts", "espeak-ng")
 Parser = Callable[[yaml.Node, Path], Any]
 
 
@@ -116,7 +116,7 @@ def render_options(values: dict[str, Any], script: Path, out: Path, work: Path, 
                             motion=values.get("motion", True), blink=values.get("blink", True),
                             timeout_s=values.get("avatar_timeout"), config=config)
     return RenderOptions(script=script, source=source, out=out, quality=values.get("quality", "standard"),
-                         layout=values.get("layout", "side"), tts=values.get("tts", config.render.get("tts", "piper")),
+                         layout=values.get("layout", "side"), tts=values.get("tts", config.render.get("tts", "auto")),
                          voice=values.get("voice", config.render.get("voice")),
                          captions=values.get("captions", "sidecar"), pause_s=values.get("pause", 0.8),
                          avatar=avatar, work_dir=work, source_is_image="image" in values)

@@ -2,7 +2,7 @@
 WAV with section, word and phoneme times; captions and the avatar engine's timings file from those times."""
 from __future__ import annotations
 
-from presgen_training.narration.captions import Cue, caption_cues, get_writer, write_captions
+from presgen_training.narration.captions import caption_cues, get_writer, write_captions
 from presgen_training.narration.config import NarrationConfig
 from presgen_training.narration.synthesize import FALLBACK_CHAIN, NARRATION_FILE, synthesize
 from presgen_training.narration.timings_file import write_timings_json
@@ -15,6 +15,7 @@ from presgen_training.narration.voice import (
     engine_status,
     list_voices,
 )
+from presgen_training.timeline import Cue
 
 __all__ = [
     "DEFAULT_ENGINE",

@@ -1,21 +1,24 @@
 """espeak-ng: the robotic last resort, run as the ``espeak-ng`` program when it is on PATH.
 
 It gives no phoneme durations (that needs MBROLA), so word times are estimated from the audio.
-Voices are espeak-ng's language codes ("en-us", "en-gb", ...), MBROLA voices excluded.
+Voices are espeak-ng's language codes ("en-us", "en-gb", ...), MBROLA voices excluded. espeak-ng's formant voices
+are part of the program (GPL-3.0-or-later).
 """
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from presgen_training.narration.voice import Clip, EngineUnavailable
-from presgen_training.narration.word_timing import estimate_words, tokenize
+from presgen_training.narration.voice import Clip, EngineUnavailable, VoiceInfo, pick_for_language
+from presgen_training.narration.word_timing import estimate_words
 from presgen_training.timeline import Word
 
 ENGINE = "espeak-ng"
@@ -23,6 +26,8 @@ NEEDS_NETWORK = False
 DEFAULT_VOICE = "en-us"
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng"
 TIMEOUT_S = 120.0  # espeak-ng speaks ~250x faster than real time; this only catches a hang
+WORDS_PER_MINUTE = 160  # espeak-ng's -s at rate 1 (its own default, 175, is brisk for narration)
+LICENCE = "GPL-3.0-or-later (part of espeak-ng)"
 
 
 def executable() -> str | None:
@@ -38,49 +43,71 @@ def unavailable_reason() -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _voices(exe: str) -> tuple[str, ...]:
+def _voices(exe: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(code, display name, other languages it speaks) of each voice, MBROLA voices excluded."""
     proc = subprocess.run([exe, "--voices"], capture_output=True, text=True, check=False, timeout=TIMEOUT_S)
-    names: set[str] = set()
+    found: dict[str, tuple[str, str, tuple[str, ...]]] = {}
     for line in proc.stdout.splitlines()[1:]:  # header: Pty Language Age/Gender VoiceName File Other Languages
         parts = line.split()
         if len(parts) >= 5 and not parts[4].startswith("mb/"):
-            names.add(parts[1].lower())
-    return tuple(sorted(names))
+            code = parts[1].lower()
+            found[code] = (code, parts[3].replace("_", " "), tuple(re.findall(r"\(([\w-]+) \d+\)", line)))
+    return tuple(found[code] for code in sorted(found))
+
+
+def catalog() -> list[VoiceInfo]:
+    exe = executable()
+    if not exe:
+        return []
+    return [VoiceInfo(ENGINE, code, code, "formant", LICENCE, f"espeak-ng ({name})", None, others)
+            for code, name, others in _voices(exe)]
 
 
 def voices() -> list[str]:
-    exe = executable()
-    return list(_voices(exe)) if exe else []
+    return [info.name for info in catalog()]
 
 
 def knows_voice(name: str) -> bool:
     return name.lower() in voices()
 
 
-def load_voice(name: str | None, deterministic: bool) -> EspeakVoice:
+def voice_for_language(language: str) -> str | None:
+    tag = language.lower().replace("_", "-")
+    if knows_voice(tag):
+        return tag
+    return pick_for_language(catalog(), tag, DEFAULT_VOICE)
+
+
+def load_voice(name: str | None, deterministic: bool, rate: float = 1.0) -> EspeakVoice:
     exe = executable()
     if exe is None:
         raise EngineUnavailable(f"the espeak-ng program is not on PATH; {INSTALL_HINT}")
-    return EspeakVoice(exe, (name or DEFAULT_VOICE).lower())
+    return EspeakVoice(exe, (name or DEFAULT_VOICE).lower(), rate)
 
 
 class EspeakVoice:
     engine = ENGINE
     sample_rate = 22050  # Hz, espeak-ng's output rate
 
-    def __init__(self, exe: str, name: str) -> None:
+    def __init__(self, exe: str, name: str, rate: float = 1.0) -> None:
         self.exe = exe
         self.name = name
+        self.language = name
+        self.words_per_minute = round(WORDS_PER_MINUTE * rate)
 
     def identity(self) -> str:
         version = subprocess.run([self.exe, "--version"], capture_output=True, text=True, check=False).stdout
-        return f"espeak-ng|{version.strip()}|{self.name}"
+        return f"espeak-ng|{version.strip()}|{self.name}|s={self.words_per_minute}"
+
+    def phoneme_text(self, ipa: str) -> str | None:
+        return None  # espeak-ng's own phoneme input is not IPA
 
     def speak(self, text: str) -> Clip:
         with tempfile.TemporaryDirectory(prefix="presgen-espeak-") as tmp:
             wav_path = Path(tmp) / "speech.wav"
             try:
-                proc = subprocess.run([self.exe, "-v", self.name, "-w", str(wav_path), "--stdin"],
+                proc = subprocess.run([self.exe, "-v", self.name, "-s", str(self.words_per_minute),
+                                       "-w", str(wav_path), "--stdin"],
                                       input=text.encode("utf-8"), capture_output=True, check=False,
                                       timeout=TIMEOUT_S)
             except (OSError, subprocess.TimeoutExpired) as exc:
@@ -97,5 +124,5 @@ class EspeakVoice:
             raise EngineUnavailable(f"espeak-ng wrote {rate} Hz audio, expected {self.sample_rate} Hz")
         return Clip(samples, rate)
 
-    def word_timings(self, text: str, clip: Clip) -> tuple[list[Word], str]:
-        return estimate_words(tokenize(text), clip.samples, clip.sample_rate), "estimated"
+    def word_timings(self, spoken: Sequence[str], clip: Clip) -> tuple[list[Word], str]:
+        return estimate_words(list(spoken), clip.samples, clip.sample_rate), "estimated"

@@ -6,7 +6,9 @@ is ``synthesize``'s job.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, cast
 
 import numpy as np
@@ -40,22 +42,43 @@ class Clip:
         return len(self.samples) / self.sample_rate
 
 
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One installed voice, as ``presgen voices`` lists it."""
+
+    engine: str
+    name: str  # what --voice and the script's voice: take
+    language: str  # language tag it speaks ("en-us")
+    quality: str  # piper's x_low/low/medium/high, "formant" for espeak-ng, "online" for gtts
+    licence: str  # of the voice model (or the engine, where the voice is part of it)
+    source: str  # where it was found: a pip package, a folder, the engine
+    model: Path | None = None  # piper: the .onnx file
+    aliases: tuple[str, ...] = ()  # other names that select it
+
+
 class Voice(Protocol):
     engine: str
     name: str
     sample_rate: int  # Hz of every clip this voice speaks
+    language: str  # language tag of the voice ("en-us")
 
     def identity(self) -> str:
-        """Stable text naming the voice model and every synthesis setting (the cache key's voice part)."""
+        """Stable text naming the voice model and every synthesis setting, rate included (the cache key's
+        voice part)."""
         ...
 
     def speak(self, text: str) -> Clip:
         """Synthesize ``text``; EngineUnavailable when the engine cannot."""
         ...
 
-    def word_timings(self, text: str, clip: Clip) -> tuple[list[Word], str]:
-        """Times of the words of ``text`` (whitespace tokens as written) in ``clip``, in seconds from its start,
-        and how they were found: ``alignment`` or ``estimated``."""
+    def phoneme_text(self, ipa: str) -> str | None:
+        """How to write IPA phonemes inside the text given to ``speak``; None when this voice cannot take them."""
+        ...
+
+    def word_timings(self, spoken: Sequence[str], clip: Clip) -> tuple[list[Word], str]:
+        """Times in ``clip`` (seconds from its start) of each token's spoken form (``spoken`` joined by spaces
+        is what was synthesized; a token may be empty), and how they were found: ``alignment`` or
+        ``estimated``. The returned words carry the spoken forms; the caller puts the written ones back."""
         ...
 
 
@@ -72,11 +95,15 @@ class EngineModule(Protocol):
         """For an online engine: None when its service can be reached, else why not."""
         ...
 
+    def catalog(self) -> list[VoiceInfo]: ...
+
     def voices(self) -> list[str]: ...
 
     def knows_voice(self, name: str) -> bool: ...
 
-    def load_voice(self, name: str | None, deterministic: bool) -> Voice: ...
+    def voice_for_language(self, language: str) -> str | None: ...
+
+    def load_voice(self, name: str | None, deterministic: bool, rate: float = 1.0) -> Voice: ...
 
 
 def engine_names() -> tuple[str, ...]:
@@ -99,6 +126,34 @@ def engine_status(check_network: bool = False) -> dict[str, str | None]:
         if check_network and reason is None and module.NEEDS_NETWORK:
             status[engine] = module.network_reason()
     return status
+
+
+def voice_catalog(engines: Sequence[str] = tuple(ENGINE_MODULES)) -> list[VoiceInfo]:
+    """Every voice the given engines can speak with here (nothing from an engine that is unavailable)."""
+    found: list[VoiceInfo] = []
+    for engine in engines:
+        module = engine_module(engine)
+        if module.unavailable_reason() is None:
+            found.extend(module.catalog())
+    return found
+
+
+def same_language(a: str, b: str) -> bool:
+    """True when two language tags share their language ("en-us" and "en", not "en" and "de")."""
+    return a.lower().replace("_", "-").split("-")[0] == b.lower().replace("_", "-").split("-")[0]
+
+
+def pick_for_language(catalog: Sequence[VoiceInfo], language: str, default: str) -> str | None:
+    """The voice to use for ``language``: the engine's default voice if it speaks it, else an exact tag match,
+    else the first voice of that language."""
+    tag = language.lower().replace("_", "-")
+    matches = [v for v in catalog if same_language(v.language, tag)]
+    for voice in matches:
+        if voice.name == default and (voice.language == tag or "-" not in tag):
+            return voice.name
+    exact = [v for v in matches if v.language == tag]
+    chosen = exact or matches
+    return chosen[0].name if chosen else None
 
 
 def list_voices() -> dict[str, list[str]]:

@@ -101,7 +101,8 @@ def compose(avatar_video: Path, narration: Narration, output: Path, config: Over
                 "-map", "[vout]", "-map", audio_map, *chapter_args(meta_input),
                 "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.crf),
                 "-pix_fmt", "yuv420p", "-fps_mode", "cfr",
-                *(["-c:a", "copy"] if audio_note.endswith("copied") else ["-c:a", "aac", "-b:a", AUDIO_BITRATE]),
+                *(["-c:a", "copy"] if audio_note.endswith("copied") else
+                  ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(narration.sample_rate)]),
                 "-frames:v", str(plan.frames), "-t", f"{duration_s:.3f}",
                 "-movflags", "+faststart", "-f", "mp4"]
         on_frames = (lambda done: progress(min(done, plan.frames), plan.frames)) if progress else None
@@ -202,7 +203,8 @@ def _audio(info: MediaInfo, narration: Narration, plan: OverlayPlan) -> tuple[li
     """Input args, -map spec, a note and an audio filter chain (or ""): the avatar's own soundtrack when it has
     one, else the narration WAV; delayed past an intro card and padded with silence under an end card."""
     if info.has_audio:
-        args, stream, note = [], "0:a:0", "avatar audio " + ("copied" if info.audio_codec == "aac" else "encoded")
+        copy = info.audio_codec == "aac" and info.sample_rate == narration.sample_rate  # else re-encoded at its rate
+        args, stream, note = [], "0:a:0", "avatar audio " + ("copied" if copy else "encoded")
     elif narration.wav_path.is_file():
         args, stream, note = ["-i", file_arg(narration.wav_path)], "1:a:0", "narration audio encoded"
     else:

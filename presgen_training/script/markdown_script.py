@@ -1,6 +1,6 @@
 """Markdown scripts::
 
-    ---                       (optional front matter: title, voice, deck)
+    ---                       (optional front matter: title, voice, language, rate, lexicon, deck)
     voice: joe
     deck: talk.pptx
     ---
@@ -21,14 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from presgen_training.errors import ScriptError
 from presgen_training.script.assets import resolve_deck, resolve_image, slide_number
 from presgen_training.script.checks import clean_text, title_from_filename
-from presgen_training.script.yaml_script import compose, mapping_fields, optional_text
+from presgen_training.script.yaml_script import VOICE_KEYS, compose, mapping_fields, optional_text, voice_settings
 from presgen_training.timeline import Script, Section
 
-FRONT_MATTER_KEYS = ("title", "voice", "deck")
+FRONT_MATTER_KEYS = ("title", *VOICE_KEYS, "deck")
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -40,12 +41,18 @@ _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _SLIDE_DIRECTIVE = re.compile(r"<!--\s*slide\s*:\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
 
+# HTML formatting dropped from the narration (its text stays); any other tag (an SSML <break/>, <emphasis>) is left
+# for the narration markup check, which honours pauses and rejects the rest with the line
+HTML_INLINE_TAGS = ("a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+                    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u",
+                    "var", "wbr")
+
 _INLINE = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images are not spoken
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
     (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
     (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),  # <https://...>
-    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),  # inline HTML tags
+    (re.compile(rf"</?(?:{'|'.join(HTML_INLINE_TAGS)})(?:\s[^<>]*)?/?>", re.IGNORECASE), ""),  # inline HTML
     (re.compile(r"`+([^`]+)`+"), r"\1"),
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
     (re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),
@@ -81,7 +88,7 @@ def strip_inline(text: str) -> str:
 
 def parse_markdown(text: str, path: Path) -> Script:
     lines = text.split("\n")
-    meta: dict[str, str | None] = {}
+    meta: dict[str, Any] = {}
     first = 0
     if lines and lines[0].strip() == "---":
         first, meta = _front_matter(lines, path)
@@ -89,7 +96,7 @@ def parse_markdown(text: str, path: Path) -> Script:
     text_body, directives = _drop_comments(body, path)
     events = _events(text_body, path)
 
-    title = meta.get("title")
+    title = meta.pop("title", None)
     content = [e for e in events if e.kind != "break"]
     headings = [e for e in content if e.kind == "heading"]
     if (title is None and content and content[0].kind == "heading" and content[0].level == 1
@@ -117,7 +124,8 @@ def parse_markdown(text: str, path: Path) -> Script:
     for line, value in directives:
         owner = next((b for b in reversed(blocks) if b.line <= line), blocks[0])
         owner.slide = slide_number(value, path, line)
-    deck = resolve_deck(meta["deck"], path, None) if meta.get("deck") else None
+    deck_text = meta.pop("deck", None)
+    deck = resolve_deck(deck_text, path, None) if deck_text else None
     if deck is None and directives:
         raise ScriptError(path, directives[0][0], "a section names a slide but the front matter names no 'deck'")
     sections = tuple(
@@ -125,11 +133,11 @@ def parse_markdown(text: str, path: Path) -> Script:
                 bullets=tuple(strip_inline(b) for b in block.bullets), line=block.line, image=block.image,
                 slide=block.slide)
         for block in blocks)
-    return Script(title=title, sections=sections, voice=meta.get("voice"), path=path, deck=deck)
+    return Script(title=title, sections=sections, path=path, deck=deck, **meta)
 
 
-def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, str | None]]:
-    """Index of the first body line, and the front matter's title and voice."""
+def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, Any]]:
+    """Index of the first body line, and the front matter's title and voice settings."""
     for end in range(1, len(lines)):
         if lines[end].strip() in ("---", "..."):
             break
@@ -139,8 +147,8 @@ def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, str | No
     if node is None:
         return end + 1, {}
     fields = mapping_fields(node, path, FRONT_MATTER_KEYS, "the front matter")
-    meta = {key: optional_text(fields.get(key), path, key) for key in FRONT_MATTER_KEYS}
-    return end + 1, meta
+    return end + 1, {"title": optional_text(fields.get("title"), path, "title"),
+                     "deck": optional_text(fields.get("deck"), path, "deck"), **voice_settings(fields, path)}
 
 
 def _drop_comments(text: str, path: Path) -> tuple[str, list[tuple[int, str]]]:

@@ -2,6 +2,10 @@
 
     title: Welcome to PresGen          # optional: the file name otherwise
     voice: joe                         # optional
+    language: en-US                    # optional: the voice's language otherwise
+    rate: 1.0                          # optional: speaking rate, 0.5 (slow) to 2.0 (fast)
+    lexicon:                           # optional: how to say words, as a respelling or /IPA/
+      PresGen: press gen
     deck: talk.pptx                    # optional: the slides sections show (path beside the script)
     sections:
       - title: What it does            # optional: "Part N" otherwise
@@ -17,15 +21,20 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from presgen_training.errors import ScriptError
+from presgen_training.narration.config import MAX_RATE, MIN_RATE
+from presgen_training.narration.language import parse_language_tag
+from presgen_training.narration.lexicon import entry_problem
 from presgen_training.script.assets import resolve_deck, resolve_image, slide_number
 from presgen_training.script.checks import clean_text, default_section_title, title_from_filename
 from presgen_training.timeline import Script, Section
 
-SCRIPT_KEYS = ("title", "voice", "deck", "sections")
+SCRIPT_KEYS = ("title", "voice", "language", "rate", "lexicon", "deck", "sections")
+VOICE_KEYS = ("voice", "language", "rate", "lexicon")  # the keys that set how the script is spoken
 SECTION_KEYS = ("title", "narration", "bullets", "image", "slide")
 _NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -36,7 +45,6 @@ def parse_yaml(text: str, path: Path) -> Script:
         raise ScriptError(path, None, "the script is empty (only comments)")
     fields = mapping_fields(root, path, SCRIPT_KEYS, "the script")
     title = optional_text(fields.get("title"), path, "title") or title_from_filename(path)
-    voice = optional_text(fields.get("voice"), path, "voice")
     deck_text = optional_text(fields.get("deck"), path, "deck")
     deck = resolve_deck(deck_text, path, line_of(fields["deck"][1])) if deck_text else None
     if "sections" not in fields:
@@ -50,7 +58,61 @@ def parse_yaml(text: str, path: Path) -> Script:
     sections = tuple(parse_section(node, index, path) for index, node in enumerate(sections_node.value))
     if deck is None and (with_slide := next((s for s in sections if s.slide is not None), None)):
         raise ScriptError(path, with_slide.line, "a section names a 'slide' but the script names no 'deck'")
-    return Script(title=title, sections=sections, voice=voice, path=path, deck=deck)
+    return Script(title=title, sections=sections, path=path, deck=deck, **voice_settings(fields, path))
+
+
+def voice_settings(fields: dict[str, tuple[yaml.Node, yaml.Node]], path: Path) -> dict[str, Any]:
+    """Script keyword arguments from the voice keys (voice, language, rate, lexicon) present in ``fields``."""
+    settings: dict[str, Any] = {"voice": optional_text(fields.get("voice"), path, "voice")}
+    language = optional_text(fields.get("language"), path, "language")
+    if language is not None:
+        settings["language"] = parse_language_tag(language)
+        if settings["language"] is None:
+            raise ScriptError(path, line_of(fields["language"][1]),
+                              f"language '{language}' is not a language tag; write e.g. en, en-US, de")
+    if "rate" in fields and not is_null(fields["rate"][1]):
+        settings["rate"] = parse_rate(fields["rate"][1], path)
+    if "lexicon" in fields:
+        settings["lexicon"] = parse_lexicon(fields["lexicon"][1], path)
+    return settings
+
+
+def parse_rate(node: yaml.Node, path: Path) -> float:
+    try:
+        rate = float(node.value) if isinstance(node, yaml.ScalarNode) else None
+    except ValueError:
+        rate = None
+    if rate is None or not MIN_RATE <= rate <= MAX_RATE:
+        raise ScriptError(path, line_of(node), f"rate must be a number from {MIN_RATE:g} (slow) to {MAX_RATE:g} "
+                                               f"(fast), 1 being the normal pace; not {_shown(node)}")
+    return rate
+
+
+def parse_lexicon(node: yaml.Node, path: Path) -> tuple[tuple[str, str], ...]:
+    """``{word: respelling or /IPA/}`` as (word, value) pairs; errors name the entry's line."""
+    if is_null(node):
+        return ()
+    if not isinstance(node, yaml.MappingNode):
+        raise ScriptError(path, line_of(node), f"the lexicon must be a mapping of word: pronunciation, "
+                                               f"not {kind(node)}")
+    entries: dict[str, str] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode) \
+                or is_null(value_node):
+            raise ScriptError(path, line_of(key_node), "each lexicon entry is word: respelling or word: /IPA/, "
+                                                       f"not {kind(value_node)}")
+        word, value = key_node.value.strip(), value_node.value.strip()
+        if word in entries:
+            raise ScriptError(path, line_of(key_node), f"'{word}' is in the lexicon twice")
+        problem = entry_problem(word, value)
+        if problem:
+            raise ScriptError(path, line_of(key_node), problem)
+        entries[word] = value
+    return tuple(entries.items())
+
+
+def _shown(node: yaml.Node) -> str:
+    return repr(node.value) if isinstance(node, yaml.ScalarNode) else kind(node)
 
 
 def parse_section(node: yaml.Node, index: int, path: Path) -> Section:

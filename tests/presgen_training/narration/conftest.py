@@ -1,5 +1,6 @@
 """Narration fixtures: the piper voice is loaded once per test session (it takes seconds), and the demo script is
 synthesized once and shared by the tests that only read its timings."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,6 +16,12 @@ from presgen_training.timeline import Narration, Script, Section
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO_SCRIPT = REPO / "examples" / "demo_script.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_voices(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the voices the tests install: not the user's voices folder."""
+    monkeypatch.setenv("PRESGEN_VOICES_DIR", str(tmp_path_factory.getbasetemp() / "no-voices"))
 
 
 @pytest.fixture(scope="session")
@@ -38,17 +45,22 @@ def demo_config() -> NarrationConfig:
 
 
 @pytest.fixture(scope="session")
-def demo_narration(piper_voice: PiperEngineVoice, demo_script: Script, demo_config: NarrationConfig,
-                   tmp_path_factory: pytest.TempPathFactory) -> Narration:
+def demo_narration(
+    piper_voice: PiperEngineVoice,
+    demo_script: Script,
+    demo_config: NarrationConfig,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Narration:
     return synthesize(demo_script, demo_config, tmp_path_factory.mktemp("demo_narration"))
 
 
-def _short_script(*narrations: str, voice: str | None = None, path: Path | None = None) -> Script:
+def _short_script(*narrations: str, voice: str | None = None, path: Path | None = None, **settings: object) -> Script:
     sections = tuple(Section(title=f"Part {i + 1}", narration=text) for i, text in enumerate(narrations))
-    return Script(title="Short", sections=sections, voice=voice, path=path)
+    return Script(title="Short", sections=sections, voice=voice, path=path, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
 def short_script() -> Callable[..., Script]:
-    """``short_script("First section.", "Second section.", voice=None)``: a script without a file."""
+    """``short_script("First section.", "Second section.", voice=None, language=None, rate=None, lexicon=())``:
+    a script without a file."""
     return _short_script

@@ -23,7 +23,7 @@ def test_espeak_narration_with_estimated_word_times(tmp_path: Path, short_script
     assert (narration.engine, narration.voice, narration.timing_source) == ("espeak-ng", "en-us", "estimated")
     assert narration.fallback_reason is None and narration.phonemes == []
     samples, rate = read_wav(narration.wav_path)
-    assert rate == narration.sample_rate == 22050 and len(samples) == round(narration.duration_s * rate)
+    assert rate == narration.sample_rate == 48000 and len(samples) == round(narration.duration_s * rate)
     speech = sum(s.end_s - s.start_s for s in narration.sections)
     silences = config.lead_in_s + 0.5 + config.tail_s  # each pause padded by less than a frame to whole frames
     assert 0 <= narration.duration_s - (speech + silences) < 2 / 25

@@ -43,22 +43,33 @@ def test_gtts_speech_is_decoded_and_timed(monkeypatch: pytest.MonkeyPatch, speec
     narration = synthesize(script, NarrationConfig(engine="gtts", voice="en-gb"), tmp_path)
     assert requests == [("en", "co.uk"), ("en", "co.uk")]
     assert (narration.engine, narration.voice, narration.fallback_reason) == ("gtts", "en-gb", None)
-    assert narration.sample_rate == 24000 and narration.timing_source == "estimated"
+    assert narration.sample_rate == 48000 and narration.timing_source == "estimated"
     samples, rate = read_wav(narration.wav_path)
-    assert rate == 24000 and len(samples) == round(narration.duration_s * rate)
+    assert rate == 48000 and len(samples) == round(narration.duration_s * rate)
     first = narration.sections[0]
     assert 1.0 < first.end_s - first.start_s < 3.5
     assert [w.text for w in first.words] == script.sections[0].narration.split()
     assert first.start_s <= first.words[0].start_s < first.words[-1].end_s <= first.end_s
 
 
-def test_garbage_from_google_falls_back(monkeypatch: pytest.MonkeyPatch, piper_voice: PiperEngineVoice,
-                                        tmp_path: Path, short_script: Callable[..., Script]) -> None:
+def test_garbage_from_google_falls_back_when_allowed(monkeypatch: pytest.MonkeyPatch, piper_voice: PiperEngineVoice,
+                                                     tmp_path: Path, short_script: Callable[..., Script]) -> None:
     serve(monkeypatch, b"<html>captcha</html>")
-    narration = synthesize(short_script("Hello."), NarrationConfig(engine="gtts"), tmp_path)
+    narration = synthesize(short_script("Hello."), NarrationConfig(engine="gtts", allow_fallback=True), tmp_path)
     assert narration.engine == "piper"
     assert narration.fallback_reason is not None
     assert narration.fallback_reason.startswith("gtts: ffmpeg failed while decoding gTTS audio")
+
+
+def test_rate_changes_the_tempo_not_the_words(monkeypatch: pytest.MonkeyPatch, speech_mp3: bytes, tmp_path: Path,
+                                               short_script: Callable[..., Script]) -> None:
+    serve(monkeypatch, speech_mp3)
+    script = short_script("Pretend this came from Google.")
+    normal = synthesize(script, NarrationConfig(engine="gtts"), tmp_path / "normal")
+    faster = synthesize(script, NarrationConfig(engine="gtts", rate=1.5), tmp_path / "faster")
+    ratio = (normal.sections[0].end_s - normal.sections[0].start_s) / \
+        (faster.sections[0].end_s - faster.sections[0].start_s)
+    assert ratio == pytest.approx(1.5, rel=0.05)
 
 
 def test_doctor_network_probe(monkeypatch: pytest.MonkeyPatch) -> None:

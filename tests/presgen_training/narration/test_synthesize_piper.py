@@ -20,10 +20,11 @@ from presgen_training.timeline import Narration, Script
 SAMPLE_TOLERANCE_S = 1 / 22050  # one sample at piper's rate
 
 
-def test_wav_is_16_bit_mono_at_the_voice_rate(demo_narration: Narration) -> None:
+def test_wav_is_16_bit_mono_at_48_khz(demo_narration: Narration) -> None:
     with wave.open(str(demo_narration.wav_path), "rb") as wav:
-        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22050)
-        assert wav.getnframes() == round(demo_narration.duration_s * 22050)
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 48000)
+        assert wav.getnframes() == round(demo_narration.duration_s * 48000)
+    assert demo_narration.sample_rate == 48000
     assert demo_narration.wav_path.name == "narration.wav"
     assert not [p for p in demo_narration.wav_path.parent.iterdir() if p.name != "narration.wav"], \
         "no temp files left behind"
@@ -196,7 +197,7 @@ def test_unknown_voice_in_the_script_names_the_script(tmp_path: Path, short_scri
 
 def test_script_voice_of_another_engine_is_not_an_error(piper_voice: PiperEngineVoice, tmp_path: Path,
                                                         short_script: Callable[..., Script]) -> None:
-    narration = synthesize(short_script("Hello.", voice="en-gb"), NarrationConfig(), tmp_path)
+    narration = synthesize(short_script("Hello.", voice="en-gb"), NarrationConfig(engine="piper"), tmp_path)
     assert (narration.engine, narration.voice, narration.fallback_reason) == ("piper", "joe", None)
 
 
@@ -216,7 +217,10 @@ def test_voice_given_as_a_model_path(piper_voice: PiperEngineVoice, tmp_path: Pa
 def test_bad_settings_are_clear_errors() -> None:
     with pytest.raises(NarrationError, match="pause_s must be between 0 and"):
         NarrationConfig(pause_s=-1)
-    with pytest.raises(NarrationError, match="unknown voice engine 'festival'; choose one of piper, gtts, espeak-ng"):
+    with pytest.raises(NarrationError, match="speaking rate must be from 0.5"):
+        NarrationConfig(rate=3)
+    with pytest.raises(NarrationError,
+                       match="unknown voice engine 'festival'; choose one of auto, piper, gtts, espeak-ng"):
         synthesize(Script("t", ()), NarrationConfig(engine="festival"), Path("unused"))
 
 
