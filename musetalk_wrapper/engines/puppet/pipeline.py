@@ -23,7 +23,7 @@ from musetalk_wrapper.engines.puppet.photo_motion import (
     sway_track,
 )
 from musetalk_wrapper.engines.puppet.source import FrameStore, decode_video, load_photo
-from musetalk_wrapper.engines.puppet.timings import load_timings
+from musetalk_wrapper.timings import load_timings
 from musetalk_wrapper.engines.puppet.tracking import (
     CUT_OFF,
     MIN_FACE_PX,

@@ -10,7 +10,7 @@ import numpy as np
 
 from musetalk_wrapper.engines.puppet.audio_features import AudioFeatures
 from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, smooth
-from musetalk_wrapper.engines.puppet.timings import Phone, Timings
+from musetalk_wrapper.timings import Phone, Timings
 
 
 @dataclass(frozen=True)

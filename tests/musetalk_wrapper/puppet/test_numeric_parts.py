@@ -12,7 +12,7 @@ from musetalk_wrapper.contract import EngineError
 from musetalk_wrapper.engines.puppet.audio_drive import mouth_from_audio
 from musetalk_wrapper.engines.puppet.audio_features import SAMPLE_RATE, analyse, frame_count, pause_mask
 from musetalk_wrapper.engines.puppet.one_euro import one_euro, one_euro_zero_lag
-from musetalk_wrapper.engines.puppet.timings import Phone, Timings, load_timings
+from musetalk_wrapper.timings import Phone, Timings, load_timings
 from musetalk_wrapper.engines.puppet.tracking import Detection, NoUsableFace, build_track, nearest_good
 from musetalk_wrapper.engines.puppet.visemes import merge_marks, mouth_from_timings, viseme_for
 from musetalk_wrapper.media import pingpong_index
