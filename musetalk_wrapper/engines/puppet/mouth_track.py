@@ -11,12 +11,35 @@ class MouthTrack:
     open: np.ndarray  # (T,) 0 = lips closed .. 1 = widest open ("a")
     width: np.ndarray  # (T,) -1 = rounded (o/u/w) .. 0 = rest .. +1 = spread (i/e)
     upper: np.ndarray  # (T,) share of the opening made by lifting the upper lip (shows the upper teeth: f/v, s)
+    tongue: np.ndarray | None = None  # (T,) tongue tip raised behind the upper teeth (l n t d)
+    tongue_out: np.ndarray | None = None  # (T,) tongue tip between the teeth (th)
+    speaking: np.ndarray | None = None  # (T,) 0 in pauses .. 1 in speech, ramped: how far from the resting mouth
 
     def __len__(self) -> int:
         return len(self.open)
 
     def clipped(self) -> MouthTrack:
-        return MouthTrack(np.clip(self.open, 0.0, 1.0), np.clip(self.width, -1.0, 1.0), np.clip(self.upper, 0.0, 1.0))
+        def unit(a: np.ndarray | None) -> np.ndarray:
+            return np.zeros(len(self.open)) if a is None else np.clip(a, 0.0, 1.0)
+
+        return MouthTrack(np.clip(self.open, 0.0, 1.0), np.clip(self.width, -1.0, 1.0), unit(self.upper),
+                          unit(self.tongue), unit(self.tongue_out), unit(self.speaking))
+
+
+SPEAKING_RAMP_S = 0.16  # the mouth leaves its resting shape over this time before speech, and returns after it
+
+
+def speaking_weight(silent: np.ndarray, fps: float) -> np.ndarray:
+    """1 in speech and 0 in pauses, ramped over SPEAKING_RAMP_S on both sides of every pause."""
+    talk = np.flatnonzero(~np.asarray(silent, dtype=bool))
+    n = len(silent)
+    if len(talk) == 0:
+        return np.zeros(n)
+    frames = np.arange(n)
+    pos = np.clip(np.searchsorted(talk, frames), 1, len(talk)) - 1
+    nearest = np.minimum(np.abs(frames - talk[pos]), np.abs(frames - talk[np.minimum(pos + 1, len(talk) - 1)]))
+    ramp = np.clip(1.0 - nearest / (SPEAKING_RAMP_S * fps + 1.0), 0.0, 1.0)
+    return ramp * ramp * (3.0 - 2.0 * ramp)
 
 
 def smooth(values: np.ndarray, kernel: tuple[float, ...]) -> np.ndarray:
