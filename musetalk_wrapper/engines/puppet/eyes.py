@@ -10,10 +10,10 @@ import numpy as np
 from musetalk_wrapper.engines.puppet.landmarks import LEFT_EYE, RIGHT_EYE, EyeIndices, FaceFrame
 from musetalk_wrapper.engines.puppet.warp import clip_box, delaunay, feather, warp_region
 
-LOWER_LID_RISE = 0.15  # the lids meet this share of the opening above the lower lid
+LOWER_LID_RISE = -0.06  # the lids meet this share of the opening above the lower lid (below: the lid covers its rim)
 CREASE_FOLLOW = 0.5  # the fold above the lid follows it part-way
-LID_SAMPLE_UP = 0.35  # the stretched lid is sampled this share of the lid margin band higher (no eyeball pixels)
-LASH_WIDTH = 0.009  # face units: the dark line of lid margin and lashes along a closed eye
+LID_SAMPLE_UP = 0.7  # the closed lid is the skin below the crease stretched down, sampled clear of the lid margin
+LASH_WIDTH = 0.011  # face units: the dark line of lid margin and lashes along a closed eye
 LASH_FROM = 0.55  # closure where that line starts to show
 EYE_MARGIN = 0.09  # anchors around each eye (face units)
 GAZE_MAX = (0.028, 0.01)  # largest iris shift (x, y) in face units

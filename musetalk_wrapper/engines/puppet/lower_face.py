@@ -27,7 +27,7 @@ from musetalk_wrapper.engines.puppet.mouth_interior import InteriorStyle, MouthG
 from musetalk_wrapper.engines.puppet.warp import clip_box, delaunay, feather, warp_region
 
 # Shape scales, in face units (D = outer eye-corner distance).
-MAX_GAP = 0.24  # inner-lip opening at open = 1 (an "ah"): p95 of speech lands near 0.2 D, as in real speech
+MAX_GAP = 0.18  # inner-lip opening at open = 1 (an "ah"): p95 of speech lands near 0.2 D, as in real speech
 ROUND_NARROWING = 0.22  # share of mouth width lost when fully rounded
 SPREAD_WIDENING = 0.09  # share of mouth width gained when fully spread
 POUT = 0.02  # rounded lips push out: each lip grows this much
@@ -38,8 +38,8 @@ CORNER_DROP = 0.25  # mouth corners drop this share of the jaw drop
 # Mesh layout.
 TOP_CLEARANCE = 0.03  # moving points sit at least this far below the subnasale line
 MIN_POINT_SPACING = 0.05  # thin non-lip landmarks to this spacing (keeps triangles well shaped and few)
-SIDE_MARGIN = 0.14  # fixed anchors beyond the face oval
-BELOW_CHIN = 0.5  # fixed anchors this far below the chin: the neck there is squeezed as the chin covers it
+SIDE_MARGIN = 0.1  # fixed anchors beyond the face oval
+BELOW_CHIN = 0.45  # fixed anchors this far below the chin: the neck there is squeezed as the chin covers it
 ANCHOR_STEP = 0.12
 SEAM_MIN_PX = 1.0  # a source mouth open wider than this gets a drawn lip seam when closed
 REFERENCE_OPEN = 0.8  # the mesh is triangulated on an open mouth so no triangle bridges the two lips

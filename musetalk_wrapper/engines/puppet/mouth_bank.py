@@ -94,40 +94,48 @@ class MouthBank:
     def paint(self, use: BankUse, crop: np.ndarray, offset: np.ndarray, placement: Placement,
               rig: MouthRig) -> None:
         """Blend the chosen real mouth(s) into ``crop`` (the warped frame around the mouth)."""
-        frame = placement.frame
-        lips_dst = placement.dst[self.lip_positions] - offset
-        lips_target = placement.target[self.lip_positions]
+        frame, c = placement.frame, rig.cols
+        scale = frame.scale
+        outer = np.concatenate([placement.dst[c["outer_upper"]], placement.dst[c["outer_lower"][-2:0:-1]]]) - offset
+        # work on the part of the crop around the lips only
+        margin = RING[1] * scale + 3
         h, w = crop.shape[:2]
-        box = (0, 0, w, h)
+        x0, y0 = np.maximum(np.floor(outer.min(axis=0) - margin).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(outer.max(axis=0) + margin).astype(int), [w, h])
+        if x1 <= x0 or y1 <= y0:
+            return
+        region = crop[y0:y1, x0:x1]
+        sub = offset + np.array([x0, y0])
+        outer = outer - np.array([x0, y0])
+        lips_dst = placement.dst[self.lip_positions] - sub
+        lips_target = placement.target[self.lip_positions]
+        rh, rw = region.shape[:2]
+        n_lips = len(self.lip_positions)
         mixed: np.ndarray | None = None
-        covered = np.zeros((h, w), bool)
+        covered = np.zeros((rh, rw), bool)
         for index, weight in use.entries:
             entry = self.entries[index]
-            n_lips = len(self.lip_positions)
             entry_local = entry.points / self.px_per_d + np.array([PATCH_BOX[0], PATCH_BOX[2]])
             m = _similarity(entry_local[:n_lips], lips_target)
             anchors_local = entry_local[n_lips:] @ m[:, :2].T + m[:, 2]
-            dst = np.concatenate([lips_dst, frame.to_image(anchors_local) - offset])
-            result = warp_region(crop, entry.points, dst, self.triangles, box, source=entry.patch)
+            dst = np.concatenate([lips_dst, frame.to_image(anchors_local) - sub])
+            result = warp_region(region, entry.points, dst, self.triangles, (0, 0, rw, rh), source=entry.patch)
             if result is None:
                 continue
-            warped, moved, (x0, y0, x1, y1) = result
-            layer = crop.astype(np.float32).copy()
-            layer[y0:y1, x0:x1][moved] = warped[moved]
-            covered[y0:y1, x0:x1] |= moved
-            mixed = layer * weight if mixed is None else mixed + layer * weight
+            warped, moved, (wx0, wy0, wx1, wy1) = result
+            layer = region.astype(np.float32)
+            layer[wy0:wy1, wx0:wx1][moved] = warped[moved]
+            covered[wy0:wy1, wx0:wx1] |= moved
+            mixed = layer * np.float32(weight) if mixed is None else mixed + layer * np.float32(weight)
         if mixed is None:
             return
-        c = rig.cols
-        outer = np.concatenate([placement.dst[c["outer_upper"]], placement.dst[c["outer_lower"][-2:0:-1]]]) - offset
-        scale = frame.scale
-        alpha = _soft_polygon((h, w), outer, MASK_GROW * scale, MASK_SOFT * scale) * covered
-        ring = (_soft_polygon((h, w), outer, RING[1] * scale, 0.0) > 0.5) & \
-            (_soft_polygon((h, w), outer, RING[0] * scale, 0.0) < 0.5) & covered
+        alpha = _soft_polygon((rh, rw), outer, MASK_GROW * scale, MASK_SOFT * scale) * covered
+        ring = (_soft_polygon((rh, rw), outer, RING[1] * scale, 0.0) > 0.5) & \
+            (_soft_polygon((rh, rw), outer, RING[0] * scale, 0.0) < 0.5) & covered
         if ring.sum() >= 20:
-            gain = crop[ring].astype(np.float64).mean(axis=0) / np.maximum(mixed[ring].mean(axis=0), 1.0)
+            gain = region[ring].astype(np.float64).mean(axis=0) / np.maximum(mixed[ring].mean(axis=0), 1.0)
             mixed *= np.clip(gain, *GAIN_RANGE).astype(np.float32)
-        blend_into(crop, np.clip(mixed, 0, 255), alpha.astype(np.float32))
+        blend_into(region, mixed, alpha.astype(np.float32))
 
 
 def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:

@@ -143,6 +143,7 @@ def _smoothstep(e0: float | np.ndarray, e1: float | np.ndarray, x: np.ndarray) -
 
 
 def _fill(shape: tuple[int, int], poly: np.ndarray) -> np.ndarray:
+    """Anti-aliased mask (float32 0..1) of a polygon given in pixel coordinates."""
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(poly * (1 << SUBPIXEL_BITS)).astype(np.int32)], 255, cv2.LINE_AA, SUBPIXEL_BITS)
     return mask.astype(np.float32) / 255.0
@@ -199,94 +200,121 @@ def draw_seam(crop: np.ndarray, line: np.ndarray, strength: float, scale: float,
 
 
 def paint_interior(crop: np.ndarray, offset: np.ndarray, geo: MouthGeometry, style: InteriorStyle) -> None:
-    """Paint the mouth opening of ``geo`` into ``crop`` (whose top-left pixel is ``offset`` in the image)."""
-    scale = geo.scale
-    to_crop = lambda local: (geo.origin + local[:, :1] * scale * geo.ex + local[:, 1:2] * scale * geo.ey  # noqa: E731
-                             - offset)
-    upper_px, lower_px = to_crop(geo.inner_upper), to_crop(geo.inner_lower)
-    inner = np.concatenate([upper_px, lower_px[-2:0:-1]])
-    h, w = crop.shape[:2]
-    lo = np.floor(inner.min(axis=0)).astype(int) - 2
-    hi = np.ceil(inner.max(axis=0)).astype(int) + 3
-    bx0, by0, bx1, by1 = max(0, lo[0]), max(0, lo[1]), min(w, hi[0]), min(h, hi[1])
-    gap = float(np.max(geo.inner_lower[:, 1] - geo.inner_upper[:, 1])) * scale
-    if bx1 <= bx0 or by1 <= by0 or gap < MIN_GAP_PX:
-        return
-    box_off = np.array([bx0, by0], dtype=np.float64)
-    shape = (by1 - by0, bx1 - bx0)
-    soft = 0.35 + scale / 1200.0  # edge softness in px: the real inner lip edge is not a hard line
-    mouth = cv2.GaussianBlur(_fill(shape, inner - box_off), (0, 0), soft)
+    """Paint the mouth opening of ``geo`` into ``crop`` (whose top-left pixel is ``offset`` in the image).
 
-    # Face-local coordinates of every pixel centre.
-    yy, xx = np.mgrid[by0:by1, bx0:bx1].astype(np.float64)
-    rx, ry = xx + offset[0] - geo.origin[0], yy + offset[1] - geo.origin[1]
-    u = (rx * geo.ex[0] + ry * geo.ex[1]) / scale
-    v = (rx * geo.ey[0] + ry * geo.ey[1]) / scale
+    The interior is drawn upright (rows along v, columns along u, one pixel per image pixel), where everything
+    that depends on the column alone is a 1-D array, then turned into place with one affine warp."""
+    scale = geo.scale
     px = 1.0 / scale  # one pixel in face units
     iu, il = geo.inner_upper, geo.inner_lower
+    gap = float(np.max(il[:, 1] - iu[:, 1])) * scale
+    if gap < MIN_GAP_PX:
+        return
+    pad = 3 * px
+    u0, u1 = float(min(iu[:, 0].min(), il[:, 0].min())) - pad, float(max(iu[:, 0].max(), il[:, 0].max())) + pad
+    v0, v1 = float(min(iu[:, 1].min(), il[:, 1].min())) - pad, float(max(iu[:, 1].max(), il[:, 1].max())) + pad
+    w, h = int(np.ceil((u1 - u0) * scale)) + 1, int(np.ceil((v1 - v0) * scale)) + 1
+    u = (u0 + np.arange(w, dtype=np.float32) * np.float32(px))[None, :]  # (1, w)
+    v = (v0 + np.arange(h, dtype=np.float32) * np.float32(px))[:, None]  # (h, 1)
+
+    # Columns: lips, where the teeth meet at rest, the arch.
     centre = 0.5 * (iu[0, 0] + iu[-1, 0])
     half = max(0.5 * (iu[-1, 0] - iu[0, 0]), 4 * px)
-    du = u - centre
-    across = np.clip(np.abs(du) / half, 0.0, 1.0)
-    lip_up = np.interp(u, iu[:, 0], iu[:, 1])
-    lip_lo = np.interp(u, il[:, 0], il[:, 1])
-    rest = np.interp(u, iu[:, 0], geo.teeth_rest)
+    du = u - np.float32(centre)
+    across = np.clip(np.abs(du) / np.float32(half), 0.0, 1.0)
+    lip_up = np.interp(u, iu[:, 0], iu[:, 1]).astype(np.float32)
+    lip_lo = np.interp(u, il[:, 0], il[:, 1]).astype(np.float32)
+    rest = np.interp(u, iu[:, 0], geo.teeth_rest).astype(np.float32)
     rounded = max(-geo.width, 0.0)
     opening = max(float(np.max(il[:, 1] - iu[:, 1])), px)
 
     # Cavity: darkest high up under the teeth and towards the cheeks; the inside of the lips near their edge.
-    depth = np.clip((v - lip_up) / opening, 0.0, 1.0)
+    depth = np.clip((v - lip_up) / np.float32(opening), 0.0, 1.0)
     shade = (0.75 + 0.45 * depth) * (1.0 - 0.45 * across ** 2)
-    colour = style.cavity_rgb * shade[..., None]
-    near_lip = np.exp(-np.minimum(np.abs(v - lip_up), np.abs(lip_lo - v)) / (0.01 + 2 * px))
-    colour = colour + (style.lip_rgb * 0.4 - colour) * (0.6 * near_lip)[..., None]
+    near_lip = np.exp(-np.minimum(np.abs(v - lip_up), np.abs(lip_lo - v)) / np.float32(0.01 + 2 * px))
+    colour = _rgb(style.cavity_rgb, shade)
+    _over(colour, _rgb(style.lip_rgb * 0.4, np.ones_like(near_lip)), 0.6 * near_lip)
 
-    # Tongue: behind the lower teeth, its back rising in the middle; darker further back (higher up).
+    # Tongue: behind the lower teeth, its back rising in the middle; lit at the front (low in the opening), in
+    # shadow at the back and the sides, a faint groove down the middle.
     show = LOWER_SHOW * float(_smoothstep(LOWER_SHOW_JAW[0], LOWER_SHOW_JAW[1], np.array(geo.jaw)))
-    lower_edge = lip_lo - show - 0.25 * px
+    lower_edge = lip_lo - np.float32(show + 0.25 * px)
     tongue_top = lower_edge - TONGUE_RISE * opening * np.clip(1.0 - (du / TONGUE_HALF) ** 2, 0.0, 1.0) ** 0.7
     tip = max(geo.tongue, geo.tongue_out)
-    teeth_edge = rest + TEETH_BELOW_REST - ARCH_RISE * across ** 2
+    teeth_edge = rest + np.float32(TEETH_BELOW_REST) - ARCH_RISE * across ** 2
+    tip_zone = np.clip(1.0 - (du / TIP_HALF) ** 2, 0.0, 1.0)
     if tip > 0.0:
         tip_top = teeth_edge - 0.006 + (TIP_OUT + 0.006) * geo.tongue_out
-        reach = np.clip(1.0 - (du / TIP_HALF) ** 2, 0.0, 1.0) ** 0.5
-        raised = tongue_top + (tip_top - tongue_top) * tip * reach
+        raised = tongue_top + (tip_top - tongue_top) * tip * np.sqrt(tip_zone)
         tongue_top = np.minimum(tongue_top, raised)
-    tongue_a = _smoothstep(tongue_top - 1.0 * px, tongue_top + 1.0 * px, v)
-    # lit at the front (low in the opening), in shadow at the back and the sides, a faint groove down the middle
+    tongue_a = _step_down(v, tongue_top, px)
     front = _smoothstep(tongue_top, lip_lo, v)
-    tongue_shade = (0.42 + 0.5 * front) * (1.0 - 0.45 * across ** 2) * (1.0 - 0.45 * rounded)
-    tongue_shade = tongue_shade * (1.0 - 0.12 * np.exp(-(du / (0.012 + px)) ** 2) * (1.0 - front))
-    colour = colour + (style.tongue_rgb * tongue_shade[..., None] - colour) * tongue_a[..., None]
+    groove = 1.0 - 0.12 * np.exp(-(du / np.float32(0.012 + px)) ** 2)
+    tongue_shade = (0.42 + 0.5 * front) * ((1.0 - 0.45 * across ** 2) * (1.0 - 0.45 * rounded))
+    tongue_shade *= groove + (1.0 - groove) * front
+    _over(colour, _rgb(style.tongue_rgb, tongue_shade), tongue_a)
 
     # Lower teeth: their edges just above the lower lip on wide opens (the lip hides them otherwise).
     tooth, t_across, t_width, turn = _teeth_row(du, LOWER_TEETH, LOWER_ARCH_R)
     ledge = _tooth_edges(lower_edge + 0.008 * turn ** 2, tooth, t_across, None, lower=True)
-    lower_a = _smoothstep(ledge - 0.5 * px, ledge + 0.5 * px, v) * (1.0 - _smoothstep(0.3, 0.55, turn))
-    lower_rgb = style.teeth_rgb * (0.8 * (1.0 - 0.35 * turn ** 2) * (1.0 - 0.5 * rounded))[..., None]
-    lower_rgb = lower_rgb * _gaps(t_across, t_width, scale, 1.0)[..., None]
-    colour = colour + (lower_rgb - colour) * lower_a[..., None]
+    lower_a = _step_down(v, ledge, 0.5 * px) * (1.0 - _smoothstep(0.3, 0.55, turn))
+    lower_shade = 0.8 * (1.0 - 0.35 * turn ** 2) * (1.0 - 0.5 * rounded) * _gaps(t_across, t_width, scale, 1.0)
+    _over(colour, _rgb(style.teeth_rgb, np.broadcast_to(lower_shade, lower_a.shape)), lower_a)
 
     # Upper teeth: hanging from the upper jaw down to just below where the lips met at rest.
     tooth, t_across, t_width, turn = _teeth_row(du, UPPER_TEETH, UPPER_ARCH_R)
     uedge = _tooth_edges(teeth_edge, tooth, t_across, UPPER_LENGTH, lower=False)
-    upper_a = (1.0 - _smoothstep(uedge - 0.5 * px, uedge + 0.5 * px, v)) * (1.0 - _smoothstep(0.6, 0.9, turn))
+    upper_a = (1.0 - _step_down(v, uedge, 0.5 * px)) * (1.0 - _smoothstep(0.6, 0.9, turn))
     if geo.tongue_out > 0.0:  # a /th/ tongue tip lies in front of the upper teeth's edge
-        tip_zone = (np.clip(1.0 - (du / TIP_HALF) ** 2, 0.0, 1.0) > 0) & (v > uedge - 0.006)
-        upper_a = np.where(tip_zone, upper_a * (1.0 - geo.tongue_out), upper_a)
+        in_front = (tip_zone > 0) & (v > uedge - 0.006)
+        upper_a = np.where(in_front, upper_a * (1.0 - geo.tongue_out), upper_a)
     under_lip = 0.7 + 0.3 * _smoothstep(lip_up, lip_up + 0.025, v)  # shadow of the upper lip
     convex = 0.92 + 0.08 * np.sin(np.pi * t_across)  # each tooth catches the light in its middle
-    translucent = _smoothstep(uedge - 0.014, uedge, v)  # incisal edges are greyer
     recessed = 1.0 - 0.55 * rounded  # rounded lips push forward: the teeth behind them are in shadow
-    upper_rgb = style.teeth_rgb * (under_lip * convex * recessed * (1.0 - 0.4 * turn ** 2))[..., None]
-    upper_rgb = upper_rgb * (1.0 - 0.12 * translucent[..., None] * np.array([1.0, 0.95, 0.8]))
     to_edge = np.clip((uedge - v) / 0.03, 0.0, 1.0)  # the gaps between teeth open up towards their edges
-    upper_rgb = upper_rgb * _gaps(t_across, t_width, scale, 1.0 - 0.6 * to_edge)[..., None]
-    colour = colour + (upper_rgb - colour) * upper_a[..., None]
+    upper_shade = under_lip * (convex * recessed * (1.0 - 0.4 * turn ** 2)) \
+        * _gaps(t_across, t_width, scale, 1.0 - 0.6 * to_edge)
+    upper_rgb = _rgb(style.teeth_rgb, upper_shade)
+    translucent = _smoothstep(uedge - 0.014, uedge, v)  # incisal edges are greyer and a little blue
+    upper_rgb *= 1.0 - 0.12 * translucent[None] * np.array([1.0, 0.95, 0.8], np.float32)[:, None, None]
+    _over(colour, upper_rgb, upper_a)
 
-    m = mouth[..., None]
-    sub = crop[by0:by1, bx0:bx1].astype(np.float32)
-    crop[by0:by1, bx0:bx1] = np.clip(sub * (1.0 - m) + colour * m + 0.5, 0, 255).astype(np.uint8)
+    # The opening itself, with a soft edge (the real inner lip edge is not a hard line).
+    inner = np.concatenate([iu, il[-2:0:-1]])
+    mask = _fill((h, w), (inner - np.array([u0, v0])) * scale)
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.35 + scale / 1200.0)
+
+    # Upright pixel (j, i) sits at local (u0 + j px, v0 + i px): map it into the crop.
+    o = geo.origin + (u0 * geo.ex + v0 * geo.ey) * scale - offset
+    m = np.array([[geo.ex[0], geo.ey[0], o[0]], [geo.ex[1], geo.ey[1], o[1]]])
+    corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    ch, cw = crop.shape[:2]
+    bx0, by0 = np.maximum(np.floor(corners.min(axis=0)).astype(int) - 1, 0)
+    bx1, by1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 2, [cw, ch])
+    if bx1 <= bx0 or by1 <= by0:
+        return
+    m[:, 2] -= [bx0, by0]
+    size = (int(bx1 - bx0), int(by1 - by0))
+    rgba = cv2.merge([colour[0], colour[1], colour[2], mask * np.float32(255.0)])
+    placed = cv2.warpAffine(rgba, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    alpha = placed[..., 3] / 255.0
+    region = crop[by0:by1, bx0:bx1]
+    top = np.clip(placed[..., :3] + 0.5, 0, 255).astype(np.uint8)
+    region[:] = cv2.blendLinear(top, np.ascontiguousarray(region), alpha, 1.0 - alpha)
+
+
+def _rgb(rgb: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """(3, h, w) float32 colour ``rgb`` scaled by ``shade`` (channels first: numpy is slow on a last axis of 3)."""
+    return np.asarray(shade, dtype=np.float32)[None] * np.asarray(rgb, dtype=np.float32)[:, None, None]
+
+
+def _over(colour: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
+    colour += (top - colour) * np.asarray(alpha, dtype=np.float32)[None]
+
+
+def _step_down(v: np.ndarray, edge: np.ndarray, soft: float) -> np.ndarray:
+    """0 above ``edge`` (smaller v), 1 below it, with a ramp ``soft`` (face units) on either side."""
+    return np.clip((v - edge) / np.float32(2.0 * soft) + 0.5, 0.0, 1.0)
 
 
 def _gaps(across: np.ndarray, width: np.ndarray, scale: float, strength: np.ndarray | float) -> np.ndarray:

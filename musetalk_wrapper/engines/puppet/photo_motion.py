@@ -12,8 +12,8 @@ import numpy as np
 from musetalk_wrapper.engines.puppet.landmarks import CHIN, FaceFrame
 
 HEAD_CENTRE_V = -0.6  # the head's centre, face units below the mouth (negative: above)
-HEAD_AXES = (1.05, 1.4)  # half width and half height of the head ellipse (face units) where the weight is 1
-FALLOFF = 1.65  # the weight reaches 0 at this multiple of the ellipse
+HEAD_AXES = (1.0, 1.35)  # half width and half height of the head ellipse (face units) where the weight is 1
+FALLOFF = 1.45  # the weight reaches 0 at this multiple of the ellipse
 PIVOT_BELOW_CHIN = 0.35  # face units
 GRID_PX = 4  # the displacement is computed every this many pixels
 
@@ -33,7 +33,9 @@ class HeadSway:
         # node i stands for pixel (i + 0.5) * GRID_PX - 0.5: what cv2.resize by GRID_PX samples it as
         gx = bx0 + (np.arange(-(-(bx1 - bx0) // GRID_PX)) + 0.5) * GRID_PX - 0.5
         gy = by0 + (np.arange(-(-(by1 - by0) // GRID_PX)) + 0.5) * GRID_PX - 0.5
-        self._grid = np.stack(np.meshgrid(gx, gy), axis=-1)  # (gh, gw, 2) image px
+        grid = np.stack(np.meshgrid(gx, gy), axis=-1)  # (gh, gw, 2) image px
+        self._gx, self._gy = grid[..., 0].astype(np.float32), grid[..., 1].astype(np.float32)
+        self._gw = self.weight(grid).astype(np.float32)
 
     def weight(self, xy: np.ndarray) -> np.ndarray:
         local = self.frame.to_local(xy)
@@ -61,10 +63,18 @@ class HeadSway:
     def apply(self, crop: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """``crop`` is the image inside ``box``; returns it with the head moved by ``pose`` (roll deg, x, y)."""
         bx0, by0, bx1, by1 = self.box
-        g = self._grid
-        src = g - self.displacement(g - self.displacement(g, pose), pose)  # invert the (small, smooth) field
+        gx, gy, wg = self._gx, self._gy, self._gw
+        m = self._matrix(pose).astype(np.float32)
+        a, b, c, d = m[0, 0] - 1.0, m[0, 1], m[1, 0], m[1, 1] - 1.0
+        # Invert the (small, smooth) forward field x -> x + w(x) (M x - x) by one fixed-point step; the weight is
+        # taken at the grid node (exact where it is 1, over the whole head). x and y planes apart: numpy is slow
+        # on a last axis of 2.
+        fx = gx - (a * gx + b * gy + m[0, 2]) * wg
+        fy = gy - (c * gx + d * gy + m[1, 2]) * wg
+        sx = gx - (a * fx + b * fy + m[0, 2]) * wg - np.float32(bx0)
+        sy = gy - (c * fx + d * fy + m[1, 2]) * wg - np.float32(by0)
         h, w = by1 - by0, bx1 - bx0
-        coarse = (src - np.array([bx0, by0])).astype(np.float32)
-        gh, gw = coarse.shape[:2]
+        gh, gw = sx.shape
+        coarse = cv2.merge([sx, sy])
         maps = cv2.resize(coarse, (gw * GRID_PX, gh * GRID_PX), interpolation=cv2.INTER_LINEAR)[:h, :w]
-        return cv2.remap(crop, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.remap(crop, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -148,47 +148,37 @@ class PreparedSource:
         meshes: list[FaceMesh] = []
         local = threading.local()
 
-        def mesh() -> FaceMesh:
+        def track(j: int, frames: list[np.ndarray], warm: int) -> tuple[int, list[Detection | None]]:
             if not hasattr(local, "mesh"):
                 local.mesh = FaceMesh(video=True)
                 with self._lock:
                     meshes.append(local.mesh)
-            return local.mesh
-
-        def track(j: int, frames: list[np.ndarray], warm: int) -> tuple[int, list[Detection | None]]:
-            m = mesh()
-            m.reset()
-            dets = [m.detect(f) for f in frames]
+            local.mesh.reset()
+            dets = [local.mesh.detect(f) for f in frames]
             return j, dets[warm:]
 
         errors: list[str] = []
         pending: list[Future[tuple[int, list[Detection | None]]]] = []
-        own: dict[int, list[np.ndarray]] = {}
+        arrays: dict[int, np.ndarray] = {}
+        warmup: list[np.ndarray] = []  # frames decoded before the chunk being filled (for its warm-up)
         total = frame_stop - frame_start
         progress.stage("track", total=total)
-        buffer: list[np.ndarray] = []
-        k = frame_start
+        last: np.ndarray | None = None
         with ThreadPoolExecutor(max_workers=TRACK_WORKERS) as pool:
             try:
                 frames = iter_video(self.path, self.fps, errors, frame_start, frame_stop)
+                k = frame_start
                 for frame in frames:
                     self._set_size(frame)
-                    buffer.append(np.ascontiguousarray(frame))
+                    last = self._store_frame(k, frame, arrays, warmup, pool, track, pending)
                     k += 1
-                    if k % CHUNK_FRAMES == 0 or k == frame_stop:
-                        pending.append(self._submit(pool, track, buffer, k, own))
-                        buffer = buffer[-WARMUP_FRAMES:]
                     progress.update("track", k - frame_start, total)
-                if k < frame_stop:  # the stream ended early: the last frame holds, as it would on screen
-                    if not buffer and not own:
-                        raise EngineError(ErrorCode.BAD_INPUT, f"no decodable frames in {self.path}")
-                    last = buffer[-1] if buffer else own[max(own)][-1]
-                    while k < frame_stop:
-                        buffer.append(last)
-                        k += 1
-                        if k % CHUNK_FRAMES == 0 or k == frame_stop:
-                            pending.append(self._submit(pool, track, buffer, k, own))
-                            buffer = buffer[-WARMUP_FRAMES:]
+                if k < frame_stop and last is None:
+                    raise EngineError(ErrorCode.BAD_INPUT, f"no decodable frames in {self.path}")
+                while k < frame_stop:  # the stream ended early: the last frame holds, as it would on screen
+                    assert last is not None
+                    last = self._store_frame(k, last, arrays, warmup, pool, track, pending)
+                    k += 1
                 results = [f.result() for f in pending]
             finally:
                 pool.shutdown(wait=True)
@@ -199,18 +189,28 @@ class PreparedSource:
             self.warnings.append(f"{self.path.name} has corrupt data ({len(bad)} decoder error lines, e.g. "
                                  f"'{bad[0].strip()[:80]}'); the damaged frames were concealed or repeated")
         for j, dets in results:
-            frames_j = self._store.put(j, own.pop(j))
             track_j = raw_track(dets, self.width, self.height)
             yaws = np.array([c.yaw_deg for c in track_j.checks])
-            self._chunks[j] = _Chunk(frames_j, track_j, yaws)
+            self._chunks[j] = _Chunk(arrays[j], track_j, yaws)
 
-    def _submit(self, pool: ThreadPoolExecutor, track, buffer: list[np.ndarray], k: int,  # type: ignore[no-untyped-def]
-                own: dict[int, list[np.ndarray]]) -> Future:  # type: ignore[type-arg]
-        j = (k - 1) // CHUNK_FRAMES
-        n_own = k - j * CHUNK_FRAMES
-        warm = len(buffer) - n_own
-        own[j] = buffer[warm:]
-        return pool.submit(track, j, list(buffer), warm)
+    def _store_frame(self, k: int, frame: np.ndarray, arrays: dict[int, np.ndarray], warmup: list[np.ndarray],
+                     pool: ThreadPoolExecutor, track, pending: list[Future],  # type: ignore[no-untyped-def,type-arg]
+                     ) -> np.ndarray:
+        """Put decoded frame ``k`` in place (frames before the pass's first chunk only warm the tracker up);
+        when it completes a chunk, start tracking that chunk."""
+        j, i = divmod(k, CHUNK_FRAMES)
+        if j not in arrays and i != 0:
+            warmup.append(np.array(frame))
+            return warmup[-1]
+        if i == 0:
+            count = min(CHUNK_FRAMES, self.n_frames - j * CHUNK_FRAMES)
+            arrays[j] = self._store.allocate(j, count, self.height, self.width)
+        arr = arrays[j]
+        arr[i] = frame
+        if i == len(arr) - 1:
+            before = list(arrays[j - 1][-WARMUP_FRAMES:]) if j - 1 in arrays else warmup[-WARMUP_FRAMES:]
+            pending.append(pool.submit(track, j, before + list(arr), len(before)))
+        return arr[i]
 
     def _set_size(self, frame: np.ndarray) -> None:
         if not self.width:

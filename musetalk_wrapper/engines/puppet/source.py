@@ -76,17 +76,18 @@ class ChunkStore:
     def __contains__(self, index: int) -> bool:
         return index in self._chunks
 
-    def put(self, index: int, frames: list[np.ndarray]) -> np.ndarray:
-        arr = np.stack(frames)
-        if self._used + arr.nbytes > self._ram_bytes:
+    def allocate(self, index: int, count: int, height: int, width: int) -> np.ndarray:
+        """An array for ``count`` frames of chunk ``index``, to be filled by the caller."""
+        shape = (count, height, width, 3)
+        nbytes = count * height * width * 3
+        if self._used + nbytes > self._ram_bytes:
             if self._dir is None:
                 self._dir = tempfile.TemporaryDirectory(prefix="presgen-puppet-")
-            mapped = np.memmap(Path(self._dir.name) / f"chunk-{index}.rgb", dtype=np.uint8, mode="w+",
-                               shape=arr.shape)
-            mapped[:] = arr
-            arr = mapped
+            arr: np.ndarray = np.memmap(Path(self._dir.name) / f"chunk-{index}.rgb", dtype=np.uint8, mode="w+",
+                                        shape=shape)
         else:
-            self._used += arr.nbytes
+            arr = np.empty(shape, dtype=np.uint8)
+            self._used += nbytes
         self._chunks[index] = arr
         return arr
 

@@ -6,6 +6,7 @@ import numpy as np
 
 SUBPIXEL_BITS = 4  # fillConvexPoly's fixed-point precision
 MIN_MOVE_PX = 0.02  # vertices moving less than this count as still
+COARSE_ABOVE_PX = 60_000  # maps of larger regions are computed on every other pixel and interpolated
 FEATHER_SIGMA_PX = 1.5
 
 
@@ -76,10 +77,39 @@ def triangle_maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple
     table[1:] = affines
     xs = np.arange(w, dtype=np.float32)[None, :]
     ys = np.arange(h, dtype=np.float32)[:, None]
-    coef = table.reshape(len(tris) + 1, 6)[label]  # (h, w, 6)
-    map_x = coef[..., 0] * xs + coef[..., 1] * ys + coef[..., 2]
-    map_y = coef[..., 3] * xs + coef[..., 4] * ys + coef[..., 5]
+    c = table.reshape(len(tris) + 1, 6).T.copy()  # (6, K + 1): one gather per coefficient keeps arrays contiguous
+    map_x = c[0][label] * xs + c[1][label] * ys + c[2][label]
+    map_y = c[3][label] * xs + c[4][label] * ys + c[5][label]
     return map_x, map_y, label > 0
+
+
+def _maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple[int, int, int, int],
+          step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """triangle_maps, on every ``step``-th pixel and interpolated when step > 1 (the map is continuous and
+    piecewise linear: the error is a fraction of a pixel where two triangles meet)."""
+    if step == 1:
+        return triangle_maps(src, dst, tris, box)
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    # coarse node j stands for pixel x0 + (j + 0.5) * step - 0.5, which is what cv2.resize by ``step`` assumes
+    offset = 0.5 * step - 0.5
+    cw, ch = -(-w // step), -(-h // step)
+    scale = np.array([1.0 / step, 1.0 / step])
+    shift = np.array([x0 + offset, y0 + offset])
+    coarse = triangle_maps(src, (dst - shift) * scale, tris, (0, 0, cw, ch))
+    if coarse is None:
+        return None
+    cx, cy, cov = coarse
+    # the coarse maps hold source positions for the coarse nodes' own positions; identity nodes map to themselves
+    # in coarse units there, so rebuild them in image pixels
+    gx = np.arange(cw, dtype=np.float32)[None, :] * step + np.float32(x0 + offset)
+    gy = np.arange(ch, dtype=np.float32)[:, None] * step + np.float32(y0 + offset)
+    cx = np.where(cov, cx, gx)
+    cy = np.where(cov, cy, gy)
+    map_x = cv2.resize(cx, (cw * step, ch * step), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    map_y = cv2.resize(cy, (cw * step, ch * step), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    covered = cv2.resize(cov.astype(np.uint8), (cw * step, ch * step), interpolation=cv2.INTER_NEAREST)[:h, :w] > 0
+    return map_x, map_y, covered
 
 
 def warp_region(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
@@ -100,7 +130,8 @@ def warp_region(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: 
     y0 = max(by0, int(np.floor(corners[:, 1].min())) - 1)
     x1 = min(bx1, int(np.ceil(corners[:, 0].max())) + 2)
     y1 = min(by1, int(np.ceil(corners[:, 1].max())) + 2)
-    maps = triangle_maps(src, dst, tris, (x0, y0, x1, y1))
+    step = 2 if (x1 - x0) * (y1 - y0) > COARSE_ABOVE_PX else 1
+    maps = _maps(src, dst, tris, (x0, y0, x1, y1), step)
     if maps is None:
         return None
     map_x, map_y, covered = maps
@@ -128,5 +159,7 @@ def feather(image: np.ndarray, warped: np.ndarray, moved: np.ndarray, origin: tu
 
 def blend_into(region: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
     """region = region + alpha * (top - region), in place (alpha: float32 0..1, one value per pixel)."""
-    base = region.astype(np.float32)
-    region[:] = cv2.convertScaleAbs(base + alpha[..., None] * (top.astype(np.float32) - base))
+    alpha = np.ascontiguousarray(alpha, dtype=np.float32)
+    if top.dtype != np.uint8:
+        top = np.clip(top + 0.5, 0, 255).astype(np.uint8)
+    region[:] = cv2.blendLinear(np.ascontiguousarray(top), np.ascontiguousarray(region), alpha, 1.0 - alpha)
