@@ -27,7 +27,6 @@ GAZE_SHIFT = (0.45, 0.8)  # iris shift, share of the largest shift the eye allow
 
 SWAY_DEG = 0.7  # head roll amplitude
 SWAY_SHIFT = 0.018  # head shift amplitude (face units)
-NOD = 0.012  # extra dip of the head with loud speech (face units)
 SWAY_WAVES = (  # (parameter, frequency Hz, weight): slow incommensurate sines
     (0, 0.11, 0.6), (0, 0.27, 0.4), (1, 0.07, 0.7), (1, 0.19, 0.3), (2, 0.09, 0.3), (2, 0.23, 0.2))
 
@@ -130,12 +129,3 @@ def sway_pose(tick: float, fps: float) -> np.ndarray:
         phase = 2.0 * math.pi * unit_hash("sway", k)
         pose[param] += weight * math.sin(2.0 * math.pi * hz * t + phase)
     return pose * np.array([SWAY_DEG, SWAY_SHIFT, 0.5 * SWAY_SHIFT])
-
-
-def nod_track(level: np.ndarray, fps: float) -> np.ndarray:
-    """Extra head dip (face units) following the loudness of the clip's own speech (like the mouth, audio-driven)."""
-    k = max(3, int(fps * 0.4)) | 1
-    kernel = np.hanning(k + 2)[1:-1]
-    kernel /= kernel.sum()
-    padded = np.pad(np.asarray(level, dtype=np.float64), k // 2, mode="edge")
-    return NOD * np.convolve(padded, kernel, mode="valid")

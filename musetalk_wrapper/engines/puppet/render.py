@@ -23,7 +23,6 @@ from musetalk_wrapper.engines.puppet.motion import (
     blink_closure,
     clip_clock,
     gaze_shift,
-    nod_track,
     sway_pose,
 )
 from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack
@@ -111,11 +110,9 @@ class FrameDrawer:
                                    float(m.tongue_out[i]), 1.0 - float(m.speaking[i]) if source.is_photo else 0.0)
                         for i in range(clip.n_out)]
         self.sway: HeadSway | None = None
-        self.nod: np.ndarray | None = None
         if source.is_photo:
             pts = source.points(0)
             self.sway = HeadSway(pts, source.width, source.height) if self.photo_motion else None
-            self.nod = nod_track(clip.features.level, req.fps) if self.photo_motion else None
             self.box = self._edit_box(pts)
 
     def _edit_box(self, pts: np.ndarray) -> tuple[int, int, int, int]:
@@ -167,11 +164,10 @@ class FrameDrawer:
         local_pts = pts - np.array([x0, y0])
         apply_mouth(crop, local_pts, self._shapes[i], src.rig)
         out_pts = pts
-        if self.sway is not None and self.nod is not None:
+        if self.sway is not None:
             closure, gaze, pose = self._photo_motion(self.clip.clock[i], float(req.fps))
             apply_gaze(crop, local_pts, gaze)
             apply_blink(crop, local_pts, closure if self.blinks else 0.0, src.eye_rigs)
-            pose = pose + np.array([0.0, 0.0, self.nod[i]])
             crop = self.sway.apply(crop, pose)
             out_pts = self.sway.move_points(pts, pose)
         image = base.copy()
