@@ -13,8 +13,9 @@ from musetalk_wrapper.engines.puppet.warp import clip_box, delaunay, feather, wa
 LOWER_LID_RISE = -0.06  # the lids meet this share of the opening above the lower lid (below: the lid covers its rim)
 CREASE_FOLLOW = 0.5  # the fold above the lid follows it part-way
 LID_SAMPLE_UP = 0.7  # the closed lid is the skin below the crease stretched down, sampled clear of the lid margin
-LASH_WIDTH = 0.011  # face units: the dark line of lid margin and lashes along a closed eye
+LASH_WIDTH = 0.009  # face units: the dark line of lid margin and lashes along a closed eye
 LASH_FROM = 0.55  # closure where that line starts to show
+LASH_STRENGTH = 0.75  # it is soft: lashes, not a drawn line
 EYE_MARGIN = 0.09  # anchors around each eye (face units)
 GAZE_MAX = (0.028, 0.01)  # largest iris shift (x, y) in face units
 GAZE_FADE = 0.35  # the shift fades to nothing over this share of the eye's height next to the lids
@@ -100,7 +101,7 @@ def apply_blink(image: np.ndarray, points: np.ndarray, closure: float, rigs: lis
         if closure > LASH_FROM:
             up, _, _ = _slices(rig.eye)
             line = np.concatenate([dst[:1], dst[up], dst[1:2]]) - np.array([x0, y0])
-            strength = min(1.0, (closure - LASH_FROM) / (1.0 - LASH_FROM))
+            strength = LASH_STRENGTH * min(1.0, (closure - LASH_FROM) / (1.0 - LASH_FROM))
             _draw_lash(warped, line, max(1.0, LASH_WIDTH * frame.scale), strength, rig.lash_rgb)
         feather(image, warped, moved, (x0, y0))
 

@@ -34,10 +34,10 @@ ANCHORS = ((-0.62, -0.3), (-0.31, -0.3), (0.0, -0.3), (0.31, -0.3), (0.62, -0.3)
 NEED_GAP = 0.02  # a frame takes a bank mouth when its own opening must change by more than this (face units)
 SIGMA_GAP, SIGMA_WIDTH = 0.012, 0.035  # how far a bank mouth may be from the target, per unit of cost
 MAX_COST = 6.0  # beyond this the bank has no mouth for the shape: draw the interior
-SECOND_COST = 1.5  # a second mouth within this cost of the best is cross-faded in
-MASK_GROW = 0.02  # the bank mouth covers the lips plus this margin (face units)...
-MASK_SOFT = 0.014  # ... with an edge this soft
-RING = (0.02, 0.06)  # colour is matched on a ring of skin this far around the lips
+SECOND_COST = 0.6  # a second mouth within this cost of the best is cross-faded in
+LIP_COVER = 0.5  # the bank mouth covers the opening and this share of the lips (the frame keeps its lip outline)...
+MASK_SOFT = 0.01  # ... with an edge this soft (face units)
+MARGIN = 0.06  # face units of crop kept around the lips while painting
 GAIN_RANGE = (0.85, 1.18)
 
 
@@ -97,8 +97,10 @@ class MouthBank:
         frame, c = placement.frame, rig.cols
         scale = frame.scale
         outer = np.concatenate([placement.dst[c["outer_upper"]], placement.dst[c["outer_lower"][-2:0:-1]]]) - offset
+        inner = np.concatenate([placement.dst[c["inner_upper"]], placement.dst[c["inner_lower"][-2:0:-1]]]) - offset
+        cover = inner + LIP_COVER * (outer - inner)
         # work on the part of the crop around the lips only
-        margin = RING[1] * scale + 3
+        margin = MARGIN * scale + 3
         h, w = crop.shape[:2]
         x0, y0 = np.maximum(np.floor(outer.min(axis=0) - margin).astype(int), 0)
         x1, y1 = np.minimum(np.ceil(outer.max(axis=0) + margin).astype(int), [w, h])
@@ -106,7 +108,7 @@ class MouthBank:
             return
         region = crop[y0:y1, x0:x1]
         sub = offset + np.array([x0, y0])
-        outer = outer - np.array([x0, y0])
+        outer, cover = outer - np.array([x0, y0]), cover - np.array([x0, y0])
         lips_dst = placement.dst[self.lip_positions] - sub
         lips_target = placement.target[self.lip_positions]
         rh, rw = region.shape[:2]
@@ -129,9 +131,9 @@ class MouthBank:
             mixed = layer * np.float32(weight) if mixed is None else mixed + layer * np.float32(weight)
         if mixed is None:
             return
-        alpha = _soft_polygon((rh, rw), outer, MASK_GROW * scale, MASK_SOFT * scale) * covered
-        ring = (_soft_polygon((rh, rw), outer, RING[1] * scale, 0.0) > 0.5) & \
-            (_soft_polygon((rh, rw), outer, RING[0] * scale, 0.0) < 0.5) & covered
+        alpha = _soft_polygon((rh, rw), cover, 0.0, MASK_SOFT * scale) * covered
+        # colour is matched on the outer half of the lips, which the frame keeps as its own
+        ring = (_soft_polygon((rh, rw), outer, 0.0, 0.0) > 0.5) & (alpha < 0.05) & covered
         if ring.sum() >= 20:
             gain = region[ring].astype(np.float64).mean(axis=0) / np.maximum(mixed[ring].mean(axis=0), 1.0)
             mixed *= np.clip(gain, *GAIN_RANGE).astype(np.float32)

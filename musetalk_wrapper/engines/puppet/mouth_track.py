@@ -49,3 +49,17 @@ def smooth(values: np.ndarray, kernel: tuple[float, ...]) -> np.ndarray:
     pad = len(k) // 2
     padded = np.pad(np.asarray(values, dtype=np.float64), pad, mode="edge")
     return np.convolve(padded, k, mode="valid")
+
+
+OPEN_P95 = 1.0  # in speech, the opening's 95th percentile is the widest shape: loud open vowels open fully
+OPEN_GAIN_RANGE = (0.8, 2.2)
+
+
+def calibrated(open_: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """Scale a clip's opening so its 95th percentile in speech is OPEN_P95, whatever the driver and voice
+    (a quiet narrator opens as wide as a loud one; real speakers do)."""
+    speech = ~np.asarray(silent, dtype=bool) & (open_ > 0.05)
+    if speech.sum() < 10:
+        return open_
+    gain = OPEN_P95 / max(float(np.percentile(open_[speech], 95)), 1e-6)
+    return open_ * float(np.clip(gain, *OPEN_GAIN_RANGE))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from musetalk_wrapper.engines.puppet.audio_features import AudioFeatures
-from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, smooth, speaking_weight
+from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, calibrated, smooth, speaking_weight
 from musetalk_wrapper.timings import Phone, Timings
 
 
@@ -130,6 +130,7 @@ def mouth_from_timings(timings: Timings, feat: AudioFeatures) -> MouthTrack:
     shape = acc / weight[:, None]
     open_, width, upper, tongue, tongue_out = (shape[:, k] for k in range(5))
     open_ = smooth(open_, (1, 3, 1)) * (AUDIO_GAIN_FLOOR + (1.0 - AUDIO_GAIN_FLOOR) * feat.level ** 0.7)
+    open_ = calibrated(open_, feat.silent)
     for ph in phones:  # lip closures and teeth-on-lip must actually be reached, however short
         vis = viseme_for(ph.symbol)
         if vis.kind not in ("closed", "teeth"):
