@@ -25,10 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                               description="Measure a rendered presenter video.")
     actions = p.add_subparsers(dest="eval_action", metavar="ACTION", required=True)
     s = actions.add_parser(
-        "sync", help="lip sync: mouth opening vs audio envelope, closed mouth in pauses, upper face kept",
-        description="Re-detect the inner-lip opening on every frame and report its correlation with the audio "
-        "envelope at the best lag (within 5 frames), the share of pauses with a closed mouth and, with --source, "
-        "the PSNR of the face above the nose against the source. Runs in the puppet env.")
+        "sync", help="lip sync: mouth vs audio, mouth at rest in pauses, opening, blinks, upper face kept",
+        description="Re-detect the face on every frame and report: the correlation of the inner-lip opening with "
+        "the audio envelope at the best lag (within 5 frames) and within 1 frame; the share of pauses with the "
+        "mouth at rest (closed, or for a photo --source its own resting mouth); the opening's 95th percentile in "
+        "speech (inner-lip gap / outer eye-corner distance; real speakers reach 0.15-0.25); blinks per minute; "
+        "with --source, the PSNR of the face above the nose against the source. Runs in the puppet env.")
     s.add_argument("video", type=Path, help="rendered video")
     s.add_argument("--audio", type=Path, help="audio to compare with (default: the video's own audio)")
     s.add_argument("--source", type=Path, help="photo or video the render was made from (adds the PSNR)")
@@ -70,12 +72,22 @@ def measure_sync(video: Path, audio: Path | None = None, source: Path | None = N
 def describe(report: dict[str, Any]) -> str:
     lines = [f"{report['video']}: {report['frames']} frames, face found in {report['face_share']:.0%}",
              f"  mouth vs audio envelope: correlation {report['correlation']:.3f} at a lag of "
-             f"{report['lag_frames']:+d} frame(s) (positive: the mouth follows the sound)"]
+             f"{report['lag_frames']:+d} frame(s) (positive: the mouth follows the sound), "
+             f"{report['correlation_near']:.3f} within 1 frame"]
     if report.get("closed_share") is None:
-        lines.append("  pauses with a closed mouth: no pause of 150 ms or more in the audio")
+        lines.append("  pauses with the mouth at rest: no pause of 150 ms or more in the audio")
     else:
-        lines.append(f"  pauses with a closed mouth: {report['closed_share']:.0%} of {report['silent_frames']} "
-                     "silent frames")
+        rest = "" if report.get("rest_opening") is None else \
+            f" (closed or back to the photo's own opening {report['rest_opening']:.3f})"
+        lines.append(f"  pauses with the mouth at rest: {report['closed_share']:.0%} of {report['silent_frames']} "
+                     f"silent frames{rest}")
+    if report.get("opening_p95") is not None:
+        lines.append(f"  mouth opening in speech, 95th percentile: {report['opening_p95']:.3f} of the outer "
+                     "eye-corner distance (real speech: 0.15-0.25)")
+    blink = f"  blinks: {report['blinks_per_min']:.1f} per minute"
+    if report.get("blink_frames") is not None:
+        blink += f", eyes closed {report['blink_frames']:.1f} frames each"
+    lines.append(blink)
     if report.get("upper_psnr_db") is not None:
         lines.append(f"  face above the nose vs the source: PSNR {report['upper_psnr_db']:.1f} dB (luma)")
     return "\n".join(lines)

@@ -77,6 +77,9 @@ def test_a_static_render_scores_near_zero(source: str, puppet_python: Path, medi
     assert code == 0 and m["success"], m
     assert abs(m["correlation"]) < STATIC_MAX_ABS_CORRELATION, m
     assert m["upper_psnr_db"] >= 35.0  # the measure's PSNR sees no change: only the mouth part can tell
+    if source.endswith(".png"):  # a still photo: at rest (its own mouth) throughout, never opening, never blinking
+        assert m["closed_share"] == 1.0 and m["rest_opening"] is not None and m["blinks_per_min"] == 0.0, m
+        assert abs(m["opening_p95"] - m["rest_opening"]) < 0.01, m
     report = artifacts_dir / "sync_static_baseline.json"
     data = json.loads(report.read_text()) if report.exists() else {}
     data[source] = {k: m[k] for k in ("correlation", "lag_frames", "closed_share", "upper_psnr_db")}
@@ -127,6 +130,9 @@ def test_presgen_eval_sync_prints_the_measure(puppet_render: Path, media_dir: Pa
     text = eval_command.describe(report)
     assert f"correlation {report['correlation']:.3f}" in text and f"{report['closed_share']:.0%}" in text
     assert f"PSNR {report['upper_psnr_db']:.1f} dB" in text
+    assert f"{report['correlation_near']:.3f} within 1 frame" in text
+    assert f"95th percentile: {report['opening_p95']:.3f}" in text and "blinks: " in text
+    assert 0.1 < report["opening_p95"] < 0.3 and report["blinks_per_min"] >= 0.0
 
 
 def test_presgen_eval_sync_from_the_command_line(puppet_render: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from musetalk_wrapper.engines.puppet.audio_features import AudioFeatures
-from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, smooth
+from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, calibrated, smooth, speaking_weight
 
 LEVEL_GAMMA = 1.2  # >1 keeps quiet consonant frames nearly closed while vowels open fully
 SPEECH_LEVEL = 0.2  # frames louder than this (0..1) set the spectral normalisation ranges
@@ -25,10 +25,10 @@ def mouth_from_audio(feat: AudioFeatures) -> MouthTrack:
     level = feat.level ** LEVEL_GAMMA
     open_ = level * (0.55 + 0.6 * f1) * (1.0 - 0.45 * hiss)
     width = (f2 - 0.5) * 1.4 * np.minimum(feat.level * 3.0, 1.0)
-    upper = 0.3 + 0.55 * hiss
-    open_ = smooth(open_, (1, 2, 1))
+    upper = 0.15 + 0.45 * hiss
+    open_ = calibrated(smooth(open_, (1, 2, 1)), feat.silent)
     width = smooth(width, (1, 2, 3, 2, 1))
     upper = smooth(upper, (1, 2, 1))
     open_[feat.silent] = 0.0
     width[feat.silent] *= 0.3
-    return MouthTrack(open_, width, upper).clipped()
+    return MouthTrack(open_, width, upper, speaking=speaking_weight(feat.silent, feat.fps)).clipped()

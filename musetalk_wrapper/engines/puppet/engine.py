@@ -1,20 +1,31 @@
-"""PuppetEngine: the default avatar engine where no MuseTalk weights exist (see the package docstring)."""
+"""PuppetEngine: the default avatar engine where no MuseTalk weights exist (see the package docstring).
+
+One engine instance keeps the sources it prepared (decoded frames, face track, mouth rig and bank), keyed by the
+source file and the options that change preparation, so a batch of render() calls on one source (one clip per
+script section) prepares it once.
+"""
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
 from musetalk_wrapper.contract import EngineError, EngineOutput, Unhealthy, rebuild_env_command, unavailable_missing_package
 from musetalk_wrapper.engines.puppet import ENV
-from musetalk_wrapper.media import VideoWriter
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
+if TYPE_CHECKING:
+    from musetalk_wrapper.engines.puppet.prepared import PreparedSource
+
 MEDIAPIPE_VERSION = "0.10.21"
 HEALTH_FRAME_PX = 64  # side of the blank frame the health check runs the face mesh on
+MAX_KEPT_SOURCES = 2  # prepared sources kept between render() calls (each may hold up to 1 GiB of frames in RAM)
 
 
 class PuppetEngine:
     name = "puppet"
+
+    def __init__(self) -> None:
+        self._sources: dict[tuple[object, ...], PreparedSource] = {}  # source_key -> PreparedSource, oldest first
 
     def health(self, request: RenderRequest | None) -> Unhealthy | None:
         fix = (rebuild_env_command(ENV),)
@@ -31,35 +42,34 @@ class PuppetEngine:
         return _graph_starts()
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
-        from musetalk_wrapper.engines.puppet.landmarks import face_box
-        from musetalk_wrapper.engines.puppet.pipeline import median_face_box, prepare, render_frames
+        from musetalk_wrapper.engines.puppet.prepared import no_face_error, prepare_source, source_key
+        from musetalk_wrapper.engines.puppet.render import render_clip
+        from musetalk_wrapper.engines.puppet.tracking import NoUsableFace
 
-        prep = prepare(request, progress)
+        key = source_key(request)
+        source = self._sources.pop(key, None)
+        reused = source is not None
+        if source is None:
+            source = prepare_source(request, progress)
         try:
-            h, w = prep.frames.shape[1:3]
-            boxes = []
-            encode = 0.0
-            progress.stage("render", total=prep.n_out)
-            started = time.monotonic()
-            with VideoWriter(request.output, w, h, request.audio, fps=request.fps) as writer:
-                for i, (image, points) in enumerate(render_frames(prep)):
-                    boxes.append(face_box(points))
-                    t = time.monotonic()
-                    writer.write(image)
-                    encode += time.monotonic() - t
-                    progress.update("render", i + 1, prep.n_out)
-                t = time.monotonic()
-            encode += time.monotonic() - t  # closing: x264 flushes its last frames
-            timings = {**prep.timings_s, "render": time.monotonic() - started - encode, "encode": encode}
-        finally:
-            prep.close()
-        kind = "photo" if request.image is not None else "video"
-        return EngineOutput(
-            frames=prep.n_out, fps=float(request.fps), duration_s=prep.audio_s,
-            message=f"rendered {prep.n_out} frames with puppet ({kind} source, mouth from the {prep.driver})",
-            timings_s=timings, warnings=prep.warnings,
-            details={"face_box": median_face_box(boxes, w, h), "source_frames": int(len(prep.frames)),
-                     "mouth_driver": prep.driver})
+            out = render_clip(request, source, progress)
+        except NoUsableFace as exc:
+            frame = source.frame(exc.frame_index)
+            source.close()
+            raise no_face_error(request, exc, frame) from None
+        except BaseException:
+            source.close()
+            raise
+        self._sources[key] = source
+        while len(self._sources) > MAX_KEPT_SOURCES:
+            self._sources.pop(next(iter(self._sources))).close()
+        out.details["source_reused"] = reused
+        return out
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            source.close()
+        self._sources.clear()
 
 
 def _graph_starts() -> Unhealthy | None:

@@ -35,6 +35,7 @@ class EyeIndices:
     lower_lid: tuple[int, ...]
     crease: tuple[int, ...]  # skin fold above the upper lid, follows the lid part-way
     fixed: tuple[int, ...]  # brow and cheek points that stay put during a blink
+    iris: tuple[int, ...]  # centre, then four points on the iris edge (refine_landmarks=True)
 
 
 RIGHT_EYE = EyeIndices(
@@ -43,6 +44,7 @@ RIGHT_EYE = EyeIndices(
     lower_lid=(7, 163, 144, 145, 153, 154, 155),
     crease=(247, 30, 29, 27, 28, 56, 190),
     fixed=(113, 225, 224, 223, 222, 221, 189, 25, 110, 24, 23, 22, 26, 112, 243),
+    iris=(468, 469, 470, 471, 472),
 )
 LEFT_EYE = EyeIndices(
     corners=(263, 362),
@@ -50,6 +52,7 @@ LEFT_EYE = EyeIndices(
     lower_lid=(249, 390, 373, 374, 380, 381, 382),
     crease=(467, 260, 259, 257, 258, 286, 414),
     fixed=(342, 445, 444, 443, 442, 441, 413, 255, 339, 254, 253, 252, 256, 341, 463),
+    iris=(473, 474, 475, 476, 477),
 )
 
 

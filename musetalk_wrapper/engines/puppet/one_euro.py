@@ -48,3 +48,29 @@ def one_euro_zero_lag(series: np.ndarray, fps: float, params: OneEuroParams = On
     """Mean of a forward and a backward pass: the whole track is known offline, so no lag is needed."""
     x = np.asarray(series, dtype=np.float64)
     return 0.5 * (one_euro(x, fps, params) + one_euro(x[::-1], fps, params)[::-1])
+
+
+def one_euro_windowed(series: np.ndarray, centres: np.ndarray, window: int, fps: float,
+                      params: OneEuroParams = OneEuroParams()) -> np.ndarray:
+    """Zero-lag One Euro value at each index in ``centres``, from the ``window`` samples on each side only
+    (indices clamped to the series): each result depends on its neighbourhood alone, so a frame filtered inside
+    a short stretch of the series equals the same frame filtered inside a long one."""
+    x = np.asarray(series, dtype=np.float64)
+    last = len(x) - 1
+    centres = np.asarray(centres, dtype=np.int64)
+    dt = 1.0 / fps
+    a_d = _alpha(params.d_cutoff_hz, dt)
+    out = np.zeros((len(centres),) + x.shape[1:])
+    for direction in (-1, 1):  # forward pass ends at the centre coming from the past, backward from the future
+        idx = np.clip(centres + direction * window, 0, last)
+        prev = x[idx].copy()
+        d_prev = np.zeros_like(prev)
+        for step in range(window - 1, -1, -1):
+            idx = np.clip(centres + direction * step, 0, last)
+            d = (x[idx] - prev) / dt
+            d_hat = a_d * d + (1.0 - a_d) * d_prev
+            a = _alpha(params.min_cutoff_hz + params.beta * np.abs(d_hat), dt)
+            prev = a * x[idx] + (1.0 - a) * prev
+            d_prev = d_hat
+        out += 0.5 * prev
+    return out

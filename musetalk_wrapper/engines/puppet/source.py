@@ -1,4 +1,5 @@
-"""The presenter source: a photo (one frame) or a video decoded once to a frame store on disk."""
+"""The presenter source: a photo (one frame) or a video decoded in fixed chunks of frames, kept in memory up to a
+budget and in temporary files beyond it."""
 from __future__ import annotations
 
 import tempfile
@@ -11,7 +12,7 @@ import numpy as np
 from musetalk_wrapper.media import load_image, read_video_frames
 
 MAX_SIDE = 1920  # px: output frames are capped so the longer side is at most this
-RAM_BYTES = 1 << 30  # decoded source frames beyond 1 GiB go to a temporary file
+RAM_BYTES = 1 << 30  # decoded source frames beyond 1 GiB go to temporary files
 # ffmpeg complaints caused by us closing its output pipe early, not by the source
 _OUTPUT_SIDE = ("Broken pipe", "muxer", "muxing", "trailer", "closing file", "out#", "vost#", "Conversion failed",
                 "Last message repeated")
@@ -34,64 +35,67 @@ def load_photo(path: Path) -> np.ndarray:
     return np.ascontiguousarray(img[:oh, :ow])
 
 
-def iter_video(path: Path, fps: int, decode_errors: list[str] | None = None) -> Generator[np.ndarray, None, None]:
-    """Frames at ``fps``, capped and cropped to even sizes (the crop drops at most one row and column)."""
-    for frame in read_video_frames(path, fps=fps, max_side=MAX_SIDE, decode_errors=decode_errors):
+def iter_video(path: Path, fps: int, decode_errors: list[str] | None = None, start: int = 0,
+               stop: int | None = None) -> Generator[np.ndarray, None, None]:
+    """Frames ``start`` .. ``stop`` - 1 at ``fps``, capped and cropped to even sizes (the crop drops at most one
+    row and column)."""
+    for frame in read_video_frames(path, fps=fps, max_side=MAX_SIDE, decode_errors=decode_errors,
+                                   start_frame=start, stop_frame=stop):
         h, w = frame.shape[:2]
         yield frame[: h // 2 * 2, : w // 2 * 2]
 
 
-class FrameStore:
-    """Up to ``capacity`` decoded frames: in memory when they fit in ``ram_bytes``, else in a temporary raw file
-    mapped into memory, so a long 1080p source does not fill RAM."""
-
-    def __init__(self, capacity: int, ram_bytes: int = RAM_BYTES) -> None:
-        self.capacity = max(1, capacity)
-        self._ram_bytes = ram_bytes
-        self._array: np.ndarray | None = None
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
-        self.count = 0
-
-    def append(self, frame: np.ndarray) -> None:
-        if self._array is None:
-            self._array = self._allocate(frame.shape[0], frame.shape[1])
-        if frame.shape != self._array.shape[1:]:
-            raise ValueError(f"frame size changed from {self._array.shape[1:]} to {frame.shape}")
-        if self.count >= self.capacity:
-            raise ValueError(f"more than {self.capacity} frames")
-        self._array[self.count] = frame
-        self.count += 1
-
-    def _allocate(self, height: int, width: int) -> np.ndarray:
-        shape = (self.capacity, height, width, 3)
-        if self.capacity * height * width * 3 <= self._ram_bytes:
-            return np.empty(shape, dtype=np.uint8)
-        self._dir = tempfile.TemporaryDirectory(prefix="presgen-puppet-")
-        return np.memmap(Path(self._dir.name) / "frames.rgb", dtype=np.uint8, mode="w+", shape=shape)
-
-    def finish(self) -> np.ndarray:
-        """The stored frames as one (N, H, W, 3) array."""
-        if self._array is None or self.count == 0:
-            raise ValueError("no frames stored")
-        return self._array[: self.count]
-
-    def close(self) -> None:
-        self._array = None
-        if self._dir is not None:
-            self._dir.cleanup()
+def source_errors(lines: list[str]) -> list[str]:
+    """The decoder's error lines that are about the source (not about us closing its pipe early)."""
+    return [ln for ln in lines if not any(k in ln for k in _OUTPUT_SIDE)]
 
 
-def decode_video(path: Path, fps: int, max_frames: int, store: FrameStore,
-                 on_frame: Callable[[int, np.ndarray], bool]) -> list[str]:
-    """Decode up to ``max_frames`` frames into ``store``; ``on_frame(i, frame)`` returning False stops early.
+def decode_until(path: Path, fps: int, max_frames: int, on_frame: Callable[[int, np.ndarray], bool]) -> list[str]:
+    """Decode up to ``max_frames`` frames from the start; ``on_frame(i, frame)`` returning False stops early.
     Returns the decoder's error lines (corrupt data it concealed or skipped)."""
     errors: list[str] = []
     frames = iter_video(path, fps, errors)
     try:
-        for frame in frames:
-            store.append(frame)
-            if not on_frame(store.count - 1, frame) or store.count >= max_frames:
+        for i, frame in enumerate(frames):
+            if not on_frame(i, frame) or i + 1 >= max_frames:
                 break
     finally:
         frames.close()  # stops ffmpeg now and collects its error lines
-    return [ln for ln in errors if not any(k in ln for k in _OUTPUT_SIDE)]
+    return source_errors(errors)
+
+
+class ChunkStore:
+    """Decoded frames by chunk: numpy arrays while they fit in ``ram_bytes``, then files mapped into memory."""
+
+    def __init__(self, ram_bytes: int = RAM_BYTES) -> None:
+        self._ram_bytes = ram_bytes
+        self._used = 0
+        self._chunks: dict[int, np.ndarray] = {}
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+
+    def __contains__(self, index: int) -> bool:
+        return index in self._chunks
+
+    def allocate(self, index: int, count: int, height: int, width: int) -> np.ndarray:
+        """An array for ``count`` frames of chunk ``index``, to be filled by the caller."""
+        shape = (count, height, width, 3)
+        nbytes = count * height * width * 3
+        if self._used + nbytes > self._ram_bytes:
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="presgen-puppet-")
+            arr: np.ndarray = np.memmap(Path(self._dir.name) / f"chunk-{index}.rgb", dtype=np.uint8, mode="w+",
+                                        shape=shape)
+        else:
+            arr = np.empty(shape, dtype=np.uint8)
+            self._used += nbytes
+        self._chunks[index] = arr
+        return arr
+
+    def get(self, index: int) -> np.ndarray:
+        return self._chunks[index]
+
+    def close(self) -> None:
+        self._chunks.clear()
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None

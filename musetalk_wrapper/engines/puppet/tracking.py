@@ -1,9 +1,9 @@
-"""Face tracking: MediaPipe face mesh on every source frame, face checks, gap filling and smoothing."""
+"""Face tracking: MediaPipe face mesh on every source frame, face checks and gap filling."""
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,9 +21,7 @@ from musetalk_wrapper.engines.puppet.landmarks import (
     NUM_LANDMARKS,
     FaceFrame,
     face_box,
-    face_scale,
 )
-from musetalk_wrapper.engines.puppet.one_euro import OneEuroParams, one_euro_zero_lag
 
 MIN_FACE_PX = 48  # narrower faces (eye-line extent of the mesh) have too few pixels to animate
 PROFILE_YAW_DEG = 50.0  # beyond this the lower-face warp would smear a cheek across the mouth
@@ -32,7 +30,6 @@ PARTLY_OUTSIDE = 0.9  # a warning when fewer face-oval points than this share ar
 MIN_DETECTION_CONFIDENCE = 0.5
 SEARCH_WINDOWS = (0.5, 0.3, 0.18)  # window sizes (share of the longer side) tried when a whole frame shows no face
 ROI_FACE_MARGIN = 1.5  # a window found by search is the face box grown by this much on each side
-SMOOTHING = OneEuroParams()
 MOUTH_POINTS = tuple(sorted(set(LIP_OUTER_UPPER + LIP_OUTER_LOWER + LIP_INNER_UPPER + LIP_INNER_LOWER + (CHIN,))))
 
 # Reasons a frame's face is not used; the most common one becomes the NO_FACE message.
@@ -125,6 +122,12 @@ class FaceMesh:
         except RuntimeError:  # a graph that failed to start fails again on close; its error was already raised
             pass
 
+    def reset(self) -> None:
+        """Forget everything seen so far (tracking state and search window): the next frame starts afresh."""
+        self._mesh.reset()
+        self._roi = None
+        self._searched = False
+
     @staticmethod
     def _run(mesh: Any, rgb: np.ndarray, x0: int = 0, y0: int = 0) -> Detection | None:
         h, w = rgb.shape[:2]
@@ -179,16 +182,6 @@ def _grow_box(points: np.ndarray, width: int, height: int) -> tuple[int, int, in
     return (max(0, int(x - mx)), max(0, int(y - my)), min(width, int(x + bw + mx)), min(height, int(y + bh + my)))
 
 
-@dataclass
-class FaceTrack:
-    """Smoothed landmarks for every source frame; frames without a usable face borrow the nearest good one."""
-
-    points: np.ndarray  # (N, 478, 2) float64 px
-    good: np.ndarray  # (N,) bool
-    checks: list[FaceCheck]
-    warnings: list[str] = field(default_factory=list)
-
-
 class NoUsableFace(Exception):
     def __init__(self, reason: str, check: FaceCheck, frame_index: int, frames: int) -> None:
         super().__init__(reason)
@@ -205,40 +198,53 @@ def nearest_good(good: np.ndarray) -> np.ndarray:
     return np.where(np.abs(frames - before) <= np.abs(after - frames), before, after)
 
 
-def build_track(detections: list[Detection | None], width: int, height: int, fps: float,
-                smoothing: OneEuroParams = SMOOTHING) -> FaceTrack:
-    """Judge every detection, fill gaps from the nearest good frame and smooth with a zero-lag One Euro filter.
+@dataclass
+class RawTrack:
+    """Landmarks of a run of frames as detected (not smoothed); frames without a usable face borrow the
+    nearest good one of the run. ``points`` is None when no frame of the run has a usable face."""
 
-    Raises NoUsableFace when no frame has a usable face.
-    """
+    points: np.ndarray | None  # (n, 478, 2) float64 px
+    good: np.ndarray  # (n,) bool
+    checks: list[FaceCheck]
+
+
+def raw_track(detections: list[Detection | None], width: int, height: int) -> RawTrack:
     checks = [check_face(d, width, height) for d in detections]
     good = np.array([c.usable for c in checks], dtype=bool)
-    n = len(detections)
     if not good.any():
-        seen = [c for c in checks if c.reason != NO_FACE]
-        reason = Counter(c.reason for c in seen).most_common(1)[0][0] if seen else NO_FACE
-        idx = next((i for i, c in enumerate(checks) if c.reason == reason), 0)
-        raise NoUsableFace(str(reason), checks[idx], idx, n)
-    good_idx = np.flatnonzero(good)
-    points = np.empty((n, NUM_LANDMARKS, 2), dtype=np.float64)
+        return RawTrack(None, good, checks)
     nearest = nearest_good(good)
-    for i in range(n):
+    points = np.empty((len(detections), NUM_LANDMARKS, 2), dtype=np.float64)
+    for i in range(len(detections)):
         src = detections[i] if good[i] else detections[int(nearest[i])]
         assert src is not None
         points[i] = src.points[:NUM_LANDMARKS]
+    return RawTrack(points, good, checks)
+
+
+def no_usable_face(checks: list[FaceCheck]) -> NoUsableFace:
+    """The error for frames none of which has a usable face: the most common reason, and a frame showing it."""
+    seen = [c for c in checks if c.reason != NO_FACE]
+    reason = Counter(c.reason for c in seen).most_common(1)[0][0] if seen else NO_FACE
+    idx = next((i for i, c in enumerate(checks) if c.reason == reason), 0)
+    return NoUsableFace(str(reason), checks[idx], idx, len(checks))
+
+
+def track_warnings(checks: list[FaceCheck]) -> list[str]:
+    """What a user should know about the face in these frames (missing, turned, partly outside)."""
     warnings: list[str] = []
-    bad = int(n - good.sum())
+    n = len(checks)
+    good = [c for c in checks if c.usable]
+    bad = n - len(good)
     if bad:
         why = Counter(c.reason for c in checks if not c.usable).most_common()
         detail = ", ".join(f"{k}: {v}" for k, v in why)
         warnings.append(f"{bad} of {n} source frames had no usable face ({detail}); reused the nearest tracked face")
-    yaws = np.array([c.yaw_deg for c in checks])[good]
-    if np.median(np.abs(yaws)) > TURNED_YAW_DEG:
-        warnings.append(f"the face is turned about {np.median(np.abs(yaws)):.0f} deg from the camera; "
-                        "the mouth may look distorted (a frontal face works best)")
-    if any(c.partly_outside for c in checks if c.usable):
+    if good:
+        yaw = float(np.median([abs(c.yaw_deg) for c in good]))
+        if yaw > TURNED_YAW_DEG:
+            warnings.append(f"the face is turned about {yaw:.0f} deg from the camera; "
+                            "the mouth may look distorted (a frontal face works best)")
+    if any(c.partly_outside for c in good):
         warnings.append("part of the face is outside the frame")
-    if n > 1:
-        scale = float(np.median([face_scale(points[i]) for i in good_idx]))
-        points = one_euro_zero_lag(points / scale, fps, smoothing) * scale
-    return FaceTrack(points=points, good=good, checks=checks, warnings=warnings)
+    return warnings

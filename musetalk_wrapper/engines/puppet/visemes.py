@@ -9,23 +9,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from musetalk_wrapper.engines.puppet.audio_features import AudioFeatures
-from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, smooth
-from musetalk_wrapper.engines.puppet.timings import Phone, Timings
+from musetalk_wrapper.engines.puppet.mouth_track import MouthTrack, calibrated, smooth, speaking_weight
+from musetalk_wrapper.timings import Phone, Timings
 
 
 @dataclass(frozen=True)
 class Viseme:
     open: float
     width: float
-    upper: float
+    upper: float  # share of the opening made by the upper lip: small, the jaw does most of the work
     dominance: float  # how strongly the shape resists its neighbours (lip closures win)
     kind: str = "other"
+    tongue: float = 0.0  # tongue tip raised to the upper teeth
+    tongue_out: float = 0.0  # tongue tip between the teeth
 
 
-REST = Viseme(0.0, 0.0, 0.3, 1.2, "rest")
-CLOSED = Viseme(0.0, -0.05, 0.3, 2.5, "closed")  # m b p (reached for sure by mouth_from_timings)
-TEETH_ON_LIP = Viseme(0.16, 0.0, 1.0, 3.0, "teeth")  # f v
-UNKNOWN = Viseme(0.3, 0.0, 0.35, 0.5)
+REST = Viseme(0.0, 0.0, 0.2, 1.2, "rest")
+CLOSED = Viseme(0.0, -0.05, 0.2, 2.5, "closed")  # m b p (reached for sure by mouth_from_timings)
+TEETH_ON_LIP = Viseme(0.14, 0.0, 1.0, 3.0, "teeth")  # f v
+UNKNOWN = Viseme(0.3, 0.0, 0.2, 0.5)
 
 _V = Viseme
 VISEMES: dict[str, Viseme] = {
@@ -34,31 +36,32 @@ VISEMES: dict[str, Viseme] = {
     # teeth on lower lip
     "f": TEETH_ON_LIP, "v": TEETH_ON_LIP,
     # open
-    "a": _V(1.0, 0.1, 0.3, 1.0), "ɑ": _V(0.95, -0.05, 0.25, 1.0), "æ": _V(0.85, 0.25, 0.4, 1.0),
-    "ʌ": _V(0.7, 0.0, 0.3, 1.0), "ɐ": _V(0.6, 0.0, 0.3, 1.0), "ɒ": _V(0.85, -0.3, 0.25, 1.0),
+    "a": _V(1.0, 0.1, 0.15, 1.0), "ɑ": _V(0.95, -0.05, 0.15, 1.0), "æ": _V(0.85, 0.25, 0.22, 1.0),
+    "ʌ": _V(0.72, 0.0, 0.15, 1.0), "ɐ": _V(0.62, 0.0, 0.15, 1.0), "ɒ": _V(0.85, -0.3, 0.15, 1.0),
     # spread
-    "ɛ": _V(0.6, 0.3, 0.45, 1.0), "e": _V(0.5, 0.35, 0.45, 1.0), "ɪ": _V(0.35, 0.35, 0.45, 1.0),
-    "i": _V(0.3, 0.5, 0.5, 1.0), "ᵻ": _V(0.3, 0.25, 0.45, 1.0), "ɨ": _V(0.3, 0.2, 0.45, 1.0),
-    "j": _V(0.2, 0.4, 0.45, 1.0),
+    "ɛ": _V(0.62, 0.3, 0.25, 1.0), "e": _V(0.5, 0.35, 0.25, 1.0), "ɪ": _V(0.36, 0.35, 0.25, 1.0),
+    "i": _V(0.3, 0.5, 0.3, 1.0), "ᵻ": _V(0.3, 0.25, 0.25, 1.0), "ɨ": _V(0.3, 0.2, 0.25, 1.0),
+    "j": _V(0.2, 0.4, 0.3, 1.0),
     # neutral
-    "ə": _V(0.4, 0.0, 0.3, 0.8), "ɘ": _V(0.4, 0.0, 0.3, 0.8), "ɜ": _V(0.45, -0.2, 0.35, 1.0),
+    "ə": _V(0.42, 0.0, 0.18, 0.8), "ɘ": _V(0.42, 0.0, 0.18, 0.8), "ɜ": _V(0.45, -0.2, 0.2, 1.0),
     # rounded
-    "ɚ": _V(0.35, -0.35, 0.35, 1.0), "ɝ": _V(0.4, -0.35, 0.35, 1.0), "ɔ": _V(0.7, -0.55, 0.25, 1.2),
-    "o": _V(0.55, -0.65, 0.25, 1.2), "ɵ": _V(0.45, -0.5, 0.25, 1.2), "ʊ": _V(0.3, -0.6, 0.25, 1.2),
-    "u": _V(0.25, -0.85, 0.2, 1.3), "ʉ": _V(0.25, -0.7, 0.2, 1.3), "y": _V(0.25, -0.8, 0.2, 1.3),
-    "ø": _V(0.4, -0.7, 0.25, 1.2), "œ": _V(0.55, -0.5, 0.25, 1.2), "w": _V(0.1, -0.85, 0.3, 2.5),
-    "ʍ": _V(0.1, -0.85, 0.3, 2.5), "ɹ": _V(0.2, -0.4, 0.4, 1.5), "r": _V(0.2, -0.3, 0.4, 1.2),
-    "ʃ": _V(0.16, -0.45, 0.6, 2.0), "ʒ": _V(0.16, -0.45, 0.6, 2.0), "ʧ": _V(0.16, -0.45, 0.6, 2.0),
-    "ʤ": _V(0.16, -0.45, 0.6, 2.0),
+    "ɚ": _V(0.35, -0.35, 0.2, 1.0), "ɝ": _V(0.4, -0.35, 0.2, 1.0), "ɔ": _V(0.7, -0.55, 0.15, 1.2),
+    "o": _V(0.55, -0.65, 0.15, 1.2), "ɵ": _V(0.45, -0.5, 0.15, 1.2), "ʊ": _V(0.3, -0.6, 0.15, 1.2),
+    "u": _V(0.25, -0.85, 0.12, 1.3), "ʉ": _V(0.25, -0.7, 0.12, 1.3), "y": _V(0.25, -0.8, 0.12, 1.3),
+    "ø": _V(0.4, -0.7, 0.15, 1.2), "œ": _V(0.55, -0.5, 0.15, 1.2), "w": _V(0.1, -0.85, 0.2, 2.5),
+    "ʍ": _V(0.1, -0.85, 0.2, 2.5), "ɹ": _V(0.2, -0.4, 0.3, 1.5), "r": _V(0.2, -0.3, 0.3, 1.2),
+    "ʃ": _V(0.16, -0.45, 0.5, 2.0), "ʒ": _V(0.16, -0.45, 0.5, 2.0), "ʧ": _V(0.16, -0.45, 0.5, 2.0),
+    "ʤ": _V(0.16, -0.45, 0.5, 2.0),
     # teeth nearly together
-    "s": _V(0.1, 0.2, 0.7, 1.5), "z": _V(0.1, 0.2, 0.7, 1.5), "θ": _V(0.18, 0.05, 0.6, 1.5),
-    "ð": _V(0.18, 0.05, 0.6, 1.2),
-    # tongue consonants: shaped mostly by the vowels around them
-    "t": _V(0.2, 0.05, 0.4, 0.8), "d": _V(0.2, 0.05, 0.4, 0.8), "n": _V(0.2, 0.05, 0.4, 0.7),
-    "ɾ": _V(0.25, 0.05, 0.4, 0.6), "l": _V(0.28, 0.0, 0.4, 0.7), "ɫ": _V(0.28, -0.1, 0.4, 0.7),
-    "k": _V(0.25, 0.0, 0.35, 0.6), "ɡ": _V(0.25, 0.0, 0.35, 0.6), "g": _V(0.25, 0.0, 0.35, 0.6),
-    "ŋ": _V(0.22, 0.0, 0.35, 0.6), "x": _V(0.25, 0.0, 0.35, 0.6), "ç": _V(0.2, 0.3, 0.45, 0.8),
-    "h": _V(0.3, 0.0, 0.35, 0.2), "ʔ": _V(0.15, 0.0, 0.35, 0.5),
+    "s": _V(0.1, 0.2, 0.55, 1.5), "z": _V(0.1, 0.2, 0.55, 1.5),
+    "θ": _V(0.2, 0.05, 0.45, 1.5, tongue_out=1.0), "ð": _V(0.2, 0.05, 0.45, 1.2, tongue_out=1.0),
+    # tongue consonants: shaped mostly by the vowels around them; the tip rises to the teeth ridge
+    "t": _V(0.2, 0.05, 0.25, 0.8, tongue=1.0), "d": _V(0.2, 0.05, 0.25, 0.8, tongue=1.0),
+    "n": _V(0.2, 0.05, 0.25, 0.7, tongue=1.0), "ɾ": _V(0.25, 0.05, 0.25, 0.6, tongue=0.8),
+    "l": _V(0.3, 0.0, 0.25, 0.7, tongue=1.0), "ɫ": _V(0.3, -0.1, 0.25, 0.7, tongue=1.0),
+    "k": _V(0.25, 0.0, 0.2, 0.6), "ɡ": _V(0.25, 0.0, 0.2, 0.6), "g": _V(0.25, 0.0, 0.2, 0.6),
+    "ŋ": _V(0.22, 0.0, 0.2, 0.6), "x": _V(0.25, 0.0, 0.2, 0.6), "ç": _V(0.2, 0.3, 0.3, 0.8),
+    "h": _V(0.3, 0.0, 0.2, 0.2), "ʔ": _V(0.15, 0.0, 0.2, 0.5),
 }
 VOWELS = set("aɑæʌɐɒɛeɪiᵻɨəɘɜɚɝɔoɵʊuʉyøœ")
 PAUSE_SYMBOLS = set("^$_.,;:!?…—–-\"'()")
@@ -68,7 +71,7 @@ CORE_SHARE = 0.7  # share of a phoneme's own interval at full weight
 SPREAD_S = {"vowel": 0.07, "other": 0.035}  # how far a phoneme's influence reaches past its core (1/e)
 REACH_S = 0.35  # ignore influence beyond this distance
 AUDIO_GAIN_FLOOR = 0.55  # a quiet vowel still opens this share of its viseme
-BILABIAL_MAX_OPEN = 0.03
+BILABIAL_MAX_OPEN = 0.0  # m b p: lips fully closed
 
 
 def viseme_for(symbol: str) -> Viseme:
@@ -109,7 +112,7 @@ def _is_vowel(symbol: str) -> bool:
 def mouth_from_timings(timings: Timings, feat: AudioFeatures) -> MouthTrack:
     n, fps = len(feat), feat.fps
     t = (np.arange(n) + 0.5) / fps
-    acc = np.zeros((n, 3))
+    acc = np.zeros((n, 5))
     weight = np.full(n, 1e-6)
     phones = merge_marks(timings.phones)
     for ph in phones:
@@ -122,11 +125,12 @@ def mouth_from_timings(timings: Timings, feat: AudioFeatures) -> MouthTrack:
             continue
         dist = np.maximum(np.abs(t[lo:hi] - centre) - CORE_SHARE * half, 0.0)
         w = vis.dominance * np.exp(-dist / spread)
-        acc[lo:hi] += w[:, None] * np.array([vis.open, vis.width, vis.upper])
+        acc[lo:hi] += w[:, None] * np.array([vis.open, vis.width, vis.upper, vis.tongue, vis.tongue_out])
         weight[lo:hi] += w
     shape = acc / weight[:, None]
-    open_, width, upper = shape[:, 0], shape[:, 1], shape[:, 2]
+    open_, width, upper, tongue, tongue_out = (shape[:, k] for k in range(5))
     open_ = smooth(open_, (1, 3, 1)) * (AUDIO_GAIN_FLOOR + (1.0 - AUDIO_GAIN_FLOOR) * feat.level ** 0.7)
+    open_ = calibrated(open_, feat.silent)
     for ph in phones:  # lip closures and teeth-on-lip must actually be reached, however short
         vis = viseme_for(ph.symbol)
         if vis.kind not in ("closed", "teeth"):
@@ -140,7 +144,10 @@ def mouth_from_timings(timings: Timings, feat: AudioFeatures) -> MouthTrack:
             open_[frames] = np.minimum(open_[frames], vis.open)
             upper[frames] = np.maximum(upper[frames], 0.9)
     open_[feat.silent] = 0.0
-    return MouthTrack(open_, width, upper).clipped()
+    # a tongue tip shows only where the phoneme itself dominates (not smeared over its neighbours)
+    tongue = np.clip((tongue - 0.25) / 0.5, 0.0, 1.0)
+    tongue_out = np.clip((tongue_out - 0.25) / 0.5, 0.0, 1.0)
+    return MouthTrack(open_, width, upper, tongue, tongue_out, speaking_weight(feat.silent, fps)).clipped()
 
 
 def timings_match_audio(timings: Timings, audio_s: float) -> bool:

@@ -30,14 +30,18 @@ def ffmpeg(*args: str) -> None:
     assert proc.returncode == 0, f"ffmpeg {' '.join(args)}: {proc.stderr.strip()[-400:]}"
 
 
-# name -> (source flag, source file, extra args, audio kind)
+# name -> (source flag, source file, extra args, audio kind). "talking" is a presenter video whose mouth moves: the
+# "man" render itself, so its frames fill the engine's bank of the presenter's own mouths.
 RENDER_CASES: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "sun": ("--video", "sun.mp4", (), "speech"),
     "yongen": ("--video", "yongen.mp4", (), "speech"),
     "man": ("--image", "man.png", ("--motion", "off"), "speech"),
+    "sit": ("--image", "sit.jpeg", (), "speech"),
+    "talking": ("--video", "<man render>", (), "other speech"),
     "sun-timings": ("--video", "sun.mp4", (), "narration"),
     "man-timings-motion": ("--image", "man.png", (), "narration"),
 }
+OTHER_SPEECH_START_S = 20.0  # other words for the "talking" render
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,13 @@ def speech(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def other_speech(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("speech") / "other.wav"
+    ffmpeg("-ss", str(OTHER_SPEECH_START_S), "-t", str(SPEECH_S), "-i", str(media_dir / "eng.wav"), str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
 def narration(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A piper narration and its timings file, made by presgen's own narration stage."""
     from presgen_training.narration import NarrationConfig, synthesize, write_timings_json
@@ -129,11 +140,13 @@ def narration(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 class Renders:
-    """Renders made once per session and shared by the tests that look at them."""
+    """Renders made once per session and shared by the tests that look at them; ``source(name)`` is the file a
+    render was made from."""
 
-    def __init__(self, make: dict[str, Callable[[], Render]]) -> None:
+    def __init__(self, make: dict[str, Callable[[], Render]], source: Callable[[str], Path]) -> None:
         self._make = make
         self._done: dict[str, Render] = {}
+        self.source = source
 
     def __getitem__(self, key: str) -> Render:
         if key not in self._done:
@@ -142,22 +155,31 @@ class Renders:
 
 
 @pytest.fixture(scope="session")
-def renders(puppet_python: Path, media_dir: Path, speech: Path, narration: tuple[Path, Path],
+def renders(puppet_python: Path, media_dir: Path, speech: Path, other_speech: Path, narration: tuple[Path, Path],
             tmp_path_factory: pytest.TempPathFactory) -> Renders:
     out_dir = tmp_path_factory.mktemp("renders")
+    made: Renders
 
     def maker(name: str) -> Callable[[], Render]:
         flag, source, extra, audio_kind = RENDER_CASES[name]
 
         def make() -> Render:
-            if audio_kind == "speech":
-                audio_args: tuple[str, ...] = ("--audio", str(speech))
+            if audio_kind == "narration":
+                audio_args: tuple[str, ...] = ("--audio", str(narration[0]), "--timings", str(narration[1]))
             else:
-                audio_args = ("--audio", str(narration[0]), "--timings", str(narration[1]))
-            return render(puppet_python, out_dir / f"{name}.mp4", *audio_args, flag, str(media_dir / source), *extra)
+                audio_args = ("--audio", str(speech if audio_kind == "speech" else other_speech))
+            return render(puppet_python, out_dir / f"{name}.mp4", *audio_args, flag, str(source_path(name)), *extra)
         return make
 
-    return Renders({name: maker(name) for name in RENDER_CASES})
+    def source_path(name: str) -> Path:
+        if name == "talking":
+            man = made["man"]
+            assert man.ok, man.result
+            return man.output
+        return media_dir / RENDER_CASES[name][1]
+
+    made = Renders({name: maker(name) for name in RENDER_CASES}, source_path)
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""A contact sheet a person can look at (test-artifacts/puppet_contact_sheet.png): for each render, frames in
-pauses and in loud speech, the face and the mouth enlarged. The test also checks what can be checked by
-numbers: the mouth region darkens (an open cavity) in speech and not in pauses, on every source."""
+"""Contact sheets a person can look at, one per test face (test-artifacts/puppet_sheet_<face>.png): mouth crops
+of 10 consecutive frames at the loudest speech and in the longest pause, and eye crops across a blink for photos
+that blink; each strip shows the source above the output. The test also checks what numbers can: an open mouth
+shows a dark cavity in speech and not in pauses, and a blink darkens the eyes."""
 from __future__ import annotations
 
 import subprocess
@@ -13,14 +14,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from musetalk_wrapper.engines.puppet.motion import blink_closure
+
 pytestmark = [pytest.mark.slow, pytest.mark.puppet_env]
 
-SHEET_RENDERS = ("man-timings-motion", "sun", "yongen")
-PAUSE_FRAMES, SPEECH_FRAMES = 2, 4
-FACE_PX = 300  # height of a face tile
-MOUTH_ZOOM_W = 300  # width of an enlarged mouth tile
+SHEET_RENDERS = ("sun", "yongen", "man", "sit", "talking", "man-timings-motion")
+RUN = 10  # consecutive frames per strip
+TILE_W = 170  # px per crop in the sheet
 FPS = 25
-DARK = 0.3  # cavity pixels are darker than this share of the mouth region's median (beard shadow is not)
+DARKER = 0.55  # a pixel of the open mouth's cavity is this much darker than the lips or skin it replaces
 
 
 def _frame_levels(wav_path: Path, n_frames: int) -> np.ndarray:
@@ -36,85 +38,122 @@ def _frame_levels(wav_path: Path, n_frames: int) -> np.ndarray:
     return out
 
 
-def _pick(levels: np.ndarray) -> tuple[list[int], list[int]]:
-    """Frames deep inside pauses, and the loudest frames at least half a second apart."""
+def _windows(levels: np.ndarray) -> dict[str, int]:
+    """First frame of a RUN-frame window around the loudest speech and in the middle of the longest pause."""
+    n = len(levels)
+    loud = int(np.clip(int(np.argmax(levels)) - RUN // 2, 0, n - RUN))
     quiet = levels < np.percentile(levels, 95) - 30
-    pauses = [i for i in range(3, len(levels) - 3) if quiet[i - 3:i + 4].all()]
-    pauses = [pauses[int(k)] for k in np.linspace(0, len(pauses) - 1, PAUSE_FRAMES)] if pauses else []
-    loud: list[int] = []
-    for i in np.argsort(-levels):
-        if all(abs(int(i) - j) >= FPS // 2 for j in loud):
-            loud.append(int(i))
-        if len(loud) == SPEECH_FRAMES:
-            break
-    return pauses, sorted(loud)
+    best, start, i = (0, 0), 0, 0
+    while i < n:
+        if quiet[i]:
+            j = i
+            while j < n and quiet[j]:
+                j += 1
+            if j - i > best[0]:
+                best = (j - i, i)
+            i = j
+        else:
+            i += 1
+    start = int(np.clip(best[1] + best[0] // 2 - RUN // 2, 0, n - RUN))
+    return {"speech": loud, "pause": start}
 
 
-def _frames(video: Path, indices: list[int], width: int, height: int) -> dict[int, np.ndarray]:
-    select = "+".join(f"eq(n\\,{i})" for i in indices)
+def _decode(video: Path, indices: list[int], width: int, height: int) -> dict[int, np.ndarray]:
+    wanted = sorted(set(indices))
+    select = "+".join(f"eq(n\\,{i})" for i in wanted)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(video), "-vf", f"select={select}",
            "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     raw = subprocess.run(cmd, capture_output=True, check=True).stdout
     arr = np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
-    return dict(zip(sorted(indices), arr, strict=True))
+    return dict(zip(wanted, arr, strict=True))
 
 
-def _mouth_box(face_box: list[int]) -> tuple[int, int, int, int]:
+def _source_frames(source: Path, indices: list[int], width: int, height: int, n_src: int) -> dict[int, np.ndarray]:
+    """The source frame each output frame was made from (a photo; or a video played back and forth)."""
+    if source.suffix.lower() in {".png", ".jpg", ".jpeg"}:
+        img = np.asarray(Image.open(source).convert("RGB"))[:height, :width]
+        return {i: img for i in indices}
+    period = 2 * (n_src - 1)
+    where = {i: (i % period if i % period < n_src else period - i % period) for i in indices}
+    frames = _decode(source, list(where.values()), width, height)
+    return {i: frames[k] for i, k in where.items()}
+
+
+def _boxes(face_box: list[int]) -> dict[str, tuple[int, int, int, int]]:
     x, y, w, h = face_box
-    return int(x + 0.22 * w), int(y + 0.62 * h), int(x + 0.78 * w), int(y + 0.92 * h)
+    return {"mouth": (int(x + 0.18 * w), int(y + 0.58 * h), int(x + 0.82 * w), int(y + 0.98 * h)),
+            "eyes": (int(x + 0.05 * w), int(y + 0.25 * h), int(x + 0.95 * w), int(y + 0.52 * h))}
 
 
-def _dark_share(mouth: np.ndarray) -> float:
-    luma = mouth[..., 0] * 0.299 + mouth[..., 1] * 0.587 + mouth[..., 2] * 0.114
-    return float(np.mean(luma < DARK * np.median(luma)))
+def _strip(frames: list[np.ndarray], box: tuple[int, int, int, int]) -> Image.Image:
+    x0, y0, x1, y1 = box
+    tiles = [Image.fromarray(np.ascontiguousarray(f[y0:y1, x0:x1])) for f in frames]
+    th = int(TILE_W * (y1 - y0) / max(x1 - x0, 1))
+    strip = Image.new("RGB", (TILE_W * len(tiles), th), "white")
+    for k, t in enumerate(tiles):
+        strip.paste(t.resize((TILE_W, th), Image.LANCZOS), (k * TILE_W, 0))
+    return strip
 
 
-def _tile(frame: np.ndarray, face_box: list[int], label: str) -> Image.Image:
-    x, y, w, h = face_box
-    m = int(0.25 * max(w, h))
-    H, W = frame.shape[:2]
-    face = Image.fromarray(frame[max(0, y - m):min(H, y + h + m // 2), max(0, x - m):min(W, x + w + m)])
-    face = face.resize((int(face.width * FACE_PX / face.height), FACE_PX), Image.LANCZOS)
-    mx0, my0, mx1, my1 = _mouth_box(face_box)
-    mouth = Image.fromarray(frame[my0:my1, mx0:mx1])
-    mouth = mouth.resize((MOUTH_ZOOM_W, int(mouth.height * MOUTH_ZOOM_W / mouth.width)), Image.LANCZOS)
-    tile = Image.new("RGB", (max(face.width, mouth.width), face.height + mouth.height + 18), "white")
-    tile.paste(face, (0, 18))
-    tile.paste(mouth, (0, 18 + face.height))
-    ImageDraw.Draw(tile).text((4, 3), label, fill="black")
-    return tile
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def test_contact_sheet_shows_a_moving_mouth(renders: Any, tools: Any, speech: Path, narration: tuple[Path, Path],
-                                           artifacts_dir: Path) -> None:
+def _darkened(out: np.ndarray, src: np.ndarray) -> float:
+    """Share of pixels at under DARKER times the source's brightness (a mouth opened where lips or skin were)."""
+    return float(np.mean(_luma(out.astype(np.float64)) < DARKER * _luma(src.astype(np.float64))))
+
+
+def _luma_mean(crop: np.ndarray) -> float:
+    return float(np.mean(_luma(crop.astype(np.float64))))
+
+
+@pytest.mark.parametrize("name", SHEET_RENDERS)
+def test_contact_sheet(name: str, renders: Any, tools: Any, speech: Path, other_speech: Path,
+                       narration: tuple[Path, Path], artifacts_dir: Path) -> None:
+    r = renders[name]
+    assert r.ok, r.result
+    facts = tools.media_facts(r.output)
+    audio_kind = tools.render_cases[name][3]
+    wav = {"speech": speech, "other speech": other_speech, "narration": narration[0]}[audio_kind]
+    n = facts.video_frames
+    starts = _windows(_frame_levels(wav, n))
+    animated = tools.render_cases[name][0] == "--image" and "off" not in tools.render_cases[name][2]
+    if animated:  # the first full blink the motion clock gives this clip (it starts at 0 s)
+        closed = [i for i in range(n) if blink_closure(float(i), FPS) >= 1.0]
+        assert closed, "a 12 s photo clip blinks"
+        starts["blink"] = max(0, min(n - RUN, closed[0] - 4))
+    indices = sorted({s + k for s in starts.values() for k in range(RUN)})
+    out = _decode(r.output, indices, facts.width, facts.height)
+    source = renders.source(name)
+    n_src = r.result["details"]["source_frames"] if source.suffix == ".mp4" else 1
+    if source.suffix == ".mp4":
+        n_src = tools.media_facts(source).video_frames
+    src = _source_frames(source, indices, facts.width, facts.height, n_src)
+    boxes = _boxes(r.result["details"]["face_box"])
+
     rows: list[Image.Image] = []
-    darkness: dict[str, tuple[list[float], list[float]]] = {}
-    for name in SHEET_RENDERS:
-        r = renders[name]
-        assert r.ok, r.result
-        facts = tools.media_facts(r.output)
-        wav = narration[0] if tools.render_cases[name][3] == "narration" else speech
-        pauses, loud = _pick(_frame_levels(wav, facts.video_frames))
-        assert len(pauses) == PAUSE_FRAMES and len(loud) == SPEECH_FRAMES
-        frames = _frames(r.output, pauses + loud, facts.width, facts.height)
-        box = r.result["details"]["face_box"]
-        mx0, my0, mx1, my1 = _mouth_box(box)
-        dark = {i: _dark_share(f[my0:my1, mx0:mx1]) for i, f in frames.items()}
-        tiles = [_tile(frames[i], box, f"{name} #{i} {'pause' if i in pauses else 'speech'}")
-                 for i in pauses + loud]
-        row = Image.new("RGB", (sum(t.width for t in tiles), max(t.height for t in tiles)), "white")
-        x = 0
-        for t in tiles:
-            row.paste(t, (x, 0))
-            x += t.width
-        rows.append(row)
-        darkness[name] = ([dark[i] for i in pauses], [dark[i] for i in loud])
-    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    for label, start in starts.items():
+        part = "eyes" if label == "blink" else "mouth"
+        run = list(range(start, start + RUN))
+        head = Image.new("RGB", (TILE_W * RUN, 16), "white")
+        ImageDraw.Draw(head).text((4, 2), f"{name}: {label}, frames {start}-{start + RUN - 1} "
+                                          "(top: source, bottom: output)", fill="black")
+        rows += [head, _strip([src[i] for i in run], boxes[part]), _strip([out[i] for i in run], boxes[part])]
+    sheet = Image.new("RGB", (max(rw.width for rw in rows), sum(rw.height for rw in rows)), "white")
     y = 0
     for row in rows:
         sheet.paste(row, (0, y))
         y += row.height
-    sheet.save(artifacts_dir / "puppet_contact_sheet.png")
-    for name, (in_pauses, in_speech) in darkness.items():  # an open mouth shows a dark cavity
-        assert np.mean(in_speech) > 1.5 * max(in_pauses), (name, in_pauses, in_speech)
-        assert sum(d > max(in_pauses) for d in in_speech) >= SPEECH_FRAMES - 1, (name, in_pauses, in_speech)
+    sheet.save(artifacts_dir / f"puppet_sheet_{name}.png")
+
+    x0, y0, x1, y1 = boxes["mouth"]
+    # pixels of the mouth region the output makes much darker than the source: a cavity in speech, none in pauses
+    added = {label: [_darkened(out[i][y0:y1, x0:x1], src[i][y0:y1, x0:x1]) for i in range(s, s + RUN)]
+             for label, s in starts.items() if label != "blink"}
+    assert max(added["speech"]) > 0.01 and max(added["speech"]) > max(added["pause"]) + 0.01, added
+    if animated:
+        ex0, ey0, ex1, ey1 = boxes["eyes"]
+        s = starts["blink"]
+        eyes = [_luma_mean(out[i][ey0:ey1, ex0:ex1]) - _luma_mean(src[i][ey0:ey1, ex0:ex1]) for i in range(s, s + RUN)]
+        assert max(eyes) - min(eyes) > 1.0, eyes  # the lids cover the eyes, then open again

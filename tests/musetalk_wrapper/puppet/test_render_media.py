@@ -1,5 +1,6 @@
-"""Real renders on the shared presenter media: in sync with the speech, mouth closed in pauses, the face above
-the nose untouched, output format as the contract says."""
+"""Real renders on the shared presenter media, judged by ``python -m musetalk_wrapper.sync_eval`` (what ``presgen
+eval sync`` runs): in sync with the speech, the mouth at rest in pauses (a photo's own resting mouth), opening as
+wide as real speech, natural blinks on photos, the face above the nose untouched; output as the contract says."""
 from __future__ import annotations
 
 import json
@@ -12,54 +13,58 @@ from helpers import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.puppet_env]
 
-MIN_CORRELATION = 0.6
-MAX_LAG_FRAMES = 1
+MIN_CORRELATION = 0.75  # at |lag| <= 1 frame
 MIN_CLOSED_SHARE = 0.9
+OPENING_P95 = (0.15, 0.25)  # inner-lip opening / outer eye-corner distance, as real speakers
+BLINKS_PER_MIN = (10.0, 20.0)
 MIN_UPPER_PSNR_DB = 35.0
 RESULT_SCHEMA = json.loads((REPO / "musetalk_wrapper" / "result.schema.json").read_text())
+KEPT = ("correlation", "lag_frames", "correlation_near", "closed_share", "silent_frames", "opening_p95",
+        "blinks_per_min", "blink_frames", "upper_psnr_db", "frames")
 
 
-def _measure(tools: Any, puppet_python: Path, renders: Any, media_dir: Path, name: str,
+def _measure(tools: Any, puppet_python: Path, renders: Any, name: str,
              sync_report: dict[str, dict[str, Any]]) -> dict[str, Any]:
     r = renders[name]
     assert r.ok, r.result
-    source = media_dir / tools.render_cases[name][1]
-    code, m = tools.sync_eval(puppet_python, r.output, "--source", str(source))
+    code, m = tools.sync_eval(puppet_python, r.output, "--source", str(renders.source(name)))
     assert code == 0 and m["success"], m
-    sync_report[name] = {k: m[k] for k in ("correlation", "lag_frames", "closed_share", "silent_frames",
-                                           "upper_psnr_db", "frames")}
+    sync_report[name] = {k: m[k] for k in KEPT}
+    if "mouth_bank" in r.result["details"]:
+        sync_report[name]["bank_frames"] = r.result["details"]["mouth_bank"]["frames"]
     return m
 
 
-@pytest.mark.parametrize("name", ["sun", "yongen", "man"])
-def test_speech_render_follows_the_audio_and_keeps_the_upper_face(
-        name: str, tools: Any, puppet_python: Path, renders: Any, media_dir: Path, speech: Path,
-        sync_report: dict[str, dict[str, Any]]) -> None:
-    m = _measure(tools, puppet_python, renders, media_dir, name, sync_report)
-    assert m["correlation"] >= MIN_CORRELATION, m
-    assert abs(m["lag_frames"]) <= MAX_LAG_FRAMES, m
-    assert m["silent_frames"] >= 20 and m["closed_share"] >= MIN_CLOSED_SHARE, m
-    assert m["upper_psnr_db"] >= MIN_UPPER_PSNR_DB, m
-
-
-@pytest.mark.parametrize("name", ["sun-timings", "man-timings-motion"])
-def test_narration_with_timings_follows_the_phonemes(
-        name: str, tools: Any, puppet_python: Path, renders: Any, media_dir: Path,
-        sync_report: dict[str, dict[str, Any]]) -> None:
-    r = renders[name]
-    assert r.ok and r.result["details"]["mouth_driver"] == "timings", r.result
-    m = _measure(tools, puppet_python, renders, media_dir, name, sync_report)
-    assert m["correlation"] >= MIN_CORRELATION, m
-    assert abs(m["lag_frames"]) <= MAX_LAG_FRAMES, m
+@pytest.mark.parametrize("name", ["sun", "yongen", "man", "sit", "talking", "sun-timings", "man-timings-motion"])
+def test_the_presenter_talks_in_sync(name: str, tools: Any, puppet_python: Path, renders: Any,
+                                     sync_report: dict[str, dict[str, Any]]) -> None:
+    m = _measure(tools, puppet_python, renders, name, sync_report)
+    assert m["correlation_near"] >= MIN_CORRELATION, m
+    assert abs(m["lag_frames"]) <= 1, m
     assert m["silent_frames"] >= 10 and m["closed_share"] >= MIN_CLOSED_SHARE, m
-    if name == "sun-timings":  # a video keeps its own motion, so the face above the nose is the source's
+    assert OPENING_P95[0] <= m["opening_p95"] <= OPENING_P95[1], m
+    flag, _, extra, _ = tools.render_cases[name]
+    if flag == "--video" or "off" in extra:  # the face above the nose is the source's
         assert m["upper_psnr_db"] >= MIN_UPPER_PSNR_DB, m
-    else:  # a photo with motion on sways and blinks: the upper face must move
-        assert m["upper_psnr_db"] < 30.0, m
+    else:  # a photo with motion: it blinks naturally, and sways, so the upper face differs from the photo
+        assert BLINKS_PER_MIN[0] <= m["blinks_per_min"] <= BLINKS_PER_MIN[1], m
+        assert m["upper_psnr_db"] < 32.0, m
+    if name.endswith("timings"):
+        assert renders[name].result["details"]["mouth_driver"] == "timings"
+
+
+def test_a_talking_presenter_video_lends_its_own_mouths(renders: Any) -> None:
+    """A source video whose mouth moves fills the bank; the result says which output frames used it."""
+    talking, still = renders["talking"].result["details"], renders["sun"].result["details"]
+    bank = talking["mouth_bank"]
+    assert bank["entries"] >= 8 and bank["frames"] >= 30, bank
+    assert sum(b - a for a, b in bank["runs"]) == bank["frames"]
+    assert all(0 <= a < b <= renders["talking"].result["frames"] for a, b in bank["runs"])
+    assert still["mouth_bank"]["entries"] >= 1  # sun smiles the whole time: few shapes to lend
 
 
 @pytest.mark.parametrize("name, width, height, source_frames", [
-    ("sun", 576, 768, 300), ("yongen", 704, 1216, 268), ("man", 1024, 1536, 1)])
+    ("sun", 576, 768, 300), ("yongen", 704, 1216, 268), ("man", 1024, 1536, 1), ("sit", 450, 674, 1)])
 def test_output_matches_the_contract(name: str, width: int, height: int, source_frames: int, renders: Any,
                                      speech: Path, tools: Any) -> None:
     r = renders[name]
@@ -77,5 +82,5 @@ def test_output_matches_the_contract(name: str, width: int, height: int, source_
     x, y, w, h = r.result["details"]["face_box"]
     assert 0 <= x and 0 <= y and x + w <= width and y + h <= height
     assert 48 <= w <= width and 48 <= h <= height
-    assert {"audio", "track", "mouth", "render", "encode", "total"} <= set(r.result["timings_s"])
+    assert {"audio", "track", "render", "encode", "total"} <= set(r.result["timings_s"])
     assert not list(r.output.parent.glob("*.partial.mp4"))

@@ -1,5 +1,4 @@
-"""Mouth shapes from audio and from phoneme timings, and the small numeric parts they rest on (pure numpy:
-these run in the orchestrator's venv)."""
+"""Mouth shapes from audio and from phoneme timings, and the small numeric parts they rest on."""
 from __future__ import annotations
 
 import json
@@ -11,11 +10,19 @@ import pytest
 from musetalk_wrapper.contract import EngineError
 from musetalk_wrapper.engines.puppet.audio_drive import mouth_from_audio
 from musetalk_wrapper.engines.puppet.audio_features import SAMPLE_RATE, analyse, frame_count, pause_mask
-from musetalk_wrapper.engines.puppet.one_euro import one_euro, one_euro_zero_lag
-from musetalk_wrapper.engines.puppet.timings import Phone, Timings, load_timings
-from musetalk_wrapper.engines.puppet.tracking import Detection, NoUsableFace, build_track, nearest_good
+from musetalk_wrapper.engines.puppet.mouth_track import speaking_weight
+from musetalk_wrapper.engines.puppet.one_euro import one_euro, one_euro_windowed, one_euro_zero_lag
+from musetalk_wrapper.engines.puppet.tracking import (
+    Detection,
+    NoUsableFace,
+    nearest_good,
+    no_usable_face,
+    raw_track,
+    track_warnings,
+)
 from musetalk_wrapper.engines.puppet.visemes import merge_marks, mouth_from_timings, viseme_for
 from musetalk_wrapper.media import pingpong_index
+from musetalk_wrapper.timings import Phone, Timings, load_timings
 
 FPS = 25
 
@@ -64,21 +71,40 @@ def _face(shift: float) -> Detection:
     return Detection(points=pts + shift, depth=np.zeros(478))
 
 
+def test_windowed_one_euro_depends_only_on_the_window() -> None:
+    """A frame filtered inside a short stretch equals the same frame filtered inside the whole series."""
+    rng = np.random.default_rng(3)
+    series = np.cumsum(rng.normal(0, 0.01, (200, 4, 2)), axis=0)
+    whole = one_euro_windowed(series, np.arange(200), 10, FPS)
+    part = one_euro_windowed(series[80:141], np.arange(10, 51), 10, FPS)
+    assert np.array_equal(whole[90:131], part)
+    still = 1.0 + rng.normal(0, 0.004, (200, 5, 2))
+    smoothed = one_euro_windowed(still, np.arange(200), 10, FPS)
+    assert smoothed.std(axis=0).mean() < 0.5 * still.std(axis=0).mean()
+
+
 def test_frames_without_a_face_borrow_the_nearest_one_and_are_counted() -> None:
     assert nearest_good(np.array([0, 0, 1, 0, 0, 0, 1, 0], dtype=bool)).tolist() == [2, 2, 2, 2, 2, 6, 6, 6]
-    track = build_track([None, _face(0.0), None, None, _face(10.0), None], 640, 480, FPS)
+    track = raw_track([None, _face(0.0), None, None, _face(10.0), None], 640, 480)
     assert track.good.tolist() == [False, True, False, False, True, False]
-    assert track.warnings == ["4 of 6 source frames had no usable face (no face found: 4); "
-                              "reused the nearest tracked face"]
+    assert track.points is not None
     x = track.points[:, 33, 0]
-    assert x[0] < x[2] < x[5] and x[5] - x[0] > 5  # gaps filled, then smoothed without lag
-    with pytest.raises(NoUsableFace) as info:
-        build_track([None, None], 640, 480, FPS)
-    assert info.value.reason == "no face found"
+    assert x.tolist() == [150.0, 150.0, 150.0, 160.0, 160.0, 160.0]  # each gap takes its nearest good face
+    assert track_warnings(track.checks) == ["4 of 6 source frames had no usable face (no face found: 4); "
+                                            "reused the nearest tracked face"]
+    assert raw_track([None, None], 640, 480).points is None
+    assert no_usable_face(raw_track([None, None], 640, 480).checks).reason == "no face found"
     tiny = Detection(points=(_face(0.0).points - 100) * 0.2, depth=np.zeros(478))  # a 40 px face
-    with pytest.raises(NoUsableFace) as info:
-        build_track([None, tiny], 640, 480, FPS)
-    assert info.value.reason == "face too small" and info.value.frame_index == 1
+    error = no_usable_face(raw_track([None, tiny], 640, 480).checks)
+    assert isinstance(error, NoUsableFace) and error.reason == "face too small" and error.frame_index == 1
+
+
+def test_the_mouth_leaves_its_resting_shape_around_speech_only() -> None:
+    silent = np.array([True] * 10 + [False] * 10 + [True] * 12)
+    w = speaking_weight(silent, FPS)
+    assert np.all(w[10:20] == 1.0) and w[0] == 0.0 and w[-1] == 0.0
+    assert 0.0 < w[8] < w[9] < 1.0 and 0.0 < w[21] < w[20] < 1.0  # ramps of ~0.16 s before and after
+    assert np.all(w[:5] == 0.0) and np.all(w[26:] == 0.0)
 
 
 def test_audio_opens_the_mouth_in_speech_and_closes_it_in_pauses() -> None:
@@ -114,6 +140,21 @@ def test_visemes_close_round_spread_and_show_teeth() -> None:
     assert mouth.width[at(1.3)] > 0.2  # i: spread
     assert mouth.upper[at(1.56)] >= 0.9 and mouth.open[at(1.56)] <= 0.2  # f: upper teeth on the lower lip
     assert np.all(mouth.open[-8:] == 0.0)  # closed in the final silence
+    assert mouth.speaking is not None and mouth.speaking[-1] == 0.0 and mouth.speaking[at(0.9)] == 1.0
+
+
+def test_the_tongue_tip_shows_on_l_n_t_and_th_only() -> None:
+    phones = [("a", 0.20, 0.50), ("l", 0.50, 0.62), ("a", 0.62, 0.95), ("θ", 0.95, 1.08), ("a", 1.08, 1.4),
+              ("m", 1.4, 1.5), ("a", 1.5, 1.9)]
+    audio = np.concatenate([_silence(0.2), _vowel(1.7), _silence(0.4)]).astype(np.float32)
+    feat = analyse(audio, FPS, frame_count(len(audio), FPS))
+    mouth = mouth_from_timings(_timings(phones, len(audio) / SAMPLE_RATE), feat)
+    assert mouth.tongue is not None and mouth.tongue_out is not None
+    at = lambda t: int(t * FPS)  # noqa: E731
+    assert mouth.tongue[at(0.56)] > 0.5 and mouth.tongue_out[at(0.56)] < 0.1  # l: tip up behind the teeth
+    assert mouth.tongue_out[at(1.01)] > 0.5  # th: tip between the teeth
+    assert mouth.tongue[at(0.35)] < 0.1 and mouth.tongue_out[at(1.7)] < 0.1  # not smeared over the vowels
+    assert mouth.open[at(1.45)] == 0.0  # m: fully closed
 
 
 def test_stress_and_length_marks_join_their_phonemes() -> None:

@@ -1,4 +1,4 @@
-"""Read the narration timings file (musetalk_wrapper/timings.schema.json)."""
+"""Read the narration timings file (timings.schema.json beside this module): any engine may use it."""
 from __future__ import annotations
 
 import json
