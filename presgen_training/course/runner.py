@@ -10,6 +10,7 @@ neither finished modules nor finished segments.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import itertools
@@ -401,6 +402,8 @@ class CourseRun:
     # -- bookkeeping -------------------------------------------------------------------------------------------
 
     def _fail(self, run: VariantRun, reason: str, trace: str | None = None) -> None:
+        with contextlib.suppress(OSError):
+            run.out.parent.rmdir()  # the folder the input checks made, if nothing else is in it
         run.reason = reason
         if trace:
             run.reason += " [internal error; traceback in the course manifest]"
