@@ -45,7 +45,7 @@ def moviepy_compose(avatar_video: Path, narration: Narration, output: Path, conf
         background = ColorClip((plan.width, plan.height), color=plan.background, duration=duration)
         cards = [ImageClip(str(layer.image)).with_start(layer.first_frame / fps)
                  .with_duration((layer.end_frame - layer.first_frame) / fps)
-                 .with_position((layer.rect.x, layer.rect.y)) for layer in plan.layers]
+                 .with_position((layer.rect.x, layer.rect.y)) for layer in plan.layers if not layer.is_presenter]
         audio = avatar.audio if avatar.audio is not None else AudioFileClip(str(narration.wav_path))
         video = (CompositeVideoClip([background, presenter, *cards], size=(plan.width, plan.height))
                  .with_duration(duration).with_audio(audio.with_duration(min(audio.duration, duration))))

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
                    help="UNet and VAE decode precision; auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32"
                         " (face preparation and its cache stay in the device's base precision)")
-    g.add_argument("--batch-size", type=int, default=8)
+    g.add_argument("--batch-size", type=int, default=0,
+                   help="frames per UNet + decode batch; 0 (default): 8 on a CPU, what free memory holds on CUDA")
     g.add_argument("--bbox-shift", type=int, default=0,
                    help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream)")
     g.add_argument("--landmarks", choices=["mediapipe", "dwpose-onnx"], default="mediapipe")
@@ -105,8 +106,8 @@ def _request_from_args(a: argparse.Namespace) -> RenderRequest:
 def _check_common(a: argparse.Namespace) -> None:
     if a.image is None and a.video is None:
         raise _UsageError("one of --image/--video is required")
-    if a.fps <= 0 or a.batch_size <= 0:
-        raise _UsageError("--fps and --batch-size must be positive")
+    if a.fps <= 0 or a.batch_size < 0:
+        raise _UsageError("--fps must be positive and --batch-size 0 (auto) or more")
     for label, path in (("image", a.image), ("video", a.video)):
         if path is not None and not path.is_file():
             raise EngineError(ErrorCode.BAD_INPUT, f"{label} file not found: {path}")

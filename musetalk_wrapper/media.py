@@ -55,7 +55,8 @@ class MediaInfo:
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_VIDEO = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
+# codec, pixel format (maybe with a "(tv, bt709)" note), then the size: "0x31637661" in the codec tag is no size
+_VIDEO = re.compile(r"Video: \w+[^,]*, \w+[^,]*(?:\([^)]*\))?, (\d{1,5})x(\d{1,5})")
 _FPS = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)")
 
 

@@ -30,7 +30,7 @@ class RenderRequest:
     cache_dir: Path | None = None
     device: str = "auto"
     precision: str = "auto"  # generation (UNet + VAE decode): auto | fp32 | bf16 | fp16
-    batch_size: int = 8
+    batch_size: int = 0  # 0: chosen by the engine (free memory on CUDA)
     bbox_shift: int = 0
     landmarks: str = "mediapipe"
     dwpose_model: Path | None = None

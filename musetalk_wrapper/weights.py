@@ -37,6 +37,22 @@ ZIP_END_RECORD = b"PK\x05\x06"
 ZIP_END_SEARCH_BYTES = 65536 + 22  # the end record sits within the last 64 KiB comment + its own 22 bytes
 SAFETENSORS_MAX_HEADER_BYTES = 100 * 1024 * 1024
 
+TABLE = Path(__file__).with_name("weights_files.json")  # every file, its sources (revisions pinned), size, sha256
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a file can be downloaded: a Hugging Face repo file (at the table's pinned revision) or a URL."""
+
+    hub: str | None = None  # repo id
+    file: str | None = None  # path inside the repo
+    url: str | None = None
+    host: str | None = None  # who serves ``url``, for messages
+
+    @property
+    def label(self) -> str:
+        return f"huggingface {self.hub}" if self.hub else str(self.host or self.url)
+
 
 @dataclass(frozen=True)
 class WeightFile:
@@ -45,49 +61,40 @@ class WeightFile:
     path: str
     kind: str  # "json" | "torch" | "onnx"
     needed_for: str
-    source: str
+    sources: tuple[Source, ...]
     required: bool = True
+    option: str | None = None  # fetched only when asked (``--with-dwpose``)
     alternatives: tuple[str, ...] = ()  # other accepted names in the same folder (e.g. a .safetensors copy)
     json_keys: tuple[str, ...] = ()  # keys a valid JSON file of this kind has
     min_bytes_official: int | None = None  # float32 tensor bytes of the official architecture
     official_config: str | None = None  # JSON file whose architecture decides whether min_bytes_official applies
     official_arch: dict[str, Any] = field(default_factory=dict)
+    size_bytes: int | None = None  # of the official file
     sha256: str | None = None
 
+    @property
+    def source(self) -> str:
+        return self.sources[0].label
 
-UNET_ARCH = {"block_out_channels": [320, 640, 1280, 1280], "cross_attention_dim": 384, "in_channels": 8,
-             "layers_per_block": 2}
-VAE_ARCH = {"block_out_channels": [128, 256, 512, 512], "latent_channels": 4, "layers_per_block": 2}
-WHISPER_ARCH = {"d_model": 384, "encoder_layers": 4, "decoder_layers": 4, "vocab_size": 51865}
 
-FILES: tuple[WeightFile, ...] = (
-    WeightFile("musetalkV15/musetalk.json", "json", "UNet config", "huggingface TMElyralab/MuseTalk",
-               json_keys=("block_out_channels", "cross_attention_dim", "in_channels")),
-    WeightFile("musetalkV15/unet.pth", "torch", "UNet weights (3.4 GB)", "huggingface TMElyralab/MuseTalk",
-               min_bytes_official=3_399_791_376, official_config="musetalkV15/musetalk.json",
-               official_arch=UNET_ARCH),
-    WeightFile("sd-vae/config.json", "json", "VAE config", "huggingface stabilityai/sd-vae-ft-mse",
-               json_keys=("block_out_channels", "latent_channels")),
-    WeightFile("sd-vae/diffusion_pytorch_model.bin", "torch", "VAE weights (335 MB)",
-               "huggingface stabilityai/sd-vae-ft-mse", alternatives=("diffusion_pytorch_model.safetensors",),
-               min_bytes_official=334_615_452, official_config="sd-vae/config.json", official_arch=VAE_ARCH,
-               sha256="1b4889b6b1d4ce7ae320a02dedaeff1780ad77d415ea0d744b476155c6377ddc"),
-    WeightFile("whisper/config.json", "json", "whisper-tiny config", "huggingface openai/whisper-tiny",
-               json_keys=("d_model", "encoder_layers", "num_mel_bins")),
-    WeightFile("whisper/pytorch_model.bin", "torch", "whisper-tiny weights (151 MB)",
-               "huggingface openai/whisper-tiny", alternatives=("model.safetensors",),
-               min_bytes_official=151_042_560, official_config="whisper/config.json", official_arch=WHISPER_ARCH),
-    WeightFile("whisper/preprocessor_config.json", "json", "whisper mel settings", "huggingface openai/whisper-tiny",
-               json_keys=("feature_size", "sampling_rate")),
-    WeightFile("face-parse-bisent/79999_iter.pth", "torch", "face-parsing BiSeNet (53 MB)",
-               "Google Drive (zllrunning/face-parsing.PyTorch)", min_bytes_official=53_252_476,
-               sha256="468e13ca13a9b43cc0881a9f99083a430e9c0a38abd935431d1c28ee94b26567"),
-    WeightFile("face-parse-bisent/resnet18-5c106cde.pth", "torch", "BiSeNet backbone init (47 MB)",
-               "download.pytorch.org", min_bytes_official=46_796_448,
-               sha256="5c106cde386e87d4033832f2996f5493238eda96ccf559d1d62760c4de0613f8"),
-    WeightFile("dwpose/dw-ll_ucoco_384.onnx", "onnx", "only for --landmarks dwpose-onnx (134 MB)",
-               "huggingface yzd-v/DWPose", required=False),
-)
+@dataclass(frozen=True)
+class Table:
+    revisions: dict[str, str]  # hub repo -> pinned commit
+    files: tuple[WeightFile, ...]
+
+
+def load_table(path: Path = TABLE) -> Table:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    files = []
+    for entry in data["files"]:
+        fields = {k: tuple(v) if k in ("alternatives", "json_keys") else v for k, v in entry.items()}
+        fields["sources"] = tuple(Source(**src) for src in entry["sources"])
+        files.append(WeightFile(**fields))
+    return Table(dict(data["revisions"]), tuple(files))
+
+
+OFFICIAL = load_table()
+FILES: tuple[WeightFile, ...] = OFFICIAL.files
 BY_PATH = {f.path: f for f in FILES}
 
 
@@ -99,29 +106,30 @@ def resolve_models_dir(explicit: Path | None = None) -> Path:
     return Path(env).expanduser() if env else DEFAULT_MODELS_DIR
 
 
+def fetch_all_command(models_dir: Path) -> str:
+    """The command that downloads, checks and puts every missing required file in place."""
+    return f"presgen weights fetch --models-dir {shlex.quote(str(models_dir))}"
+
+
 def fetch_command(wf: WeightFile, models_dir: Path) -> str:
-    """The shell command a user with network runs to put ``wf`` in place."""
+    """The command that downloads, checks and puts ``wf`` in place (with everything else missing)."""
+    option = f" --with-{wf.option}" if wf.option else ""
+    return f"presgen weights fetch --models-dir {shlex.quote(str(models_dir))}{option}"
+
+
+def manual_command(wf: WeightFile, models_dir: Path, table: Table = OFFICIAL) -> str:
+    """The same file by hand, where there is network but no presgen: the pinned revision, the canonical URL."""
     q = shlex.quote
-    folder, name = wf.path.split("/", 1)
-    if wf.path.startswith("musetalkV15/"):
-        return (f"huggingface-cli download TMElyralab/MuseTalk musetalkV15/unet.pth musetalkV15/musetalk.json"
-                f" --local-dir {q(str(models_dir))}")
-    if folder == "sd-vae":
-        return (f"huggingface-cli download stabilityai/sd-vae-ft-mse config.json diffusion_pytorch_model.bin"
-                f" --local-dir {q(str(models_dir / 'sd-vae'))}")
-    if folder == "whisper":
-        return (f"huggingface-cli download openai/whisper-tiny config.json pytorch_model.bin"
-                f" preprocessor_config.json --local-dir {q(str(models_dir / 'whisper'))}")
-    if name == "79999_iter.pth":
-        return (f"mkdir -p {q(str(models_dir / folder))} && gdown 154JgKpzCPW82qINcVieuPH3fZ2e0P812"
-                f" -O {q(str(models_dir / wf.path))}")
-    if name == "resnet18-5c106cde.pth":
-        return (f"curl -L --create-dirs -o {q(str(models_dir / wf.path))}"
-                f" https://download.pytorch.org/models/resnet18-5c106cde.pth")
-    if folder == "dwpose":
-        return (f"huggingface-cli download yzd-v/DWPose dw-ll_ucoco_384.onnx"
-                f" --local-dir {q(str(models_dir / 'dwpose'))}")
-    raise KeyError(wf.path)
+    src = wf.sources[0]
+    if src.url:
+        return f"curl -L --create-dirs -o {q(str(models_dir / wf.path))} {q(src.url)}"
+    assert src.hub and src.file
+    siblings = [f.sources[0].file for f in table.files if f.sources[0].hub == src.hub and f.option == wf.option
+                and f.path.rsplit("/", 1)[0] == wf.path.rsplit("/", 1)[0]]
+    # the hub file's own folders (musetalkV15/) already match the layout; others go into the file's folder
+    local = models_dir if "/" in src.file else models_dir / wf.path.rsplit("/", 1)[0]
+    return (f"huggingface-cli download {src.hub} {' '.join(str(s) for s in siblings)}"
+            f" --revision {table.revisions[src.hub]} --local-dir {q(str(local))}")
 
 
 def present_path(wf: WeightFile, models_dir: Path) -> Path | None:
@@ -270,11 +278,13 @@ class FileStatus:
     found: str | None = None
     size_bytes: int | None = None
     problem: str | None = None
-    fetch: str = ""
+    fetch: str = ""  # the presgen command that fetches and checks it
+    manual: str = ""  # the same by hand (huggingface-cli or curl, revision pinned)
 
 
 def check_file(wf: WeightFile, models_dir: Path, verify_hashes: bool = False) -> FileStatus:
-    st = FileStatus(wf.path, "ok", wf.required, wf.needed_for, wf.source, fetch=fetch_command(wf, models_dir))
+    st = FileStatus(wf.path, "ok", wf.required, wf.needed_for, wf.source, fetch=fetch_command(wf, models_dir),
+                    manual=manual_command(wf, models_dir))
     path = present_path(wf, models_dir)
     if path is None:
         st.status, st.problem = "missing", "missing"
@@ -305,7 +315,7 @@ class Report:
     models_dir: str
     complete: bool
     files: list[FileStatus]
-    commands: list[str]  # unique fetch commands for every required file that is missing or invalid
+    commands: list[str]  # the fetch command, then the manual ones, for the required files missing or invalid
 
     def to_json(self) -> dict[str, Any]:
         return {"models_dir": self.models_dir, "complete": self.complete,
@@ -316,9 +326,9 @@ def check(models_dir: Path, verify_hashes: bool = False, include_optional: bool 
     files = [check_file(wf, models_dir, verify_hashes) for wf in FILES if wf.required or include_optional]
     bad = [f for f in files if f.required and f.status != "ok"]
     commands: list[str] = []
-    for f in bad:
-        if f.fetch not in commands:
-            commands.append(f.fetch)
+    for cmd in [f.fetch for f in bad] + [f.manual for f in bad]:
+        if cmd not in commands:
+            commands.append(cmd)
     return Report(str(models_dir.resolve() if models_dir.exists() else models_dir), not bad, files, commands)
 
 
@@ -332,7 +342,7 @@ def first_problem(models_dir: Path, paths: tuple[str, ...] | None = None) -> str
     more = f" (and {len(bad) - 1} more file(s); see: presgen weights check)" if len(bad) > 1 else ""
     where = f.found or str(models_dir / f.path)
     what = "missing MuseTalk weights file" if f.status == "missing" else "unusable MuseTalk weights file"
-    return f"{what} {where}: {f.problem}; fetch it with: {f.fetch}{more}"
+    return f"{what} {where}: {f.problem}; fetch it with: {f.fetch} (by hand: {f.manual}){more}"
 
 
 def _render_text(report: Report) -> str:
@@ -345,10 +355,14 @@ def _render_text(report: Report) -> str:
     if report.complete:
         lines.append("All required files are in place.")
     else:
-        lines.append("To fetch what is missing (run where there is network, then copy the folder here):")
-        lines += [f"  {c}" for c in report.commands]
-        if any(c.startswith("huggingface-cli") for c in report.commands):
-            lines.append(f"  ({HF_CLI_HINT}; gdown: pip install gdown)")
+        fetch = [c for c in report.commands if c.startswith("presgen ")]
+        manual = [c for c in report.commands if not c.startswith("presgen ")]
+        lines.append("To fetch what is missing (downloads, checks sizes and sha256, resumes after an interrupt):")
+        lines += [f"  {c}" for c in fetch]
+        lines.append("Or by hand, where there is network (then copy the folder here):")
+        lines += [f"  {c}" for c in manual]
+        if any(c.startswith("huggingface-cli") for c in manual):
+            lines.append(f"  ({HF_CLI_HINT})")
     return "\n".join(lines)
 
 

@@ -174,6 +174,17 @@ def check_weights(models_dir: Path | None = None) -> list[Finding]:
                             "needs them)", *[str(c) for c in data.get("commands", [])])]
 
 
+def check_deck_tools() -> list[Finding]:
+    """LibreOffice and poppler draw slide decks; optional (only ``--deck`` and scripts with ``deck:`` need them)."""
+    from presgen_training.deck.tools import ALL_TOOLS, INSTALL_COMMAND, find
+
+    lacking = [t for t in ALL_TOOLS if find(t) is None]
+    if lacking:
+        names = ", ".join(dict.fromkeys(f"{t.name} ({t.package})" for t in lacking))
+        return [Finding("slide decks", INFO, f"not available: {names} missing; install with: {INSTALL_COMMAND}")]
+    return [Finding("slide decks", OK, ", ".join(f"{t.name} {find(t)}" for t in ALL_TOOLS[:2]))]
+
+
 def check_disk() -> list[Finding]:
     path = envs_home()
     while not path.exists() and path != path.parent:
@@ -205,7 +216,7 @@ Check = Callable[[], list[Finding]]
 
 def default_checks(config: UserConfig) -> list[Check]:
     return [check_ffmpeg, lambda: check_engine_envs(config), check_voices, lambda: check_weights(config.models_dir),
-            check_disk, check_gpu]
+            check_deck_tools, check_disk, check_gpu]
 
 
 @dataclass

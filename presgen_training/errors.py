@@ -15,7 +15,7 @@ class ScriptError(PresgenError):
 
     def __init__(self, path: object, line: int | None, message: str) -> None:
         where = f"{path}:{line}" if line else f"{path}"
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {' '.join(message.split())}")  # parsers' messages may span lines
         self.path = path
         self.line = line
 

@@ -124,8 +124,8 @@ class MediaInfo:
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_VIDEO = re.compile(r"Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d{2,5})x(\d{2,5})")
-_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
+_VIDEO = re.compile(r"Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d{1,5})x(\d{1,5})")
+_FPS = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)")  # a still has no fps, only its tbr
 _AUDIO = re.compile(r"Audio: (\w+).*?(\d+) Hz")
 
 

@@ -55,9 +55,13 @@ def output_lock(final: Path) -> Iterator[None]:
     """Hold ``.NAME.lock`` beside ``final`` so two renders never write one video, manifest and captions set at once;
     OutputBusy at once when another process holds it. The lock file is removed when released."""
     lock_path = final.with_name(f".{final.name}.lock")
-    final.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        fh = lock_path.open("a+")
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fh = lock_path.open("a+")
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot write to the output folder ({exc.strerror})", str(final.parent)) \
+                from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -28,7 +28,7 @@ STILL_CODECS = frozenset({"png", "mjpeg", "bmp", "tiff", "webp", "jpeg2000", "jp
 
 @dataclass(frozen=True)
 class InputCheck:
-    script: Path
+    script: Path | None
     source: Path
     out: Path
     source_is_image: bool
@@ -45,20 +45,26 @@ class InputCheck:
                                    f"{need / 2**20:.0f} MB needed for {narration_s / 60:.1f} min of video")
 
 
-def check_inputs(script: Path, source: Path, out: Path, source_is_image: bool | None,
+def check_inputs(script: Path | None, source: Path, out: Path, source_is_image: bool | None,
                  extra_inputs: Sequence[Path] = (), extra_outputs: Sequence[Path] = ()) -> InputCheck:
-    """The one place render inputs are judged; PresgenError (exit 1) or UsageError (exit 2) naming the file."""
+    """The one place render inputs are judged; PresgenError (exit 1) or UsageError (exit 2) naming the file.
+    ``script`` None: the sections come from a deck (one of ``extra_inputs``)."""
     if out.suffix.lower() != ".mp4":
         raise UsageError(f"--out must end in .mp4: {out}")
-    script, source, out = _absolute(script), _absolute(source), _absolute(out)
+    source, out = _absolute(source), _absolute(out)
+    script = _absolute(script) if script is not None else None
     is_image = source.suffix.lower() in IMAGE_SUFFIXES if source_is_image is None else source_is_image
     kind = "photo" if is_image else "video"
-    if not script.is_file():
+    if script is not None and not script.is_file():
         raise PresgenError(f"script not found: {script}")
+    for extra in extra_inputs:
+        if not extra.is_file():
+            raise PresgenError(f"file not found: {extra}")
     if not source.is_file():
         raise PresgenError(f"presenter {kind} not found: {source}")
-    inputs = {"the script": script, f"the presenter {kind}": source,
-              **{f"input {p.name}": _absolute(p) for p in extra_inputs}}
+    inputs = {f"the presenter {kind}": source, **{f"input {p.name}": _absolute(p) for p in extra_inputs}}
+    if script is not None:
+        inputs["the script"] = script
     for written in (out, *(_absolute(p) for p in extra_outputs)):
         for label, path in inputs.items():
             if _same_file(written, path):

@@ -7,6 +7,7 @@ and is renamed into place, so a failed or interrupted render leaves the previous
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import tempfile
@@ -25,10 +26,13 @@ from presgen_training.files import OutputBusy, atomic_output, output_lock, sha25
 from presgen_training.inputs import check_inputs
 from presgen_training.manifest import base_manifest, manifest_path_for, write_json_atomic
 from presgen_training.narration import NarrationConfig, synthesize, write_captions
+from presgen_training.narration.captions import get_writer
 from presgen_training.narration.timings_file import timings_document
-from presgen_training.overlay import OverlayConfig
-from presgen_training.overlay.compose import plan_overlay
-from presgen_training.overlay.plan import OverlayPlan
+from presgen_training.overlay import Bookends, OverlayConfig, load_theme
+from presgen_training.overlay.chapters import Chapter, chapter_list, write_ffmetadata
+from presgen_training.overlay.compose import plan_overlay, write_sidecars
+from presgen_training.overlay.config import Theme
+from presgen_training.overlay.plan import OverlayPlan, SlidePictures
 from presgen_training.progress import StageReporter
 from presgen_training.script import load_script
 from presgen_training.segments import avatar_clips, overlay_clips
@@ -45,9 +49,29 @@ from presgen_training.segments.plan import Segment, plan_segments
 from presgen_training.timeline import Cue, Narration, Script
 
 
+CLIPS_PER_RUN = 12  # presenter clips per engine run (the engine prepares the source once per run)
+
+
+@dataclass(frozen=True)
+class LookOptions:
+    """Slides, theme, aspect and the cards around the sections."""
+
+    deck: Path | None = None  # one section per slide, narrated from the speaker notes
+    narrate_slide_text: bool = False  # slides without notes: read their own text instead of skipping them
+    slides: str | None = None  # which slides of --deck, e.g. "1-5,8"
+    aspect: str = "16:9"
+    theme: str | None = None  # a built-in theme name or a theme .yaml
+    pip_size: float = 0.26
+    pip_corner: str = "auto"
+    intro: str = "off"
+    subtitle: str = ""
+    end_card: bool = False
+    chapters: bool = True
+
+
 @dataclass(frozen=True)
 class RenderOptions:
-    script: Path
+    script: Path | None  # None: the sections come from look.deck
     source: Path
     out: Path
     quality: str = "standard"
@@ -60,6 +84,7 @@ class RenderOptions:
     work_dir: Path | None = None  # kept after the run when given
     source_is_image: bool | None = None  # None: decided by the file name
     section: int | None = None  # render only this section (1-based), as a preview
+    look: LookOptions = field(default_factory=LookOptions)
 
 
 @dataclass
@@ -82,6 +107,8 @@ class Prepared:
     segments: list[Segment]
     inputs: AvatarInputs
     attempts: list[dict[str, Any]]  # engine attempts so far (skips while resolving the chain)
+    theme: Theme
+    slides: SlidePictures | None  # the deck's slide pictures, when the sections come with slides
 
 
 def render(opts: RenderOptions, reporter: StageReporter | None = None,
@@ -123,14 +150,20 @@ def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) ->
 def prepare(opts: RenderOptions, work: Path, reporter: StageReporter,
             resolution: Resolution | None = None) -> Prepared:
     """Checks that need no slow work, the engine chain (``resolution``: already walked for these avatar settings,
-    as a course does once for all its modules), the script and the narration (cached per section)."""
-    checked = check_inputs(opts.script, opts.source, opts.out, opts.source_is_image, extra_outputs=_sidecars(opts))
+    as a course does once for all its modules), the script (or deck) and the narration (cached per section)."""
+    look = opts.look
+    named = [p for p in (look.deck, Path(look.theme) if look.theme and look.theme.endswith((".yaml", ".yml"))
+                         else None) if p is not None]
+    checked = check_inputs(opts.script, opts.source, opts.out, opts.source_is_image, extra_inputs=named,
+                           extra_outputs=_sidecars(opts))
     opts = replace(opts, script=checked.script, source=checked.source, out=checked.out,
-                   source_is_image=checked.source_is_image)
-    OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions)  # unknown values fail here
+                   source_is_image=checked.source_is_image,
+                   look=replace(look, deck=_absolute(look.deck)))
+    theme = load_theme(opts.look.theme)
+    _overlay_config(opts, "", theme)  # unknown layouts, aspects, corners fail here, before any slow work
     manifest = base_manifest()
     manifest["inputs"] = {
-        "script": {"path": str(opts.script), "sha256": sha256_file(opts.script)},
+        "script": {"path": str(opts.script), "sha256": sha256_file(opts.script)} if opts.script else None,
         "source": {"path": str(opts.source), "sha256": sha256_file(opts.source),
                    "kind": "image" if opts.source_is_image else "video"},
     }
@@ -147,10 +180,12 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter,
         attempts += [asdict(a) for a in resolution.attempts]
     work.mkdir(parents=True, exist_ok=True)
     with reporter.stage("script"):
-        script = load_script(opts.script)
+        script, slides, deck_facts = _load_sections(opts, reporter)
         if opts.section is not None and not 1 <= opts.section <= len(script.sections):
             raise PresgenError(f"--section {opts.section}: the script has {len(script.sections)} section(s)")
     manifest["script"] = {"title": script.title, "sections": len(script.sections)}
+    if deck_facts:
+        manifest["deck"] = deck_facts
     narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
     manifest["narration"] = _narration_dict(narration)
     checked.check_space(narration.duration_s, work)
@@ -160,7 +195,39 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter,
     timings = timings_document(narration) if narration.phonemes or narration.words else None
     inputs = AvatarInputs(opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path,
                           timings, work)
-    return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts)
+    return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts, theme, slides)
+
+
+def _absolute(path: Path | None) -> Path | None:
+    return Path(os.path.abspath(path)) if path is not None else None
+
+
+def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script, SlidePictures | None,
+                                                                           dict[str, Any]]:
+    """The script's sections (from the script file, or one per slide of --deck) and, with a deck, its slide
+    pictures (converted to PDF now, so a deck problem fails before the slow stages)."""
+    from presgen_training.deck import DeckPictures, attach_deck, deck_script, missing_fonts_warning, read_deck
+
+    look = opts.look
+    script = load_script(opts.script) if opts.script is not None else None
+    deck_path = look.deck or (script.deck if script is not None else None)
+    if deck_path is None:
+        assert script is not None
+        return script, None, {}
+    deck = read_deck(deck_path)
+    made = deck_script(deck, look.narrate_slide_text, look.slides) if script is None else \
+        attach_deck(replace(script, deck=deck_path), deck)
+    for warning in made.warnings:
+        reporter.note(f"deck: {warning}")
+    if fonts := missing_fonts_warning(deck.path.name, deck.fonts):
+        reporter.note(f"deck: {fonts}")
+    pictures = DeckPictures(deck, on_work=lambda what: reporter.note(f"deck: {what}"))
+    cached = pictures.folder.joinpath("deck.pdf").is_file() or deck.kind == "pdf"
+    pictures.text_boxes(made.script.sections[0].slide or 1)  # converts the deck, finds its text: fails fast
+    facts = {"path": str(deck.path), "sha256": pictures.sha256, "kind": deck.kind, "slides": len(deck.slides),
+             "sections": [s.slide for s in made.script.sections], "conversion_cached": cached,
+             "warnings": made.warnings}
+    return made.script, pictures, facts
 
 
 def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], list[PresenterJob]]:
@@ -168,7 +235,10 @@ def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], l
     prepares the source once)."""
     clips = avatar_clips.find_cached(prep.inputs, prep.segments)
     missing = [s for s in prep.segments if s.index not in clips]
-    batches = split_evenly(missing, parts, weight=lambda s: s.frames)
+    # a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run is cached, so an
+    # interrupted render resumes after the last finished run
+    runs = max(parts, math.ceil(len(missing) / CLIPS_PER_RUN))
+    batches = split_evenly(missing, runs, weight=lambda s: s.frames)
     return clips, [PresenterJob(prep.inputs, tuple(batch)) for batch in batches]
 
 
@@ -182,6 +252,8 @@ def produce_avatars(prep: Prepared, executor: Executor,
             if executor.workers == 1 else None
 
         def run(job: PresenterJob) -> PresenterResult:
+            if progress is not None:
+                progress.start_job(job.segments)
             result = run_presenter_job(job, progress.on_event if progress else None,
                                        lambda a: _say_attempt(reporter, a))
             if result.error is not None:
@@ -201,12 +273,20 @@ class _PresenterProgress:
         self.reporter = reporter
         self.segments = list(segments)
         self.total = sum(s.frames for s in segments)
+        self.job: list[Segment] = []
+        self.job_start = 0  # frames of the jobs before the running one
         self.before = 0
+
+    def start_job(self, segments: Sequence[Segment]) -> None:
+        """Jobs run one after another here: the next one starts where the last one ended."""
+        self.job_start += sum(s.frames for s in self.job)
+        self.job = list(segments)
+        self.before = self.job_start
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "segment":
-            self.before = sum(s.frames for s in self.segments[:int(event.get("index", 0))])
+            self.before = self.job_start + sum(s.frames for s in self.job[:int(event.get("index", 0))])
         elif kind == "progress" and event.get("stage") == "render":
             self.reporter.update(self.before + int(event.get("done", 0)), self.total, "presenter")
         elif kind == "log" and event.get("level") == "warning":
@@ -214,37 +294,60 @@ class _PresenterProgress:
 
 
 def overlay_plan(prep: Prepared, facts: dict[str, Any], reporter: StageReporter) -> OverlayPlan:
-    """The overlay plan of the whole video: one layout for every section, its pictures drawn in the work folder."""
+    """The overlay plan of the whole video (intro card, every section, end card): one layout, its pictures drawn
+    in the work folder."""
     opts = prep.opts
-    plan = plan_overlay(opts.source, prep.narration, _overlay_config(prep), prep.inputs.work / "cards",
-                        prep.cues if opts.captions == "burn" else None, _face_box(facts),
-                        size=(int(facts["width"]), int(facts["height"])))
+    plan = plan_overlay(opts.source, prep.narration, _overlay_config(opts, prep.script.title, prep.theme,
+                                                                     prep.slides is not None),
+                        prep.inputs.work / "cards", prep.cues if opts.captions == "burn" else None, _face_box(facts),
+                        size=(int(facts["width"]), int(facts["height"])), slides=prep.slides)
     for warning in plan.warnings:
         reporter.note(f"overlay: {warning}")
     return plan
 
 
+def windows(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip]) -> list[overlay_clips.Window]:
+    """The finished video's pieces: the intro card, one per section, the end card (a --section preview: just it)."""
+    offset = plan.content_start
+    parts = [overlay_clips.Window(f"section {s.index + 1}", s.index, offset + s.first_frame, offset + s.end_frame,
+                                  clips[s.index].path, clips[s.index].key) for s in prep.segments]
+    if prep.opts.section is not None:
+        return parts
+    first, last = clips[prep.segments[0].index], clips[prep.segments[-1].index]
+    if offset > 0:
+        parts.insert(0, overlay_clips.Window("intro", None, 0, offset, first.path, first.key))
+    content_end = offset + plan.content_frames
+    if plan.frames > content_end:
+        parts.append(overlay_clips.Window("end card", None, content_end, plan.frames, last.path, last.key,
+                                          overlay_clips.LAST_FRAME))
+    return parts
+
+
 def overlay_jobs(prep: Prepared, plan: OverlayPlan,
-                 clips: dict[int, AvatarClip]) -> tuple[dict[int, overlay_clips.OverlayClip], list[OverlayJob]]:
-    """Each segment's finished clip from the cache, or the job that makes it."""
-    config, store = _overlay_config(prep), prep.inputs.store
-    finals: dict[int, overlay_clips.OverlayClip] = {}
+                 clips: dict[int, AvatarClip]) -> tuple[list[overlay_clips.OverlayClip | OverlayJob],
+                                                        list[OverlayJob]]:
+    """Each window's finished clip from the cache, or the job that makes it (in the video's order)."""
+    config, store = _overlay_config(prep.opts, prep.script.title, prep.theme, prep.slides is not None), \
+        prep.inputs.store
+    pieces: list[overlay_clips.OverlayClip | OverlayJob] = []
     todo: list[OverlayJob] = []
-    for segment in prep.segments:
-        key = overlay_clips.overlay_key(plan, segment, clips[segment.index].key, config)
-        found = overlay_clips.cached_overlay(store, key, segment)
-        if found is not None:
-            finals[segment.index] = found
+    for window in windows(prep, plan, clips):
+        key = overlay_clips.overlay_key(plan, window, config)
+        found = overlay_clips.cached_overlay(store, key, window)
+        if found is None:
+            job = OverlayJob(store, key, plan, window, config)
+            todo.append(job)
+            pieces.append(job)
         else:
-            todo.append(OverlayJob(store, key, plan, segment, clips[segment.index].path, config))
-    return finals, todo
+            pieces.append(found)
+    return pieces, todo
 
 
 def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor,
-                     reporter: StageReporter) -> tuple[OverlayPlan, dict[int, overlay_clips.OverlayClip]]:
-    """The overlay plan, then each segment's finished clip."""
+                     reporter: StageReporter) -> tuple[OverlayPlan, list[overlay_clips.OverlayClip]]:
+    """The overlay plan, then each window's finished clip, in the video's order."""
     plan = overlay_plan(prep, facts, reporter)
-    finals, todo = overlay_jobs(prep, plan, clips)
+    pieces, todo = overlay_jobs(prep, plan, clips)
     total = sum(job.frames for job in todo)
     done = {"frames": 0}
 
@@ -256,35 +359,46 @@ def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, Ava
         reporter.update(done["frames"], total, "overlay")
         return clip
 
-    for clip in executor.map(make, todo):
-        finals[clip.segment] = clip
-    return plan, finals
+    made = dict(zip((id(job) for job in todo), executor.map(make, todo)))
+    return plan, [made[id(piece)] if isinstance(piece, OverlayJob) else piece for piece in pieces]
 
 
-def _overlay_config(prep: Prepared) -> OverlayConfig:
-    opts = prep.opts
-    return OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions, title=prep.script.title)
+def _overlay_config(opts: RenderOptions, title: str, theme: Theme, has_slides: bool = False) -> OverlayConfig:
+    look = opts.look
+    layout = opts.layout if opts.layout != "auto" else ("slides" if has_slides else "side")
+    return OverlayConfig(layout=layout, quality=opts.quality, captions=opts.captions, title=title,
+                         aspect=look.aspect, theme=theme, pip_size=look.pip_size, pip_corner=look.pip_corner,
+                         chapters=look.chapters,
+                         bookends=Bookends(intro=look.intro, subtitle=look.subtitle, end_card=look.end_card))
 
 
 def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
-           finals: dict[int, overlay_clips.OverlayClip], reporter: StageReporter, prune: bool = True) -> RenderReport:
-    """Join the segments under the narration, put the captions beside the video, write the manifest; then keep
-    the cache within its limit (``prune``: a course prunes once, at its end)."""
-    opts, manifest, segments = prep.opts, prep.manifest, prep.segments
-    frames = sum(s.frames for s in segments)
-    audio = prep.narration.wav_path if opts.section is None else \
-        avatar_clips.segment_inputs(prep.inputs, segments[0])[0]
-    write_final([finals[s.index].path for s in segments], audio, opts.out, frames,
-                progress=lambda done, total: reporter.update(done, total, "joining"))
-    srt, vtt = prep.captions
-    if opts.captions != "off" and opts.section is None:
-        _copy_atomic(srt, opts.out.with_suffix(".srt"))
-        _copy_atomic(vtt, opts.out.with_suffix(".vtt"))
-    manifest["output"] = _verify_output(opts.out, frames / OUTPUT_FPS)
-    config = OverlayConfig(layout=opts.layout, quality=opts.quality, captions=opts.captions)
+           pieces: list[overlay_clips.OverlayClip], reporter: StageReporter, prune: bool = True) -> RenderReport:
+    """Join the pieces under the narration (after the intro card, silence under the end card), with chapters; put
+    captions, chapters and a thumbnail beside the video; write the manifest; then keep the cache within its limit
+    (``prune``: a course prunes once, at its end)."""
+    opts, manifest = prep.opts, prep.manifest
+    frames = sum(piece.window.frames for piece in pieces)
+    preview = opts.section is not None
+    audio = avatar_clips.segment_inputs(prep.inputs, prep.segments[0])[0] if preview else prep.narration.wav_path
+    config = _overlay_config(opts, prep.script.title, prep.theme, prep.slides is not None)
+    chapters = [] if preview else chapter_list(plan)
+    with tempfile.TemporaryDirectory(prefix="presgen-finish-") as tmp:
+        metadata = None
+        if chapters:
+            metadata = Path(tmp) / "chapters.txt"
+            write_ffmetadata(chapters, prep.script.title, metadata)
+        write_final([piece.path for piece in pieces], audio, opts.out, frames, metadata=metadata,
+                    audio_delay_frames=0 if preview else plan.content_start,
+                    progress=lambda done, total: reporter.update(done, total, "joining"))
+    if opts.captions != "off" and not preview:
+        _write_captions_beside(prep, plan.content_start / plan.fps)
+    sidecars = write_sidecars(opts.out, plan, config, opts.source, _clip_size(clips), chapters) \
+        if chapters and config.chapters else {}
+    manifest["output"] = {**_verify_output(opts.out, frames / OUTPUT_FPS), **sidecars}
     manifest["avatar"] = _avatar_dict(clips, prep.attempts, prep.inputs.resolution)
-    manifest["overlay"] = _plan_dict(plan, config)
-    manifest["segments"] = [_segment_dict(s, clips[s.index], finals[s.index]) for s in segments]
+    manifest["overlay"] = _plan_dict(plan, config, chapters)
+    manifest["segments"] = [_piece_dict(piece, clips) for piece in pieces]
     manifest["stages_s"] = dict(reporter.timings_s)
     manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / max(prep.narration.duration_s, 1e-9), 3)
     path = manifest_path_for(opts.out)
@@ -292,6 +406,23 @@ def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
     if prune:
         cache_store.prune(cache_store.max_cache_bytes())
     return RenderReport(opts.out, path, manifest)
+
+
+def _write_captions_beside(prep: Prepared, shift_s: float) -> None:
+    """NAME.srt and NAME.vtt; their times move past an intro card the narration waits for."""
+    srt, vtt = prep.captions
+    if shift_s:
+        moved = [Cue(c.start_s + shift_s, c.end_s + shift_s, c.text) for c in prep.cues]
+        get_writer("srt").write(moved, srt)
+        get_writer("vtt").write(moved, vtt)
+    _copy_atomic(srt, prep.opts.out.with_suffix(".srt"))
+    _copy_atomic(vtt, prep.opts.out.with_suffix(".vtt"))
+
+
+def _clip_size(clips: dict[int, AvatarClip]) -> tuple[int, int]:
+    info = probe(next(iter(clips.values())).path)
+    assert info.width and info.height
+    return info.width, info.height
 
 
 def _sidecars(opts: RenderOptions) -> list[Path]:
@@ -348,7 +479,8 @@ def _copy_atomic(src: Path, dst: Path) -> None:
 
 
 def _options_dict(opts: RenderOptions) -> dict[str, Any]:
-    d = {k: v for k, v in asdict(opts).items() if k not in ("avatar", "script", "source")}
+    d = {k: v for k, v in asdict(opts).items() if k not in ("avatar", "script", "source", "look")}
+    d.update(asdict(opts.look))
     a = opts.avatar
     d["avatar"] = {"choice": a.choice, "fallback": a.allow_fallback, "env": a.env_override,
                    "python": a.python_override, "models_dir": a.models_dir, "motion": a.motion, "blink": a.blink,
@@ -375,23 +507,31 @@ def _avatar_dict(clips: dict[int, AvatarClip], attempts: list[dict[str, Any]],
                                                                                           clips.values())}
 
 
-def _plan_dict(plan: OverlayPlan, config: OverlayConfig) -> dict[str, Any]:
+def _plan_dict(plan: OverlayPlan, config: OverlayConfig, chapters: list[Chapter]) -> dict[str, Any]:
     fps = plan.fps
     cards = [{"kind": layer.kind, "rect": list(layer.rect), "start_s": layer.first_frame / fps,
-              "end_s": layer.end_frame / fps, "section_index": layer.section_index} for layer in plan.layers]
+              "end_s": layer.end_frame / fps, "section_index": layer.section_index}
+             for layer in plan.layers if not layer.is_presenter]
     return _jsonable({
         "width": plan.width, "height": plan.height, "fps": fps, "frames": plan.frames, "layout": plan.layout,
-        "quality": config.quality, "captions_burned": sum(1 for layer in plan.layers if layer.kind == "caption"),
-        "presenter_rect": plan.presenter.rect, "presenter": plan.presenter, "panel_rect": plan.panel_rect,
-        "face_rect": plan.face_rect, "face_source": plan.face_source, "caption_rect": plan.caption_rect,
-        "cards": cards, "bullets": plan.bullets, "warnings": plan.warnings})
+        "aspect": plan.aspect, "quality": config.quality,
+        "captions_burned": sum(1 for layer in plan.layers if layer.kind == "caption"),
+        "content_start_s": plan.content_start / fps, "presenter_rect": plan.presenter.rect,
+        "presenter": plan.presenter, "panel_rect": plan.panel_rect, "face_rect": plan.face_rect,
+        "face_source": plan.face_source, "caption_rect": plan.caption_rect, "cards": cards,
+        "bullets": plan.bullets, "sections": plan.sections, "chapters": chapters, "warnings": plan.warnings})
 
 
-def _segment_dict(segment: Segment, clip: AvatarClip, final: overlay_clips.OverlayClip) -> dict[str, Any]:
-    return {"index": segment.index, "start_s": round(segment.start_s, 3), "end_s": round(segment.end_s, 3),
-            "frames": segment.frames, "engine": clip.engine, "avatar_cached": clip.cached,
-            "overlay_cached": final.cached, "avatar_clip": str(clip.path), "overlay_clip": str(final.path),
-            "avatar_key": clip.key, "overlay_key": final.key}
+def _piece_dict(piece: overlay_clips.OverlayClip, clips: dict[int, AvatarClip]) -> dict[str, Any]:
+    w = piece.window
+    d: dict[str, Any] = {"name": w.name, "index": w.segment, "start_s": round(w.first / OUTPUT_FPS, 3),
+                         "end_s": round(w.end / OUTPUT_FPS, 3), "frames": w.frames, "overlay_cached": piece.cached,
+                         "overlay_clip": str(piece.path), "overlay_key": piece.key}
+    if w.segment is not None:
+        clip = clips[w.segment]
+        d.update({"engine": clip.engine, "avatar_cached": clip.cached, "avatar_clip": str(clip.path),
+                  "avatar_key": clip.key})
+    return d
 
 
 def _jsonable(obj: Any) -> Any:

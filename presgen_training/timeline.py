@@ -13,6 +13,8 @@ class Section:
     narration: str
     bullets: tuple[str, ...] = ()
     line: int | None = None  # where it starts in the script file, for error messages
+    image: Path | None = None  # a picture shown with the section (a chart; for decks, the slide)
+    slide: int | None = None  # 1-based number of the slide of the script's deck this section shows
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Script:
     sections: tuple[Section, ...]
     voice: str | None = None  # voice requested by the script itself
     path: Path | None = None
+    deck: Path | None = None  # slide deck (.pptx, .odp, .pdf) the sections' ``slide`` numbers refer to
 
 
 @dataclass(frozen=True)

@@ -84,27 +84,30 @@ def result_schema() -> dict[str, Any]:
     return json.loads((repo_root() / WRAPPER_MODULE / "result.schema.json").read_text())
 
 
-def call(python: Path, args: Sequence[str], timeout_s: float, *, module: str = WRAPPER_MODULE,
-         on_event: EventCallback | None = None, what: str = "the wrapper") -> Reply:
-    """Run ``python -m module args`` and return its one JSON object; WrapperFailure when there is none."""
+def call(python: Path, args: Sequence[str], timeout_s: float | None, *, module: str = WRAPPER_MODULE,
+         on_event: EventCallback | None = None, what: str = "the wrapper", show_stderr: bool = False) -> Reply:
+    """Run ``python -m module args`` and return its one JSON object; WrapperFailure when there is none.
+    ``show_stderr``: the child's stderr goes straight to ours (its own progress bars); ``timeout_s`` None: no limit
+    (a download whose progress the user watches)."""
     argv = [str(python), "-m", module, *args]
     env = {**wrapper_environ(), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     pipes = _Pipes()
     try:
         proc = children.start(argv, own_group=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=env, cwd=repo_root())
+                              stderr=None if show_stderr else subprocess.PIPE, env=env, cwd=repo_root())
     except OSError as exc:
         raise WrapperFailure("UNAVAILABLE", f"cannot start {python}: {exc.strerror or exc}") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    readers = [threading.Thread(target=_read_stdout, args=(proc.stdout, pipes), daemon=True),
-               threading.Thread(target=_read_stderr, args=(proc.stderr, pipes, on_event), daemon=True)]
+    assert proc.stdout is not None
+    readers = [threading.Thread(target=_read_stdout, args=(proc.stdout, pipes), daemon=True)]
+    if proc.stderr is not None:
+        readers.append(threading.Thread(target=_read_stderr, args=(proc.stderr, pipes, on_event), daemon=True))
     for reader in readers:
         reader.start()
     try:
         proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise WrapperFailure("TIMEOUT", f"{what} gave no answer within {timeout_s:.0f} s; stopped it") from None
+        raise WrapperFailure("TIMEOUT", f"{what} gave no answer within {timeout_s or 0:.0f} s; stopped it") from None
     finally:
         children.stop(proc)  # also when it exited: grandchildren may still hold the pipes
         for reader in readers:
@@ -144,21 +147,26 @@ def render(python: Path, args: Sequence[str], timeout_s: float, engine: str,
     """A render call: the reply must be a schema-valid success object and the exit code 0."""
     what = f"engine '{engine}'"
     reply = call(python, args, timeout_s, on_event=on_event, what=what)
-    obj = reply.obj
+    judge_render(reply.obj, reply.returncode, what)
+    return reply
+
+
+def judge_render(obj: dict[str, Any], returncode: int | None, what: str) -> dict[str, Any]:
+    """A render's answer, accepted only when it is a schema-valid success and the exit code is 0."""
     try:
         jsonschema.validate(obj, result_schema())
     except jsonschema.ValidationError as exc:
-        raise WrapperFailure("PROTOCOL", f"{what} result breaks the contract: {exc.message[:160]}",
-                             reply.returncode) from None
+        message = " ".join(exc.message.split())
+        raise WrapperFailure("PROTOCOL", f"{what} result breaks the contract: {message[:160]}", returncode) from None
     if "healthy" in obj:
-        raise WrapperFailure("PROTOCOL", f"{what} answered a health check instead of rendering", reply.returncode)
+        raise WrapperFailure("PROTOCOL", f"{what} answered a health check instead of rendering", returncode)
     if not obj["success"]:
         err = obj["error"]
-        raise WrapperFailure(err["code"], err["message"], reply.returncode, err.get("details"))
-    if reply.returncode != 0:
-        raise WrapperFailure("PROTOCOL", f"{what} reported success but exited with code {reply.returncode}",
-                             reply.returncode)
-    return reply
+        message = " ".join(str(err["message"]).split()) or "(no message)"
+        raise WrapperFailure(err["code"], message[:400], returncode, err.get("details"))
+    if returncode != 0:
+        raise WrapperFailure("PROTOCOL", f"{what} reported success but exited with code {returncode}", returncode)
+    return obj
 
 
 def check(python: Path, engine: str, extra_args: Sequence[str] = (),

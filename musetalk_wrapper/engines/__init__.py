@@ -25,7 +25,7 @@ class Engine(Protocol):
 ENGINES: dict[str, tuple[str, str, str]] = {
     "puppet": ("musetalk_wrapper.engines.puppet.engine", "PuppetEngine", "puppet"),
     "musetalk": ("musetalk_wrapper.engines.musetalk.engine", "MuseTalkEngine", "musetalk"),
-    "musetalk-upstream": ("musetalk_wrapper.engines.upstream.engine", "UpstreamEngine", "musetalk-upstream"),
+    "musetalk-upstream": ("musetalk_wrapper.engines.musetalk_upstream.engine", "UpstreamEngine", "musetalk-upstream"),
 }
 DEFAULT_ENGINE = "puppet"
 

@@ -10,20 +10,26 @@ from pathlib import Path
 from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import load_config
-from presgen_training.errors import UsageError
+from presgen_training.errors import PresgenError, UsageError
 from presgen_training.executors import Threads
-from presgen_training.overlay.config import CAPTION_MODES, LAYOUTS, QUALITY_SIZES
-from presgen_training.pipeline import RenderOptions, render
+from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
+from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
+from presgen_training.pipeline import LookOptions, RenderOptions, render
 from presgen_training.progress import StageReporter
 
 EXAMPLES = """examples:
   presgen render --script talk.yaml --source-image me.jpg --out talk.mp4
   presgen render --script talk.md --source-video me.mp4 --out talk.mp4 --layout overlay --captions burn
   python -m presgen_training --script talk.txt --source-video me.mp4 --quality standard --out talk.mp4
+  presgen render --deck talk.pptx --source-video me.mp4 --layout slides --out talk.mp4
+  presgen render --deck talk.pdf --narrate-slide-text --source-image me.jpg --aspect 9:16 --out short.mp4
 
 The script is YAML (title, voice, sections: [{title, narration, bullets}]), Markdown (# heading per section,
 '- ' bullets, paragraphs are narration) or plain text (one section per paragraph).
-Beside the video: NAME.manifest.json (inputs, stages, engine attempts), and NAME.srt / NAME.vtt with --captions sidecar.
+A deck (.pptx, .odp, .pdf) gives one section per slide, narrated from its speaker notes; a YAML/Markdown script
+can name one (deck: talk.pptx) and pick slides per section (slide: 3). Decks need: make deck-tools.
+Beside the video: NAME.manifest.json (inputs, stages, engine attempts), NAME.chapters.vtt and NAME.thumbnail.png,
+and NAME.srt / NAME.vtt with --captions sidecar.
 """
 
 
@@ -32,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Render a presenter video: narration from the script, a talking presenter, "
                                    "and title cards, bullets and captions timed to the narration.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--script", type=Path, required=True, help="script file (.yaml, .md or .txt)")
+    p.add_argument("--script", type=Path, default=None, help="script file (.yaml, .md or .txt)")
+    p.add_argument("--deck", type=Path, default=None,
+                   help="slide deck (.pptx, .odp, .pdf): one section per slide, narrated from its speaker notes")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--source-image", type=Path, metavar="IMAGE", help="a photo of the presenter")
     src.add_argument("--source-video", type=Path, metavar="VIDEO",
@@ -40,8 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="output .mp4 (default: out/<script name>.mp4)")
     p.add_argument("--quality", choices=tuple(QUALITY_SIZES), default="standard",
                    help="fast 854x480, standard 1280x720, high 1920x1080 (default: %(default)s)")
-    p.add_argument("--layout", choices=LAYOUTS, default="side",
-                   help="side: presenter beside a bullet panel; overlay: lower-third card over the presenter")
+    p.add_argument("--layout", choices=[*LAYOUTS, "auto"], default="auto",
+                   help="side: presenter beside a bullet panel; overlay: lower-third card over the presenter; "
+                        "slides: the slide fills the frame, the presenter in a corner (default auto: slides with "
+                        "a deck, else side)")
     p.add_argument("--captions", choices=CAPTION_MODES, default="sidecar",
                    help="burn: drawn into the video (and .srt/.vtt beside it); sidecar: only .srt/.vtt beside it; "
                         "off (default: %(default)s)")
@@ -50,6 +60,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voice", default=None,
                    help="voice name for the engine (e.g. joe), or a piper .onnx model path")
     p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
+    d = p.add_argument_group("slides and look")
+    d.add_argument("--narrate-slide-text", action="store_true",
+                   help="slides without speaker notes are read from their own text (default: skipped, with a "
+                        "warning)")
+    d.add_argument("--slides", default=None, metavar="RANGE", help="which slides of --deck, e.g. 1-5,8")
+    d.add_argument("--aspect", choices=ASPECTS, default="16:9",
+                   help="16:9 (default), 9:16 (presenter on top, cards below), 1:1 (presenter with a lower third)")
+    d.add_argument("--theme", default=None, metavar="NAME|FILE",
+                   help=f"built-in theme ({', '.join(BUILT_IN_THEMES)}) or a brand .yaml: colours, fonts, logo, "
+                        "background, card and caption style")
+    d.add_argument("--pip-size", type=float, default=0.26, metavar="SHARE",
+                   help="slides layout: presenter width as a share of the frame width (default: %(default)s)")
+    d.add_argument("--pip-corner", choices=PIP_CORNERS, default="auto",
+                   help="slides layout: the presenter's corner (default: where the slide has least content)")
+    d.add_argument("--intro", choices=INTRO_MODES, default="off",
+                   help="title card for ~3 s: narration starts after it, or speaks over it (default: off)")
+    d.add_argument("--subtitle", default="", help="subtitle on the intro card")
+    d.add_argument("--end-card", action="store_true", help="a closing card for ~3 s after the last section")
+    d.add_argument("--no-chapters", action="store_true",
+                   help="no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)")
     a = p.add_argument_group("presenter (avatar)")
     a.add_argument("--avatar", choices=engines.CHOICES, default=engines.AUTO,
                    help="auto: musetalk if its env and weights are ready, else puppet, else static (says so when it "
@@ -79,7 +109,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_config()
     source = args.source_image or args.source_video
-    out = args.out or Path("out") / f"{args.script.stem}.mp4"
+    named = args.script or args.deck
+    if named is None:
+        raise UsageError("give a script (--script talk.yaml) or a deck (--deck talk.pptx)")
+    out = args.out or Path("out") / f"{named.stem}.mp4"
     tts = args.tts or config.render.get("tts", "piper")
     voice = args.voice or config.render.get("voice")
     opts = RenderOptions(
@@ -93,6 +126,10 @@ def run(args: argparse.Namespace) -> int:
                               else None,
                               models_dir=args.models_dir, motion=not args.no_motion, blink=not args.no_blink,
                               timeout_s=args.avatar_timeout, config=config),
+        look=LookOptions(deck=args.deck, narrate_slide_text=args.narrate_slide_text, slides=args.slides,
+                         aspect=args.aspect, theme=args.theme, pip_size=args.pip_size, pip_corner=args.pip_corner,
+                         intro=args.intro, subtitle=args.subtitle, end_card=args.end_card,
+                         chapters=not args.no_chapters),
     )
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")

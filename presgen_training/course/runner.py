@@ -100,7 +100,7 @@ class VariantRun:
     key: str = ""
     prep: Prepared | None = None
     clips: dict[int, Any] = field(default_factory=dict)
-    finals: dict[int, Any] = field(default_factory=dict)
+    pieces: list[Any] = field(default_factory=list)  # the video's windows: finished clips, or the jobs making them
     plan: Any = None
     pending: int = 0  # heavy jobs of the current stage not yet done
     reporter: _Notes = field(default_factory=_Notes)
@@ -335,22 +335,22 @@ class CourseRun:
         reasons = [f"{a['engine']}: {a['reason']}" for a in run.prep.attempts if a["outcome"] == "failed"]
         self._fail(run, "no presenter engine could make it (" + "; ".join(reasons) + ")")
 
-    def _plan(self, run: VariantRun) -> tuple[Any, dict[int, Any], list[OverlayJob]]:
+    def _plan(self, run: VariantRun) -> tuple[Any, list[Any], list[OverlayJob]]:
         """Light step: layout facts, the overlay plan and its pictures, and the overlay jobs still to do."""
         assert run.prep is not None
         facts = avatar_clips.layout_facts(run.prep.inputs, run.clips)
         plan = overlay_plan(run.prep, facts, run.reporter)
-        finals, todo = overlay_jobs(run.prep, plan, run.clips)
-        return plan, finals, todo
+        pieces, todo = overlay_jobs(run.prep, plan, run.clips)
+        return plan, pieces, todo
 
-    def _after_plan(self, task: Task, value: tuple[Any, dict[int, Any], list[OverlayJob]]) -> None:
+    def _after_plan(self, task: Task, value: tuple[Any, list[Any], list[OverlayJob]]) -> None:
         run = task.run
-        run.plan, run.finals, todo = value
+        run.plan, run.pieces, todo = value
         self._start_jobs(run, "overlay", todo)
 
     def _after_overlay(self, task: Task, clip: Any) -> None:
         run = task.run
-        run.finals[clip.segment] = clip
+        run.pieces = [clip if piece is task.job else piece for piece in run.pieces]
         self._job_done(task)
 
     def _start_jobs(self, run: VariantRun, kind: str, jobs: list[Any]) -> None:
@@ -383,7 +383,7 @@ class CourseRun:
         assert prep is not None
         prep.manifest["course"] = self._course_section(run)
         with run.reporter.stage("finish"):
-            report = finish(prep, run.plan, run.clips, run.finals, run.reporter, prune=False)
+            report = finish(prep, run.plan, run.clips, run.pieces, run.reporter, prune=False)
         _course_extras(run.out, report.manifest, refresh=True)
         return report.manifest
 
@@ -437,7 +437,9 @@ def _timed(fn: Callable[[], Any] | None) -> Callable[[], tuple[Any, dict[str, An
 def _segment_numbers(job: Job | None) -> list[int]:
     if isinstance(job, PresenterJob):
         return [s.index + 1 for s in job.segments]
-    return [job.segment.index + 1] if isinstance(job, OverlayJob) else []
+    if isinstance(job, OverlayJob) and job.window.segment is not None:
+        return [job.window.segment + 1]
+    return []
 
 
 def _job_seconds(run: VariantRun, kind: str) -> float:

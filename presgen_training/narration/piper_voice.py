@@ -18,6 +18,7 @@ import numpy as np
 
 from presgen_training.errors import NarrationError
 from presgen_training.files import sha256_file
+from presgen_training.narration.onnx_runtime import onnxruntime
 from presgen_training.narration.voice import Clip, EngineUnavailable
 from presgen_training.narration.word_timing import align_words, estimate_words, tokenize
 from presgen_training.timeline import Word
@@ -46,7 +47,7 @@ def network_reason() -> str | None:
 
 def unavailable_reason() -> str | None:
     try:
-        import onnxruntime  # noqa: F401
+        onnxruntime()  # before piper, which imports it too
         import piper  # noqa: F401
     except ImportError as exc:
         return f"python package '{exc.name}' is missing; {INSTALL_HINT}"
@@ -89,6 +90,7 @@ def load_voice(name: str | None, deterministic: bool) -> PiperEngineVoice:
 
 @functools.lru_cache(maxsize=4)
 def _load_model(model: Path, config: Path) -> Any:
+    onnxruntime()
     from piper import PiperVoice
 
     log.debug("loading piper voice %s", model)

@@ -1,9 +1,24 @@
-"""Overlay stage: section titles, timed bullets and captions composited over the presenter with one ffmpeg run."""
+"""Overlay stage: section titles, timed bullets, slides, captions, intro and end cards composited over the presenter
+with one ffmpeg run; chapters and a thumbnail beside the video."""
 from __future__ import annotations
 
+from presgen_training.overlay.chapters import Chapter
 from presgen_training.overlay.compose import CardRegion, ComposeResult, compose
-from presgen_training.overlay.config import QUALITY_SIZES, OverlayConfig, Theme
+from presgen_training.overlay.config import (
+    ASPECTS,
+    FRAME_SIZES,
+    INTRO_MODES,
+    LAYOUTS,
+    PIP_CORNERS,
+    QUALITY_SIZES,
+    Bookends,
+    OverlayConfig,
+    Theme,
+)
 from presgen_training.overlay.schedule import BulletCue, bullet_schedule
+from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
+from presgen_training.overlay.themes import load_theme
 
-__all__ = ["BulletCue", "CardRegion", "ComposeResult", "OverlayConfig", "QUALITY_SIZES", "Theme", "bullet_schedule",
-           "compose"]
+__all__ = ["ASPECTS", "BUILT_IN_THEMES", "Bookends", "BulletCue", "CardRegion", "Chapter", "ComposeResult",
+           "FRAME_SIZES", "INTRO_MODES", "LAYOUTS", "OverlayConfig", "PIP_CORNERS", "QUALITY_SIZES", "Theme",
+           "bullet_schedule", "compose", "load_theme"]

@@ -1,6 +1,9 @@
 """Fonts and line wrapping for the overlay cards (Pillow, offline)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,11 +15,30 @@ FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/de
 REGULAR_FONT = "DejaVuSans.ttf"
 BOLD_FONT = "DejaVuSans-Bold.ttf"
 ELLIPSIS = "\u2026"
+# The theme's font files (regular, bold) while a plan is drawn; None: DejaVu Sans.
+_THEME_FONTS: ContextVar[tuple[Path | None, Path | None]] = ContextVar("theme_fonts", default=(None, None))
 
 
-@lru_cache(maxsize=64)
+@contextmanager
+def theme_fonts(regular: Path | None, bold: Path | None) -> Iterator[None]:
+    """Draw text with these font files (a theme's) inside the block."""
+    token = _THEME_FONTS.set((regular, bold))
+    try:
+        yield
+    finally:
+        _THEME_FONTS.reset(token)
+
+
 def font(size: int, bold: bool = False) -> Font:
-    """DejaVu Sans when installed, else Pillow's bundled scalable font."""
+    """The theme's font when it names one, else DejaVu Sans when installed, else Pillow's bundled font."""
+    regular, bold_file = _THEME_FONTS.get()
+    return _font(size, bold, (bold_file or regular) if bold else regular)
+
+
+@lru_cache(maxsize=128)
+def _font(size: int, bold: bool, file: Path | None) -> Font:
+    if file is not None:
+        return ImageFont.truetype(str(file), size)
     name = BOLD_FONT if bold else REGULAR_FONT
     for folder in FONT_DIRS:
         if (folder / name).is_file():

@@ -1,13 +1,16 @@
 """Markdown scripts::
 
-    ---                       (optional front matter: title, voice)
+    ---                       (optional front matter: title, voice, deck)
     voice: joe
+    deck: talk.pptx
     ---
     # Welcome to PresGen      (a lone top-level heading first, followed by deeper headings: the video title)
 
     ## What it does           (every other heading starts a section)
     PresGen turns a written script ...      (paragraphs are the narration)
     - Script in, video out                  (-, *, + or 1. items are the bullets)
+    ![Sales by quarter](chart.png)          (an image shown with the section: one per section)
+    <!-- slide: 3 -->                       (with a deck: the slide this section shows; default: the next one)
 
 Without the lone ``#`` title the video title comes from the front matter or the file name, and every heading is a
 section. Text before the first section heading becomes a section titled with the video title. HTML comments and
@@ -20,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from presgen_training.errors import ScriptError
+from presgen_training.script.assets import resolve_deck, resolve_image, slide_number
 from presgen_training.script.checks import clean_text, title_from_filename
 from presgen_training.script.yaml_script import compose, mapping_fields, optional_text
 from presgen_training.timeline import Script, Section
 
-FRONT_MATTER_KEYS = ("title", "voice")
+FRONT_MATTER_KEYS = ("title", "voice", "deck")
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -33,6 +37,8 @@ _BULLET = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])(?:[ \t]+(.*?))?[ \t]*$
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_SLIDE_DIRECTIVE = re.compile(r"<!--\s*slide\s*:\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
 
 _INLINE = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images are not spoken
@@ -51,7 +57,7 @@ _INLINE = [
 
 @dataclass
 class _Event:
-    kind: str  # heading | text | bullet | break
+    kind: str  # heading | text | bullet | image | break
     line: int
     text: str = ""
     level: int = 0
@@ -63,6 +69,8 @@ class _Block:
     line: int
     narration: list[str] = field(default_factory=list)
     bullets: list[str] = field(default_factory=list)
+    image: Path | None = None
+    slide: int | None = None
 
 
 def strip_inline(text: str) -> str:
@@ -78,7 +86,8 @@ def parse_markdown(text: str, path: Path) -> Script:
     if lines and lines[0].strip() == "---":
         first, meta = _front_matter(lines, path)
     body = "\n".join([""] * first + lines[first:])  # blank front matter keeps line numbers
-    events = _events(_drop_comments(body, path), path)
+    text_body, directives = _drop_comments(body, path)
+    events = _events(text_body, path)
 
     title = meta.get("title")
     content = [e for e in events if e.kind != "break"]
@@ -93,18 +102,30 @@ def parse_markdown(text: str, path: Path) -> Script:
     for event in events:
         if event.kind == "heading":
             blocks.append(_Block(title=event.text, line=event.line))
-        elif event.kind in ("text", "bullet"):
+        elif event.kind in ("text", "bullet", "image"):
             if not blocks:
                 blocks.append(_Block(title=None, line=event.line))
+            if event.kind == "image":
+                if blocks[-1].image is not None:
+                    raise ScriptError(path, event.line, "a section shows one image; this is its second")
+                blocks[-1].image = resolve_image(event.text, path, event.line)
+                continue
             target = blocks[-1].narration if event.kind == "text" else blocks[-1].bullets
             target.append(event.text)
     if not blocks:
         raise ScriptError(path, None, "the script has no headings and no text")
+    for line, value in directives:
+        owner = next((b for b in reversed(blocks) if b.line <= line), blocks[0])
+        owner.slide = slide_number(value, path, line)
+    deck = resolve_deck(meta["deck"], path, None) if meta.get("deck") else None
+    if deck is None and directives:
+        raise ScriptError(path, directives[0][0], "a section names a slide but the front matter names no 'deck'")
     sections = tuple(
         Section(title=block.title or title, narration=strip_inline(" ".join(block.narration)),
-                bullets=tuple(strip_inline(b) for b in block.bullets), line=block.line)
+                bullets=tuple(strip_inline(b) for b in block.bullets), line=block.line, image=block.image,
+                slide=block.slide)
         for block in blocks)
-    return Script(title=title, sections=sections, voice=meta.get("voice"), path=path)
+    return Script(title=title, sections=sections, voice=meta.get("voice"), path=path, deck=deck)
 
 
 def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, str | None]]:
@@ -122,12 +143,13 @@ def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, str | No
     return end + 1, meta
 
 
-def _drop_comments(text: str, path: Path) -> str:
-    """HTML comments (speaker notes) out, keeping line numbers."""
+def _drop_comments(text: str, path: Path) -> tuple[str, list[tuple[int, str]]]:
+    """HTML comments (speaker notes) out, keeping line numbers; also (line, value) of each ``<!-- slide: N -->``."""
+    directives = [(text[: m.start()].count("\n") + 1, m[1]) for m in _SLIDE_DIRECTIVE.finditer(text)]
     text = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
     if "<!--" in text:
         raise ScriptError(path, text[: text.index("<!--")].count("\n") + 1, "HTML comment '<!--' is never closed")
-    return text
+    return text, directives
 
 
 def _events(text: str, path: Path) -> list[_Event]:
@@ -145,6 +167,9 @@ def _events(text: str, path: Path) -> list[_Event]:
             in_bullet = False
             continue
         line = _QUOTE.sub("", raw)
+        events += [_Event("image", number, m[1]) for m in _IMAGE.finditer(line)]
+        if _IMAGE.fullmatch(line.strip()):
+            continue  # a line that is only an image is not a paragraph break either
         if not line.strip():
             events.append(_Event("break", number))
             in_bullet = False

@@ -2,10 +2,13 @@
 
     title: Welcome to PresGen          # optional: the file name otherwise
     voice: joe                         # optional
+    deck: talk.pptx                    # optional: the slides sections show (path beside the script)
     sections:
       - title: What it does            # optional: "Part N" otherwise
         narration: PresGen turns a written script ...
         bullets: [Script in, video out]
+        image: chart.png               # optional: a picture shown with the section
+        slide: 3                       # optional, with a deck: the slide shown (default: the next one)
 
 The file is composed into YAML nodes (not loaded straight to Python objects) so every error can name the line
 of the key or value at fault.
@@ -18,11 +21,12 @@ from pathlib import Path
 import yaml
 
 from presgen_training.errors import ScriptError
+from presgen_training.script.assets import resolve_deck, resolve_image, slide_number
 from presgen_training.script.checks import clean_text, default_section_title, title_from_filename
 from presgen_training.timeline import Script, Section
 
-SCRIPT_KEYS = ("title", "voice", "sections")
-SECTION_KEYS = ("title", "narration", "bullets")
+SCRIPT_KEYS = ("title", "voice", "deck", "sections")
+SECTION_KEYS = ("title", "narration", "bullets", "image", "slide")
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
@@ -33,6 +37,8 @@ def parse_yaml(text: str, path: Path) -> Script:
     fields = mapping_fields(root, path, SCRIPT_KEYS, "the script")
     title = optional_text(fields.get("title"), path, "title") or title_from_filename(path)
     voice = optional_text(fields.get("voice"), path, "voice")
+    deck_text = optional_text(fields.get("deck"), path, "deck")
+    deck = resolve_deck(deck_text, path, line_of(fields["deck"][1])) if deck_text else None
     if "sections" not in fields:
         raise ScriptError(path, line_of(root), "missing 'sections' (a list of {title, narration, bullets})")
     sections_node = fields["sections"][1]
@@ -42,7 +48,9 @@ def parse_yaml(text: str, path: Path) -> Script:
     if not sections_node.value:
         raise ScriptError(path, line_of(sections_node), "'sections' is empty")
     sections = tuple(parse_section(node, index, path) for index, node in enumerate(sections_node.value))
-    return Script(title=title, sections=sections, voice=voice, path=path)
+    if deck is None and (with_slide := next((s for s in sections if s.slide is not None), None)):
+        raise ScriptError(path, with_slide.line, "a section names a 'slide' but the script names no 'deck'")
+    return Script(title=title, sections=sections, voice=voice, path=path, deck=deck)
 
 
 def parse_section(node: yaml.Node, index: int, path: Path) -> Section:
@@ -60,7 +68,11 @@ def parse_section(node: yaml.Node, index: int, path: Path) -> Section:
     bullets: tuple[str, ...] = ()
     if "bullets" in fields:
         bullets = parse_bullets(fields["bullets"][1], path, where)
-    return Section(title=title, narration=narration, bullets=bullets, line=line_of(node))
+    image_text = optional_text(fields.get("image"), path, f"{where} image")
+    image = resolve_image(image_text, path, line_of(fields["image"][1])) if image_text else None
+    slide_text = optional_text(fields.get("slide"), path, f"{where} slide")
+    slide = slide_number(slide_text, path, line_of(fields["slide"][1])) if slide_text else None
+    return Section(title=title, narration=narration, bullets=bullets, line=line_of(node), image=image, slide=slide)
 
 
 def parse_bullets(node: yaml.Node, path: Path, where: str) -> tuple[str, ...]:

@@ -30,9 +30,11 @@ def concat_list(clips: Sequence[Path]) -> str:
 
 
 def write_final(clips: Sequence[Path], narration_wav: Path, output: Path, frames: int,
-                metadata: Path | None = None, progress: Callable[[int, int], None] | None = None) -> None:
-    """Write ``output`` (atomically): ``clips`` one after another with ``narration_wav`` as the sound. ``metadata``:
-    an ffmetadata file (title, chapters) to carry into the MP4."""
+                metadata: Path | None = None, audio_delay_frames: int = 0,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """Write ``output`` (atomically): ``clips`` one after another with ``narration_wav`` as the sound, starting
+    ``audio_delay_frames`` in (after an intro card) and padded with silence to the end (under an end card).
+    ``metadata``: an ffmetadata file (title, chapters) to carry into the MP4."""
     duration_s = frames / OUTPUT_FPS
     with tempfile.TemporaryDirectory(prefix="presgen-concat-") as tmp:
         listing = Path(tmp) / "clips.ffconcat"
@@ -40,7 +42,9 @@ def write_final(clips: Sequence[Path], narration_wav: Path, output: Path, frames
         args = ["-f", "concat", "-safe", "0", "-i", file_arg(listing), "-i", file_arg(narration_wav)]
         if metadata is not None:
             args += ["-f", "ffmetadata", "-i", file_arg(metadata), "-map_metadata", "2", "-map_chapters", "2"]
-        args += ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+        delay_ms = round(audio_delay_frames * 1000 / OUTPUT_FPS)
+        args += ["-filter_complex", f"[1:a:0]adelay=delays={delay_ms}:all=1,apad[aout]"]
+        args += ["-map", "0:v:0", "-map", "[aout]", "-c:v", "copy",
                  "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_SAMPLE_RATE),
                  "-frames:v", str(frames), "-t", f"{duration_s:.3f}", "-movflags", "+faststart", "-f", "mp4"]
         on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None

@@ -74,18 +74,16 @@ class OverlayJob:
     store: Store
     key: str
     plan: OverlayPlan
-    segment: Segment
-    avatar_clip: Path
+    window: overlay_clips.Window
     config: OverlayConfig
 
     @property
     def frames(self) -> int:
-        return self.segment.frames
+        return self.window.frames
 
 
 def run_overlay_job(job: OverlayJob, progress: ProgressFn | None = None) -> overlay_clips.OverlayClip:
-    return overlay_clips.render_overlay(job.store, job.key, job.plan, job.segment, job.avatar_clip, job.config,
-                                        progress=progress)
+    return overlay_clips.render_overlay(job.store, job.key, job.plan, job.window, job.config, progress=progress)
 
 
 Job = PresenterJob | OverlayJob

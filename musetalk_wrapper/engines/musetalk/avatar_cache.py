@@ -61,6 +61,7 @@ class AvatarCache:
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem)[:40]
         self.dir = root / f"{stem}-{self.key}"
         self.dir.mkdir(parents=True, exist_ok=True)
+        os.utime(self.dir)  # its last use: presgen's cache eviction removes the least recently used entries first
         meta = self.dir / "meta.json"
         if not meta.is_file():
             _atomic_write(meta, json.dumps({"format": CACHE_FORMAT, "source": str(source),

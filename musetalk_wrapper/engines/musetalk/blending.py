@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from musetalk_wrapper.engines.musetalk.landmarks import FaceBox
 
@@ -85,7 +86,8 @@ def jaw_mask(labels: np.ndarray, cheek_width: int = CHEEK_WIDTH_PX) -> np.ndarra
 def blend_mask(labels: np.ndarray, face: FaceBox, crop: CropBox) -> np.ndarray:
     """Final uint8 alpha (0..255) over the crop box."""
     size = crop.size
-    parsed = cv2.resize(jaw_mask(labels), (size, size), interpolation=cv2.INTER_CUBIC)
+    # upstream: the PIL mask resized back with Pillow's default filter for mode L (bicubic)
+    parsed = np.asarray(Image.fromarray(jaw_mask(labels)).resize((size, size), Image.Resampling.BICUBIC))
     mask = np.zeros((size, size), dtype=np.uint8)
     fx1, fy1 = face.x1 - crop.x1, face.y1 - crop.y1
     fx2, fy2 = face.x2 - crop.x1, face.y2 - crop.y1
@@ -95,9 +97,12 @@ def blend_mask(labels: np.ndarray, face: FaceBox, crop: CropBox) -> np.ndarray:
     return cv2.GaussianBlur(mask, (k, k), 0)
 
 
-def paste_face(frame: np.ndarray, face_rgb: np.ndarray, face: FaceBox, crop: CropBox, mask: np.ndarray
-               ) -> np.ndarray:
-    """The frame with the generated 256x256 face resized into the face box, alpha-blended through ``mask``."""
+def paste_face(frame: np.ndarray, face_rgb: np.ndarray, face: FaceBox, crop: CropBox, mask: np.ndarray,
+               strength: float = 1.0) -> np.ndarray:
+    """The frame with the generated 256x256 face resized into the face box, alpha-blended through ``mask``
+    (scaled by ``strength`` < 1 where the mouth fades at a pause edge)."""
+    if strength < 1.0:
+        mask = np.round(mask.astype(np.float32) * strength).astype(np.uint8)
     out = frame.copy()
     generated = cv2.resize(face_rgb, (face.width, face.height), interpolation=cv2.INTER_LINEAR)
     h, w = frame.shape[:2]
@@ -121,3 +126,13 @@ def full_frame_mask(mask: np.ndarray, crop: CropBox, width: int, height: int) ->
     if x2 > x1 and y2 > y1:
         canvas[y1:y2, x1:x2] = mask[y1 - crop.y1:y2 - crop.y1, x1 - crop.x1:x2 - crop.x1]
     return canvas
+
+
+def dissolve(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """``a`` cross-dissolved into ``b`` (``weight`` of ``b``); exactly ``a`` at 0 and exactly ``b`` at 1."""
+    if weight <= 0.0:
+        return a
+    if weight >= 1.0:
+        return b
+    mixed = a.astype(np.float32) * (1.0 - weight) + b.astype(np.float32) * weight
+    return np.round(mixed).astype(np.uint8)

@@ -32,7 +32,8 @@ def unusable(path: Path, models_dir: Path, problem: str) -> EngineError:
     rel = _relative(path, models_dir)
     wf = weights.BY_PATH.get(rel) or next((f for f in weights.FILES if rel.startswith(f.path.rsplit("/", 1)[0])),
                                           None)
-    fix = f"; fetch it again with: {weights.fetch_command(wf, models_dir)}" if wf else ""
+    fix = (f"; fetch it again with: {weights.fetch_command(wf, models_dir)}"
+           f" (by hand: {weights.manual_command(wf, models_dir)})") if wf else ""
     return EngineError(ErrorCode.ENGINE_UNAVAILABLE, f"unusable MuseTalk weights file {path}: {problem}{fix}",
                        {"file": str(path)})
 

@@ -52,3 +52,22 @@ def generation_autocast(device: torch.device, dtype: torch.dtype, precision: str
     if device.type == "cpu" and cpu_has_native_bf16():
         return torch.bfloat16
     return None
+
+
+# Peak working memory per frame of a generation batch (UNet at 32x32 latents + VAE decode to 256x256): 170 MiB
+# measured on the CPU in fp32 with the full-size networks (bench/musetalk.py --memory), taken 1.5x for the CUDA
+# allocator and cuDNN workspaces; half of it in fp16.
+GENERATION_BYTES_PER_FRAME_FP32 = 256 * 2**20
+MAX_BATCH = 64
+GPU_MEMORY_RESERVE = 0.2  # of the free memory left to the allocator's fragmentation and cuDNN workspaces
+
+
+def batch_size_for(requested: int, device: torch.device, dtype: torch.dtype) -> int:
+    """The generation batch: ``requested``, but no more than the free device memory holds (CUDA); 0 asks for the
+    largest batch that fits."""
+    if device.type != "cuda":
+        return max(1, requested) if requested > 0 else 8
+    free, _total = torch.cuda.mem_get_info(device)
+    per_frame = GENERATION_BYTES_PER_FRAME_FP32 * (2 if dtype == torch.float32 else 1) // 2
+    fits = max(1, min(MAX_BATCH, int(free * (1 - GPU_MEMORY_RESERVE)) // per_frame))
+    return min(requested, fits) if requested > 0 else fits

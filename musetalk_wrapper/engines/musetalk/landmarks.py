@@ -9,14 +9,20 @@ point, shifted by ``bbox_shift``; V1.5 then adds a 10 px jaw margin to y2.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
+
+from musetalk_wrapper.contract import EngineError, ErrorCode
+from musetalk_wrapper.request import RenderRequest
 
 EXTRA_MARGIN_PX = 10  # V1.5's y2 += extra_margin
 NOSE_ANCHOR = 29  # iBUG index of the lowest nose-bridge point
 MIN_BOX_PX = 8
+DWPOSE_DEFAULT = "dwpose/dw-ll_ucoco_384.onnx"  # in the models folder, unless --dwpose-model names another
 
 # MediaPipe FaceMesh index(es) averaged into iBUG point j (PeizhiYan/Mediapipe_2_Dlib_Landmarks, as listed in
 # the MuseTalk facts): approximate, since MediaPipe has no true jaw contour.
@@ -101,3 +107,26 @@ class MediaPipeLandmarks:
 
     def close(self) -> None:
         self._mesh.close()
+
+
+def dwpose_model_path(request: RenderRequest, models_dir: Path) -> Path:
+    return request.dwpose_model or models_dir / DWPOSE_DEFAULT
+
+
+def landmark_backend_factory(request: RenderRequest, models_dir: Path, device: Any,
+                             opened: list[LandmarkBackend]) -> Callable[[], LandmarkBackend]:
+    """A builder of the requested backend (built on first use: a full cache hit never needs one); each one
+    built is appended to ``opened`` for the caller to close."""
+    def build() -> LandmarkBackend:
+        if request.landmarks == "dwpose-onnx":
+            from musetalk_wrapper.engines.musetalk.dwpose import DWPoseOnnxLandmarks
+
+            backend: LandmarkBackend = DWPoseOnnxLandmarks(dwpose_model_path(request, models_dir),
+                                                            use_cuda=device.type == "cuda")
+        elif request.landmarks == "mediapipe":
+            backend = MediaPipeLandmarks()
+        else:
+            raise EngineError(ErrorCode.BAD_INPUT, f"unknown landmark backend '{request.landmarks}'")
+        opened.append(backend)
+        return backend
+    return build

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 from musetalk_wrapper.engines.musetalk.avatar_cache import AvatarCache, PreparedFrame
 from musetalk_wrapper.engines.musetalk.bisenet import INPUT_SIZE as PARSE_SIZE
@@ -79,9 +80,11 @@ def _face_crop(frame: np.ndarray, box: FaceBox) -> np.ndarray:
     return cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_LANCZOS4)
 
 
-def _parse_input(frame: np.ndarray, box: FaceBox) -> np.ndarray:
+def parse_input(frame: np.ndarray, box: FaceBox) -> np.ndarray:
+    """The BiSeNet input: the expanded crop resized to 512x512 with Pillow's bilinear, as upstream does (it
+    antialiases when shrinking; cv2's INTER_LINEAR does not and differs by up to 27/255 on faces over ~340 px)."""
     large = crop_padded(frame, crop_box_for(box))
-    return cv2.resize(large, (PARSE_SIZE, PARSE_SIZE), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(Image.fromarray(large).resize((PARSE_SIZE, PARSE_SIZE), Image.Resampling.BILINEAR))
 
 
 def locate(ctx: PrepContext, indices: Iterable[int]) -> Located:
@@ -134,7 +137,7 @@ def complete(ctx: PrepContext, located: Located, progress: Progress) -> PrepResu
             crops = [_face_crop(f, b) for f, b in zip(frames, boxes, strict=True)]
             latents = encode_latents(vae, crops, scale, ctx.device, ctx.dtype)
             t1 = time.monotonic()
-            parse_in = np.stack([_parse_input(f, b) for f, b in zip(frames, boxes, strict=True)])
+            parse_in = np.stack([parse_input(f, b) for f, b in zip(frames, boxes, strict=True)])
             labels = bisenet.parse(torch.from_numpy(parse_in).to(parse_device)).cpu().numpy()
             t2 = time.monotonic()
             ctx.add_time("vae_encode", t1 - t0)

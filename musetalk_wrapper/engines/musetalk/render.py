@@ -1,13 +1,15 @@
 """The MuseTalk V1.5 render: audio features, prepared source frames, UNet + VAE decode, blending, encoding.
 
-The UNet (the one large network) loads right after the cheap face search, so a broken checkpoint fails
-fast; whisper is freed once the audio features exist and face parsing once preparation is done.
+A ``Session`` lives as long as its engine instance: the networks and every prepared source (``avatar.py``)
+stay loaded between ``render()`` calls, so a batch of sections pays for them once. Within a render the UNet
+(the one large network) loads right after the cheap face search, so a broken checkpoint fails fast.
+
+Which source frame each output frame shows follows the motion clock (``clock.py``); the generated mouth is
+blended in with a per-frame weight that fades at pause edges (``silence.mouth_weights``).
 """
 from __future__ import annotations
 
 import contextlib
-import gc
-import importlib.metadata
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ import torch
 
 from musetalk_wrapper import media, weights
 from musetalk_wrapper.contract import EngineError, EngineOutput, ErrorCode
+from musetalk_wrapper.engines.musetalk import clock
 from musetalk_wrapper.engines.musetalk import models as model_files
 from musetalk_wrapper.engines.musetalk.audio_features import (
     SAMPLE_RATE,
@@ -26,46 +29,33 @@ from musetalk_wrapper.engines.musetalk.audio_features import (
     frame_features,
     positional_encoding,
 )
-from musetalk_wrapper.engines.musetalk.avatar_cache import (
-    DEFAULT_CACHE_DIR,
-    AvatarCache,
-    PreparedFrame,
-    file_fingerprint,
-    file_sha256,
-)
-from musetalk_wrapper.engines.musetalk.blending import (
-    BLUR_FRACTION,
-    CHEEK_WIDTH_PX,
-    CropBox,
-    full_frame_mask,
-    paste_face,
-)
-from musetalk_wrapper.engines.musetalk.devices import generation_autocast, pick_device
-from musetalk_wrapper.engines.musetalk.engine import dwpose_model_path
+from musetalk_wrapper.engines.musetalk.avatar import Avatar, memo_key, open_avatar, preparation_params
+from musetalk_wrapper.engines.musetalk.blending import CropBox, dissolve, full_frame_mask, paste_face
+from musetalk_wrapper.engines.musetalk.devices import batch_size_for, generation_autocast, pick_device
 from musetalk_wrapper.engines.musetalk.generate import decode_faces, predict_latents
-from musetalk_wrapper.engines.musetalk.landmarks import EXTRA_MARGIN_PX, FaceBox, LandmarkBackend
-from musetalk_wrapper.engines.musetalk.prepare import CROP_SIZE, PrepContext, complete, locate
-from musetalk_wrapper.engines.musetalk.silence import silent_frames
-from musetalk_wrapper.engines.musetalk.source_frames import MAX_SIDE_PX, SourceFrames
+from musetalk_wrapper.engines.musetalk.landmarks import FaceBox, landmark_backend_factory
+from musetalk_wrapper.engines.musetalk.prepare import PrepContext, complete, locate
+from musetalk_wrapper.engines.musetalk.silence import PAUSE_FADE_FRAMES, mouth_weights, silent_frames
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
 DEBUG_DIR_ENV = "PRESGEN_MUSETALK_DEBUG_DIR"  # tests: write the per-frame blend masks there
 
 
-class _Models:
-    """Networks loaded on first use, with load times recorded."""
+class Networks:
+    """The networks of one models folder on one device, loaded on first use; load times go to ``timings``."""
 
-    def __init__(self, models_dir: Path, device: torch.device, dtype: torch.dtype, timings: dict[str, float]):
-        self.dir, self.device, self.dtype, self.timings = models_dir, device, dtype, timings
-        self._cache: dict[str, Any] = {}
+    def __init__(self, models_dir: Path, device: torch.device, dtype: torch.dtype) -> None:
+        self.dir, self.device, self.dtype = models_dir, device, dtype
+        self.timings: dict[str, float] = {}
+        self._loaded: dict[str, Any] = {}
 
     def _get(self, name: str, loader: Any) -> Any:
-        if name not in self._cache:
+        if name not in self._loaded:
             started = time.monotonic()
-            self._cache[name] = loader()
+            self._loaded[name] = loader()
             self.timings[f"load_{name}"] = self.timings.get(f"load_{name}", 0.0) + time.monotonic() - started
-        return self._cache[name]
+        return self._loaded[name]
 
     def vae(self) -> torch.nn.Module:
         return self._get("vae", lambda: model_files.load_vae(self.dir, self.device, self.dtype))
@@ -83,57 +73,6 @@ class _Models:
         return self._get("whisper", lambda: (model_files.load_feature_extractor(self.dir),
                                              model_files.load_whisper_encoder(self.dir, self.device, self.dtype)))
 
-    def release(self, name: str) -> None:
-        if self._cache.pop(name, None) is not None:
-            gc.collect()
-
-
-def _landmark_factory(request: RenderRequest, models_dir: Path, device: torch.device,
-                      opened: list[LandmarkBackend]) -> Any:
-    def build() -> LandmarkBackend:
-        if request.landmarks == "dwpose-onnx":
-            from musetalk_wrapper.engines.musetalk.dwpose import DWPoseOnnxLandmarks
-
-            backend: LandmarkBackend = DWPoseOnnxLandmarks(dwpose_model_path(request, models_dir),
-                                                            use_cuda=device.type == "cuda")
-        elif request.landmarks == "mediapipe":
-            from musetalk_wrapper.engines.musetalk.landmarks import MediaPipeLandmarks
-
-            backend = MediaPipeLandmarks()
-        else:
-            raise EngineError(ErrorCode.BAD_INPUT, f"unknown landmark backend '{request.landmarks}'")
-        opened.append(backend)
-        return backend
-    return build
-
-
-def _cache_params(request: RenderRequest, models_dir: Path, dtype: torch.dtype) -> dict[str, Any]:
-    """Everything that changes a prepared frame (a change means a new cache entry)."""
-    if request.landmarks == "dwpose-onnx":
-        path = dwpose_model_path(request, models_dir)
-        landmark_id: Any = file_fingerprint(path) if path.is_file() else str(path)
-    else:
-        landmark_id = importlib.metadata.version("mediapipe")
-    files = [model_files.weights_path(models_dir, rel) for rel in (
-        model_files.VAE_CONFIG, model_files.VAE_WEIGHTS, model_files.BISENET_WEIGHTS)]
-    return {"landmarks": request.landmarks, "landmarks_model": landmark_id, "bbox_shift": request.bbox_shift,
-            "extra_margin": EXTRA_MARGIN_PX, "fps": request.fps, "max_side": MAX_SIDE_PX,
-            "image": request.image is not None, "crop": CROP_SIZE, "parsing": "jaw", "cheek": CHEEK_WIDTH_PX,
-            "blur": BLUR_FRACTION, "weights": [file_fingerprint(p) for p in files], "dtype": str(dtype)}
-
-
-def _open_cache(request: RenderRequest, params: dict[str, Any], warnings: list[str],
-                timings: dict[str, float]) -> AvatarCache | None:
-    root = (request.cache_dir or DEFAULT_CACHE_DIR).expanduser()
-    started = time.monotonic()
-    try:
-        cache = AvatarCache(root, request.source, file_sha256(request.source), params)
-    except OSError as exc:
-        warnings.append(f"avatar cache disabled: cannot write {root} ({exc.strerror or exc})")
-        cache = None
-    timings["source_hash"] = time.monotonic() - started
-    return cache
-
 
 @dataclass
 class _Job:
@@ -141,17 +80,18 @@ class _Job:
 
     request: RenderRequest
     progress: Progress
-    models_dir: Path
     device: torch.device
     dtype: torch.dtype
+    autocast: torch.dtype | None  # generation precision when it differs from dtype
+    batch_size: int
     audio: np.ndarray
     silent: np.ndarray  # bool per output frame
-    frames: SourceFrames
-    models: _Models
+    mouth: np.ndarray  # generated-mouth weight per output frame (silence.mouth_weights)
+    plan: list[clock.FramePlan]
+    nets: Networks
+    avatar: Avatar
     timings: dict[str, float] = field(default_factory=dict)
-    autocast: torch.dtype | None = None  # generation precision when it differs from dtype
     warnings: list[str] = field(default_factory=list)
-    backends: list[LandmarkBackend] = field(default_factory=list)
 
     @property
     def n_frames(self) -> int:
@@ -161,141 +101,212 @@ class _Job:
         self.timings[stage] = self.timings.get(stage, 0.0) + seconds
 
 
-def render(request: RenderRequest, progress: Progress) -> EngineOutput:
-    timings: dict[str, float] = {}
-    device, dtype = pick_device(request.device)
-    autocast = generation_autocast(device, dtype, request.precision)
-    models_dir = weights.resolve_models_dir(request.models_dir)
-    model_files.check_compatible(models_dir)
+class Session:
+    """What one engine instance keeps between renders: loaded networks and prepared sources."""
 
-    progress.stage("audio")
-    started = time.monotonic()
-    audio = media.load_audio(request.audio, SAMPLE_RATE)
-    # Output length = audio length, rounded to whole frames.
-    n_frames = max(1, int(round(len(audio) / SAMPLE_RATE * request.fps)))
-    silent = silent_frames(audio, SAMPLE_RATE, n_frames, request.fps)
-    timings["load_audio"] = time.monotonic() - started
+    def __init__(self) -> None:
+        self._networks: dict[tuple[str, str, str], Networks] = {}
+        self._avatars: dict[str, Avatar] = {}
 
-    started = time.monotonic()
-    frames = SourceFrames(request.source, request.image is not None, n_frames, request.fps)
-    timings["decode_source"] = time.monotonic() - started
-    job = _Job(request, progress, models_dir, device, dtype, audio, silent, frames,
-               _Models(models_dir, device, dtype, timings), timings, autocast=autocast)
-    try:
-        return _render(job)
-    finally:
-        for backend in job.backends:
-            backend.close()
-        frames.close()
+    def networks(self, models_dir: Path, device: torch.device, dtype: torch.dtype) -> Networks:
+        key = (str(models_dir.resolve()), str(device), str(dtype))
+        if key not in self._networks:
+            self._networks.clear()  # one set of networks in memory at a time
+            self._networks[key] = Networks(models_dir, device, dtype)
+        return self._networks[key]
+
+    def avatar(self, request: RenderRequest, params: dict[str, Any], timings: dict[str, float]) -> tuple[Avatar, bool]:
+        """The prepared source for ``request`` and whether it was already in memory."""
+        key = memo_key(request, params)
+        if key in self._avatars:
+            return self._avatars[key], True
+        self._avatars[key] = avatar = open_avatar(request, params, timings)
+        return avatar, False
+
+    def close(self) -> None:
+        for avatar in self._avatars.values():
+            avatar.close()
+        self._avatars.clear()
+        self._networks.clear()
+
+    def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
+        timings: dict[str, float] = {}
+        device, dtype = pick_device(request.device)
+        autocast = generation_autocast(device, dtype, request.precision)
+        models_dir = weights.resolve_models_dir(request.models_dir)
+        model_files.check_compatible(models_dir)
+        nets = self.networks(models_dir, device, dtype)
+        nets.timings = timings
+
+        progress.stage("audio")
+        started = time.monotonic()
+        audio = media.load_audio(request.audio, SAMPLE_RATE)
+        # Output length = audio length, rounded to whole frames.
+        n_frames = max(1, int(round(len(audio) / SAMPLE_RATE * request.fps)))
+        silent = silent_frames(audio, SAMPLE_RATE, n_frames, request.fps)
+        timings["load_audio"] = time.monotonic() - started
+
+        avatar, reused = self.avatar(request, preparation_params(request, models_dir, dtype), timings)
+        plan = clock.plan(n_frames, request.fps, avatar.frames.count, request.start_s, request.handoff_s)
+        job = _Job(request, progress, device, dtype, autocast, batch_size_for(request.batch_size, device, dtype),
+                   audio, silent, mouth_weights(silent), plan, nets, avatar, timings, list(avatar.warnings))
+        out = _render(job)
+        out.details["avatar_in_memory"] = reused
+        return out
 
 
 def _audio_features(job: _Job) -> torch.Tensor:
     """[n_frames, tokens, d_model] whisper windows plus positional encoding."""
     job.progress.stage("audio_features")
     started = time.monotonic()
-    extractor, encoder = job.models.whisper()
+    extractor, encoder = job.nets.whisper()
     states = encoder_hidden_states(job.audio, extractor, encoder, job.device, job.dtype)
     feats = frame_features(states, job.n_frames, job.request.fps)
-    job.models.release("whisper")
     job.timings["audio_features"] = time.monotonic() - started
     return feats + positional_encoding(feats.shape[1], feats.shape[2])
 
 
-def _render(job: _Job) -> EngineOutput:
-    request = job.request
-    source_of = [job.frames.source_index(i) for i in range(job.n_frames)]
-    speaking = [i for i in range(job.n_frames) if not job.silent[i]]
-    # Silent frames are prepared too (cheap next to generation): the next narration may speak over them.
-    needed = set(source_of)
-
-    cache = _open_cache(request, _cache_params(request, job.models_dir, job.dtype), job.warnings, job.timings)
-    ctx = PrepContext(job.frames, cache, request.bbox_shift, request.batch_size, job.device, job.dtype,
-                      _landmark_factory(request, job.models_dir, job.device, job.backends), job.models.vae,
-                      job.models.bisenet, job.models.latent_scale, job.timings)
-    feats: torch.Tensor | None = None
-    with cache.preparing() if cache is not None else contextlib.nullcontext():
+def _prepare(job: _Job, needed: list[int]) -> int:
+    """Prepare the needed source frames not yet in memory (from the disk cache, else computed); how many
+    were computed. Raises NO_FACE when no needed frame shows a face."""
+    avatar, request = job.avatar, job.request
+    started = time.monotonic()
+    avatar.frames.ensure(needed)
+    job.add_time("decode_source", time.monotonic() - started)
+    missing = [i for i in needed if i not in avatar.prepared]
+    ctx = PrepContext(avatar.frames, avatar.cache, request.bbox_shift, job.batch_size, job.device, job.dtype,
+                      landmark_backend_factory(request, job.nets.dir, job.device, avatar.backends),
+                      job.nets.vae, job.nets.bisenet, job.nets.latent_scale, job.timings)
+    if avatar.backends:  # already built by an earlier render: reuse it
+        backend = avatar.backends[0]
+        ctx.landmarks = lambda: backend
+    prepared = 0
+    with avatar.cache.preparing() if avatar.cache is not None and missing else contextlib.nullcontext():
         # A concurrent render of the same source waits here, then finds every frame cached.
         started = time.monotonic()
-        located = locate(ctx, needed)
+        located = locate(ctx, missing)
         job.timings["locate"] = time.monotonic() - started
-        if not located.any_face:
+        faces = [avatar.prepared[i] for i in needed if i in avatar.prepared] + list(located.frames.values())
+        if not any(f.face_box is not None for f in faces) and not any(b is not None for b in located.boxes.values()):
             raise EngineError(ErrorCode.NO_FACE, f"no face found in {request.source}"
                               + ("" if request.image is not None else f" (checked {len(needed)} frame(s))"))
-        if speaking:
-            job.models.unet()  # before the costly preparation: a broken checkpoint fails in seconds, not minutes
-            feats = _audio_features(job)
+        if located.boxes and (job.mouth > 0).any():
+            job.nets.unet()  # before the costly preparation: a broken checkpoint fails in seconds, not minutes
         started = time.monotonic()
-        prep = complete(ctx, located, job.progress)
+        result = complete(ctx, located, job.progress)
         job.timings["prepare"] = time.monotonic() - started
-    job.models.release("bisenet")
+        avatar.prepared.update(result.frames)
+        prepared = result.prepared
+    return prepared
 
-    faceless = sum(1 for i in speaking if prep.frames[source_of[i]].face_box is None)
+
+def _render(job: _Job) -> EngineOutput:
+    request = job.request
+    needed = sorted({s for p in job.plan for s in p.sources})
+    computed = _prepare(job, needed)
+    prepared = job.avatar.prepared
+    feats = _audio_features(job) if (job.mouth > 0).any() else None
+
+    speaking = [i for i in range(job.n_frames) if not job.silent[i]]
+    faceless = sum(1 for i in speaking if prepared[job.plan[i].primary].face_box is None)
     if faceless:
         job.warnings.append(f"{faceless} of {job.n_frames} frames show no face; they keep the source frame")
     if not speaking:
         job.warnings.append("the audio is silent throughout; the output shows the source unchanged")
-    blended = _write_video(job, prep.frames, source_of, feats)
+    blended = _write_video(job, feats)
 
-    first = next(prep.frames[i] for i in sorted(needed) if prep.frames[i].face_box is not None)
+    first = next(prepared[i] for i in needed if prepared[i].face_box is not None)
     x1, y1, x2, y2 = first.face_box  # type: ignore[misc]
+    cache = job.avatar.cache
     details: dict[str, Any] = {
-        "cache": "hit" if cache is not None and prep.prepared == 0 else "miss",
+        "cache": "hit" if computed == 0 else "miss",
         "cache_entry": str(cache.dir) if cache is not None else None,
-        "prepared_frames": prep.prepared, "reused_frames": prep.reused,
+        "prepared_frames": computed, "reused_frames": len(needed) - computed,
         "face_box": [x1, y1, x2 - x1, y2 - y1],
         "landmarks": request.landmarks, "device": job.device.type, "dtype": str(job.dtype).replace("torch.", ""),
         "generation_dtype": str(job.autocast or job.dtype).replace("torch.", ""),
-        "batch_size": request.batch_size, "silent_frames": int(job.silent.sum()),
-        "generated_frames": int(blended.sum()), "faceless_frames": faceless, "source_frames": job.frames.count,
-        "models_dir": str(job.models_dir),
+        "batch_size": job.batch_size, "silent_frames": int(job.silent.sum()),
+        "generated_frames": int(blended.sum()), "faceless_frames": faceless, "source_frames": job.avatar.frames.count,
+        "start_s": request.start_s, "handoff_s": request.handoff_s,
+        "handoff_frames": sum(1 for p in job.plan if p.weight > 0), "pause_fade_frames": PAUSE_FADE_FRAMES,
+        "models_dir": str(job.nets.dir),
     }
     return EngineOutput(frames=job.n_frames, fps=float(request.fps), duration_s=job.n_frames / request.fps,
                         message=f"rendered {job.n_frames} frames with musetalk ({details['cache']} avatar cache)",
                         timings_s=job.timings, warnings=job.warnings, details=details)
 
 
-def _write_video(job: _Job, prepared: dict[int, PreparedFrame], source_of: list[int],
-                 feats: torch.Tensor | None) -> np.ndarray:
-    """Generate and blend the speaking frames batch by batch, writing every frame in order; which were blended."""
-    request, frames, models = job.request, job.frames, job.models
+def _generate(job: _Job, feats: torch.Tensor, jobs: list[tuple[int, int]]) -> dict[tuple[int, int], np.ndarray]:
+    """Generated 256x256 faces for (output frame, source frame) pairs, in batches of ``job.batch_size``."""
+    prepared, faces = job.avatar.prepared, {}
+    for start in range(0, len(jobs), job.batch_size):
+        part = jobs[start:start + job.batch_size]
+        latents = np.stack([prepared[s].latents for _, s in part])  # type: ignore[misc]
+        t0 = time.monotonic()
+        predicted = predict_latents(job.nets.unet(), latents, feats[[i for i, _ in part]], job.device, job.dtype,
+                                    job.autocast)
+        t1 = time.monotonic()
+        decoded = decode_faces(job.nets.vae(), predicted, job.nets.latent_scale(), job.autocast)
+        job.add_time("unet", t1 - t0)
+        job.add_time("vae_decode", time.monotonic() - t1)
+        faces.update(zip(part, decoded, strict=True))
+    return faces
+
+
+def _compose(job: _Job, i: int, faces: dict[tuple[int, int], np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Output frame ``i``: each source frame of its plan with the generated mouth pasted at this frame's weight,
+    dissolved into one; and the effective blend alpha (for debugging)."""
+    frames, prepared, step = job.avatar.frames, job.avatar.prepared, job.plan[i]
+    layers, alpha = [], None
+    for s in step.sources:
+        frame = frames[s]
+        if (i, s) in faces:
+            pf = prepared[s]
+            crop = CropBox(*pf.crop_box)  # type: ignore[misc]
+            frame = paste_face(frame, faces[(i, s)], FaceBox(*pf.face_box), crop, pf.mask,  # type: ignore[misc]
+                               float(job.mouth[i]))
+            mask = full_frame_mask(pf.mask, crop, frames.width, frames.height)  # type: ignore[arg-type]
+            scaled = np.round(mask.astype(np.float32) * float(job.mouth[i])).astype(np.uint8)
+            alpha = scaled if alpha is None else np.maximum(alpha, scaled)
+        layers.append(frame)
+    out = layers[0] if len(layers) == 1 else dissolve(layers[0], layers[1], step.weight)
+    return out, alpha
+
+
+def _write_video(job: _Job, feats: torch.Tensor | None) -> np.ndarray:
+    """Generate and blend batch by batch, writing every frame in order; which frames got a generated mouth."""
+    request, frames, prepared = job.request, job.avatar.frames, job.avatar.prepared
     debug_dir = os.environ.get(DEBUG_DIR_ENV)
     debug_masks: list[np.ndarray] = []
     blended = np.zeros(job.n_frames, dtype=bool)
     job.progress.stage("generate", total=job.n_frames)
     with media.VideoWriter(request.output, frames.width, frames.height, request.audio, request.fps) as writer:
-        for start in range(0, job.n_frames, request.batch_size):
-            chunk = range(start, min(start + request.batch_size, job.n_frames))
-            active = [i for i in chunk if not job.silent[i] and prepared[source_of[i]].face_box is not None]
-            faces: dict[int, np.ndarray] = {}
-            if active:
-                assert feats is not None
-                latents = np.stack([prepared[source_of[i]].latents for i in active])  # type: ignore[misc]
-                t0 = time.monotonic()
-                predicted = predict_latents(models.unet(), latents, feats[active], job.device, job.dtype,
-                                            job.autocast)
-                t1 = time.monotonic()
-                decoded = decode_faces(models.vae(), predicted, models.latent_scale(), job.autocast)
-                faces = dict(zip(active, decoded, strict=True))
-                job.add_time("unet", t1 - t0)
-                job.add_time("vae_decode", time.monotonic() - t1)
+        for start in range(0, job.n_frames, job.batch_size):
+            chunk = range(start, min(start + job.batch_size, job.n_frames))
+            pairs = [(i, s) for i in chunk if job.mouth[i] > 0 for s in job.plan[i].sources
+                     if prepared[s].face_box is not None]
+            faces = _generate(job, feats, pairs) if pairs and feats is not None else {}
             t0 = time.monotonic()
             for i in chunk:
-                frame = frames[source_of[i]]
-                pf = prepared[source_of[i]]
-                mask = np.zeros((frames.height, frames.width), dtype=np.uint8) if debug_dir else None
-                if i in faces:
-                    crop = CropBox(*pf.crop_box)  # type: ignore[misc]
-                    frame = paste_face(frame, faces[i], FaceBox(*pf.face_box), crop, pf.mask)  # type: ignore[misc,arg-type]
-                    blended[i] = True
-                    if debug_dir:
-                        mask = full_frame_mask(pf.mask, crop, frames.width, frames.height)  # type: ignore[arg-type]
+                frame, alpha = _compose(job, i, faces)
+                blended[i] = alpha is not None
                 writer.write(frame)
-                if mask is not None:
-                    debug_masks.append(mask)
+                if debug_dir:
+                    debug_masks.append(alpha if alpha is not None else np.zeros(frame.shape[:2], np.uint8))
             job.add_time("blend_write", time.monotonic() - t0)
             job.progress.update("generate", chunk.stop, job.n_frames)
     if debug_dir:
         Path(debug_dir).mkdir(parents=True, exist_ok=True)
         np.savez_compressed(Path(debug_dir) / "blend_masks.npz", masks=np.stack(debug_masks), blended=blended,
-                            silent=job.silent, source_index=np.array(source_of))
+                            silent=job.silent, mouth=job.mouth,
+                            source_index=np.array([p.primary for p in job.plan]))
     return blended
+
+
+def render(request: RenderRequest, progress: Progress) -> EngineOutput:
+    """One render on a fresh session (the engine keeps a session for several renders)."""
+    session = Session()
+    try:
+        return session.render(request, progress)
+    finally:
+        session.close()

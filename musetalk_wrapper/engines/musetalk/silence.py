@@ -1,4 +1,5 @@
-"""Which video frames fall in a pause of the narration (they keep the source mouth).
+"""Which video frames fall in a pause of the narration (they keep the source mouth), and how strongly each
+frame shows the generated mouth.
 
 MuseTalk moves the mouth during silence (upstream #32); a pause of at least 150 ms is detected from the
 short-time energy of 10 ms hops. A hop is quiet below min(noise floor + 10 dB, speech level - 20 dB), where
@@ -14,6 +15,7 @@ MIN_PAUSE_S = 0.150
 FLOOR_MARGIN_DB = 10.0  # above the noise floor
 SPEECH_MARGIN_DB = 20.0  # below the speech level
 ABSOLUTE_QUIET_DBFS = -70.0  # always quiet below this
+PAUSE_FADE_FRAMES = 3  # the generated mouth fades out (and back in) over this many pause frames at each edge
 FLOOR_PERCENTILE, LOUD_PERCENTILE = 10.0, 95.0
 
 
@@ -52,3 +54,19 @@ def silent_frames(audio: np.ndarray, sample_rate: int, n_frames: int, fps: float
             span = hops[a:min(b, len(hops))]
             out[i] = bool(span.size) and bool(span.all())
     return out
+
+
+def mouth_weights(silent: np.ndarray, fade: int = PAUSE_FADE_FRAMES) -> np.ndarray:
+    """Per frame, how much of the generated mouth to blend in: 1 while speaking, then (fade + 1 - d) / (fade + 1)
+    for a pause frame d frames from the nearest speech, 0 deeper in the pause. Switching between the generated and
+    the source lower face in one frame can jump in texture and colour; this spreads it over ``fade`` frames."""
+    speaking = np.flatnonzero(~silent)
+    weights = np.zeros(len(silent), dtype=np.float64)
+    if speaking.size == 0:
+        return weights
+    weights[speaking] = 1.0
+    for i in np.flatnonzero(silent):
+        k = int(np.searchsorted(speaking, i))
+        d = min(abs(int(speaking[j]) - int(i)) for j in (k - 1, k) if 0 <= j < speaking.size)
+        weights[i] = max(0.0, (fade + 1 - d) / (fade + 1))
+    return weights

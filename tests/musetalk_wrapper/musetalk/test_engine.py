@@ -107,11 +107,14 @@ def test_pixels_change_only_inside_blend_mask(first: dict[str, Any], media_dir: 
     out = decode(first["out"]).astype(np.int16)
     src = decode(media_dir / "sun.mp4", limit=75).astype(np.int16)
     dbg = first["debug"]
-    masks, blended, silent = dbg["masks"], dbg["blended"], dbg["silent"]
+    masks, blended, silent, mouth = dbg["masks"], dbg["blended"], dbg["silent"], dbg["mouth"]
     assert masks.shape == (75, 768, 576)
-    # 2.4..3.06 s of eng.wav is a pause: those frames keep the source mouth; the speech after it moves it.
+    # 2.4..3.06 s of eng.wav is a pause: those frames keep the source mouth; the speech after it moves it, and
+    # the generated mouth fades in over the last 3 pause frames.
     assert silent[:14].all() and not silent[20:].any()
-    assert np.array_equal(blended, ~silent)
+    assert np.array_equal(blended, mouth > 0) and np.array_equal(mouth == 1, ~silent)
+    fade = np.flatnonzero((mouth > 0) & (mouth < 1))
+    assert mouth[fade].tolist() == [0.25, 0.5, 0.75]
     diff = np.abs(out - src).mean(axis=3)
     mouth_area = masks.max(axis=0) == 255  # where any frame was generated
     assert mouth_area.sum() > 2000
@@ -121,7 +124,9 @@ def test_pixels_change_only_inside_blend_mask(first: dict[str, Any], media_dir: 
         outside = ~_grow(masks[i] > 0, 4)
         assert diff[i][outside].mean() < 3.0, (i, diff[i][outside].mean())
         assert np.percentile(diff[i][outside], 99.9) < 20, i
-        if blended[i]:
+        if blended[i] and mouth[i] < 1:
+            assert masks[i].max() <= round(255 * mouth[i]) and diff[i][masks[i] > 0].mean() > 2, i
+        elif blended[i]:
             inside = masks[i] == 255
             assert inside.sum() > 2000
             assert diff[i][inside].mean() > 20, (i, diff[i][inside].mean())  # random weights: noise

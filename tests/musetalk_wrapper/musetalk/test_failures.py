@@ -79,7 +79,7 @@ def test_html_page_in_place_of_a_checkpoint(musetalk_python: Path, tiny_models: 
     result, code, _ = run(musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video",
                           str(media_dir / "sun.mp4"))
     unavailable(result, code, "face-parse-bisent/79999_iter.pth", "HTML page",
-                "gdown 154JgKpzCPW82qINcVieuPH3fZ2e0P812")
+                "presgen weights fetch --models-dir", "id=154JgKpzCPW82qINcVieuPH3fZ2e0P812")
 
 
 def test_wrong_checkpoint_fails_at_load(musetalk_python: Path, tiny_models: Path, media_dir: Path,
@@ -109,7 +109,8 @@ def test_dwpose_backend_without_its_model(musetalk_python: Path, tiny_models: Pa
     missing = tmp_path / "dw-ll_ucoco_384.onnx"
     result, code, _ = run(musetalk_python, tiny_models, short_audio, tmp_path / "o.mp4", "--video",
                           str(media_dir / "sun.mp4"), "--landmarks", "dwpose-onnx", "--dwpose-model", str(missing))
-    unavailable(result, code, str(missing), "huggingface-cli download yzd-v/DWPose dw-ll_ucoco_384.onnx")
+    unavailable(result, code, str(missing), "presgen weights fetch --models-dir", "--with-dwpose",
+                "huggingface-cli download yzd-v/DWPose dw-ll_ucoco_384.onnx")
 
 
 def test_check_reports_health(musetalk_python: Path, tiny_models: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +13,12 @@ from presgen_training.ffmpeg import probe
 pytestmark = [pytest.mark.musetalk_env, pytest.mark.puppet_env, pytest.mark.slow]
 
 
-def test_auto_prefers_a_healthy_musetalk(tiny_models: Path, cut_audio: Callable[[float, float], Path],
+def test_auto_prefers_a_healthy_musetalk(fetched: dict[str, Any], cut_audio: Callable[[float, float], Path],
                                          media_dir: Path, musetalk_python: Path, tmp_path: Path) -> None:
+    """On the folder ``presgen weights fetch`` filled (tests/conftest: the tiny models in the hub's layout)."""
     audio = cut_audio(2.0, 2.0)
     outcome = make_avatar(media_dir / "sun.mp4", False, audio, probe(audio).duration_s, None, tmp_path,
-                          AvatarSettings(choice="auto", models_dir=tiny_models))
+                          AvatarSettings(choice="auto", models_dir=fetched["models"]))
     assert [(a.engine, a.outcome) for a in outcome.attempts] == [("musetalk", "ok")], outcome.attempts
     assert outcome.engine == "musetalk" and outcome.face_box is not None
 

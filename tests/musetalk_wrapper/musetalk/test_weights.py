@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO
@@ -46,14 +47,18 @@ def test_empty_folder_lists_every_file_with_its_command(tmp_path: Path) -> None:
     assert files["dwpose/dw-ll_ucoco_384.onnx"]["required"] is False
     cmds = "\n".join(report["commands"])
     models = str(tmp_path / "models")
-    assert f"huggingface-cli download TMElyralab/MuseTalk musetalkV15/unet.pth musetalkV15/musetalk.json " \
-           f"--local-dir {models}" in cmds
+    revs = json.loads((REPO / "musetalk_wrapper" / "weights_files.json").read_text())["revisions"]
+    assert report["commands"][0] == f"presgen weights fetch --models-dir {models}"  # one command fetches it all
+    assert files["musetalkV15/unet.pth"]["fetch"] == report["commands"][0]
+    # by hand: the pinned revisions and the canonical URLs
+    assert f"huggingface-cli download TMElyralab/MuseTalk musetalkV15/musetalk.json musetalkV15/unet.pth " \
+           f"--revision {revs['TMElyralab/MuseTalk']} --local-dir {models}" in cmds
     assert f"--local-dir {models}/sd-vae" in cmds and "stabilityai/sd-vae-ft-mse" in cmds
     assert "openai/whisper-tiny config.json pytorch_model.bin preprocessor_config.json" in cmds
-    assert "gdown 154JgKpzCPW82qINcVieuPH3fZ2e0P812" in cmds
+    assert "id=154JgKpzCPW82qINcVieuPH3fZ2e0P812" in cmds  # BiSeNet from its Google Drive host
     assert "https://download.pytorch.org/models/resnet18-5c106cde.pth" in cmds
     assert "dwpose" not in cmds  # optional files are listed, not demanded
-    assert len(report["commands"]) == 5
+    assert len(report["commands"]) == 6
 
 
 def test_models_dir_from_env_then_default(tmp_path: Path) -> None:
@@ -125,10 +130,10 @@ def test_presgen_weights_check_renders_and_fails_when_incomplete(tmp_path: Path,
     out = capsys.readouterr().out
     assert code == 1
     assert "MISSING" in out and "musetalkV15/unet.pth" in out and "Incomplete" in out
-    assert "huggingface-cli download openai/whisper-tiny" in out and "gdown" in out
+    assert "presgen weights fetch --models-dir" in out and "huggingface-cli download openai/whisper-tiny" in out
     code = _presgen_weights(["weights", "check", "--models-dir", str(tmp_path / "m"), "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert code == 1 and report["complete"] is False and len(report["commands"]) == 5
+    assert code == 1 and report["complete"] is False and len(report["commands"]) == 6
 
 
 def test_presgen_weights_uses_config_models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -146,3 +151,22 @@ def test_complete_tiny_folder_passes(tiny_models: Path, capsys: pytest.CaptureFi
     assert code == 0 and report["complete"] is True and report["commands"] == []
     assert _presgen_weights(["weights", "check", "--models-dir", str(tiny_models)]) == 0
     assert "Complete" in capsys.readouterr().out
+
+
+@pytest.mark.musetalk_env
+def test_fetch_from_the_hub_layout_loads_and_checks(fetched: dict[str, Any]) -> None:
+    """``presgen weights fetch`` end to end: every required file from the hub layout (pinned revisions) or its
+    plain host, size and sha256 checked, then loaded strictly in the musetalk env; the check then passes."""
+    report = fetched["report"]
+    assert fetched["code"] == 0, report
+    files = {f["path"]: f for f in report["files"]}
+    official = json.loads((REPO / "musetalk_wrapper" / "weights_files.json").read_text())
+    assert set(files) == {f["path"] for f in official["files"] if f.get("required", True)}
+    assert {f["status"] for f in files.values()} == {"fetched"}
+    unet_rev = official["revisions"]["TMElyralab/MuseTalk"]
+    assert files["musetalkV15/unet.pth"]["revision"] == unet_rev
+    assert files["face-parse-bisent/resnet18-5c106cde.pth"]["source"] == "download.pytorch.org"
+    assert ("HEAD", f"/TMElyralab/MuseTalk/resolve/{unet_rev}/musetalkV15/unet.pth", None) in fetched["log"]
+    assert report["load_check"] == {"ok": True, "models_dir": str(fetched["models"])}
+    assert report["check"]["complete"] is True
+    assert check(fetched["models"])[0]["complete"] is True

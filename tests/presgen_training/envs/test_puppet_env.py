@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.env_build]
 
 REPO = Path(__file__).resolve().parents[3]
 BUILD_TIMEOUT_S = 600

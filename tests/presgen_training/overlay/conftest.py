@@ -52,7 +52,8 @@ def cut_wav(source: Path, target: Path, seconds: float) -> Path:
 @pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     """The hand-made narration builder, for tests (fixtures are how conftest helpers reach test modules)."""
-    return SimpleNamespace(SectionSpec=SectionSpec, build=build_narration, word_time=word_time)
+    return SimpleNamespace(SectionSpec=SectionSpec, build=build_narration, word_time=word_time, cut_wav=cut_wav,
+                           static_avatar=static_avatar)
 
 
 # A 12 s, two-section narration over real speech. Word times are made up (back to back) and known exactly.
@@ -81,24 +82,24 @@ def narration(speech: Path) -> Narration:
     return build_narration(SECTIONS, speech, DURATION_S)
 
 
-@pytest.fixture(scope="session")
-def video_avatar(media_dir: Path, speech: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sun.mp4 under the speech, made by the static engine (moving presenter, with sound)."""
+def static_avatar(source: Path, speech: Path, out: Path, **options: int) -> Path:
+    """``source`` under ``speech``, made by the static engine."""
     from presgen_training.avatar.static import render_static
 
-    out = tmp_path_factory.mktemp("avatar") / "sun.mp4"
-    render_static(media_dir / "sun.mp4", speech, out)
+    render_static(source, speech, out, **options)
     return out
+
+
+@pytest.fixture(scope="session")
+def video_avatar(media_dir: Path, speech: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sun.mp4 under the speech (moving presenter, with sound)."""
+    return static_avatar(media_dir / "sun.mp4", speech, tmp_path_factory.mktemp("avatar") / "sun.mp4")
 
 
 @pytest.fixture(scope="session")
 def photo_avatar(media_dir: Path, speech: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """man.png under the speech (a still presenter, large face)."""
-    from presgen_training.avatar.static import render_static
-
-    out = tmp_path_factory.mktemp("avatar") / "man.mp4"
-    render_static(media_dir / "man.png", speech, out, max_side=768)
-    return out
+    return static_avatar(media_dir / "man.png", speech, tmp_path_factory.mktemp("avatar") / "man.mp4", max_side=768)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,10 @@ from PIL import Image
 from presgen_training.overlay import OverlayConfig
 from presgen_training.overlay.geometry import Rect
 from presgen_training.overlay.plan import OverlayPlan, build_plan
+from presgen_training.timeline import Cue
 
-CUES = [(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
-        (2.6, 5.9, "Short one."), (6.1, 9.5, "Use the company password manager for every single account.")]
+CUES = [Cue(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
+        Cue(2.6, 5.9, "Short one."), Cue(6.1, 9.5, "Use the company password manager for every single account.")]
 
 
 def still(width: int, height: int) -> Image.Image:
@@ -53,11 +54,13 @@ def test_overlay_cards_avoid_the_face_and_each_other(name: str, quality: str, ki
     frame = Rect(0, 0, plan.width, plan.height)
     assert plan.face_rect is not None and not plan.face_rect.empty
     assert plan.face_source == ("given" if face else "assumed")
-    cards = [layer for layer in plan.layers if layer.kind != "backdrop"]
+    cards = [layer for layer in plan.layers if not layer.is_presenter]
     for layer in plan.layers:
         assert frame.contains(layer.rect), f"{layer.kind} leaves the frame"
         assert layer.rect.x % 2 == 0 and layer.rect.y % 2 == 0
-        assert Image.open(layer.image).size == (layer.rect.w, layer.rect.h)
+    for layer in cards:
+        assert layer.image is not None
+        assert all(Image.open(p).size == (layer.rect.w, layer.rect.h) for p in (*layer.intro, layer.image))
     for layer in cards:
         assert not layer.rect.intersects(plan.face_rect), f"{layer.kind} card covers the face"
     for a, b in combinations(cards, 2):
@@ -67,9 +70,9 @@ def test_overlay_cards_avoid_the_face_and_each_other(name: str, quality: str, ki
     # something is shown: the presenter's framing leaves room for the bullets and the captions
     kinds = {layer.kind for layer in cards}
     assert {"bullets", "caption", "title"} <= kinds, plan.warnings
-    backdrop = [layer.rect for layer in plan.layers if layer.kind == "backdrop"]
-    covered = sum(r.w * r.h for r in backdrop) + plan.presenter.rect.w * plan.presenter.rect.h
-    assert covered == plan.width * plan.height  # presenter plus backdrop fill the frame exactly
+    # around a presenter narrower than the frame: the theme's background, not a blurred copy
+    assert frame.contains(plan.presenter.rect) and not any(layer.kind == "backdrop" for layer in plan.layers)
+    assert plan.background == OverlayConfig().theme.background
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -86,19 +89,21 @@ def test_side_layout_panel_and_presenter_tile_the_frame(side: str, kit: SimpleNa
     face_centre = plan.face_rect.x + plan.face_rect.w / 2
     assert abs(face_centre - (presenter.x + presenter.w / 2)) < presenter.w * 0.1  # the crop centres the face
     panels = [layer for layer in plan.layers if layer.kind == "panel"]
-    assert [layer.visible_bullets for layer in panels] == [0, 1, 2]
-    assert panels[0].first_frame == 0 and panels[-1].end_frame == plan.frames
-    assert all(a.end_frame == b.first_frame for a, b in zip(panels, panels[1:]))  # no gap, no overlap
+    assert len(panels) == 1 and panels[0].first_frame == 0 and panels[0].end_frame == plan.frames
+    bullets = [layer for layer in plan.layers if layer.kind == "bullet"]
+    assert [layer.visible_bullets for layer in bullets] == [1, 2]
+    assert all(panels[0].rect.contains(b.rect) and b.end_frame == plan.frames for b in bullets)
+    assert all(len(b.intro) == 6 for b in bullets)  # each fades in over 6 frames (240 ms)
+    assert [layer.kind for layer in plan.layers if layer.is_presenter] == ["presenter"]
 
 
-def test_plain_tuples_work_as_captions_and_other_modes_draw_none(kit: SimpleNamespace, tmp_path: Path) -> None:
+def test_only_burned_captions_are_drawn(kit: SimpleNamespace, tmp_path: Path) -> None:
     specs = [kit.SectionSpec("Title", "one two three", 0.0, 0.5)]
     narration = kit.build(specs, Path("unused.wav"), 4.0)
-    cue = SimpleNamespace(start_s=0.5, end_s=1.5, text="An object cue")
+    cues = [Cue(0.5, 1.5, "A first cue"), Cue(2.0, 3.0, "A second cue")]
     for mode, expected in (("burn", 2), ("sidecar", 0), ("off", 0)):
         config = OverlayConfig(quality="fast", captions=mode)
-        plan = build_plan((640, 480), narration, config, [cue, (2.0, 3.0, "A tuple cue")], None, "none",
-                          tmp_path, still)
+        plan = build_plan((640, 480), narration, config, cues, None, "none", tmp_path, still)
         assert sum(1 for layer in plan.layers if layer.kind == "caption") == expected
 
 
@@ -109,11 +114,11 @@ def test_text_falls_back_to_pillows_own_font(monkeypatch: pytest.MonkeyPatch) ->
     from presgen_training.overlay import Theme, cards, text
 
     monkeypatch.setattr(text, "FONT_DIRS", ())
-    text.font.cache_clear()
+    text._font.cache_clear()
     try:
         assert "DejaVu" not in str(getattr(text.font(30), "path", ""))
         box = cards.draw_caption("Captions still render without system fonts", 600, 1.0, Theme())
         pixels = np.asarray(box)[..., :3].astype(int)
         assert box.width <= 600 and (np.abs(pixels - 255).max(axis=-1) < 40).mean() > 0.02  # white text
     finally:
-        text.font.cache_clear()
+        text._font.cache_clear()

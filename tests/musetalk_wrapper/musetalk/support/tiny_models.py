@@ -1,6 +1,6 @@
 """Write a tiny-configuration MuseTalk models folder (random weights) in the official layout and formats.
 
-Run with the musetalk env's python: ``python tiny_models.py OUT_DIR MANIFESTS_DIR`` (MANIFESTS_DIR is
+Run with the musetalk env's python: ``python tiny_models.py OUT_DIR MANIFESTS_DIR`` (or call ``write_all``) (MANIFESTS_DIR is
 shared/musetalk, the official checkpoints' key/shape manifests).
 
 - musetalkV15/: musetalk.json (a UNet2DConditionModel config with block_out_channels (32, 64) and
@@ -119,14 +119,18 @@ def write_face_parsing(out: Path, manifests: Path, g: torch.Generator) -> None:
                _use_new_zipfile_serialization=False)
 
 
-def main() -> None:
-    out, manifests = Path(sys.argv[1]), Path(sys.argv[2])
+def write_all(out: Path, manifests: Path) -> None:
     torch.manual_seed(SEED)
     g = torch.Generator().manual_seed(SEED)
     write_unet(out)
     write_vae(out)
     write_whisper(out)
     write_face_parsing(out, manifests, g)
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    write_all(out, Path(sys.argv[2]))
     for p in sorted(out.rglob("*")):
         if p.is_file():
             print(f"{p.stat().st_size:>12}  {p.relative_to(out)}")

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 from musetalk_wrapper.contract import EngineError, EngineOutput, ErrorCode, unavailable_missing_package
-from musetalk_wrapper.engines.upstream.command import find_output, inference_argv, prepare_job
-from musetalk_wrapper.engines.upstream.layout import (
+from musetalk_wrapper.engines.musetalk_upstream.command import find_output, inference_argv, prepare_job
+from musetalk_wrapper.engines.musetalk_upstream.layout import (
     default_vendor_dir,
     s3fd_cached,
     unavailable_reason,
     vendored_commit,
 )
-from musetalk_wrapper.engines.upstream.process import UpstreamRun, run_upstream
+from musetalk_wrapper.engines.musetalk_upstream.process import UpstreamRun, run_upstream
 from musetalk_wrapper.media import (
     AUDIO_BITRATE,
     ffmpeg_exe,
@@ -40,6 +40,7 @@ TIMEOUT_ENV = "PRESGEN_UPSTREAM_TIMEOUT_S"
 TIMEOUT_BASE_S = 600.0  # model loading, landmark extraction
 TIMEOUT_PER_AUDIO_S = 250.0  # upstream on a CPU: ~8 s per frame, 25 frames per second of audio
 DURATION_TOLERANCE_S = 0.2  # upstream renders floor(duration * fps) frames
+UPSTREAM_BATCH = 8  # frames per batch when --batch-size 0 (auto): upstream's own default
 _MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 
 
@@ -92,7 +93,8 @@ class UpstreamEngine:
             progress.stage("prepare")
             job = prepare_job(work, request.source, is_image(request.source), request.audio, request.bbox_shift,
                               ffmpeg_exe())
-            argv = inference_argv(sys.executable, job, request.batch_size, request.fps, _float16(request.device))
+            argv = inference_argv(sys.executable, job, request.batch_size or UPSTREAM_BATCH, request.fps,
+                                  _float16(request.device))
             env = {**os.environ, "PYTHONPATH": str(vendor), "PYTHONUNBUFFERED": "1",
                    "PATH": f"{job.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "FFMPEG_PATH": str(job.bin_dir)}
             if request.device == "cpu":

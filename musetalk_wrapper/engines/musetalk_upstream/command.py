@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from musetalk_wrapper.engines.upstream.layout import UNET_CONFIG, UNET_WEIGHTS
+from musetalk_wrapper.engines.musetalk_upstream.layout import UNET_CONFIG, UNET_WEIGHTS
 from musetalk_wrapper.media import run_ffmpeg
 
 VERSION = "v15"

@@ -1,0 +1,45 @@
+"""Deliberate twins across the venv boundary (the orchestrator and the wrapper may not share code): the constants
+both sides rely on are equal, and both probes read the same media the same way."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from musetalk_wrapper import contract as wrapper_contract
+from musetalk_wrapper import media as wrapper_media
+from presgen_training import ffmpeg as orchestrator_media
+from presgen_training import interrupts
+from presgen_training.avatar import static
+from presgen_training.envs.health import rebuild_command
+from presgen_training.ffmpeg import file_arg, run_ffmpeg
+
+
+def test_shared_constants_are_equal() -> None:
+    assert orchestrator_media.OUTPUT_FPS == wrapper_media.OUTPUT_FPS
+    assert orchestrator_media.AUDIO_BITRATE == wrapper_media.AUDIO_BITRATE
+    assert orchestrator_media.IMAGE_SUFFIXES == frozenset(wrapper_media.IMAGE_SUFFIXES)
+    assert rebuild_command("puppet") == wrapper_contract.rebuild_env_command("puppet")
+    assert interrupts.exit_code(KeyboardInterrupt()) == wrapper_contract.EXIT_INTERRUPTED
+    assert static.HANDOFF_FRAMES > 1
+
+
+MEDIA = {
+    "video-with-sound": ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2", "-f", "lavfi", "-i",
+                         "sine=frequency=300:duration=2", "-shortest", "-pix_fmt", "yuv420p"],
+    "video-30fps": ["-f", "lavfi", "-i", "testsrc2=s=176x144:r=30:d=1", "-pix_fmt", "yuv420p"],
+    "photo": ["-f", "lavfi", "-i", "testsrc2=s=97x65:d=1", "-frames:v", "1"],
+    "tiny-photo": ["-f", "lavfi", "-i", "color=c=red:s=1x1:d=1", "-frames:v", "1"],
+    "speech": ["-f", "lavfi", "-i", "sine=frequency=300:duration=1.5", "-ar", "22050"],
+}
+SUFFIX = {"photo": ".png", "tiny-photo": ".png", "speech": ".wav"}
+
+
+@pytest.mark.parametrize("name", sorted(MEDIA))
+def test_both_probes_agree(name: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{name}{SUFFIX.get(name, '.mp4')}"
+    run_ffmpeg([*MEDIA[name], file_arg(path)], f"making {name}")
+    ours, theirs = orchestrator_media.probe(path), wrapper_media.probe(path)
+    assert (ours.width, ours.height, ours.fps, ours.has_video, ours.has_audio) == \
+           (theirs.width, theirs.height, theirs.fps, theirs.has_video, theirs.has_audio)
+    assert ours.duration_s == theirs.duration_s
