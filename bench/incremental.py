@@ -53,6 +53,10 @@ def render(script: Path, source: tuple[Path, str], out: Path, args: argparse.Nam
     return took, json.loads(proc.stdout)
 
 
+def stages(manifest: dict) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in manifest["stages_s"].items())
+
+
 def frame_hashes(video: Path) -> list[str]:
     out = run_ffmpeg(["-i", file_arg(video), "-map", "0:v:0", "-f", "framemd5", "-"], "hashing frames")
     return [line.rsplit(",", 1)[1].strip() for line in out.decode().splitlines() if line and not line.startswith("#")]
@@ -83,12 +87,14 @@ def main() -> int:
 
         full_s, m1 = render(first, source, folder / "full.mp4", args, env)
         print(f"full render: {full_s:.1f} s for {m1['output']['duration_s']:.1f} s of video "
-              f"({len(m1['segments'])} sections, {args.engine}, {args.quality})")
+              f"({len(m1['segments'])} sections, {args.engine}, {args.quality}); stages: {stages(m1)}")
         again_s, m2 = render(edited, source, folder / "edited.mp4", args, env)
         share = again_s / full_s
         print(f"re-render after editing section {args.section}: {again_s:.1f} s = {100 * share:.0f}% of the full "
-              f"render (target <= {100 * TARGET_SHARE:.0f}%); stages: "
-              + ", ".join(f"{k} {v:.1f} s" for k, v in m2["stages_s"].items()))
+              f"render (target <= {100 * TARGET_SHARE:.0f}%); stages: {stages(m2)}")
+        edited_frames = m2["segments"][args.section - 1]["frames"]
+        print(f"the edited section is {100 * edited_frames / sum(s['frames'] for s in m2['segments']):.0f}% of the "
+              "video's frames: the floor of the share, before the fixed costs of a render (voice and engine start-up)")
         before = by_segment(m1, frame_hashes(folder / "full.mp4"))
         after = by_segment(m2, frame_hashes(folder / "edited.mp4"))
         reused = [(s["avatar_cached"], s["overlay_cached"]) for s in m2["segments"]]

@@ -15,10 +15,10 @@ from typing import Any, Protocol
 from presgen_training import children
 from presgen_training.segments.jobs import Job, run_job
 
-# Peak resident memory of one job, measured on this project's 2-core machine (bench/course.py prints them again):
-# a puppet engine run on a 1024x1536 photo at --quality fast peaked at ~330 MiB (python + mediapipe + its ffmpeg
-# encoder); an overlay clip's ffmpeg (854x480 x264 veryfast, a few card PNGs) at ~110 MiB. MuseTalk on a CPU holds
-# its UNet, VAE and whisper in fp32: budget ~6 GiB.
+# Peak resident memory of one job, measured by bench/course.py on this project's 2-core machine (it prints them
+# again): a puppet engine run on the 512x512 demo photo at --quality fast peaked at 389 MiB (python + mediapipe +
+# its ffmpeg encoder); an overlay clip's ffmpeg (854x480 x264 veryfast, a few card PNGs) at 104 MiB. MuseTalk on a
+# CPU holds its UNet, VAE and whisper in fp32: budgeted at 6 GiB, not measured here.
 JOB_RSS_BYTES = {"puppet": 400 * 2**20, "static": 200 * 2**20, "musetalk": 6 * 2**30, "overlay": 150 * 2**20}
 ORCHESTRATOR_RESERVE_BYTES = 1 * 2**30  # the orchestrator itself (piper voice loaded) and the page cache it needs
 

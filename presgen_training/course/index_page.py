@@ -95,7 +95,7 @@ def _variant(v: dict[str, Any]) -> str:
     chapters = "".join(f'<li><a href="#{vid}" data-video="{vid}" data-seek="{c["start_s"]}">{escape(c["title"])}</a>'
                        f' <span class="meta">{_clock(c["start_s"])}</span></li>' for c in v["chapters"])
     return (f'<div class="variant" data-variant="{escape(v["name"])}">{head}'
-            f'<video id="{vid}" controls preload="metadata" poster="{escape(v["thumbnail"])}"'
+            f'<video id="{vid}" controls preload="metadata" poster="{escape(v["poster"])}"'
             f' data-expected-duration="{v["duration_s"]:.2f}">'
             f'<source src="{escape(v["video"])}" type="video/mp4">{tracks}</video>'
             f'<p class="meta">{_clock(v["duration_s"])} · presenter engine {escape(str(v.get("engine")))} · '

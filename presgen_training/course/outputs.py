@@ -15,17 +15,17 @@ FRAME_S = 0.04  # one frame at 25 fps
 
 
 def chapters(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """[{title, start_s, end_s}]: the manifest's own chapters when the render made some, else one per section
-    (starting where its segment starts, so chapters tile the video)."""
-    duration = float(manifest["output"]["duration_s"])
-    given = manifest.get("chapters")
+    """[{title, start_s, end_s}]: the render's own chapters, else one per section (starting where its segment
+    starts, so they tile the video)."""
+    given = manifest.get("overlay", {}).get("chapters")
     if isinstance(given, list) and given and all(isinstance(c, dict) and "start_s" in c for c in given):
-        marks = [(str(c.get("title", "")), float(c["start_s"])) for c in given]
-    else:
-        titles = [s["title"] for s in manifest["narration"]["sections"]]
-        starts = [float(s["start_s"]) for s in manifest.get("segments", [])] or \
-            [float(s["start_s"]) for s in manifest["narration"]["sections"]]
-        marks = list(zip(titles, starts))
+        return [{"title": str(c.get("title", "")), "start_s": float(c["start_s"]), "end_s": float(c["end_s"])}
+                for c in given]
+    duration = float(manifest["output"]["duration_s"])
+    titles = [s["title"] for s in manifest["narration"]["sections"]]
+    starts = [float(s["start_s"]) for s in manifest.get("segments", []) if s.get("index") is not None] or \
+        [float(s["start_s"]) for s in manifest["narration"]["sections"]]
+    marks = list(zip(titles, starts))
     marks[0] = (marks[0][0], 0.0)
     ends = [start for _, start in marks[1:]] + [duration]
     return [{"title": title, "start_s": round(start, 3), "end_s": round(end, 3)}

@@ -57,21 +57,24 @@ def _variant_entry(root: Path, run: VariantRun) -> dict[str, Any]:
     if run.status not in ("done", "unchanged") or not m:
         return entry
     out = run.out
-    segments = m.get("segments", [])
-    reused = sum(bool(s.get("avatar_cached")) + bool(s.get("overlay_cached")) for s in segments)
+    segments = m.get("segments", [])  # the video's windows: sections (presenter + overlay clip) and cards
+    flags = [bool(s.get(k)) for s in segments for k in ("avatar_cached", "overlay_cached") if k in s]
     attempts = m.get("avatar", {}).get("attempts", [])
     auto = m.get("options", {}).get("avatar", {}).get("choice") == "auto"  # auto skipping an engine is no fallback
     entry.update({
         "folder": _rel(out.parent, root), "video": _rel(out, root), "manifest": _rel(manifest_path_for(out), root),
-        "thumbnail": _rel(out.with_suffix(".png"), root), "chapters_file": _rel(out.with_suffix(".chapters.vtt"), root),
+        "thumbnail": _rel(out.with_suffix(".frame.png"), root),  # a frame of the video
+        "poster": _rel(Path(m["output"]["thumbnail"]) if Path(m["output"].get("thumbnail") or "").is_file()
+                       else out.with_suffix(".frame.png"), root),  # the render's title card, when it made one
+        "chapters_file": _rel(out.with_suffix(".chapters.vtt"), root),
         "captions": {ext: _rel(out.with_suffix(f".{ext}"), root) for ext in ("vtt", "srt")
                      if out.with_suffix(f".{ext}").exists()},
         "duration_s": m["output"]["duration_s"], "engine": m.get("avatar", {}).get("engine"),
         "voice": m.get("narration", {}).get("engine"),
         "fallbacks": [f"{a['engine']} {a['outcome']}" for a in attempts
                       if a.get("outcome") == "failed" or (a.get("outcome") == "skipped" and not auto)],
-        "segments": len(segments),
-        "cached_share": 1.0 if run.status == "unchanged" else round(reused / max(1, 2 * len(segments)), 3),
+        "segments": sum(1 for s in segments if s.get("index") is not None),
+        "cached_share": 1.0 if run.status == "unchanged" else round(sum(flags) / max(1, len(flags)), 3),
         "chapters": chapters(m),
     })
     return entry

@@ -10,6 +10,7 @@ neither finished modules nor finished segments.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import itertools
@@ -27,11 +28,10 @@ from typing import Any
 from presgen_training import __version__, cache_store
 from presgen_training.avatar.chain import Resolution, resolve
 from presgen_training.cache_store import content_key
-from presgen_training.config import UserConfig, load_config
+from presgen_training.config import UserConfig, cache_dir, load_config
 from presgen_training.course import outputs
 from presgen_training.course.backends import Backend
 from presgen_training.course.settings import render_options
-from presgen_training.course.sources import source
 from presgen_training.course.spec import Course, Variant
 from presgen_training.errors import PresgenError
 from presgen_training.executors import split_evenly
@@ -152,10 +152,8 @@ class CourseRun:
 
     def _variant_run(self, variant: Variant) -> VariantRun:
         folder = self.course.output / variant.name
-        settings = variant.settings(self.course.render)
-        script = source(variant.module.source).script(variant.module.path, self.work / variant.name)
-        opts = render_options(settings, script, folder / f"{variant.name}.mp4", self.work / variant.name,
-                              self.config)
+        opts = render_options(variant.settings(self.course.render), folder / f"{variant.name}.mp4",
+                              self.work / variant.name, self.config)
         return VariantRun(variant, opts, None)
 
     # -- the loop ---------------------------------------------------------------------------------------------
@@ -393,14 +391,17 @@ class CourseRun:
         self._end(task.run, "done")
 
     def _course_section(self, run: VariantRun) -> dict[str, Any]:
+        assert run.prep is not None
         return {"file": str(self.course.path), "title": self.course.title, "variant": run.name,
                 "module": run.variant.module.name, "choices": {c.axis: c.name for c in run.variant.choices},
-                "variant_key": run.key, "backend": self.backend.name, "retries": run.retries, "jobs": run.jobs,
-                "notes": run.reporter.notes}
+                "variant_key": run.key, "inputs": _inputs_read(run.prep, self.course.output),
+                "backend": self.backend.name, "retries": run.retries, "jobs": run.jobs, "notes": run.reporter.notes}
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
 
     def _fail(self, run: VariantRun, reason: str, trace: str | None = None) -> None:
+        with contextlib.suppress(OSError):
+            run.out.parent.rmdir()  # the folder the input checks made, if nothing else is in it
         run.reason = reason
         if trace:
             run.reason += " [internal error; traceback in the course manifest]"
@@ -448,26 +449,42 @@ def variant_key(opts: RenderOptions, resolution: Resolution) -> str:
     render it (a newly ready MuseTalk makes every module out of date)."""
     first = resolution.candidates[0]
     options = {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("script", "source", "work_dir")}
+    content = opts.script or opts.look.deck
+    assert content is not None
     return content_key({"presgen": __version__, "code": code_digest(*CODE_FOLDERS),
-                        "script": file_identity(opts.script), "source": file_identity(opts.source), "options": options,
+                        "content": file_identity(content), "source": file_identity(opts.source), "options": options,
                         "engine": first.engine, "env": engine_env_identity(first.env, first.python)})
+
+
+def _inputs_read(prep: Prepared, output: Path) -> dict[str, str]:
+    """Every user file the render read (script, presenter, deck, theme, section pictures) by content, so that an
+    edit of any of them (a deck the script names, a chart) makes the video out of date."""
+    opts = prep.opts
+    theme = Path(opts.look.theme) if opts.look.theme and opts.look.theme.endswith((".yaml", ".yml")) else None
+    files = [opts.script, opts.source, opts.look.deck, prep.script.deck, theme,
+             *(s.image for s in prep.script.sections)]
+    ours = (output, cache_dir())  # slide pictures made from a deck live here: the deck stands for them
+    return {str(f): file_identity(f) for f in files
+            if f is not None and f.is_file() and not any(f.is_relative_to(folder) for folder in ours)}
 
 
 def _up_to_date(out: Path, key: str) -> dict[str, Any] | None:
     """The manifest of a finished video made from exactly these inputs, or None."""
     try:
         manifest = json.loads(manifest_path_for(out).read_text())
-        recorded = manifest["output"]["bytes"]
-        same = manifest.get("course", {}).get("variant_key") == key and out.stat().st_size == recorded
-    except (OSError, ValueError, KeyError, TypeError):
+        course = manifest["course"]
+        same = course["variant_key"] == key and out.stat().st_size == manifest["output"]["bytes"] and \
+            all(Path(f).is_file() and file_identity(Path(f)) == digest for f, digest in course["inputs"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return manifest if same else None
 
 
 def _course_extras(out: Path, manifest: dict[str, Any], refresh: bool) -> None:
-    """Thumbnail and chapters beside the video (for an unchanged video: only when missing)."""
-    thumb, chapters_file = out.with_suffix(".png"), out.with_suffix(".chapters.vtt")
-    if refresh or not thumb.exists():
-        outputs.write_thumbnail(out, outputs.thumbnail_time(manifest), thumb)
-    if refresh or not chapters_file.exists():
+    """A frame of the video as the index's thumbnail, and a chapters track when the render wrote none (for an
+    unchanged video: only what is missing)."""
+    frame, chapters_file = out.with_suffix(".frame.png"), out.with_suffix(".chapters.vtt")
+    if refresh or not frame.exists():
+        outputs.write_thumbnail(out, outputs.thumbnail_time(manifest), frame)
+    if not chapters_file.exists():
         outputs.write_chapters_vtt(outputs.chapters(manifest), chapters_file)

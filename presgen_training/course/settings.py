@@ -17,8 +17,10 @@ from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import UserConfig
 from presgen_training.errors import ScriptError
-from presgen_training.overlay.config import CAPTION_MODES, LAYOUTS, QUALITY_SIZES
-from presgen_training.pipeline import RenderOptions
+from presgen_training.narration.config import MAX_RATE, MIN_RATE
+from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
+from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
+from presgen_training.pipeline import LookOptions, RenderOptions
 from presgen_training.script.yaml_script import is_null, kind, line_of, mapping_fields
 
 TTS_ENGINES = ("auto", "piper", "gtts", "espeak-ng")
@@ -80,13 +82,40 @@ def existing_folder(node: yaml.Node, course: Path) -> Path:
     return path.resolve()
 
 
+def theme(node: yaml.Node, course: Path) -> str:
+    """A built-in theme's name, or a theme .yaml (relative to the course file)."""
+    value = text(node, course)
+    if value.endswith((".yaml", ".yml")):
+        return str(existing_file(node, course))
+    if value not in BUILT_IN_THEMES:
+        raise ScriptError(course, line_of(node), f"unknown theme '{value}': a theme .yaml, or one of: "
+                                                 f"{', '.join(BUILT_IN_THEMES)}")
+    return value
+
+
+def speaking_rate(node: yaml.Node, course: Path) -> float:
+    value = seconds(node, course)
+    if not MIN_RATE <= value <= MAX_RATE:
+        raise ScriptError(course, line_of(node), f"expected a speaking rate from {MIN_RATE:g} to {MAX_RATE:g}")
+    return value
+
+
+def share(node: yaml.Node, course: Path) -> float:
+    value = seconds(node, course)
+    if not 0 < value < 1:
+        raise ScriptError(course, line_of(node), "expected a share of the frame between 0 and 1")
+    return value
+
+
 RENDER_SETTINGS: dict[str, Setting] = {
     "quality": Setting(choice(*QUALITY_SIZES), "fast 854x480, standard 1280x720, high 1920x1080"),
-    "layout": Setting(choice(*LAYOUTS), "side or overlay"),
+    "layout": Setting(choice("auto", *LAYOUTS), "auto (slides with a deck, else side), side, overlay or slides"),
     "captions": Setting(choice(*CAPTION_MODES), "burn, sidecar or off"),
     "tts": Setting(choice(*TTS_ENGINES), "voice engine"),
     "voice": Setting(text, "voice name for the engine, or a piper .onnx path"),
     "pause": Setting(seconds, "silence between sections"),
+    "rate": Setting(speaking_rate, "speaking rate: 1 is the narration pace, 0.5 to 2"),
+    "lexicon": Setting(existing_file, "pronunciation lexicon file"),
     "avatar": Setting(choice(*engines.CHOICES), "presenter engine"),
     "fallback": Setting(flag, "accept the next engine of the chain when the chosen one fails"),
     "env": Setting(text, "engine env for the chosen engine"),
@@ -94,11 +123,21 @@ RENDER_SETTINGS: dict[str, Setting] = {
     "motion": Setting(flag, "photo: head sway"),
     "blink": Setting(flag, "photo: blinks"),
     "avatar_timeout": Setting(seconds, "give up on an engine after this long"),
-    # Presenter sources: set by the presenters axis.
+    "theme": Setting(theme, "a built-in theme or a theme .yaml"),
+    "aspect": Setting(choice(*ASPECTS), "frame shape"),
+    "pip_size": Setting(share, "slides layout: the presenter's share of the frame width"),
+    "pip_corner": Setting(choice(*PIP_CORNERS), "slides layout: the presenter's corner"),
+    "intro": Setting(choice(*INTRO_MODES), "a title card before the first section"),
+    "subtitle": Setting(text, "subtitle on the intro card"),
+    "end_card": Setting(flag, "a closing card after the last section"),
+    "chapters": Setting(flag, "chapter marks, NAME.chapters.vtt and NAME.thumbnail.png"),
+    "slides": Setting(text, "which slides of a deck, e.g. 1-5,8"),
+    "narrate_slide_text": Setting(flag, "slides without notes: read their own text"),
+    # Presenter sources (the presenters axis) and module content (a module's source).
     "image": Setting(existing_file, "a photo of the presenter"),
     "video": Setting(existing_file, "a video of the presenter"),
 }
-
+CONTENT_KEYS = ("script", "deck")  # set by module sources, not written as settings
 
 def parse_settings(node: yaml.Node, course: Path, allowed: dict[str, Setting], where: str,
                    skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -107,7 +146,7 @@ def parse_settings(node: yaml.Node, course: Path, allowed: dict[str, Setting], w
     return {key: allowed[key].parse(value, course) for key, (_, value) in fields.items() if key not in skip}
 
 
-def render_options(values: dict[str, Any], script: Path, out: Path, work: Path, config: UserConfig) -> RenderOptions:
+def render_options(values: dict[str, Any], out: Path, work: Path, config: UserConfig) -> RenderOptions:
     """RenderOptions from merged settings (defaults as ``presgen render`` has them)."""
     source = values.get("image") or values.get("video")
     assert source is not None, "the presenters axis always gives a source"
@@ -115,8 +154,14 @@ def render_options(values: dict[str, Any], script: Path, out: Path, work: Path, 
                             env_override=values.get("env"), models_dir=values.get("models_dir"),
                             motion=values.get("motion", True), blink=values.get("blink", True),
                             timeout_s=values.get("avatar_timeout"), config=config)
-    return RenderOptions(script=script, source=source, out=out, quality=values.get("quality", "standard"),
-                         layout=values.get("layout", "side"), tts=values.get("tts", config.render.get("tts", "auto")),
-                         voice=values.get("voice", config.render.get("voice")),
+    look = LookOptions(deck=values.get("deck"), narrate_slide_text=values.get("narrate_slide_text", False),
+                       slides=values.get("slides"), aspect=values.get("aspect", "16:9"), theme=values.get("theme"),
+                       pip_size=values.get("pip_size", 0.26), pip_corner=values.get("pip_corner", "auto"),
+                       intro=values.get("intro", "off"), subtitle=values.get("subtitle", ""),
+                       end_card=values.get("end_card", False), chapters=values.get("chapters", True))
+    return RenderOptions(script=values.get("script"), source=source, out=out, quality=values.get("quality", "standard"),
+                         layout=values.get("layout", "auto"), tts=values.get("tts", config.render.get("tts", "auto")),
+                         voice=values.get("voice", config.render.get("voice")), rate=values.get("rate"),
+                         lexicon=values.get("lexicon"),
                          captions=values.get("captions", "sidecar"), pause_s=values.get("pause", 0.8),
-                         avatar=avatar, work_dir=work, source_is_image="image" in values)
+                         avatar=avatar, work_dir=work, source_is_image="image" in values, look=look)

@@ -1,14 +1,15 @@
-"""Where a module's content comes from. A source reads its entry of the course file and hands the render a script
-file; a new kind of content (a slide deck) is one more class in SOURCES."""
+"""Where a module's content comes from: a script or a slide deck. A source reads its entry of the course file and
+says which render settings carry it; another kind of content is one more class in SOURCES."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
 from presgen_training.course.settings import existing_file
 from presgen_training.errors import ScriptError
+from presgen_training.script.assets import DECK_SUFFIXES
 from presgen_training.script.loader import SCRIPT_SUFFIXES
 from presgen_training.script.yaml_script import line_of
 
@@ -17,29 +18,37 @@ class ModuleSource(Protocol):
     key: str  # the module entry's key that names the content
 
     def parse(self, node: yaml.Node, course: Path) -> Path:
-        """The content file the entry names, checked to exist (ScriptError with the course file's line)."""
+        """The content file the entry names, checked (ScriptError with the course file's line)."""
         ...
 
-    def script(self, content: Path, work: Path) -> Path:
-        """A script file (YAML, Markdown or text) the render reads; made in ``work`` when it must be converted."""
+    def settings(self, content: Path) -> dict[str, Any]:
+        """The render settings that make a module of ``content``."""
         ...
 
 
-class ScriptSource:
-    key = "script"
+class _FileSource:
+    key = ""
+    suffixes: tuple[str, ...] = ()
+    kind = ""
 
     def parse(self, node: yaml.Node, course: Path) -> Path:
         path = existing_file(node, course)
-        if path.suffix.lower() not in SCRIPT_SUFFIXES:
-            raise ScriptError(course, line_of(node), f"{path.name} is not a script ({', '.join(SCRIPT_SUFFIXES)})")
+        if path.suffix.lower() not in self.suffixes:
+            raise ScriptError(course, line_of(node), f"{path.name} is not a {self.kind} ({', '.join(self.suffixes)})")
         return path
 
-    def script(self, content: Path, work: Path) -> Path:
-        return content
+    def settings(self, content: Path) -> dict[str, Any]:
+        return {self.key: content}
 
 
-SOURCES: tuple[ModuleSource, ...] = (ScriptSource(),)
+class ScriptSource(_FileSource):
+    key, suffixes, kind = "script", tuple(SCRIPT_SUFFIXES), "script"
 
 
-def source(key: str) -> ModuleSource:
-    return next(s for s in SOURCES if s.key == key)
+class DeckSource(_FileSource):
+    """One section per slide, narrated from its speaker notes (needs: make deck-tools)."""
+
+    key, suffixes, kind = "deck", DECK_SUFFIXES, "slide deck"
+
+
+SOURCES: tuple[ModuleSource, ...] = (ScriptSource(), DeckSource())

@@ -7,11 +7,14 @@
       - {name: anna, image: anna.png}
     voices:                          # optional: one entry per voice (tts, voice, pause)
       - {name: joe, voice: joe}
-    modules:                         # one entry per module: its content (a script) and optional name and title
+    themes: [{theme: default}]       # optional, as are aspects: [{aspect: "9:16"}]
+    modules:                         # one entry per module: a script or a deck, optional name, title and settings
       - {name: welcome, script: course/welcome.yaml}
+      - {name: product, deck: product.pptx, slides: 1-8}
 
 Every module is rendered once per combination of the axes' entries (a "variant"), into the folder
-``module--presenter--voice`` (only the axes with more than one entry are named). Names become folder names, so they
+``module--presenter--voice--theme--aspect`` (only the axes with more than one entry are named). A setting given by a
+module wins over an axis entry's, which wins over ``render:``. Names become folder names, so they
 must be unique (regardless of case) and plain. Every error names the course file and line.
 """
 from __future__ import annotations
@@ -48,8 +51,12 @@ class Axis:
 
 AXES: tuple[Axis, ...] = (
     Axis("presenters", ("image", "video"), required=True, one_of=("image", "video"), default_name=("image", "video")),
-    Axis("voices", ("tts", "voice", "pause"), default_name=("voice", "tts")),
+    Axis("voices", ("tts", "voice", "pause", "rate", "lexicon"), default_name=("voice", "tts")),
+    Axis("themes", ("theme",), default_name=("theme",)),
+    Axis("aspects", ("aspect",), default_name=("aspect",)),
 )
+PRESENTER_KEYS = ("image", "video")
+SHARED_SETTINGS = {k: v for k, v in RENDER_SETTINGS.items() if k not in PRESENTER_KEYS}  # render: and modules
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Module:
     source: str  # which kind of content (a key of SOURCES)
     path: Path
     line: int
+    settings: tuple[tuple[str, Any], ...] = ()  # its content, and the render settings it gives itself
 
 
 @dataclass(frozen=True)
@@ -80,9 +88,11 @@ class Variant:
     name: str  # folder and file stem
 
     def settings(self, defaults: dict[str, Any]) -> dict[str, Any]:
+        """The course's ``render`` settings, then each axis entry's, then the module's own."""
         merged = dict(defaults)
         for choice in self.choices:
             merged.update(choice.settings)
+        merged.update(self.module.settings)
         return merged
 
     def choice(self, axis: str) -> str | None:
@@ -120,7 +130,7 @@ def load_course(path: Path, output: Path | None = None) -> Course:
     if output is None:
         output = resolve_path(text(fields["output"][1], path), path) if "output" in fields else \
             Path("out") / path.stem
-    render = parse_settings(fields["render"][1], path, RENDER_SETTINGS, "render") if "render" in fields else {}
+    render = parse_settings(fields["render"][1], path, SHARED_SETTINGS, "render") if "render" in fields else {}
     axes = tuple(_axis(axis, fields.get(axis.key), path, line_of(root)) for axis in AXES)
     if "modules" not in fields:
         raise ScriptError(path, line_of(root), "missing 'modules' (a list of {name, script})")
@@ -169,7 +179,8 @@ def _modules(node: yaml.Node, path: Path) -> tuple[Module, ...]:
     for entry in _entries(node, path, "modules"):
         where = "a module"
         keys = ("name", "title", *(source.key for source in SOURCES))
-        fields = mapping_fields(entry, path, keys, where)
+        own = parse_settings(entry, path, SHARED_SETTINGS, where, skip=keys)
+        fields = mapping_fields(entry, path, (*keys, *SHARED_SETTINGS), where)
         sources = [source for source in SOURCES if source.key in fields]
         if len(sources) != 1:
             raise ScriptError(path, line_of(entry),
@@ -182,7 +193,8 @@ def _modules(node: yaml.Node, path: Path) -> tuple[Module, ...]:
             name, line = _plain(file.stem), line_of(entry)
         names.add(name, line)
         title = text(fields["title"][1], path) if "title" in fields else None
-        modules.append(Module(name, title, source.key, file, line_of(entry)))
+        settings = {**own, **source.settings(file)}
+        modules.append(Module(name, title, source.key, file, line_of(entry), tuple(sorted(settings.items()))))
     return tuple(modules)
 
 

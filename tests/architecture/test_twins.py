@@ -2,6 +2,7 @@
 both sides rely on are equal, and both probes read the same media the same way."""
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,19 @@ def test_shared_constants_are_equal() -> None:
     assert rebuild_command("puppet") == wrapper_contract.rebuild_env_command("puppet")
     assert interrupts.exit_code(KeyboardInterrupt()) == wrapper_contract.EXIT_INTERRUPTED
     assert static.HANDOFF_FRAMES > 1
+    # the engines' dissolves into the next clip's motion are the same length (a cut looks the same in every engine)
+    assert static.HANDOFF_FRAMES == _constant("musetalk_wrapper/engines/puppet/motion.py", "HANDOFF_FRAMES")
+    assert static.HANDOFF_FRAMES == _constant("musetalk_wrapper/engines/musetalk/clock.py", "HANDOFF_FRAMES")
+
+
+def _constant(path: str, name: str) -> object:
+    """A module-level constant read from an engine's source (engines import packages only their env has)."""
+    tree = ast.parse((Path(__file__).parents[2] / path).read_text())
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(target, ast.Name) and target.id == name and node.value is not None:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} not found in {path}")
 
 
 MEDIA = {

@@ -113,6 +113,6 @@ def test_jobs_ran_on_ray_workers_into_the_local_layout(ray_run: tuple[CourseRun,
         assert killed[0] not in {j["pid"] for j in jobs}, "the killed worker returned no result"
     root = state.course.output
     for v in manifest["variants"]:
-        assert all((root / v[key]).is_file() for key in ("video", "manifest", "thumbnail", "chapters_file"))
+        assert all((root / v[key]).is_file() for key in ("video", "manifest", "thumbnail", "poster", "chapters_file"))
         assert v["folder"] == v["module"]
     assert (root / "index.html").is_file() and (root / "course.manifest.json").is_file()
