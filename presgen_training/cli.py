@@ -27,7 +27,7 @@ USER_OS_ERRORS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM
 # Order is the order in --help.
 COMMANDS = ("render", "course", "cache", "voices", "eval", "weights", "env", "doctor")
 
-LEGACY_FLAGS = ("--script",)  # `python -m presgen_training --script S ...` means `render`
+LEGACY_FLAGS = ("--script", "--deck")  # `presgen --script S ...` (or --deck D) means `presgen render ...`
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,9 +9,11 @@ and rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,8 @@ class ClipCache:
         if clip.alignments and sum(counts) != len(clip.samples):
             log.warning("ignoring inconsistent narration cache file %s", path)
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # `presgen cache prune` drops the least recently used files first
         return SectionAudio(clip, words, source)
 
     def put(self, key: str, audio: SectionAudio) -> None:

@@ -9,11 +9,10 @@ speak is a NarrationError naming the cause and the fix, unless ``NarrationConfig
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from presgen_training.errors import NarrationError
 from presgen_training.ffmpeg import OUTPUT_FPS
@@ -36,7 +35,7 @@ from presgen_training.narration.voice import (
     same_language,
     unknown_voice_message,
 )
-from presgen_training.narration.wav_io import write_wav
+from presgen_training.narration.wav_io import streamed_wav
 from presgen_training.timeline import Narration, Phoneme, Script, SectionTiming, Word
 
 log = logging.getLogger(__name__)
@@ -85,15 +84,14 @@ def synthesize(script: Script, config: NarrationConfig, out_dir: Path, progress:
         try:
             voice = module.load_voice(voice_name, config.deterministic, rate)
             _check_language(voice, script)
+            fallback = f"{'; '.join(reasons)}; used {voice.engine} instead" if number else None
             spoken = _speak_sections(voice, script, config, lexicon, progress)
+            return _assemble(script, spoken, voice, config=config, out_dir=Path(out_dir), fallback=fallback)
         except EngineUnavailable as exc:
             log.warning("voice engine %s failed: %s", candidate.engine, exc)
             if number == 0 and explicit and not config.allow_fallback:
                 raise NarrationError(_cannot(candidate.engine, str(exc))) from None
             reasons.append(f"{candidate.engine}: {exc}")
-            continue
-        fallback = f"{'; '.join(reasons)}; used {voice.engine} instead" if number else None
-        return _assemble(script, spoken, voice, config=config, out_dir=Path(out_dir), fallback=fallback)
     raise NarrationError(f"no voice engine could speak the script: {'; '.join(reasons)}")
 
 
@@ -156,14 +154,15 @@ def _check_language(voice: Voice, script: Script) -> None:
 
 def _speak_sections(
     voice: Voice, script: Script, config: NarrationConfig, lexicon: Lexicon, progress: Progress | None
-) -> list[SectionAudio]:
+) -> Iterator[SectionAudio]:
+    """Each section's audio in turn (from the cache when spoken before, so a rerun resumes where one stopped);
+    only one section is in memory at a time."""
     cache = ClipCache(config.cache_dir) if config.deterministic and config.cache_dir else None
     identity = voice.identity() if cache else ""
     rules = language_rules(script.language or voice.language)
     total = len(script.sections)
     if progress:
         progress(0, total)
-    spoken = []
     for index, section in enumerate(script.sections):
         plan = plan_section(section.narration, rules, lexicon, voice)
         key = clip_key(identity, [PROCESSING, plan.key()])
@@ -175,66 +174,64 @@ def _speak_sections(
                 raise EngineUnavailable(f"{exc} (section {index + 1}, '{section.title}')") from exc
             if cache:
                 cache.put(key, audio)
-        spoken.append(audio)
         if progress:
             progress(index + 1, total)
-    return spoken
+        yield audio
 
 
 def _assemble(
     script: Script,
-    spoken: list[SectionAudio],
+    spoken: Iterator[SectionAudio],
     voice: Voice,
     *,
     config: NarrationConfig,
     out_dir: Path,
     fallback: str | None,
 ) -> Narration:
+    """Write the sections and the silences between them straight to the narration WAV (a 3-hour script is
+    1 GB of samples: it is never whole in memory), keeping only the timings."""
     rate = OUTPUT_RATE
     frame = rate // OUTPUT_FPS  # samples per video frame
-    pieces: list[np.ndarray] = []
-    offset = 0
     sections: list[SectionTiming] = []
     phonemes: list[Phoneme] = []
-    last = len(spoken) - 1
-    for index, (section, part) in enumerate(zip(script.sections, spoken, strict=False)):
-        segment_start = offset
-        lead = round(config.lead_in_s * rate) if index == 0 else 0
-        after = round((config.tail_s if index == last else config.pause_s) * rate)
-        pieces.append(np.zeros(lead, dtype=np.int16))
-        offset += lead
-        start_s = offset / rate
-        end_s = (offset + len(part.clip.samples)) / rate
-        words = [Word(w.text, min(start_s + w.start_s, end_s), min(start_s + w.end_s, end_s)) for w in part.words]
-        position = offset
-        for symbol, count in part.clip.alignments:
-            if symbol not in _NOT_LISTED:
-                phonemes.append(Phoneme(symbol, position / rate, (position + count) / rate))
-            position += count
-        pieces.append(part.clip.samples)
-        offset += len(part.clip.samples)
-        # the silence after the section is padded (never shortened) so the segment is a whole number of frames
-        after += -(offset + after - segment_start) % frame
-        pieces.append(np.zeros(after, dtype=np.int16))
-        offset += after
-        sections.append(
-            SectionTiming(
-                index=index,
-                section=section,
-                start_s=start_s,
-                end_s=end_s,
-                words=words,
-                segment_start_s=segment_start / rate,
-                segment_end_s=offset / rate,
-            )
-        )
-    audio = np.concatenate(pieces)
+    estimated = False
+    last = len(script.sections) - 1
     wav_path = out_dir / NARRATION_FILE
-    write_wav(wav_path, audio, rate)
-    timing_source = "alignment" if all(p.timing_source == "alignment" for p in spoken) else "estimated"
+    with streamed_wav(wav_path, rate) as wav:
+        for index, (section, part) in enumerate(zip(script.sections, spoken, strict=False)):
+            segment_start = wav.samples
+            lead = round(config.lead_in_s * rate) if index == 0 else 0
+            after = round((config.tail_s if index == last else config.pause_s) * rate)
+            wav.silence(lead)
+            start = wav.samples
+            start_s = start / rate
+            end_s = (start + len(part.clip.samples)) / rate
+            words = [Word(w.text, min(start_s + w.start_s, end_s), min(start_s + w.end_s, end_s)) for w in part.words]
+            position = start
+            for symbol, count in part.clip.alignments:
+                if symbol not in _NOT_LISTED:
+                    phonemes.append(Phoneme(symbol, position / rate, (position + count) / rate))
+                position += count
+            wav.write(part.clip.samples)
+            estimated = estimated or part.timing_source != "alignment"
+            # the silence after the section is padded (never shortened) so the segment is a whole number of frames
+            after += -(wav.samples + after - segment_start) % frame
+            wav.silence(after)
+            sections.append(
+                SectionTiming(
+                    index=index,
+                    section=section,
+                    start_s=start_s,
+                    end_s=end_s,
+                    words=words,
+                    segment_start_s=segment_start / rate,
+                    segment_end_s=wav.samples / rate,
+                )
+            )
+        total = wav.samples
     return Narration(
         wav_path=wav_path,
-        duration_s=len(audio) / rate,
+        duration_s=total / rate,
         sample_rate=rate,
         sections=sections,
         words=[word for timing in sections for word in timing.words],
@@ -242,6 +239,6 @@ def _assemble(
         engine=voice.engine,
         voice=voice.name,
         fallback_reason=fallback,
-        timing_source=timing_source,
+        timing_source="estimated" if estimated else "alignment",
         language=script.language or voice.language,
     )

@@ -26,11 +26,12 @@ from presgen_training.overlay.layers import (
     SectionWindow,
 )
 from presgen_training.overlay.schedule import bullet_schedule, section_spans
-from presgen_training.overlay.text import theme_fonts
+from presgen_training.overlay.text import missing_glyphs, theme_fonts
 from presgen_training.timeline import Cue, Narration, SectionTiming
 
 StillFn = Callable[[int, int], Image.Image]  # a frame of the avatar video scaled to (width, height)
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of a slide
+MAX_NAMED_GLYPHS = 12  # characters named in a missing-glyph warning
 
 __all__ = ["BulletRegion", "Layer", "OverlayPlan", "SectionWindow", "SlidePictures", "build_plan"]
 
@@ -130,6 +131,20 @@ class Context:
         return None
 
 
+def _glyph_warnings(narration: Narration, config: OverlayConfig, cues: list[tuple[float, float, str]]) -> list[str]:
+    """One warning per place whose text has characters the fonts cannot draw (emoji, CJK with DejaVu)."""
+    places = [(f"section {sec.index + 1}", [sec.section.title, *sec.section.bullets]) for sec in narration.sections]
+    places += [("the captions", [text for _, _, text in cues]),
+               ("the cards", [config.title, config.bookends.subtitle, config.bookends.end_title])]
+    warnings = []
+    for where, texts in places:
+        if missing := missing_glyphs(texts):
+            shown = " ".join(missing[:MAX_NAMED_GLYPHS]) + (" ..." if len(missing) > MAX_NAMED_GLYPHS else "")
+            warnings.append(f"{where}: {len(missing)} character(s) the font cannot draw will show as empty boxes: "
+                            f"{shown} (use a theme whose fonts have them, e.g. Noto Sans CJK from fonts-noto-cjk)")
+    return warnings
+
+
 def build_plan(source_size: tuple[int, int], narration: Narration, config: OverlayConfig,
                captions: Sequence[Cue] | None, face_box: Rect | None, face_source: str, folder: Path,
                still: StillFn, slides: SlidePictures | None = None) -> OverlayPlan:
@@ -162,6 +177,7 @@ def build_plan(source_size: tuple[int, int], narration: Narration, config: Overl
             windows.append(stage.draw_empty(ctx.content_start, ctx.content_end))
             chosen.append(stage)
         _captions(ctx, windows, chosen)
+        ctx.warnings.extend(_glyph_warnings(narration, config, cues))
         bookends.add_logo(ctx)
         bookends.add_cards(ctx)
         first_window = windows[0]

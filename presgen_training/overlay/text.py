@@ -1,7 +1,9 @@
 """Fonts and line wrapping for the overlay cards (Pillow, offline)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import unicodedata
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,6 +17,9 @@ FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/de
 REGULAR_FONT = "DejaVuSans.ttf"
 BOLD_FONT = "DejaVuSans-Bold.ttf"
 ELLIPSIS = "\u2026"
+_PROBE_PX = 16  # any size: coverage does not depend on it
+_NEVER_DRAWN = ("Cc", "Cf", "Zs", "Zl", "Zp")  # controls, joiners, spaces: no glyph of their own
+_VARIATION_SELECTORS = range(0xFE00, 0xFE10)
 # The theme's font files (regular, bold) while a plan is drawn; None: DejaVu Sans.
 _THEME_FONTS: ContextVar[tuple[Path | None, Path | None]] = ContextVar("theme_fonts", default=(None, None))
 
@@ -44,6 +49,35 @@ def _font(size: int, bold: bool, file: Path | None) -> Font:
         if (folder / name).is_file():
             return ImageFont.truetype(str(folder / name), size)
     return ImageFont.load_default(size=size)
+
+
+def missing_glyphs(texts: Iterable[str]) -> list[str]:
+    """The characters of ``texts`` that the regular or bold font has no glyph for (drawn as empty boxes)."""
+    chars = {ch for text in texts for ch in text
+             if unicodedata.category(ch) not in _NEVER_DRAWN and ord(ch) not in _VARIATION_SELECTORS}
+    missing: set[str] = set()
+    for bold in (False, True):
+        covered = _coverage(font(_PROBE_PX, bold))
+        if covered is not None:
+            missing |= {ch for ch in chars if ord(ch) not in covered}
+    return sorted(missing)
+
+
+@lru_cache(maxsize=8)
+def _coverage(face: Font) -> frozenset[int] | None:
+    """Code points the font maps to a glyph; None when that cannot be read (a bitmap font)."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    source = getattr(face, "path", None)
+    if isinstance(source, io.BytesIO):
+        source = io.BytesIO(source.getvalue())
+    if not isinstance(source, (str, io.BytesIO)):
+        return None
+    try:
+        with TTFont(source, lazy=True, fontNumber=0) as tt:
+            return frozenset(tt.getBestCmap() or {})
+    except (OSError, TTLibError):
+        return None
 
 
 def text_width(text: str, face: Font) -> float:

@@ -122,3 +122,16 @@ def test_text_falls_back_to_pillows_own_font(monkeypatch: pytest.MonkeyPatch) ->
         assert box.width <= 600 and (np.abs(pixels - 255).max(axis=-1) < 40).mean() > 0.02  # white text
     finally:
         text._font.cache_clear()
+
+
+def test_characters_the_font_cannot_draw_are_named_in_a_warning(kit: SimpleNamespace, tmp_path: Path) -> None:
+    specs = [kit.SectionSpec("Café ✓ launch 🚀", "we launch today", 0.2, 0.4, ("日本 office opens",)),
+             kit.SectionSpec("Plain title", "nothing unusual", 3.0, 0.4, ("Café, naïve, “quoted” – fine",))]
+    narration = kit.build(specs, Path("unused.wav"), 6.0)
+    config = OverlayConfig(layout="side", captions="burn", title="Launch")
+    plan = build_plan((1280, 720), narration, config, [Cue(0.2, 2.0, "Hello 👋")], Rect(500, 150, 200, 200),
+                      "given", tmp_path, still)
+    glyphs = [w for w in plan.warnings if "cannot draw" in w]
+    assert len(glyphs) == 2, plan.warnings  # section 1 and the captions; section 2's accents and quotes are drawn
+    assert glyphs[0].startswith("section 1:") and all(ch in glyphs[0] for ch in "🚀日本") and "✓" not in glyphs[0]
+    assert glyphs[1].startswith("the captions:") and "👋" in glyphs[1]
