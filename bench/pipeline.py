@@ -22,11 +22,11 @@ sys.path.insert(0, str(HERE))
 from overlay_vs_moviepy import moviepy_compose  # noqa: E402
 
 from presgen_training.avatar.chain import AvatarSettings  # noqa: E402
+from presgen_training.narration import NarrationConfig, synthesize  # noqa: E402
+from presgen_training.overlay import OverlayConfig  # noqa: E402
 from presgen_training.pipeline import RenderOptions, render  # noqa: E402
 from presgen_training.progress import StageReporter  # noqa: E402
 from presgen_training.script import load_script  # noqa: E402
-from presgen_training.narration import NarrationConfig, synthesize  # noqa: E402
-from presgen_training.overlay import OverlayConfig  # noqa: E402
 
 SCRIPT = HERE / "script_65s.yaml"
 TARGET_S = {"static": 30.0, "puppet": 60.0}

@@ -48,7 +48,6 @@ from presgen_training.segments.jobs import (
 from presgen_training.segments.plan import Segment, plan_segments
 from presgen_training.timeline import Cue, Narration, Script
 
-
 CLIPS_PER_RUN = 12  # presenter clips per engine run (the engine prepares the source once per run)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import load_config
-from presgen_training.errors import PresgenError, UsageError
+from presgen_training.errors import UsageError
 from presgen_training.executors import Threads
 from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES

@@ -69,7 +69,7 @@ class Ray:
         self.refs.pop(outer, None)
         try:
             outer.set_result(inner.result())
-        except BaseException as exc:  # noqa: BLE001 - every failure is handed to the scheduler
+        except BaseException as exc:  # every failure is handed to the scheduler
             outer.set_exception(self._plain(exc))
 
     def _plain(self, exc: BaseException) -> BaseException:
@@ -92,7 +92,7 @@ class Ray:
             for ref in refs:
                 try:  # not force: the task sees KeyboardInterrupt and stops its engine (a killed worker would not)
                     self.ray.cancel(ref, force=False)
-                except Exception:  # noqa: BLE001 - already finished or its worker is gone
+                except Exception:  # already finished or its worker is gone
                     pass
             if refs:
                 self.ray.wait(refs, num_returns=len(refs), timeout=CANCEL_GRACE_S)

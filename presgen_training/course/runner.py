@@ -250,7 +250,7 @@ class CourseRun:
         except PresgenError as exc:
             self._failed_task(task, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - a bug or a lost worker fails its module, not the course
+        except Exception as exc:  # a bug or a lost worker fails its module, not the course
             self._failed_task(task, f"{type(exc).__name__}: {exc}", traceback.format_exc())
             return
         if task.heavy:

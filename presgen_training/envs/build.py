@@ -206,7 +206,7 @@ def _write_marker(folder: Path, spec: EnvSpec, info: PythonInfo, health: EnvHeal
         "spec_hash": spec_hash(spec.name),
         "python_version": info.version_text,
         "base_python": str(info.base or info.path),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "presgen_version": __version__,
         "engines": {e: h.reason for e, h in health.engines.items()},
     }

@@ -20,9 +20,9 @@ _STOP_WORDS = frozenset("""
 a an and are as at be been but by can could do does did for from had has have how i if in into is it its
 just may me might more most my no not of on or our out over should so than that the their them then there
 these they this those to too up us very was we were what when which who will with would you your
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as words
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "  # noqa: SIM905
     "seventeen eighteen nineteen twenty".split())}
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "e")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import imageio_ffmpeg
 import pytest
-from helpers import REPO, run_wrapper
 
+from helpers import REPO, run_wrapper
 from presgen_training.commands import eval as eval_command
 from presgen_training.errors import PresgenError
 

@@ -227,7 +227,7 @@ def render_clip(request: RenderRequest, source: PreparedSource, progress: Progre
         t = time.monotonic()
     encode += time.monotonic() - t  # closing: the encoder flushes its last frames
     timings.update(render=time.monotonic() - started - encode, encode=encode)
-    details: dict[str, object] = {"face_box": median_face_box(boxes, w, h), "source_frames": int(len(shown)),
+    details: dict[str, object] = {"face_box": median_face_box(boxes, w, h), "source_frames": len(shown),
                                   "mouth_driver": clip.driver, "source_kind": source.kind}
     if source.bank is not None:
         details["mouth_bank"] = {"entries": len(source.bank), "frames": int(sum(real)), "runs": _runs(real)}

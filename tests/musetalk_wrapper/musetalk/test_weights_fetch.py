@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from helpers import REPO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
-from fake_hub import FakeHub  # noqa: E402
+from fake_hub import FakeHub
 
 MIB = 1 << 20
 HUB_CHUNK = 10 * MIB  # huggingface_hub writes its downloads in 10 MiB chunks

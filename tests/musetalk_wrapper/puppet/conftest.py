@@ -16,6 +16,7 @@ from typing import Any
 
 import imageio_ffmpeg
 import pytest
+
 from helpers import REPO, run_wrapper
 
 SPEECH_START_S = 2.0  # eng.wav opens with 3 s of silence: keep 1 s of it, then speech with a 0.6 s pause

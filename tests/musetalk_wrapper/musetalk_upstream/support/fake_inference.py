@@ -1,5 +1,10 @@
 """Fake upstream MuseTalk scripts/inference.py: upstream's flags, upstream's output layout."""
-import argparse, os, re, subprocess, sys, time
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--ffmpeg_path", type=str, default="./ffmpeg-4.4-amd64-static/")
@@ -37,7 +42,7 @@ if mode == "noop":
     print("start inference")
     sys.exit(0)
 if mode == "missing-module":
-    import mmpose  # not installed where the tests run the wrapper
+    import mmpose  # noqa: F401 - not installed where the tests run the wrapper: the import is the failure
 if mode == "prompt":
     input("results exist, overwrite? (y/n) ")
 if mode == "hang":
