@@ -165,7 +165,8 @@ def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = 
     seek_args = ["-ss", f"{seek:.6f}"] if start_frame > 0 and seek > 0 else []
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-err_detect", "ignore_err",
            *seek_args, "-copyts", "-i", _file_arg(path), "-an", "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    err_file = tempfile.TemporaryFile() if decode_errors is not None else None
+    # closed in the finally below, once the decoder has exited
+    err_file = tempfile.TemporaryFile() if decode_errors is not None else None  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file or subprocess.DEVNULL)
     assert proc.stdout is not None
     frame_bytes = w * h * 3

@@ -300,9 +300,9 @@ def check_file(wf: WeightFile, models_dir: Path, verify_hashes: bool = False) ->
             problem = _check_onnx(path)
         else:
             problem = _check_torch(wf, path, models_dir)
-        if problem is None and verify_hashes and wf.sha256 and path.name == Path(wf.path).name:
-            if sha256_of(path) != wf.sha256:
-                problem = f"sha256 differs from the official file ({wf.sha256[:12]}...)"
+        if (problem is None and verify_hashes and wf.sha256 and path.name == Path(wf.path).name
+                and sha256_of(path) != wf.sha256):
+            problem = f"sha256 differs from the official file ({wf.sha256[:12]}...)"
     except OSError as exc:
         problem = f"cannot read it ({exc.strerror or exc})"
     if problem:

@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lexicon", type=Path, default=None, metavar="YAML",
                    help="pronunciations: a YAML mapping of word: respelling or word: /IPA/ (the script's own "
                         "'lexicon' entries win)")
-    p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
+    p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS",
+                   help="silence between sections (default: 0.8)")
     d = p.add_argument_group("slides and look")
     d.add_argument("--narrate-slide-text", action="store_true",
                    help="slides without speaker notes are read from their own text (default: skipped, with a "

@@ -8,6 +8,7 @@ tasks start the engines by path. Retries are the course scheduler's (with backof
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -90,10 +91,10 @@ class Ray:
         if cancel:
             refs = list(self.refs.values())
             for ref in refs:
-                try:  # not force: the task sees KeyboardInterrupt and stops its engine (a killed worker would not)
+                # not force: the task sees KeyboardInterrupt and stops its engine (a killed worker would not);
+                # an error means it already finished or its worker is gone
+                with contextlib.suppress(Exception):
                     self.ray.cancel(ref, force=False)
-                except Exception:  # already finished or its worker is gone
-                    pass
             if refs:
                 self.ray.wait(refs, num_returns=len(refs), timeout=CANCEL_GRACE_S)
         self.light.shutdown(wait=True, cancel_futures=cancel)

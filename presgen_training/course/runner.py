@@ -325,7 +325,8 @@ class CourseRun:
         following = task.engine_at + 1
         if following < len(chain):
             failed = job.inputs.resolution.first
-            self.console.note(f"{run.name}: presenter {failed} failed ({result.error}); trying {chain[following].engine}")
+            self.console.note(f"{run.name}: presenter {failed} failed ({result.error}); "
+                              f"trying {chain[following].engine}")
             inputs = replace(job.inputs, resolution=Resolution([chain[following]], []))
             self._push(Task("presenter", run, job=PresenterJob(inputs, job.segments), engine_at=following))
             return

@@ -256,7 +256,7 @@ def env_state(name: str) -> EnvState:
     spec = load_spec(name)
     var = env_var_name(name)
     if os.environ.get(var):
-        python, reason = env_python(name)
+        _python, reason = env_python(name)
         return EnvState(name, "override", f"{var}={os.environ[var]}" + (f" ({reason})" if reason else ""), spec)
     marker = read_marker(name)
     stale = leftovers(name)

@@ -120,7 +120,7 @@ def ring_picture(size: int, shape: str, colour: RGB, scale: float) -> Image.Imag
     hole = Image.new("L", (size, size), 0)
     hole.paste(inner, (width, width))
     alpha = Image.fromarray(np.clip(np.asarray(outer, np.int16) - np.asarray(hole, np.int16), 0, 255).astype(np.uint8))
-    ring = Image.new("RGBA", (size, size), colour + (0,))
+    ring = Image.new("RGBA", (size, size), (*colour, 0))
     ring.putalpha(alpha)
     return ring
 

@@ -55,8 +55,8 @@ def bullet_schedule(narration: Narration) -> list[BulletCue]:
         if not bullets:
             continue
         times = _reveal_times(sec, _section_words(narration, sec), shown_s)
-        for i, (text, (start, source)) in enumerate(zip(bullets, times)):
-            start = min(max(start, shown_s), gone_s)
+        for i, (text, (reveal_s, source)) in enumerate(zip(bullets, times)):
+            start = min(max(reveal_s, shown_s), gone_s)
             cues.append(BulletCue(sec.index, i, text, round(start, 3), round(gone_s, 3), source))
     return cues
 

@@ -6,6 +6,7 @@ k * MOTION_SLOT_S and hands off to k + 1's start, so a segment's pixels never de
 """
 from __future__ import annotations
 
+import itertools
 import json
 import wave
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def plan_segments(narration: Narration) -> list[Segment]:
         first, end = _frame(timing.segment_start_s), _frame(timing.segment_end_s)
         segments.append(Segment(timing.index, len(narration.sections), timing.segment_start_s,
                                 timing.segment_end_s, first, end))
-    for before, after in zip(segments, segments[1:]):
+    for before, after in itertools.pairwise(segments):
         if before.end_frame != after.first_frame:
             raise PresgenError(f"segments {before.index + 1} and {after.index + 1} do not join (narration stage bug)")
     return segments

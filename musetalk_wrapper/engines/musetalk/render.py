@@ -142,7 +142,7 @@ class Session:
         started = time.monotonic()
         audio = media.load_audio(request.audio, SAMPLE_RATE)
         # Output length = audio length, rounded to whole frames.
-        n_frames = max(1, int(round(len(audio) / SAMPLE_RATE * request.fps)))
+        n_frames = max(1, round(len(audio) / SAMPLE_RATE * request.fps))
         silent = silent_frames(audio, SAMPLE_RATE, n_frames, request.fps)
         timings["load_audio"] = time.monotonic() - started
 

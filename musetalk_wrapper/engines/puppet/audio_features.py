@@ -36,7 +36,7 @@ class AudioFeatures:
 def frame_count(samples: int, fps: float, sample_rate: int = SAMPLE_RATE) -> int:
     """Output frames for the audio, to the nearest frame: the muxer ends the file with the shorter stream, so
     every frame written stays and the audio loses at most half a frame."""
-    return max(1, int(round(samples * fps / sample_rate)))
+    return max(1, round(samples * fps / sample_rate))
 
 
 def _frames(audio: np.ndarray, n: int, fps: float, win: int) -> np.ndarray:

@@ -60,7 +60,7 @@ def one_euro_windowed(series: np.ndarray, centres: np.ndarray, window: int, fps:
     centres = np.asarray(centres, dtype=np.int64)
     dt = 1.0 / fps
     a_d = _alpha(params.d_cutoff_hz, dt)
-    out = np.zeros((len(centres),) + x.shape[1:])
+    out = np.zeros((len(centres), *x.shape[1:]))
     for direction in (-1, 1):  # forward pass ends at the centre coming from the past, backward from the future
         idx = np.clip(centres + direction * window, 0, last)
         prev = x[idx].copy()

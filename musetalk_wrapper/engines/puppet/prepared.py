@@ -124,7 +124,7 @@ class PreparedSource:
             return 0.0
         started = time.monotonic()
         if self.rig is None:  # the first seconds make the rig and the bank, whatever the clip
-            span = min(self.n_frames, max(1, int(round(BANK_SPAN_S * self.fps))))
+            span = min(self.n_frames, max(1, round(BANK_SPAN_S * self.fps)))
             self._track_range(0, min(self.n_frames, span + SMOOTH_WINDOW), progress)
             self._build_rig_and_bank(span, progress)
         for a, b in _runs(np.unique(np.asarray(indices, dtype=np.int64))):

@@ -213,7 +213,7 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
         while not (partial.is_file() and partial.stat().st_size >= HUB_CHUNK) and time.monotonic() < deadline:
             time.sleep(0.05)  # the first 10 MiB chunk is on disk
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         hub.release.set()
         if proc.poll() is None:

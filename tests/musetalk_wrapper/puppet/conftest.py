@@ -162,7 +162,7 @@ def renders(puppet_python: Path, media_dir: Path, speech: Path, other_speech: Pa
     made: Renders
 
     def maker(name: str) -> Callable[[], Render]:
-        flag, source, extra, audio_kind = RENDER_CASES[name]
+        flag, _source, extra, audio_kind = RENDER_CASES[name]
 
         def make() -> Render:
             if audio_kind == "narration":

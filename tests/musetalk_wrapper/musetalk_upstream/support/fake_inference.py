@@ -30,7 +30,8 @@ args = parser.parse_args()
 mode = os.environ.get("FAKE_UPSTREAM_MODE", "ok")
 # upstream loads its weights by paths relative to its own folder
 assert os.path.isfile(args.unet_model_path), "run from the vendor dir: " + os.getcwd()
-config = open(args.inference_config).read()
+with open(args.inference_config) as f:
+    config = f.read()
 video = re.search(r'video_path: "(.*)"', config)[1]
 audio = re.search(r'audio_path: "(.*)"', config)[1]
 print(config)
