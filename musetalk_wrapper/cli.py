@@ -266,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         code = EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except Exception as exc:  # a bug: one line on stdout, the traceback on stderr
         traceback.print_exc(file=sys.stderr)
-        err = EngineError(ErrorCode.RUNTIME, f"{type(exc).__name__}: {exc}".strip())
-        obj, code = failure_object(engine_name, err), EXIT_BY_CODE[ErrorCode.RUNTIME]
+        bug = EngineError(ErrorCode.RUNTIME, f"{type(exc).__name__}: {exc}".strip())
+        obj, code = failure_object(engine_name, bug), EXIT_BY_CODE[ErrorCode.RUNTIME]
     finally:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # the answer below must not be cut short

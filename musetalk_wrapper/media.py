@@ -28,7 +28,8 @@ def ffmpeg_exe() -> str:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - env problem, reported by name
         raise unavailable_missing_package("imageio-ffmpeg", "puppet", "imageio_ffmpeg") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 def _file_arg(path: Path | str) -> str:

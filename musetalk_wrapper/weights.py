@@ -87,7 +87,7 @@ def load_table(path: Path = TABLE) -> Table:
     data = json.loads(path.read_text(encoding="utf-8"))
     files = []
     for entry in data["files"]:
-        fields = {k: tuple(v) if k in ("alternatives", "json_keys") else v for k, v in entry.items()}
+        fields: dict[str, Any] = {k: tuple(v) if k in ("alternatives", "json_keys") else v for k, v in entry.items()}
         fields["sources"] = tuple(Source(**src) for src in entry["sources"])
         files.append(WeightFile(**fields))
     return Table(dict(data["revisions"]), tuple(files))

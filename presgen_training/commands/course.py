@@ -29,7 +29,7 @@ browser) and course.manifest.json. Run it again after an edit: only what changed
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("course", help="render every module of a course file, with an index page",
                        description="Render a whole course: modules x presenters x voices, each video in its own "
                                    "folder, an index.html that plays them, and a summary table.",

@@ -34,7 +34,7 @@ and NAME.srt / NAME.vtt unless --captions off.
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("render", help="script + presenter photo/video -> presenter video",
                        description="Render a presenter video: narration from the script, a talking presenter, "
                                    "and title cards, bullets and captions timed to the narration.",

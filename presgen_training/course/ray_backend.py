@@ -43,7 +43,8 @@ class Ray:
             raise PresgenError(f"--ray-address needs the ray package; install it with: {INSTALL}") from None
         self.ray = ray
         self.started = connect(ray, address)
-        resources = ray.cluster_resources()
+        # ray leaves cluster_resources unannotated (where ray is not installed, it is Any and the ignore unused)
+        resources = ray.cluster_resources()  # type: ignore[no-untyped-call, unused-ignore]
         self.cpus = int(resources.get("CPU", 1))
         self.gpus = int(resources.get("GPU", 0))
         self.heavy_slots = max(1, self.cpus + self.gpus)

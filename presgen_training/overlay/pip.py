@@ -45,7 +45,8 @@ def ink_map(picture: Image.Image) -> np.ndarray:
     border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
     colours, counts = np.unique(border, axis=0, return_counts=True)
     background = colours[counts.argmax()]
-    return np.abs(small - background).max(axis=-1) > INK_DIFF
+    ink: np.ndarray = np.abs(small - background).max(axis=-1) > INK_DIFF
+    return ink
 
 
 def ink_share(ink: np.ndarray, slide: Rect, rect: Rect) -> float:

@@ -120,7 +120,7 @@ class Context:
         if section.image is not None:
             try:
                 with Image.open(section.image) as img:
-                    picture = img.convert("RGBA")
+                    picture: Image.Image = img.convert("RGBA")
             except OSError as exc:
                 raise PresgenError(f"cannot read the image of section {sec.index + 1}: {section.image} ({exc})") \
                     from None

@@ -91,7 +91,8 @@ def cut_audio(narration_wav: Path, segment: Segment, out: Path) -> Path:
 def cut_timings(document: dict[str, Any], segment: Segment) -> dict[str, Any]:
     """The --timings document of one segment: its phonemes and words, times from the segment's start."""
     def inside(item: dict[str, Any]) -> bool:
-        return segment.start_s <= item["start_s"] < segment.end_s
+        start_s: float = item["start_s"]
+        return segment.start_s <= start_s < segment.end_s
 
     def shifted(item: dict[str, Any]) -> dict[str, Any]:
         end = min(item["end_s"], segment.end_s)

@@ -45,7 +45,8 @@ def _lash_colour(image: np.ndarray, points: np.ndarray, eye: EyeIndices) -> np.n
     if len(px) < 4:
         return np.array([40.0, 30.0, 28.0])
     luma = px @ np.array([0.299, 0.587, 0.114])
-    return px[luma <= np.percentile(luma, 20)].mean(axis=0)
+    result: np.ndarray = px[luma <= np.percentile(luma, 20)].mean(axis=0)
+    return result
 
 
 def build_eye_rigs(points: np.ndarray, image: np.ndarray) -> list[EyeRig]:

@@ -68,7 +68,7 @@ def clip_clock(n_frames: int, fps: float, start_s: float = 0.0, handoff_s: float
 
 
 def blend(a: np.ndarray | float, b: np.ndarray | float, weight: float) -> np.ndarray | float:
-    return a if weight <= 0 else b if weight >= 1 else (1.0 - weight) * a + weight * b  # type: ignore[operator]
+    return a if weight <= 0 else b if weight >= 1 else (1.0 - weight) * a + weight * b
 
 
 def _profile(fps: float, hold: int) -> np.ndarray:
@@ -80,7 +80,8 @@ def _profile(fps: float, hold: int) -> np.ndarray:
     out = np.interp(t, np.arange(len(at25)), at25)
     closed = (t >= len(BLINK_CLOSING)) & (t <= len(BLINK_CLOSING) + hold - 1)
     out[closed] = 1.0
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def _blink_start(bucket: int, fps: float) -> tuple[int, np.ndarray]:
@@ -128,4 +129,5 @@ def sway_pose(tick: float, fps: float) -> np.ndarray:
     for k, (param, hz, weight) in enumerate(SWAY_WAVES):
         phase = 2.0 * math.pi * unit_hash("sway", k)
         pose[param] += weight * math.sin(2.0 * math.pi * hz * t + phase)
-    return pose * np.array([SWAY_DEG, SWAY_SHIFT, 0.5 * SWAY_SHIFT])
+    result: np.ndarray = pose * np.array([SWAY_DEG, SWAY_SHIFT, 0.5 * SWAY_SHIFT])
+    return result

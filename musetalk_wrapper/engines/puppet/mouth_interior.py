@@ -314,7 +314,8 @@ def _over(colour: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
 
 def _step_down(v: np.ndarray, edge: np.ndarray, soft: float) -> np.ndarray:
     """0 above ``edge`` (smaller v), 1 below it, with a ramp ``soft`` (face units) on either side."""
-    return np.clip((v - edge) / np.float32(2.0 * soft) + 0.5, 0.0, 1.0)
+    result: np.ndarray = np.clip((v - edge) / np.float32(2.0 * soft) + 0.5, 0.0, 1.0)
+    return result
 
 
 def _gaps(across: np.ndarray, width: np.ndarray, scale: float, strength: np.ndarray | float) -> np.ndarray:

@@ -47,7 +47,8 @@ def one_euro(series: np.ndarray, fps: float, params: OneEuroParams = OneEuroPara
 def one_euro_zero_lag(series: np.ndarray, fps: float, params: OneEuroParams = OneEuroParams()) -> np.ndarray:
     """Mean of a forward and a backward pass: the whole track is known offline, so no lag is needed."""
     x = np.asarray(series, dtype=np.float64)
-    return 0.5 * (one_euro(x, fps, params) + one_euro(x[::-1], fps, params)[::-1])
+    result: np.ndarray = 0.5 * (one_euro(x, fps, params) + one_euro(x[::-1], fps, params)[::-1])
+    return result
 
 
 def one_euro_windowed(series: np.ndarray, centres: np.ndarray, window: int, fps: float,
