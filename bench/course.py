@@ -75,7 +75,7 @@ class Sampler(threading.Thread):
         first = _busy_ticks()
         while not self.stop.wait(SAMPLE_S):
             procs = _processes()
-            for pid, (argv, rss, ppid) in procs.items():
+            for pid, (argv, rss, _ppid) in procs.items():
                 if "musetalk_wrapper" in argv and any(a.startswith(("--segments=", "--audio=")) for a in argv):
                     tree = rss + sum(r for _, r, p in procs.values() if p == pid)
                     self.engine_rss = max(self.engine_rss, tree)

@@ -247,7 +247,7 @@ def _interrupt(box: Sandbox, sig: int) -> Outcome:
     engine_pid, child_pid = (int(v) for v in marker.read_text().split())
     proc.send_signal(sig)
     try:
-        _, err = proc.communicate(timeout=30)
+        _, _err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         return Outcome(False, "presgen did not stop within 30 s of the signal")
@@ -503,7 +503,7 @@ def two_renders(box: Sandbox) -> Outcome:
     first = box.start(*args)
     time.sleep(2.0)
     second = box.presgen(*args)
-    _, err = first.communicate(timeout=RUN_TIMEOUT_S)
+    _, _err = first.communicate(timeout=RUN_TIMEOUT_S)
     ok = first.returncode == 0 and second.returncode == 1 and one_line_error(second, "another presgen")
     left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
     return Outcome(ok and not left, f"first exit {first.returncode}, second {second.brief()}", left)
@@ -544,7 +544,7 @@ def run_case(name: str, root: Path, warm: Path | None = None) -> Outcome:
     """Run one case in ``root``; ``warm``: a folder that keeps narration clips from case to case."""
     if warm is not None and not WARM_NARRATION:
         WARM_NARRATION.append(warm)
-    expected, check = CASES[name]
+    _expected, check = CASES[name]
     box = Sandbox(root)
     try:
         return check(box)

@@ -41,7 +41,8 @@ def presenter(folder: Path) -> tuple[Path, str]:
     return path, "--source-image"
 
 
-def render(script: Path, source: tuple[Path, str], out: Path, args: argparse.Namespace, env: dict) -> tuple[float, dict]:
+def render(script: Path, source: tuple[Path, str], out: Path, args: argparse.Namespace,
+           env: dict) -> tuple[float, dict]:
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "presgen_training", "render", "--script", str(script),
                            source[1], str(source[0]), "--out", str(out), "--quality", args.quality,

@@ -22,11 +22,11 @@ sys.path.insert(0, str(HERE))
 from overlay_vs_moviepy import moviepy_compose  # noqa: E402
 
 from presgen_training.avatar.chain import AvatarSettings  # noqa: E402
+from presgen_training.narration import NarrationConfig, synthesize  # noqa: E402
+from presgen_training.overlay import OverlayConfig  # noqa: E402
 from presgen_training.pipeline import RenderOptions, render  # noqa: E402
 from presgen_training.progress import StageReporter  # noqa: E402
 from presgen_training.script import load_script  # noqa: E402
-from presgen_training.narration import NarrationConfig, synthesize  # noqa: E402
-from presgen_training.overlay import OverlayConfig  # noqa: E402
 
 SCRIPT = HERE / "script_65s.yaml"
 TARGET_S = {"static": 30.0, "puppet": 60.0}
@@ -96,7 +96,8 @@ def main() -> int:
             stages = "  ".join(f"{k} {v:.1f}s" for k, v in run["stages_s"].items())
             verdict = "" if run["target_s"] is None else (
                 f"  [target <= {run['target_s']:.0f} s: {'met' if run['total_s'] <= run['target_s'] else 'MISSED'}]")
-            print(f"{engine:8s} {run['narration_s']:.1f} s narration, {run['words']} words: total {run['total_s']:.1f} s "
+            print(f"{engine:8s} {run['narration_s']:.1f} s narration, {run['words']} words: "
+                  f"total {run['total_s']:.1f} s "
                   f"(RTF {run['realtime_factor']:.2f})  {stages}{verdict}", flush=True)
         static_run = next((r for r in results["runs"] if r["engine"] == "static"), None)
         if static_run and not args.no_moviepy:

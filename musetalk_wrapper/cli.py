@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render several clips of one source in one run (the source is prepared once): a JSON file "
                         '{"segments": [{"audio", "output", "timings", "start_s", "handoff_s"}, ...]}; '
                         "replaces --audio/--output/--timings/--start-s/--handoff-s")
-    p.add_argument("--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES), help="avatar engine (default: %(default)s)")
+    p.add_argument("--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES),
+                   help="avatar engine (default: %(default)s)")
     p.add_argument("--json-output", action="store_true", help="print one JSON result object on stdout")
     p.add_argument("--check", action="store_true", help="only report whether the engine can run here")
     p.add_argument("--timings", type=Path, help="narration timings JSON (phonemes, words) for exact mouth shapes")
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dissolve the last frames into the motion at this clock time, where the next clip starts")
     p.add_argument("--quiet", action="store_true", help="no progress events on stderr")
     g = p.add_argument_group("puppet engine")
-    g.add_argument("--motion", choices=["on", "off"], default="on", help="photo: subtle head sway; video: keep source motion")
+    g.add_argument("--motion", choices=["on", "off"], default="on",
+                   help="photo: subtle head sway; video: keep source motion")
     g.add_argument("--blink", choices=["on", "off"], default="on", help="photo: natural blinks")
     g = p.add_argument_group("musetalk engines")
     g.add_argument("--models-dir", type=Path, help="MuseTalk models folder (default: $PRESGEN_MODELS or ./models)")
@@ -259,12 +261,13 @@ def main(argv: list[str] | None = None) -> int:
         obj, code = failure_object(engine_name, err), EXIT_BY_CODE[err.code]
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, _Signalled) else signal.SIGINT
-        obj = failure_object(engine_name, EngineError(ErrorCode.RUNTIME, f"interrupted ({signal.Signals(signum).name})"))
+        obj = failure_object(engine_name,
+                             EngineError(ErrorCode.RUNTIME, f"interrupted ({signal.Signals(signum).name})"))
         code = EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except Exception as exc:  # a bug: one line on stdout, the traceback on stderr
         traceback.print_exc(file=sys.stderr)
-        err = EngineError(ErrorCode.RUNTIME, f"{type(exc).__name__}: {exc}".strip())
-        obj, code = failure_object(engine_name, err), EXIT_BY_CODE[ErrorCode.RUNTIME]
+        bug = EngineError(ErrorCode.RUNTIME, f"{type(exc).__name__}: {exc}".strip())
+        obj, code = failure_object(engine_name, bug), EXIT_BY_CODE[ErrorCode.RUNTIME]
     finally:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # the answer below must not be cut short

@@ -8,7 +8,7 @@ from typing import Any
 from musetalk_wrapper import SCHEMA_VERSION
 
 
-class ErrorCode(str, enum.Enum):
+class ErrorCode(enum.StrEnum):
     NO_FACE = "NO_FACE"
     BAD_INPUT = "BAD_INPUT"
     ENGINE_UNAVAILABLE = "ENGINE_UNAVAILABLE"

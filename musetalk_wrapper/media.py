@@ -28,7 +28,8 @@ def ffmpeg_exe() -> str:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - env problem, reported by name
         raise unavailable_missing_package("imageio-ffmpeg", "puppet", "imageio_ffmpeg") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 def _file_arg(path: Path | str) -> str:
@@ -165,7 +166,8 @@ def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = 
     seek_args = ["-ss", f"{seek:.6f}"] if start_frame > 0 and seek > 0 else []
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-err_detect", "ignore_err",
            *seek_args, "-copyts", "-i", _file_arg(path), "-an", "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    err_file = tempfile.TemporaryFile() if decode_errors is not None else None
+    # closed in the finally below, once the decoder has exited
+    err_file = tempfile.TemporaryFile() if decode_errors is not None else None  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file or subprocess.DEVNULL)
     assert proc.stdout is not None
     frame_bytes = w * h * 3

@@ -29,7 +29,7 @@ class Progress:
 
     def update(self, stage: str, done: int, total: int | None = None) -> None:
         now = time.monotonic()
-        if total is not None and done >= total or now - self._last_emit >= self.MIN_INTERVAL_S:
+        if (total is not None and done >= total) or now - self._last_emit >= self.MIN_INTERVAL_S:
             self._last_emit = now
             self._emit("progress", stage=stage, done=done, total=total)
 

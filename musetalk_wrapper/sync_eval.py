@@ -91,15 +91,16 @@ def envelope_db(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     hop = SAMPLE_RATE / fps
     out = np.empty(n_frames)
     for i in range(n_frames):
-        seg = audio[int(round(i * hop)):int(round((i + 1) * hop))]
+        seg = audio[round(i * hop):round((i + 1) * hop)]
         rms = math.sqrt(float(np.mean(seg.astype(np.float64) ** 2))) if len(seg) else 0.0
         out[i] = 20.0 * math.log10(max(rms, 1e-10))
-    return np.maximum(out, out.max() - ENVELOPE_RANGE_DB)
+    floored: np.ndarray = np.maximum(out, out.max() - ENVELOPE_RANGE_DB)
+    return floored
 
 
 def silent_frames(env_db: np.ndarray, fps: float) -> np.ndarray:
-    quiet = env_db < np.percentile(env_db, 95) - SILENT_BELOW_SPEECH_DB
-    min_run = int(math.ceil(MIN_PAUSE_S * fps - 1e-9))
+    quiet: np.ndarray = env_db < np.percentile(env_db, 95) - SILENT_BELOW_SPEECH_DB
+    min_run = math.ceil(MIN_PAUSE_S * fps - 1e-9)
     out = np.zeros_like(quiet)
     i = 0
     while i < len(quiet):
@@ -179,7 +180,8 @@ class _SourceFrames:
             return frame.copy()
         if 0 <= fw - w <= 1 and 0 <= fh - h <= 1:  # engines crop odd sizes to even
             return frame[:h, :w].copy()
-        return self._cv2.resize(frame, (w, h), interpolation=self._cv2.INTER_AREA)
+        result: np.ndarray = self._cv2.resize(frame, (w, h), interpolation=self._cv2.INTER_AREA)
+        return result
 
     def frame(self, i: int) -> np.ndarray:
         return self._frames[pingpong_index(i, len(self._frames))]

@@ -87,7 +87,7 @@ def load_table(path: Path = TABLE) -> Table:
     data = json.loads(path.read_text(encoding="utf-8"))
     files = []
     for entry in data["files"]:
-        fields = {k: tuple(v) if k in ("alternatives", "json_keys") else v for k, v in entry.items()}
+        fields: dict[str, Any] = {k: tuple(v) if k in ("alternatives", "json_keys") else v for k, v in entry.items()}
         fields["sources"] = tuple(Source(**src) for src in entry["sources"])
         files.append(WeightFile(**fields))
     return Table(dict(data["revisions"]), tuple(files))
@@ -300,9 +300,9 @@ def check_file(wf: WeightFile, models_dir: Path, verify_hashes: bool = False) ->
             problem = _check_onnx(path)
         else:
             problem = _check_torch(wf, path, models_dir)
-        if problem is None and verify_hashes and wf.sha256 and path.name == Path(wf.path).name:
-            if sha256_of(path) != wf.sha256:
-                problem = f"sha256 differs from the official file ({wf.sha256[:12]}...)"
+        if (problem is None and verify_hashes and wf.sha256 and path.name == Path(wf.path).name
+                and sha256_of(path) != wf.sha256):
+            problem = f"sha256 differs from the official file ({wf.sha256[:12]}...)"
     except OSError as exc:
         problem = f"cannot read it ({exc.strerror or exc})"
     if problem:

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 KILL_GRACE_S = 3.0  # seconds between SIGTERM and SIGKILL
@@ -78,10 +78,8 @@ def running(cmd: Sequence[str], *, own_group: bool = False, **popen_kwargs: Any)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _wait_group(proc: subprocess.Popen[bytes], timeout_s: float) -> bool:

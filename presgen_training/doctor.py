@@ -6,7 +6,6 @@ Only what stops the default render (``--avatar auto`` with the default voice) is
 """
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import sys

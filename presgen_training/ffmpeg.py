@@ -32,7 +32,8 @@ def ffmpeg_exe() -> str:
         import imageio_ffmpeg
     except ImportError as exc:
         raise MediaError("python package 'imageio-ffmpeg' is missing; run: make venv") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 def file_arg(path: Path | str) -> str:

@@ -48,7 +48,6 @@ from presgen_training.segments.jobs import (
 from presgen_training.segments.plan import Segment, plan_segments
 from presgen_training.timeline import Cue, Narration, Script
 
-
 CLIPS_PER_RUN = 12  # presenter clips per engine run (the engine prepares the source once per run)
 
 
@@ -489,7 +488,8 @@ def _options_dict(opts: RenderOptions) -> dict[str, Any]:
     d["avatar"] = {"choice": a.choice, "fallback": a.allow_fallback, "env": a.env_override,
                    "python": a.python_override, "models_dir": a.models_dir, "motion": a.motion, "blink": a.blink,
                    "timeout_s": a.timeout_s}
-    return _jsonable(d)
+    options: dict[str, Any] = _jsonable(d)
+    return options
 
 
 def _narration_dict(n: Narration) -> dict[str, Any]:
@@ -516,7 +516,7 @@ def _plan_dict(plan: OverlayPlan, config: OverlayConfig, chapters: list[Chapter]
     cards = [{"kind": layer.kind, "rect": list(layer.rect), "start_s": layer.first_frame / fps,
               "end_s": layer.end_frame / fps, "section_index": layer.section_index}
              for layer in plan.layers if not layer.is_presenter]
-    return _jsonable({
+    planned: dict[str, Any] = _jsonable({
         "width": plan.width, "height": plan.height, "fps": fps, "frames": plan.frames, "layout": plan.layout,
         "aspect": plan.aspect, "quality": config.quality,
         "captions_burned": sum(1 for layer in plan.layers if layer.kind == "caption"),
@@ -524,6 +524,7 @@ def _plan_dict(plan: OverlayPlan, config: OverlayConfig, chapters: list[Chapter]
         "presenter": plan.presenter, "panel_rect": plan.panel_rect, "face_rect": plan.face_rect,
         "face_source": plan.face_source, "caption_rect": plan.caption_rect, "cards": cards,
         "bullets": plan.bullets, "sections": plan.sections, "chapters": chapters, "warnings": plan.warnings})
+    return planned
 
 
 def _piece_dict(piece: overlay_clips.OverlayClip, clips: dict[int, AvatarClip]) -> dict[str, Any]:

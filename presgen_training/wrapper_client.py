@@ -81,7 +81,8 @@ class _Pipes:
 @lru_cache(maxsize=1)
 def result_schema() -> dict[str, Any]:
     """The wrapper's result schema, read as a file."""
-    return json.loads((repo_root() / WRAPPER_MODULE / "result.schema.json").read_text())
+    schema: dict[str, Any] = json.loads((repo_root() / WRAPPER_MODULE / "result.schema.json").read_text())
+    return schema
 
 
 def call(python: Path, args: Sequence[str], timeout_s: float | None, *, module: str = WRAPPER_MODULE,
@@ -179,7 +180,8 @@ def check(python: Path, engine: str, extra_args: Sequence[str] = (),
     except WrapperFailure as exc:
         return Health(engine, False, exc.reason, (), str(python))
     if not isinstance(obj.get("healthy"), bool):
-        error = obj.get("error") if isinstance(obj.get("error"), dict) else {}
+        error = obj.get("error")
+        error = error if isinstance(error, dict) else {}
         return Health(engine, False, str(error.get("message") or "the health check gave no verdict"), (),
                       str(python))
     fix = obj.get("fix")

@@ -43,4 +43,5 @@ def load_engine(name: str) -> Engine:
             f"engine '{name}' cannot import '{missing}' in this interpreter; run: {rebuild_env_command(env)}",
             {"missing_package": missing, "env": env, "fix": [rebuild_env_command(env)]},
         ) from exc
-    return getattr(module, class_name)()
+    engine: Engine = getattr(module, class_name)()
+    return engine

@@ -16,7 +16,7 @@ SIZE_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 SIZE_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cache", help="what the render cache holds; evict it least-recently-used first",
                        description=f"The render cache ($PRESGEN_CACHE_DIR, now {cache_dir()}): narration clips, "
                                    "per-section presenter and overlay clips, and MuseTalk's prepared sources. "

@@ -29,7 +29,7 @@ browser) and course.manifest.json. Run it again after an edit: only what changed
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("course", help="render every module of a course file, with an index page",
                        description="Render a whole course: modules x presenters x voices, each video in its own "
                                    "folder, an index.html that plays them, and a summary table.",
@@ -77,14 +77,13 @@ def run(args: argparse.Namespace) -> int:
     engines = state.resolve_engines()
     backend = _backend(args, engines)  # an unreachable cluster fails here, before anything is written
     try:
-        with output_lock(course.output / "index.html"):
-            with console.stage("course", unit="frame"):
-                console.note(f"{len(state.runs)} videos of '{course.title}' into {course.output} "
-                             f"({backend.name}, {backend.heavy_slots} workers)")
-                try:
-                    state.run(backend)
-                finally:  # also when stopped: the page and manifest show what is finished
-                    publish(state)
+        with output_lock(course.output / "index.html"), console.stage("course", unit="frame"):
+            console.note(f"{len(state.runs)} videos of '{course.title}' into {course.output} "
+                         f"({backend.name}, {backend.heavy_slots} workers)")
+            try:
+                state.run(backend)
+            finally:  # also when stopped: the page and manifest show what is finished
+                publish(state)
     except OutputBusy:
         backend.close(cancel=False)
         raise PresgenError(f"another presgen course is writing {course.output} right now; wait for it or choose "

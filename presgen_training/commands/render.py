@@ -10,7 +10,7 @@ from pathlib import Path
 from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import load_config
-from presgen_training.errors import PresgenError, UsageError
+from presgen_training.errors import UsageError
 from presgen_training.executors import Threads
 from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
@@ -34,7 +34,7 @@ and NAME.srt / NAME.vtt unless --captions off.
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("render", help="script + presenter photo/video -> presenter video",
                        description="Render a presenter video: narration from the script, a talking presenter, "
                                    "and title cards, bullets and captions timed to the narration.",
@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lexicon", type=Path, default=None, metavar="YAML",
                    help="pronunciations: a YAML mapping of word: respelling or word: /IPA/ (the script's own "
                         "'lexicon' entries win)")
-    p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)")
+    p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS",
+                   help="silence between sections (default: 0.8)")
     d = p.add_argument_group("slides and look")
     d.add_argument("--narrate-slide-text", action="store_true",
                    help="slides without speaker notes are read from their own text (default: skipped, with a "

@@ -67,8 +67,9 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 
 def models_dir_for(args: argparse.Namespace) -> Path | None:
-    if args.models_dir is not None:
-        return args.models_dir
+    given: Path | None = args.models_dir
+    if given is not None:
+        return given
     return load_config().models_dir
 
 

@@ -66,7 +66,8 @@ def default_jobs(engine: str, cpus: int | None = None, available: int | None = N
     encoders, whichever is larger) would not fit in the memory available now."""
     cpus = cpus or os.cpu_count() or 1
     available = available if available is not None else _available_bytes()
-    per_job = max(JOB_RSS_BYTES.get(engine.split("-")[0], JOB_RSS_BYTES["puppet"]), JOB_RSS_BYTES["overlay"])
+    per_job = max(JOB_RSS_BYTES.get(engine.split("-", maxsplit=1)[0], JOB_RSS_BYTES["puppet"]),
+                  JOB_RSS_BYTES["overlay"])
     if available is None:
         return cpus
     return max(1, min(cpus, (available - ORCHESTRATOR_RESERVE_BYTES) // per_job))

@@ -104,5 +104,5 @@ def _variant(v: dict[str, Any]) -> str:
 
 
 def _clock(seconds: float) -> str:
-    total = int(round(seconds))
+    total = round(seconds)
     return f"{total // 60}:{total % 60:02d}"

@@ -8,6 +8,7 @@ tasks start the engines by path. Retries are the course scheduler's (with backof
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -42,7 +43,8 @@ class Ray:
             raise PresgenError(f"--ray-address needs the ray package; install it with: {INSTALL}") from None
         self.ray = ray
         self.started = connect(ray, address)
-        resources = ray.cluster_resources()
+        # ray leaves cluster_resources unannotated (where ray is not installed, it is Any and the ignore unused)
+        resources = ray.cluster_resources()  # type: ignore[no-untyped-call, unused-ignore]
         self.cpus = int(resources.get("CPU", 1))
         self.gpus = int(resources.get("GPU", 0))
         self.heavy_slots = max(1, self.cpus + self.gpus)
@@ -69,7 +71,7 @@ class Ray:
         self.refs.pop(outer, None)
         try:
             outer.set_result(inner.result())
-        except BaseException as exc:  # noqa: BLE001 - every failure is handed to the scheduler
+        except BaseException as exc:  # every failure is handed to the scheduler
             outer.set_exception(self._plain(exc))
 
     def _plain(self, exc: BaseException) -> BaseException:
@@ -90,10 +92,10 @@ class Ray:
         if cancel:
             refs = list(self.refs.values())
             for ref in refs:
-                try:  # not force: the task sees KeyboardInterrupt and stops its engine (a killed worker would not)
+                # not force: the task sees KeyboardInterrupt and stops its engine (a killed worker would not);
+                # an error means it already finished or its worker is gone
+                with contextlib.suppress(Exception):
                     self.ray.cancel(ref, force=False)
-                except Exception:  # noqa: BLE001 - already finished or its worker is gone
-                    pass
             if refs:
                 self.ray.wait(refs, num_returns=len(refs), timeout=CANCEL_GRACE_S)
         self.light.shutdown(wait=True, cancel_futures=cancel)

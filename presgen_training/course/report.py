@@ -30,7 +30,7 @@ def course_manifest(run: CourseRun, cpu_s: float | None = None) -> dict[str, Any
         "course": {"file": str(course.path), "sha256": sha256_file(course.path), "title": course.title},
         "output": str(course.output),
         "backend": {"name": backend.name, "workers": backend.heavy_slots},
-        "written_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "written_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "wall_s": round(run.wall_s or 0.0, 3),
         "cpu_s": round((cpu_s or 0.0) + remote_cpu, 3) if cpu_s is not None else None,
         "counts": counts,

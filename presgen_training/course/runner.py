@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import heapq
 import itertools
 import json
@@ -163,7 +164,7 @@ class CourseRun:
         self.started = time.monotonic()
         for run in self.runs:
             if run.status == "queued":
-                self._push(Task("prepare", run, fn=lambda r=run: self._prepare(r)))
+                self._push(Task("prepare", run, fn=functools.partial(self._prepare, run)))
         try:
             while self.ready or self.in_flight:
                 self._dispatch()
@@ -250,7 +251,7 @@ class CourseRun:
         except PresgenError as exc:
             self._failed_task(task, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - a bug or a lost worker fails its module, not the course
+        except Exception as exc:  # a bug or a lost worker fails its module, not the course
             self._failed_task(task, f"{type(exc).__name__}: {exc}", traceback.format_exc())
             return
         if task.heavy:
@@ -283,8 +284,8 @@ class CourseRun:
         if existing is not None:
             _course_extras(run.out, existing, refresh=False)
             return "unchanged", existing
-        shutil.rmtree(run.opts.work_dir, ignore_errors=True)  # never reuse a stale segment cut
         assert run.opts.work_dir is not None
+        shutil.rmtree(run.opts.work_dir, ignore_errors=True)  # never reuse a stale segment cut
         prep = prepare(run.opts, run.opts.work_dir, run.reporter, run.resolution)
         clips, jobs = presenter_jobs(prep, 1)
         if jobs:
@@ -325,7 +326,8 @@ class CourseRun:
         following = task.engine_at + 1
         if following < len(chain):
             failed = job.inputs.resolution.first
-            self.console.note(f"{run.name}: presenter {failed} failed ({result.error}); trying {chain[following].engine}")
+            self.console.note(f"{run.name}: presenter {failed} failed ({result.error}); "
+                              f"trying {chain[following].engine}")
             inputs = replace(job.inputs, resolution=Resolution([chain[following]], []))
             self._push(Task("presenter", run, job=PresenterJob(inputs, job.segments), engine_at=following))
             return
@@ -441,7 +443,8 @@ def _segment_numbers(job: Job | None) -> list[int]:
 
 
 def _job_seconds(run: VariantRun, kind: str) -> float:
-    return round(sum(j.get("wall_s", 0.0) for j in run.jobs if j.get("kind") == kind), 3)
+    total: float = sum(j.get("wall_s", 0.0) for j in run.jobs if j.get("kind") == kind)
+    return round(total, 3)
 
 
 def variant_key(opts: RenderOptions, resolution: Resolution) -> str:

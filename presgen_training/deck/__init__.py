@@ -9,5 +9,16 @@ from presgen_training.deck.read import read_deck
 from presgen_training.deck.sections import DeckScript, attach_deck, deck_script
 from presgen_training.deck.tools import INSTALL_COMMAND
 
-__all__ = ["DECK_SUFFIXES", "Deck", "DeckError", "DeckPictures", "DeckScript", "INSTALL_COMMAND", "Slide",
-           "attach_deck", "deck_script", "missing_fonts_warning", "read_deck"]
+__all__ = [
+           "DECK_SUFFIXES",
+           "INSTALL_COMMAND",
+           "Deck",
+           "DeckError",
+           "DeckPictures",
+           "DeckScript",
+           "Slide",
+           "attach_deck",
+           "deck_script",
+           "missing_fonts_warning",
+           "read_deck",
+]

@@ -55,9 +55,8 @@ def read_odp(path: Path) -> Deck:
 def _paragraphs(element: ElementTree.Element) -> list[str]:
     found = []
     for p in element.iter():
-        if p.tag in (_q("text:p"), _q("text:h")):
-            if text := clean_text("".join(p.itertext())):
-                found.append(text)
+        if p.tag in (_q("text:p"), _q("text:h")) and (text := clean_text("".join(p.itertext()))):
+            found.append(text)
     return found
 
 

@@ -206,7 +206,7 @@ def _write_marker(folder: Path, spec: EnvSpec, info: PythonInfo, health: EnvHeal
         "spec_hash": spec_hash(spec.name),
         "python_version": info.version_text,
         "base_python": str(info.base or info.path),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "presgen_version": __version__,
         "engines": {e: h.reason for e, h in health.engines.items()},
     }
@@ -256,7 +256,7 @@ def env_state(name: str) -> EnvState:
     spec = load_spec(name)
     var = env_var_name(name)
     if os.environ.get(var):
-        python, reason = env_python(name)
+        _python, reason = env_python(name)
         return EnvState(name, "override", f"{var}={os.environ[var]}" + (f" ({reason})" if reason else ""), spec)
     marker = read_marker(name)
     stale = leftovers(name)

@@ -1,8 +1,8 @@
 """Which interpreter runs an engine: the render pipeline asks ``engine_python``.
 
 The env comes from, first found wins: ``--env NAME``, the config's ``[engines] <engine>_env``, the default
-(the engine table, ``presgen_training/engines.py``). Its interpreter comes from ``PRESGEN_ENV_<NAME>``, then the config's
-``[envs.<name>] python``, then the built venv (``locate.env_python``).
+(the engine table, ``presgen_training/engines.py``). Its interpreter comes from ``PRESGEN_ENV_<NAME>``, then the
+config's ``[envs.<name>] python``, then the built venv (``locate.env_python``).
 """
 from __future__ import annotations
 

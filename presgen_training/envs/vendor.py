@@ -78,7 +78,7 @@ def vendor_musetalk(commit: str = DEFAULT_COMMIT, url: str = UPSTREAM_URL, dest:
         dest.mkdir(exist_ok=True)
         placed = _place(src, dest, marker)
         _write_marker(dest, {"url": url, "commit": full, "requested": commit, "entries": placed,
-                             "vendored_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+                             "vendored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     say(f"vendored upstream MuseTalk {full[:12]} into {dest}")

@@ -19,6 +19,22 @@ from presgen_training.overlay.schedule import BulletCue, bullet_schedule
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
 from presgen_training.overlay.themes import load_theme
 
-__all__ = ["ASPECTS", "BUILT_IN_THEMES", "Bookends", "BulletCue", "CardRegion", "Chapter", "ComposeResult",
-           "FRAME_SIZES", "INTRO_MODES", "LAYOUTS", "OverlayConfig", "PIP_CORNERS", "QUALITY_SIZES", "Theme",
-           "bullet_schedule", "compose", "load_theme"]
+__all__ = [
+    "ASPECTS",
+    "BUILT_IN_THEMES",
+    "FRAME_SIZES",
+    "INTRO_MODES",
+    "LAYOUTS",
+    "PIP_CORNERS",
+    "QUALITY_SIZES",
+    "Bookends",
+    "BulletCue",
+    "CardRegion",
+    "Chapter",
+    "ComposeResult",
+    "OverlayConfig",
+    "Theme",
+    "bullet_schedule",
+    "compose",
+    "load_theme",
+]

@@ -45,7 +45,7 @@ def _logo(theme: Theme, height: int) -> Image.Image | None:
     if theme.logo is None:
         return None
     with Image.open(theme.logo) as img:
-        logo = img.convert("RGBA")
+        logo: Image.Image = img.convert("RGBA")
     factor = height / logo.height
     return logo.resize((max(2, even(logo.width * factor)), even(height)), Image.Resampling.LANCZOS)
 

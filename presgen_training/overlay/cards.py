@@ -66,7 +66,7 @@ def rounded_box(width: int, height: int, radius: int, fill: RGBA) -> Image.Image
     ImageDraw.Draw(big).rounded_rectangle((0, 0, big.width - 1, big.height - 1), radius * SUPERSAMPLE, fill=255)
     mask = big.resize((width, height), Image.Resampling.LANCZOS)
     alpha = mask.point(lambda v: v * fill[3] // 255)
-    box = Image.new("RGBA", (width, height), fill[:3] + (0,))
+    box = Image.new("RGBA", (width, height), (*fill[:3], 0))
     box.putalpha(alpha)
     return box
 
@@ -224,7 +224,7 @@ def draw_caption(text: str, max_width: int, scale: float, theme: Theme, opaque: 
     widest = max((text_width(line, face) for line in fitted.lines), default=0)
     width = max_width if full_width else min(max_width, even(widest + 2 * pad_x + 1))
     height = even(step * len(fitted.lines) + 2 * pad_y + 1)
-    fill: RGBA = opaque + (255,) if opaque is not None else theme.caption_box
+    fill: RGBA = (*opaque, 255) if opaque is not None else theme.caption_box
     box = rounded_box(width, height, _radius(CAPTION_RADIUS, scale, theme), fill)
     draw = ImageDraw.Draw(box)
     ink = theme.text if opaque is not None else theme.caption_text

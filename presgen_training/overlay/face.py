@@ -35,7 +35,7 @@ def detect_face(video: Path, width: int, height: int, duration_s: float,
     """
     from skimage import data, feature
 
-    cascade = feature.Cascade(data.lbp_frontal_face_cascade_filename())
+    cascade = feature.Cascade(data.lbp_frontal_face_cascade_filename())  # type: ignore[no-untyped-call]  # unannotated
     # a still (or a clip under a second) gives one frame; seeking into it can give none
     times = [max(0.0, min(duration_s - 0.1, duration_s * at)) for at in samples] if duration_s >= 1 else [0.0]
     found = [_faces(cascade, video, width, height, t, DETECT_MAX_SIDE, CASCADE_MIN_NEIGHBOURS) for t in times]

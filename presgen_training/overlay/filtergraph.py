@@ -48,6 +48,7 @@ def build_graph(plan: OverlayPlan, avatar_input: list[str], first_input: int,
         if pattern is not None and skip < len(layer.intro):
             inputs += ["-framerate", str(fps), "-start_number", str(max(0, skip)), "-i", file_arg(pattern)]
         else:
+            assert layer.image is not None  # only the presenter has no picture
             inputs += ["-i", file_arg(layer.image)]
     chains: list[str] = []
     presenters = [layer for layer in layers if layer.is_presenter]

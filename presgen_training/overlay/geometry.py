@@ -51,7 +51,7 @@ class Rect(NamedTuple):
 
 def even(value: float) -> int:
     """Round down to an even number (yuv420p chroma is subsampled 2x2: odd offsets shift by a pixel)."""
-    return int(math.floor(value / 2.0)) * 2
+    return math.floor(value / 2.0) * 2
 
 
 def grow_face(box: Rect) -> Rect:

@@ -45,7 +45,8 @@ def ink_map(picture: Image.Image) -> np.ndarray:
     border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
     colours, counts = np.unique(border, axis=0, return_counts=True)
     background = colours[counts.argmax()]
-    return np.abs(small - background).max(axis=-1) > INK_DIFF
+    ink: np.ndarray = np.abs(small - background).max(axis=-1) > INK_DIFF
+    return ink
 
 
 def ink_share(ink: np.ndarray, slide: Rect, rect: Rect) -> float:
@@ -120,7 +121,7 @@ def ring_picture(size: int, shape: str, colour: RGB, scale: float) -> Image.Imag
     hole = Image.new("L", (size, size), 0)
     hole.paste(inner, (width, width))
     alpha = Image.fromarray(np.clip(np.asarray(outer, np.int16) - np.asarray(hole, np.int16), 0, 255).astype(np.uint8))
-    ring = Image.new("RGBA", (size, size), colour + (0,))
+    ring = Image.new("RGBA", (size, size), (*colour, 0))
     ring.putalpha(alpha)
     return ring
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from PIL import Image
 
@@ -121,7 +121,7 @@ class Context:
         if section.image is not None:
             try:
                 with Image.open(section.image) as img:
-                    picture = img.convert("RGBA")
+                    picture: Image.Image = img.convert("RGBA")
             except OSError as exc:
                 raise PresgenError(f"cannot read the image of section {sec.index + 1}: {section.image} ({exc})") \
                     from None

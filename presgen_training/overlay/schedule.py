@@ -20,9 +20,9 @@ _STOP_WORDS = frozenset("""
 a an and are as at be been but by can could do does did for from had has have how i if in into is it its
 just may me might more most my no not of on or our out over should so than that the their them then there
 these they this those to too up us very was we were what when which who will with would you your
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as words
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "  # noqa: SIM905
     "seventeen eighteen nineteen twenty".split())}
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "e")
 
@@ -55,8 +55,8 @@ def bullet_schedule(narration: Narration) -> list[BulletCue]:
         if not bullets:
             continue
         times = _reveal_times(sec, _section_words(narration, sec), shown_s)
-        for i, (text, (start, source)) in enumerate(zip(bullets, times)):
-            start = min(max(start, shown_s), gone_s)
+        for i, (text, (reveal_s, source)) in enumerate(zip(bullets, times)):
+            start = min(max(reveal_s, shown_s), gone_s)
             cues.append(BulletCue(sec.index, i, text, round(start, 3), round(gone_s, 3), source))
     return cues
 

@@ -110,13 +110,14 @@ def wrap(text: str, face: Font, max_width: float) -> list[str]:
             continue
         if current:
             lines.append(current)
-        while text_width(word, face) > max_width and len(word) > 1:
-            cut = len(word) - 1
-            while cut > 1 and text_width(word[:cut], face) > max_width:
+        rest = word
+        while text_width(rest, face) > max_width and len(rest) > 1:
+            cut = len(rest) - 1
+            while cut > 1 and text_width(rest[:cut], face) > max_width:
                 cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        current = word
+            lines.append(rest[:cut])
+            rest = rest[cut:]
+        current = rest
     if current:
         lines.append(current)
     return lines

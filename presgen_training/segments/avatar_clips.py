@@ -150,6 +150,7 @@ def layout_facts(inputs: AvatarInputs, clips: dict[int, AvatarClip]) -> dict[str
     info = probe(any_clip.path)
     boxes = [c.result.get("details", {}).get("face_box") for c in clips.values() if c.result]
     boxes = [b for b in boxes if isinstance(b, list) and len(b) == 4]
+    face_box: list[int] | None
     if boxes:
         face_box = [int(sorted(col)[len(col) // 2]) for col in zip(*boxes)]
         source = "engine"

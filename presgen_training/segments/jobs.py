@@ -11,7 +11,6 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from presgen_training.avatar.chain import Attempt, AvatarError

@@ -6,6 +6,7 @@ k * MOTION_SLOT_S and hands off to k + 1's start, so a segment's pixels never de
 """
 from __future__ import annotations
 
+import itertools
 import json
 import wave
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def plan_segments(narration: Narration) -> list[Segment]:
         first, end = _frame(timing.segment_start_s), _frame(timing.segment_end_s)
         segments.append(Segment(timing.index, len(narration.sections), timing.segment_start_s,
                                 timing.segment_end_s, first, end))
-    for before, after in zip(segments, segments[1:]):
+    for before, after in itertools.pairwise(segments):
         if before.end_frame != after.first_frame:
             raise PresgenError(f"segments {before.index + 1} and {after.index + 1} do not join (narration stage bug)")
     return segments
@@ -90,7 +91,8 @@ def cut_audio(narration_wav: Path, segment: Segment, out: Path) -> Path:
 def cut_timings(document: dict[str, Any], segment: Segment) -> dict[str, Any]:
     """The --timings document of one segment: its phonemes and words, times from the segment's start."""
     def inside(item: dict[str, Any]) -> bool:
-        return segment.start_s <= item["start_s"] < segment.end_s
+        start_s: float = item["start_s"]
+        return segment.start_s <= start_s < segment.end_s
 
     def shifted(item: dict[str, Any]) -> dict[str, Any]:
         end = min(item["end_s"], segment.end_s)

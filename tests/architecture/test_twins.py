@@ -19,13 +19,13 @@ from presgen_training.ffmpeg import file_arg, run_ffmpeg
 def test_shared_constants_are_equal() -> None:
     assert orchestrator_media.OUTPUT_FPS == wrapper_media.OUTPUT_FPS
     assert orchestrator_media.AUDIO_BITRATE == wrapper_media.AUDIO_BITRATE
-    assert orchestrator_media.IMAGE_SUFFIXES == frozenset(wrapper_media.IMAGE_SUFFIXES)
+    assert frozenset(wrapper_media.IMAGE_SUFFIXES) == orchestrator_media.IMAGE_SUFFIXES
     assert rebuild_command("puppet") == wrapper_contract.rebuild_env_command("puppet")
     assert interrupts.exit_code(KeyboardInterrupt()) == wrapper_contract.EXIT_INTERRUPTED
     assert static.HANDOFF_FRAMES > 1
     # the engines' dissolves into the next clip's motion are the same length (a cut looks the same in every engine)
-    assert static.HANDOFF_FRAMES == _constant("musetalk_wrapper/engines/puppet/motion.py", "HANDOFF_FRAMES")
-    assert static.HANDOFF_FRAMES == _constant("musetalk_wrapper/engines/musetalk/clock.py", "HANDOFF_FRAMES")
+    assert _constant("musetalk_wrapper/engines/puppet/motion.py", "HANDOFF_FRAMES") == static.HANDOFF_FRAMES
+    assert _constant("musetalk_wrapper/engines/musetalk/clock.py", "HANDOFF_FRAMES") == static.HANDOFF_FRAMES
 
 
 def _constant(path: str, name: str) -> object:

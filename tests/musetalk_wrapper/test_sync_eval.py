@@ -13,8 +13,8 @@ from typing import Any
 
 import imageio_ffmpeg
 import pytest
-from helpers import REPO, run_wrapper
 
+from helpers import REPO, run_wrapper
 from presgen_training.commands import eval as eval_command
 from presgen_training.errors import PresgenError
 
@@ -147,7 +147,7 @@ def test_presgen_eval_sync_without_the_puppet_env_says_so(puppet_render: Path, t
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRESGEN_ENV_PUPPET", str(tmp_path / "no-python"))
     args = _parse("eval", "sync", str(puppet_render))
-    with pytest.raises(PresgenError, match="puppet env.*PRESGEN_ENV_PUPPET"):
+    with pytest.raises(PresgenError, match=r"puppet env.*PRESGEN_ENV_PUPPET"):
         args.func(args)
     with pytest.raises(PresgenError, match="video file not found"):
         args = _parse("eval", "sync", str(tmp_path / "missing.mp4"))

@@ -157,7 +157,7 @@ def test_sidecar_captions_cover_the_narration(photo_render: tuple[Path, dict]) -
 
 
 def test_overlay_layout_never_covers_the_face(video_render: tuple[Path, dict, Path]) -> None:
-    out, manifest, work = video_render
+    out, manifest, _work = video_render
     overlay = manifest["overlay"]
     face = overlay["face_rect"]
     assert face is not None and overlay["face_source"] == "given"

@@ -33,7 +33,7 @@ def encoder_hidden_states(audio: np.ndarray, extractor: object, encoder: torch.n
     out = encoder(mel.to(device=device, dtype=dtype), output_hidden_states=True)
     states = torch.stack(out.hidden_states, dim=2)  # [segments, 1500, n_states, d_model]
     states = states.reshape(-1, *states.shape[2:]).float().cpu()
-    steps = int(math.floor(len(audio) / SAMPLE_RATE * STEPS_PER_S))
+    steps = math.floor(len(audio) / SAMPLE_RATE * STEPS_PER_S)
     return states[:steps]
 
 
@@ -45,7 +45,7 @@ def frame_features(states: torch.Tensor, n_frames: int, fps: float) -> torch.Ten
     _, n_states, d_model = states.shape
     padded = torch.cat([states.new_zeros(left, n_states, d_model), states,
                         states.new_zeros(right, n_states, d_model)])
-    starts = [int(math.floor(i * per_frame)) for i in range(n_frames)]
+    starts = [math.floor(i * per_frame) for i in range(n_frames)]
     need = max(starts, default=0) + WINDOW_STEPS
     if need > len(padded):  # frames past the audio's last step (rounding) see silence
         padded = torch.cat([padded, padded.new_zeros(need - len(padded), n_states, d_model)])

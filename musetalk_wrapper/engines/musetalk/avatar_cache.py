@@ -94,7 +94,8 @@ class AvatarCache:
         fd, tmp = tempfile.mkstemp(prefix=".frame-", suffix=".tmp", dir=self.dir)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **fields)
+                # numpy's stub reads a ``**dict`` as possibly its allow_pickle: bool keyword
+                np.savez_compressed(fh, **fields)  # type: ignore[arg-type]
             os.replace(tmp, self._frame_path(index))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -94,7 +94,8 @@ def blend_mask(labels: np.ndarray, face: FaceBox, crop: CropBox) -> np.ndarray:
     mask[fy1:fy2, fx1:fx2] = parsed[fy1:fy2, fx1:fx2]
     mask[: int(size * UPPER_BOUNDARY_RATIO)] = 0
     k = 2 * (int(BLUR_FRACTION * size) // 2) + 1
-    return cv2.GaussianBlur(mask, (k, k), 0)
+    result: np.ndarray = cv2.GaussianBlur(mask, (k, k), 0)
+    return result
 
 
 def paste_face(frame: np.ndarray, face_rgb: np.ndarray, face: FaceBox, crop: CropBox, mask: np.ndarray,

@@ -31,7 +31,7 @@ class FramePlan:
 
 def clock_position(seconds: float, fps: int) -> int:
     """The source position (in frames) at clock time ``seconds``."""
-    return int(math.floor(seconds * fps + 0.5))
+    return math.floor(seconds * fps + 0.5)
 
 
 def plan(n_frames: int, fps: int, count: int, start_s: float = 0.0, handoff_s: float | None = None

@@ -23,7 +23,7 @@ def predict_latents(unet: torch.nn.Module, latents: np.ndarray, audio: torch.Ten
     timestep = torch.zeros((), device=device, dtype=torch.long)
     with torch.autocast(device.type, dtype=autocast or dtype, enabled=autocast is not None):
         out = unet(x, timestep, encoder_hidden_states=to_device(audio, device, dtype)).sample
-    return out.to(dtype)  # type: ignore[no-any-return]
+    return out.to(dtype)
 
 
 @torch.inference_mode()
@@ -31,6 +31,7 @@ def decode_faces(vae: torch.nn.Module, latents: torch.Tensor, scale: float,
                  autocast: torch.dtype | None = None) -> np.ndarray:
     """uint8 RGB [B, H, W, 3] images from predicted latents."""
     with torch.autocast(latents.device.type, dtype=autocast or latents.dtype, enabled=autocast is not None):
-        images = vae.decode(latents / scale).sample  # type: ignore[attr-defined]
+        images = vae.decode(latents / scale).sample
     images = (images.float() / 2 + 0.5).clamp_(0, 1).mul_(255).round_()
-    return images.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    result: np.ndarray = images.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return result

@@ -80,12 +80,12 @@ def load_unet(models_dir: Path, device: torch.device, dtype: torch.dtype) -> UNe
     unet = _build(UNet2DConditionModel, cfg, cfg_path, models_dir, "UNet2DConditionModel")
     path = weights_path(models_dir, UNET_WEIGHTS)
     load_strict(unet, read_state_dict(path, models_dir), path, models_dir, "MuseTalk UNet")
-    return _place(unet, device, dtype)  # type: ignore[return-value]
+    return _place(unet, device, dtype)
 
 
 def build_vae(cfg: dict[str, Any], cfg_path: Path, models_dir: Path) -> AutoencoderKL:
     clean = {k: v for k, v in cfg.items() if not k.startswith("_")}
-    return _build(AutoencoderKL, clean, cfg_path, models_dir, "AutoencoderKL")  # type: ignore[return-value]
+    return _build(AutoencoderKL, clean, cfg_path, models_dir, "AutoencoderKL")
 
 
 def load_vae(models_dir: Path, device: torch.device, dtype: torch.dtype) -> AutoencoderKL:
@@ -94,7 +94,7 @@ def load_vae(models_dir: Path, device: torch.device, dtype: torch.dtype) -> Auto
     path = weights_path(models_dir, VAE_WEIGHTS)
     sd = rename_legacy_attention(read_state_dict(path, models_dir))
     load_strict(vae, sd, path, models_dir, "VAE (AutoencoderKL)")
-    return _place(vae, device, dtype)  # type: ignore[return-value]
+    return _place(vae, device, dtype)
 
 
 def latent_scale(vae: AutoencoderKL) -> float:
@@ -130,7 +130,7 @@ def load_whisper_encoder(models_dir: Path, device: torch.device, dtype: torch.dt
     if not enc:
         raise unusable(path, models_dir, "has no whisper encoder weights (no 'model.encoder.*' keys)")
     load_strict(encoder, enc, path, models_dir, "whisper encoder")
-    return _place(encoder, device, dtype)  # type: ignore[return-value]
+    return _place(encoder, device, dtype)
 
 
 def load_feature_extractor(models_dir: Path) -> WhisperFeatureExtractor:
@@ -157,7 +157,8 @@ def load_bisenet(models_dir: Path, device: torch.device) -> BiSeNet:
     net.cp.resnet.load_state_dict({**net.cp.resnet.state_dict(), **backbone}, strict=True)
     path = weights_path(models_dir, BISENET_WEIGHTS)
     load_strict(net, read_state_dict(path, models_dir), path, models_dir, "face-parsing BiSeNet")
-    return net.to(device=device, dtype=torch.float32).eval().requires_grad_(False)  # type: ignore[return-value]
+    placed: BiSeNet = net.to(device=device, dtype=torch.float32).eval().requires_grad_(False)
+    return placed
 
 
 def check_compatible(models_dir: Path) -> None:

@@ -70,14 +70,16 @@ def encode_latents(vae: torch.nn.Module, crops: list[np.ndarray], scale: float, 
     masked[:, :, x.shape[2] // 2:, :] = 0.0  # zeroed before normalising, so it becomes -1
     both = torch.cat([masked, x]).sub_(0.5).div_(0.5).to(device=device, dtype=dtype)
     # Deterministic: the distribution's mode (= mean), as in training, not upstream inference's .sample().
-    latents = vae.encode(both).latent_dist.mode() * scale  # type: ignore[attr-defined]
+    latents = vae.encode(both).latent_dist.mode() * scale
     n = len(crops)
-    return torch.cat([latents[:n], latents[n:]], dim=1).float().cpu().numpy()
+    result: np.ndarray = torch.cat([latents[:n], latents[n:]], dim=1).float().cpu().numpy()
+    return result
 
 
 def _face_crop(frame: np.ndarray, box: FaceBox) -> np.ndarray:
     crop = frame[box.y1:box.y2, box.x1:box.x2]
-    return cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_LANCZOS4)
+    result: np.ndarray = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_LANCZOS4)
+    return result
 
 
 def parse_input(frame: np.ndarray, box: FaceBox) -> np.ndarray:

@@ -61,7 +61,7 @@ class Networks:
         return self._get("vae", lambda: model_files.load_vae(self.dir, self.device, self.dtype))
 
     def latent_scale(self) -> float:
-        return model_files.latent_scale(self.vae())  # type: ignore[arg-type]
+        return model_files.latent_scale(self.vae())
 
     def bisenet(self) -> Any:
         return self._get("bisenet", lambda: model_files.load_bisenet(self.dir, self.device))
@@ -70,8 +70,9 @@ class Networks:
         return self._get("unet", lambda: model_files.load_unet(self.dir, self.device, self.dtype))
 
     def whisper(self) -> tuple[Any, Any]:
-        return self._get("whisper", lambda: (model_files.load_feature_extractor(self.dir),
-                                             model_files.load_whisper_encoder(self.dir, self.device, self.dtype)))
+        pair: tuple[Any, Any] = self._get("whisper", lambda: (model_files.load_feature_extractor(self.dir),
+                                              model_files.load_whisper_encoder(self.dir, self.device, self.dtype)))
+        return pair
 
 
 @dataclass
@@ -142,7 +143,7 @@ class Session:
         started = time.monotonic()
         audio = media.load_audio(request.audio, SAMPLE_RATE)
         # Output length = audio length, rounded to whole frames.
-        n_frames = max(1, int(round(len(audio) / SAMPLE_RATE * request.fps)))
+        n_frames = max(1, round(len(audio) / SAMPLE_RATE * request.fps))
         silent = silent_frames(audio, SAMPLE_RATE, n_frames, request.fps)
         timings["load_audio"] = time.monotonic() - started
 
@@ -238,7 +239,8 @@ def _render(job: _Job) -> EngineOutput:
 
 def _generate(job: _Job, feats: torch.Tensor, jobs: list[tuple[int, int]]) -> dict[tuple[int, int], np.ndarray]:
     """Generated 256x256 faces for (output frame, source frame) pairs, in batches of ``job.batch_size``."""
-    prepared, faces = job.avatar.prepared, {}
+    prepared = job.avatar.prepared
+    faces: dict[tuple[int, int], np.ndarray] = {}
     for start in range(0, len(jobs), job.batch_size):
         part = jobs[start:start + job.batch_size]
         latents = np.stack([prepared[s].latents for _, s in part])  # type: ignore[misc]
@@ -262,10 +264,10 @@ def _compose(job: _Job, i: int, faces: dict[tuple[int, int], np.ndarray]) -> tup
         frame = frames[s]
         if (i, s) in faces:
             pf = prepared[s]
-            crop = CropBox(*pf.crop_box)  # type: ignore[misc]
-            frame = paste_face(frame, faces[(i, s)], FaceBox(*pf.face_box), crop, pf.mask,  # type: ignore[misc]
-                               float(job.mouth[i]))
-            mask = full_frame_mask(pf.mask, crop, frames.width, frames.height)  # type: ignore[arg-type]
+            assert pf.crop_box is not None and pf.face_box is not None and pf.mask is not None  # faces: face frames
+            crop = CropBox(*pf.crop_box)
+            frame = paste_face(frame, faces[(i, s)], FaceBox(*pf.face_box), crop, pf.mask, float(job.mouth[i]))
+            mask = full_frame_mask(pf.mask, crop, frames.width, frames.height)
             scaled = np.round(mask.astype(np.float32) * float(job.mouth[i])).astype(np.uint8)
             alpha = scaled if alpha is None else np.maximum(alpha, scaled)
         layers.append(frame)

@@ -21,7 +21,7 @@ FLOOR_PERCENTILE, LOUD_PERCENTILE = 10.0, 95.0
 
 def silent_hops(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """bool per 10 ms hop: True inside a pause of at least MIN_PAUSE_S."""
-    hop = max(1, int(round(sample_rate * HOP_S)))
+    hop = max(1, round(sample_rate * HOP_S))
     n = len(audio) // hop
     if n == 0:
         return np.zeros(0, dtype=bool)
@@ -30,7 +30,7 @@ def silent_hops(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     floor, loud = (float(v) for v in np.percentile(db, [FLOOR_PERCENTILE, LOUD_PERCENTILE]))
     threshold = max(min(floor + FLOOR_MARGIN_DB, loud - SPEECH_MARGIN_DB), ABSOLUTE_QUIET_DBFS)
     quiet = db < threshold
-    min_run = int(round(MIN_PAUSE_S / HOP_S))
+    min_run = round(MIN_PAUSE_S / HOP_S)
     out = np.zeros(n, dtype=bool)
     start = None
     for i, q in enumerate(np.append(quiet, False)):

@@ -32,7 +32,8 @@ def _cap(frame: np.ndarray, max_side: int) -> np.ndarray:
     if max(h, w) <= max_side:
         return frame
     scale = max_side / max(h, w)
-    return cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    result: np.ndarray = cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    return result
 
 
 def pingpong(position: int, count: int) -> int:

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -42,10 +42,8 @@ class UpstreamRun:
 def _die_with_parent() -> None:
     """In the child: get SIGKILL when the wrapper dies, so upstream never outlives a killed render."""
     if sys.platform.startswith("linux"):
-        try:
+        with suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
 
 
 def _pump(stream: IO[bytes], tail: collections.deque[str], on_line: Callable[[str], None]) -> None:

@@ -14,7 +14,8 @@ SPEECH_LEVEL = 0.2  # frames louder than this (0..1) set the spectral normalisat
 def _normalise(values: np.ndarray, speech: np.ndarray) -> np.ndarray:
     ref = values[speech] if speech.sum() >= 5 else values
     lo, hi = np.percentile(ref, [10, 90])
-    return np.clip((values - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
+    result: np.ndarray = np.clip((values - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
+    return result
 
 
 def mouth_from_audio(feat: AudioFeatures) -> MouthTrack:

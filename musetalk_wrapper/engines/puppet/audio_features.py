@@ -36,7 +36,7 @@ class AudioFeatures:
 def frame_count(samples: int, fps: float, sample_rate: int = SAMPLE_RATE) -> int:
     """Output frames for the audio, to the nearest frame: the muxer ends the file with the shorter stream, so
     every frame written stays and the audio loses at most half a frame."""
-    return max(1, int(round(samples * fps / sample_rate)))
+    return max(1, round(samples * fps / sample_rate))
 
 
 def _frames(audio: np.ndarray, n: int, fps: float, win: int) -> np.ndarray:
@@ -44,7 +44,8 @@ def _frames(audio: np.ndarray, n: int, fps: float, win: int) -> np.ndarray:
     centres = ((np.arange(n) + 0.5) * hop).astype(np.int64)
     padded = np.pad(audio.astype(np.float64), (win, win))
     idx = centres[:, None] + win + np.arange(-win // 2, win - win // 2)[None, :]
-    return padded[idx]
+    result: np.ndarray = padded[idx]
+    return result
 
 
 def pause_mask(silent_frames: np.ndarray, fps: float, min_pause_s: float = MIN_PAUSE_S) -> np.ndarray:
@@ -84,7 +85,8 @@ def analyse(audio: np.ndarray, fps: float, n_frames: int | None = None) -> Audio
 
     def band(lo_hi: tuple[float, float]) -> np.ndarray:
         sel = (freqs >= lo_hi[0]) & (freqs < lo_hi[1])
-        return spec[:, sel].sum(axis=1)
+        result: np.ndarray = spec[:, sel].sum(axis=1)
+        return result
 
     total = band(BAND_ALL) + 1e-12
     f2_sel = (freqs >= BAND_F2[0]) & (freqs < BAND_F2[1])

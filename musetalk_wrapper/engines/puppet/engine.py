@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from musetalk_wrapper.contract import EngineError, EngineOutput, Unhealthy, rebuild_env_command, unavailable_missing_package
+from musetalk_wrapper.contract import (
+    EngineError,
+    EngineOutput,
+    Unhealthy,
+    rebuild_env_command,
+    unavailable_missing_package,
+)
 from musetalk_wrapper.engines.puppet import ENV
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest

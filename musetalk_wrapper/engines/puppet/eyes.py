@@ -45,7 +45,8 @@ def _lash_colour(image: np.ndarray, points: np.ndarray, eye: EyeIndices) -> np.n
     if len(px) < 4:
         return np.array([40.0, 30.0, 28.0])
     luma = px @ np.array([0.299, 0.587, 0.114])
-    return px[luma <= np.percentile(luma, 20)].mean(axis=0)
+    result: np.ndarray = px[luma <= np.percentile(luma, 20)].mean(axis=0)
+    return result
 
 
 def build_eye_rigs(points: np.ndarray, image: np.ndarray) -> list[EyeRig]:
@@ -62,7 +63,7 @@ def build_eye_rigs(points: np.ndarray, image: np.ndarray) -> list[EyeRig]:
         tris = delaunay(np.concatenate([_targets(local, eye, 0.5)[0], anchors]))
         up, lo, _ = _slices(eye)
         opening = {0, 1} | set(range(up.start, lo.stop))
-        inside = np.array([set(int(v) for v in t) <= opening for t in tris], dtype=bool)
+        inside = np.array([{int(v) for v in t} <= opening for t in tris], dtype=bool)
         tris = np.concatenate([tris[inside], tris[~inside]])
         rigs.append(EyeRig(eye, ids, anchors, tris, _lash_colour(image, points, eye)))
     return rigs
@@ -109,7 +110,7 @@ def apply_blink(image: np.ndarray, points: np.ndarray, closure: float, rigs: lis
 def _draw_lash(crop: np.ndarray, line: np.ndarray, width_px: float, strength: float, rgb: np.ndarray) -> None:
     bits = 4
     mask = np.zeros(crop.shape[:2], np.uint8)
-    cv2.polylines(mask, [np.round(line * (1 << bits)).astype(np.int32)], False, 255, max(1, int(round(width_px))),
+    cv2.polylines(mask, [np.round(line * (1 << bits)).astype(np.int32)], False, 255, max(1, round(width_px)),
                   cv2.LINE_AA, bits)
     a = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 0.5 + 0.15 * width_px)[..., None] * strength
     # thinner towards the corners, as lashes are

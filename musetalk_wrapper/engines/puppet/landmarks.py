@@ -82,7 +82,8 @@ class FaceFrame:
 
     def to_image(self, local: np.ndarray) -> np.ndarray:
         loc = np.asarray(local, dtype=np.float64) * self.scale
-        return self.origin + loc[..., :1] * self.ex + loc[..., 1:2] * self.ey
+        result: np.ndarray = self.origin + loc[..., :1] * self.ex + loc[..., 1:2] * self.ey
+        return result
 
 
 def face_scale(points: np.ndarray) -> float:

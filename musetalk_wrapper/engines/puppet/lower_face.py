@@ -107,14 +107,14 @@ def build_rig(points: np.ndarray, style: InteriorStyle) -> MouthRig:
     # Triangles inside the opening go first so the lips, drawn after them, own the pixels where a closed
     # mouth's lips meet (otherwise a line of the source's teeth shows between closed lips).
     inner = set(cols["inner_upper"]) | set(cols["inner_lower"])
-    in_mouth = np.array([set(int(v) for v in t) <= inner for t in tris], dtype=bool)
+    in_mouth = np.array([{int(v) for v in t} <= inner for t in tris], dtype=bool)
     tris = np.concatenate([tris[in_mouth], tris[~in_mouth]])
     return MouthRig(ids_arr, anchors, tris, cols, nose_y, rest, style)
 
 
 def _rectangle(x0: float, y0: float, x1: float, y1: float, step: float) -> np.ndarray:
-    nx = max(2, int(round((x1 - x0) / step)) + 1)
-    ny = max(2, int(round((y1 - y0) / step)) + 1)
+    nx = max(2, round((x1 - x0) / step) + 1)
+    ny = max(2, round((y1 - y0) / step) + 1)
     top = np.stack([np.linspace(x0, x1, nx), np.full(nx, y0)], 1)
     bottom = np.stack([np.linspace(x0, x1, nx), np.full(nx, y1)], 1)
     left = np.stack([np.full(ny, x0), np.linspace(y0, y1, ny)], 1)[1:-1]
@@ -228,7 +228,7 @@ def apply_mouth(image: np.ndarray, points: np.ndarray, shape: MouthShape, rig: M
     result = warp_region(image, p.src, p.dst, rig.triangles, clip_box(p.dst[n_ids:], w, h))
     if result is None:
         return False
-    warped, moved, (x0, y0, x1, y1) = result
+    warped, moved, (x0, y0, _x1, _y1) = result
     c = rig.cols
     offset = np.array([x0, y0], dtype=np.float64)
     use = real.choose(p, rig) if real is not None else None

@@ -68,7 +68,7 @@ def clip_clock(n_frames: int, fps: float, start_s: float = 0.0, handoff_s: float
 
 
 def blend(a: np.ndarray | float, b: np.ndarray | float, weight: float) -> np.ndarray | float:
-    return a if weight <= 0 else b if weight >= 1 else (1.0 - weight) * a + weight * b  # type: ignore[operator]
+    return a if weight <= 0 else b if weight >= 1 else (1.0 - weight) * a + weight * b
 
 
 def _profile(fps: float, hold: int) -> np.ndarray:
@@ -76,24 +76,25 @@ def _profile(fps: float, hold: int) -> np.ndarray:
     at25 = np.array([*BLINK_CLOSING, *([1.0] * hold), *BLINK_OPENING])
     if fps == 25:
         return at25
-    t = np.arange(int(math.ceil(len(at25) * fps / 25.0))) * 25.0 / fps
+    t = np.arange(math.ceil(len(at25) * fps / 25.0)) * 25.0 / fps
     out = np.interp(t, np.arange(len(at25)), at25)
     closed = (t >= len(BLINK_CLOSING)) & (t <= len(BLINK_CLOSING) + hold - 1)
     out[closed] = 1.0
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def _blink_start(bucket: int, fps: float) -> tuple[int, np.ndarray]:
     u = unit_hash("blink", bucket)
     start_s = (bucket + BLINK_SPREAD[0] + (BLINK_SPREAD[1] - BLINK_SPREAD[0]) * u) * BLINK_PERIOD_S
     hold = BLINK_HOLD_FRAMES[int(unit_hash("blink-hold", bucket) * len(BLINK_HOLD_FRAMES))]
-    return int(math.ceil(start_s * fps - TICK_SNAP)), _profile(fps, hold)
+    return math.ceil(start_s * fps - TICK_SNAP), _profile(fps, hold)
 
 
 def blink_closure(tick: float, fps: float) -> float:
     """Lid closure 0..1 at clock ``tick`` (frames)."""
-    frame = int(math.floor(tick + TICK_SNAP))
-    bucket = int(math.floor(frame / (BLINK_PERIOD_S * fps)))
+    frame = math.floor(tick + TICK_SNAP)
+    bucket = math.floor(frame / (BLINK_PERIOD_S * fps))
     closure = 0.0
     for b in (bucket - 1, bucket):
         start, profile = _blink_start(b, fps)
@@ -105,7 +106,7 @@ def blink_closure(tick: float, fps: float) -> float:
 def gaze_shift(tick: float, fps: float) -> tuple[float, float]:
     """Eye-line shift (x, y), each -1..1 of the largest shift the eye allows, at clock ``tick``."""
     t = tick / fps
-    bucket = int(math.floor(t / GAZE_PERIOD_S))
+    bucket = math.floor(t / GAZE_PERIOD_S)
     if unit_hash("gaze", bucket) >= GAZE_CHANCE:
         return 0.0, 0.0
     hold = GAZE_HOLD_S[0] + (GAZE_HOLD_S[1] - GAZE_HOLD_S[0]) * unit_hash("gaze-hold", bucket)
@@ -128,4 +129,5 @@ def sway_pose(tick: float, fps: float) -> np.ndarray:
     for k, (param, hz, weight) in enumerate(SWAY_WAVES):
         phase = 2.0 * math.pi * unit_hash("sway", k)
         pose[param] += weight * math.sin(2.0 * math.pi * hz * t + phase)
-    return pose * np.array([SWAY_DEG, SWAY_SHIFT, 0.5 * SWAY_SHIFT])
+    result: np.ndarray = pose * np.array([SWAY_DEG, SWAY_SHIFT, 0.5 * SWAY_SHIFT])
+    return result

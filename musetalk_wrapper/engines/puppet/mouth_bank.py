@@ -155,7 +155,7 @@ def _soft_polygon(shape: tuple[int, int], polygon: np.ndarray, grow_px: float, s
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 255)
     if grow_px >= 1:
-        k = int(round(grow_px)) * 2 + 1
+        k = round(grow_px) * 2 + 1
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     out = mask.astype(np.float32) / 255.0
     if soft_px >= 0.5:
@@ -180,7 +180,7 @@ def build_bank(frames: list[np.ndarray], points: list[np.ndarray], frame_indices
     tris = delaunay(np.concatenate([opened[lips], anchors]))
     inner_ids = set(LIP_INNER_UPPER) | set(LIP_INNER_LOWER)
     inner = {k for k, pos in enumerate(lips) if int(rig.ids[pos]) in inner_ids}
-    in_mouth = np.array([set(int(v) for v in t) <= inner for t in tris], dtype=bool)
+    in_mouth = np.array([{int(v) for v in t} <= inner for t in tris], dtype=bool)
     tris = np.concatenate([tris[in_mouth], tris[~in_mouth]])
     scales = [FaceFrame.from_landmarks(p).scale for p in points] or [ref_frame.scale]
     px_per_d = float(min(PATCH_MAX_PX_PER_D, np.median(scales)))
@@ -195,7 +195,7 @@ def build_bank(frames: list[np.ndarray], points: list[np.ndarray], frame_indices
         measures.append((gap, width))
         if abs(yaw) > MAX_YAW_DEG or gap < -0.005:
             continue
-        key = (int(round(gap / GAP_BIN)), int(round(width / WIDTH_BIN)))
+        key = (round(gap / GAP_BIN), round(width / WIDTH_BIN))
         if key not in best or abs(yaw) < best[key][0]:
             best[key] = (abs(yaw), k)
     entries = []
@@ -210,7 +210,7 @@ def _cut_patch(image: np.ndarray, points: np.ndarray, rig: MouthRig, lips: np.nd
                px_per_d: float) -> tuple[np.ndarray, np.ndarray]:
     frame = FaceFrame.from_landmarks(points)
     u0, u1, v0, v1 = PATCH_BOX
-    w, h = int(round((u1 - u0) * px_per_d)), int(round((v1 - v0) * px_per_d))
+    w, h = round((u1 - u0) * px_per_d), round((v1 - v0) * px_per_d)
     # patch px (j, i) -> local (u0 + j / ppd, v0 + i / ppd) -> image
     s = frame.scale / px_per_d
     m = np.array([[frame.ex[0] * s, frame.ey[0] * s, 0.0], [frame.ex[1] * s, frame.ey[1] * s, 0.0]])

@@ -91,7 +91,7 @@ def _seen_teeth(images: list[np.ndarray], points: list[np.ndarray]) -> np.ndarra
     for image, pts in zip(images, points, strict=True):
         if inner_lip_gap(pts) < 0.035:
             continue
-        x, y, w, h = face_box(pts)
+        _x, _y, _w, _h = face_box(pts)
         inner = np.concatenate([pts[list(LIP_INNER_UPPER)], pts[list(LIP_INNER_LOWER[-2:0:-1])]])
         x0, y0 = np.floor(inner.min(axis=0)).astype(int)
         x1, y1 = np.ceil(inner.max(axis=0)).astype(int) + 1
@@ -189,7 +189,7 @@ def draw_seam(crop: np.ndarray, line: np.ndarray, strength: float, scale: float,
         return
     mask = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
     pts = np.round((line - np.array([bx0, by0])) * (1 << SUBPIXEL_BITS)).astype(np.int32)
-    thickness = max(1, int(round(SEAM_WIDTH * scale)))
+    thickness = max(1, round(SEAM_WIDTH * scale))
     cv2.polylines(mask, [pts], False, 255, thickness, cv2.LINE_AA, SUBPIXEL_BITS)
     a = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 0.6)[..., None] * strength
     across = np.abs(np.arange(bx0, bx1) - 0.5 * (line[0, 0] + line[-1, 0])) / max(0.5 * (line[-1, 0] - line[0, 0]), 1.0)
@@ -314,7 +314,8 @@ def _over(colour: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
 
 def _step_down(v: np.ndarray, edge: np.ndarray, soft: float) -> np.ndarray:
     """0 above ``edge`` (smaller v), 1 below it, with a ramp ``soft`` (face units) on either side."""
-    return np.clip((v - edge) / np.float32(2.0 * soft) + 0.5, 0.0, 1.0)
+    result: np.ndarray = np.clip((v - edge) / np.float32(2.0 * soft) + 0.5, 0.0, 1.0)
+    return result
 
 
 def _gaps(across: np.ndarray, width: np.ndarray, scale: float, strength: np.ndarray | float) -> np.ndarray:

@@ -39,7 +39,8 @@ def speaking_weight(silent: np.ndarray, fps: float) -> np.ndarray:
     pos = np.clip(np.searchsorted(talk, frames), 1, len(talk)) - 1
     nearest = np.minimum(np.abs(frames - talk[pos]), np.abs(frames - talk[np.minimum(pos + 1, len(talk) - 1)]))
     ramp = np.clip(1.0 - nearest / (SPEAKING_RAMP_S * fps + 1.0), 0.0, 1.0)
-    return ramp * ramp * (3.0 - 2.0 * ramp)
+    result: np.ndarray = ramp * ramp * (3.0 - 2.0 * ramp)
+    return result
 
 
 def smooth(values: np.ndarray, kernel: tuple[float, ...]) -> np.ndarray:

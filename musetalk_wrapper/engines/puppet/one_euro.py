@@ -47,7 +47,8 @@ def one_euro(series: np.ndarray, fps: float, params: OneEuroParams = OneEuroPara
 def one_euro_zero_lag(series: np.ndarray, fps: float, params: OneEuroParams = OneEuroParams()) -> np.ndarray:
     """Mean of a forward and a backward pass: the whole track is known offline, so no lag is needed."""
     x = np.asarray(series, dtype=np.float64)
-    return 0.5 * (one_euro(x, fps, params) + one_euro(x[::-1], fps, params)[::-1])
+    result: np.ndarray = 0.5 * (one_euro(x, fps, params) + one_euro(x[::-1], fps, params)[::-1])
+    return result
 
 
 def one_euro_windowed(series: np.ndarray, centres: np.ndarray, window: int, fps: float,
@@ -60,7 +61,7 @@ def one_euro_windowed(series: np.ndarray, centres: np.ndarray, window: int, fps:
     centres = np.asarray(centres, dtype=np.int64)
     dt = 1.0 / fps
     a_d = _alpha(params.d_cutoff_hz, dt)
-    out = np.zeros((len(centres),) + x.shape[1:])
+    out = np.zeros((len(centres), *x.shape[1:]))
     for direction in (-1, 1):  # forward pass ends at the centre coming from the past, backward from the future
         idx = np.clip(centres + direction * window, 0, last)
         prev = x[idx].copy()

@@ -44,21 +44,25 @@ class HeadSway:
         w = 1.0 - t * t * (3.0 - 2.0 * t)
         bx0, by0, bx1, by1 = self.box  # exactly still on the box's edges, whatever the frame cut off
         edge = np.minimum.reduce([xy[..., 0] - bx0, bx1 - 1 - xy[..., 0], xy[..., 1] - by0, by1 - 1 - xy[..., 1]])
-        return w * np.clip(edge / (2.0 * GRID_PX), 0.0, 1.0)
+        result: np.ndarray = w * np.clip(edge / (2.0 * GRID_PX), 0.0, 1.0)
+        return result
 
     def _matrix(self, pose: np.ndarray) -> np.ndarray:
         f = self.frame
         m = cv2.getRotationMatrix2D((float(self.pivot[0]), float(self.pivot[1])), float(pose[0]), 1.0)
         m[:, 2] += (pose[1] * f.ex + pose[2] * f.ey) * f.scale
-        return m
+        result: np.ndarray = m
+        return result
 
     def displacement(self, xy: np.ndarray, pose: np.ndarray) -> np.ndarray:
         m = self._matrix(pose)
         moved = xy @ m[:, :2].T + m[:, 2]
-        return (moved - xy) * self.weight(xy)[..., None]
+        result: np.ndarray = (moved - xy) * self.weight(xy)[..., None]
+        return result
 
     def move_points(self, points: np.ndarray, pose: np.ndarray) -> np.ndarray:
-        return points + self.displacement(points, pose)
+        result: np.ndarray = points + self.displacement(points, pose)
+        return result
 
     def apply(self, crop: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """``crop`` is the image inside ``box``; returns it with the head moved by ``pose`` (roll deg, x, y)."""
@@ -77,4 +81,6 @@ class HeadSway:
         gh, gw = sx.shape
         coarse = cv2.merge([sx, sy])
         maps = cv2.resize(coarse, (gw * GRID_PX, gh * GRID_PX), interpolation=cv2.INTER_LINEAR)[:h, :w]
-        return cv2.remap(crop, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        result: np.ndarray = cv2.remap(crop, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR,
+                                       borderMode=cv2.BORDER_REPLICATE)
+        return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +99,8 @@ class PreparedSource:
     def frame(self, k: int) -> np.ndarray:
         if self._still is not None:
             return self._still
-        return self._chunks[k // CHUNK_FRAMES].frames[k % CHUNK_FRAMES]
+        result: np.ndarray = self._chunks[k // CHUNK_FRAMES].frames[k % CHUNK_FRAMES]
+        return result
 
     def points(self, k: int) -> np.ndarray:
         if self._still_points is not None:
@@ -124,7 +126,7 @@ class PreparedSource:
             return 0.0
         started = time.monotonic()
         if self.rig is None:  # the first seconds make the rig and the bank, whatever the clip
-            span = min(self.n_frames, max(1, int(round(BANK_SPAN_S * self.fps))))
+            span = min(self.n_frames, max(1, round(BANK_SPAN_S * self.fps)))
             self._track_range(0, min(self.n_frames, span + SMOOTH_WINDOW), progress)
             self._build_rig_and_bank(span, progress)
         for a, b in _runs(np.unique(np.asarray(indices, dtype=np.int64))):
@@ -194,8 +196,9 @@ class PreparedSource:
             self._chunks[j] = _Chunk(arrays[j], track_j, yaws)
 
     def _store_frame(self, k: int, frame: np.ndarray, arrays: dict[int, np.ndarray], warmup: list[np.ndarray],
-                     pool: ThreadPoolExecutor, track, pending: list[Future],  # type: ignore[no-untyped-def,type-arg]
-                     ) -> np.ndarray:
+                     pool: ThreadPoolExecutor,
+                     track: Callable[[int, list[np.ndarray], int], tuple[int, list[Detection | None]]],
+                     pending: list[Future[tuple[int, list[Detection | None]]]]) -> np.ndarray:
         """Put decoded frame ``k`` in place (frames before the pass's first chunk only warm the tracker up);
         when it completes a chunk, start tracking that chunk."""
         j, i = divmod(k, CHUNK_FRAMES)
@@ -210,7 +213,8 @@ class PreparedSource:
         if i == len(arr) - 1:
             before = list(arrays[j - 1][-WARMUP_FRAMES:]) if j - 1 in arrays else warmup[-WARMUP_FRAMES:]
             pending.append(pool.submit(track, j, before + list(arr), len(before)))
-        return arr[i]
+        result: np.ndarray = arr[i]
+        return result
 
     def _set_size(self, frame: np.ndarray) -> None:
         if not self.width:
@@ -240,7 +244,8 @@ class PreparedSource:
     def _raw(self, k: int) -> np.ndarray:
         pts = self._chunks[k // CHUNK_FRAMES].track.points
         assert pts is not None
-        return pts[k % CHUNK_FRAMES]
+        result: np.ndarray = pts[k % CHUNK_FRAMES]
+        return result
 
     def _smooth(self, indices: list[int]) -> None:
         """Smooth a run of consecutive frames (their neighbours within SMOOTH_WINDOW must be tracked)."""

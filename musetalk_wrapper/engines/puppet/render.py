@@ -80,7 +80,7 @@ def _mouth(request: RenderRequest, features: AudioFeatures, audio_s: float,
 
 
 def source_index(tick: float, source: PreparedSource) -> int:
-    return 0 if source.is_photo else pingpong_index(int(round(tick)), source.n_frames)
+    return 0 if source.is_photo else pingpong_index(round(tick), source.n_frames)
 
 
 def shown_frames(clip: Clip, source: PreparedSource) -> np.ndarray:
@@ -227,7 +227,7 @@ def render_clip(request: RenderRequest, source: PreparedSource, progress: Progre
         t = time.monotonic()
     encode += time.monotonic() - t  # closing: the encoder flushes its last frames
     timings.update(render=time.monotonic() - started - encode, encode=encode)
-    details: dict[str, object] = {"face_box": median_face_box(boxes, w, h), "source_frames": int(len(shown)),
+    details: dict[str, object] = {"face_box": median_face_box(boxes, w, h), "source_frames": len(shown),
                                   "mouth_driver": clip.driver, "source_kind": source.kind}
     if source.bank is not None:
         details["mouth_bank"] = {"entries": len(source.bank), "frames": int(sum(real)), "runs": _runs(real)}
@@ -243,4 +243,4 @@ def median_face_box(boxes: list[tuple[float, float, float, float]], width: int, 
     x, y, w, h = np.median(np.array(boxes), axis=0)
     x0, y0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
     x1, y1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
-    return [int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))]
+    return [round(x0), round(y0), round(x1 - x0), round(y1 - y0)]

@@ -1,6 +1,7 @@
 """Face tracking: MediaPipe face mesh on every source frame, face checks and gap filling."""
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -117,10 +118,9 @@ class FaceMesh:
             min_detection_confidence=MIN_DETECTION_CONFIDENCE, min_tracking_confidence=0.5)
 
     def close(self) -> None:
-        try:
+        # a graph that failed to start fails again on close; its error was already raised
+        with contextlib.suppress(RuntimeError):
             self._mesh.close()
-        except RuntimeError:  # a graph that failed to start fails again on close; its error was already raised
-            pass
 
     def reset(self) -> None:
         """Forget everything seen so far (tracking state and search window): the next frame starts afresh."""

@@ -137,7 +137,7 @@ def mouth_from_timings(timings: Timings, feat: AudioFeatures) -> MouthTrack:
             continue
         frames = np.flatnonzero((t >= ph.start_s) & (t <= ph.end_s))
         if frames.size == 0:
-            frames = np.array([min(n - 1, max(0, int(math.floor(0.5 * (ph.start_s + ph.end_s) * fps))))])
+            frames = np.array([min(n - 1, max(0, math.floor(0.5 * (ph.start_s + ph.end_s) * fps)))])
         if vis.kind == "closed":
             open_[frames] = np.minimum(open_[frames], BILABIAL_MAX_OPEN)
         else:

@@ -54,7 +54,8 @@ def _affines(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 def moving_triangles(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     moving = np.abs(dst - src).max(axis=1) > MIN_MOVE_PX
-    return triangles[moving[triangles].any(axis=1)]
+    result: np.ndarray = triangles[moving[triangles].any(axis=1)]
+    return result
 
 
 def triangle_maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple[int, int, int, int],

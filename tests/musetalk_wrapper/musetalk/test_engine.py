@@ -17,8 +17,9 @@ import imageio_ffmpeg
 import jsonschema
 import numpy as np
 import pytest
-from helpers import REPO, run_wrapper
 from PIL import Image
+
+from helpers import REPO, run_wrapper
 
 pytestmark = [pytest.mark.musetalk_env, pytest.mark.slow]
 

@@ -13,6 +13,7 @@ from typing import Any
 import imageio_ffmpeg
 import jsonschema
 import pytest
+
 from helpers import REPO, run_wrapper
 
 pytestmark = pytest.mark.musetalk_env

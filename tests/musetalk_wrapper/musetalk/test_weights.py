@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO
 
+from helpers import REPO
 from presgen_training.commands import weights as weights_command
 
 OFFICIAL_UNET_CONFIG = {"block_out_channels": [320, 640, 1280, 1280], "cross_attention_dim": 384,

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from helpers import REPO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
-from fake_hub import FakeHub  # noqa: E402
+from fake_hub import FakeHub
 
 MIB = 1 << 20
 HUB_CHUNK = 10 * MIB  # huggingface_hub writes its downloads in 10 MiB chunks
@@ -212,7 +213,7 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
         while not (partial.is_file() and partial.stat().st_size >= HUB_CHUNK) and time.monotonic() < deadline:
             time.sleep(0.05)  # the first 10 MiB chunk is on disk
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         hub.release.set()
         if proc.poll() is None:

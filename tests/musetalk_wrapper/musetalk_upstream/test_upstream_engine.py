@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import REPO, run_wrapper
 
+from helpers import REPO, run_wrapper
 from presgen_training.ffmpeg import count_frames, probe, run_ffmpeg
 
 SCHEMA = json.loads((REPO / "musetalk_wrapper" / "result.schema.json").read_text())

@@ -16,6 +16,7 @@ from typing import Any
 
 import imageio_ffmpeg
 import pytest
+
 from helpers import REPO, run_wrapper
 
 SPEECH_START_S = 2.0  # eng.wav opens with 3 s of silence: keep 1 s of it, then speech with a 0.6 s pause
@@ -161,7 +162,7 @@ def renders(puppet_python: Path, media_dir: Path, speech: Path, other_speech: Pa
     made: Renders
 
     def maker(name: str) -> Callable[[], Render]:
-        flag, source, extra, audio_kind = RENDER_CASES[name]
+        flag, _source, extra, audio_kind = RENDER_CASES[name]
 
         def make() -> Render:
             if audio_kind == "narration":

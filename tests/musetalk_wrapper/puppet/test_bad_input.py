@@ -73,7 +73,7 @@ def test_face_cut_by_the_frame_edge_renders_with_a_warning(tmp_path: Path, clip:
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--image", str(img))
     assert r.ok, r.result
     assert any("outside the frame" in w for w in r.result["warnings"])
-    x, y, w, h = r.result["details"]["face_box"]
+    x, _y, w, _h = r.result["details"]["face_box"]
     assert x + w <= 600
 
 

@@ -72,7 +72,7 @@ def _source_frames(source: Path, indices: list[int], width: int, height: int, n_
     """The source frame each output frame was made from (a photo; or a video played back and forth)."""
     if source.suffix.lower() in {".png", ".jpg", ".jpeg"}:
         img = np.asarray(Image.open(source).convert("RGB"))[:height, :width]
-        return {i: img for i in indices}
+        return dict.fromkeys(indices, img)
     period = 2 * (n_src - 1)
     where = {i: (i % period if i % period < n_src else period - i % period) for i in indices}
     frames = _decode(source, list(where.values()), width, height)

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from helpers import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.puppet_env]
@@ -80,7 +81,7 @@ def test_output_matches_the_contract(name: str, width: int, height: int, source_
     # yongen (268 frames) is shorter than the speech: it plays back and forth rather than freezing
     assert r.result["details"]["source_frames"] == source_frames
     x, y, w, h = r.result["details"]["face_box"]
-    assert 0 <= x and 0 <= y and x + w <= width and y + h <= height
+    assert x >= 0 and y >= 0 and x + w <= width and y + h <= height
     assert 48 <= w <= width and 48 <= h <= height
     assert {"audio", "track", "render", "encode", "total"} <= set(r.result["timings_s"])
     assert not list(r.output.parent.glob("*.partial.mp4"))

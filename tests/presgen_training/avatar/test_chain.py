@@ -30,7 +30,8 @@ FAKES = {
     "hangs_with_child": "subprocess.Popen(['sleep', '3600']); time.sleep(3600)\n",
     "crashes": "raise RuntimeError('CUDA out of memory (fake)')\n",
     "prints_junk": "print('Loading model... done'); print('{not json')\n",
-    "two_objects": "print(json.dumps({'success': False, 'schema_version': 2, 'error': {'code': 'RUNTIME', 'message': 'a'}}));"
+    "two_objects": "print(json.dumps({'success': False, 'schema_version': 2, "
+                   "'error': {'code': 'RUNTIME', 'message': 'a'}}));"
                    "print(json.dumps({'success': False}))\n",
     "breaks_schema": "print(json.dumps({'success': True, 'output_path': out}))\n",
     "success_no_file": f"print(json.dumps({SUCCESS}))\n",
@@ -41,7 +42,8 @@ FAKES = {
                        " 'message': 'no face found in 550 frames'}})); sys.exit(4)\n",
     "killed": "os.kill(os.getpid(), signal.SIGKILL)\n",
     "floods_stdout": "sys.stdout.write('x' * (100 << 20)); sys.stdout.flush()\n",
-    "floods_stderr": RENDER.format(d=AUDIO_S) + "for _ in range(200000): print('warning: chatty library', file=sys.stderr)\n"
+    "floods_stderr": RENDER.format(d=AUDIO_S)
+                     + "for _ in range(200000): print('warning: chatty library', file=sys.stderr)\n"
                      f"print(json.dumps({SUCCESS}))\n",
 }
 EXPECTED_CODE = {

@@ -18,7 +18,8 @@ def copy_example_course(folder: Path) -> Path:
     examples.mkdir(parents=True)
     shutil.copy(REPO / "examples" / "course.yaml", examples / "course.yaml")
     shutil.copytree(REPO / "examples" / "course", examples / "course")
-    subprocess.run([sys.executable, str(REPO / "examples" / "presenter_photo.py"), str(folder / "out" / "presenter.png")],
+    subprocess.run([sys.executable, str(REPO / "examples" / "presenter_photo.py"),
+                    str(folder / "out" / "presenter.png")],
                    check=True, capture_output=True)
     return examples / "course.yaml"
 

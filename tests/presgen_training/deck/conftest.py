@@ -11,7 +11,7 @@ from helpers import REPO
 from presgen_training.deck.tools import ALL_TOOLS, INSTALL_COMMAND, missing
 
 sys.path.insert(0, str(REPO / "examples"))
-from demo_deck import STANDARD, SlideSpec, build_deck, chart_picture  # noqa: E402
+from demo_deck import STANDARD, SlideSpec, build_deck, chart_picture
 
 NOTES = {  # slide number -> speaker notes (short: tests narrate them)
     1: "Welcome to the security basics.",

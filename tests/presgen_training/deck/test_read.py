@@ -116,7 +116,7 @@ def test_odp_and_pdf_decks_read_the_same_slides(converted: SimpleNamespace) -> N
     assert pdf.kind == "pdf" and len(pdf.slides) == 5  # the hidden slide is not in the PDF
     assert pdf.slides[1].title == "Check the sender" and "Read the full address" in pdf.slides[1].lines
     assert all(s.notes == "" for s in pdf.slides)  # a PDF keeps no speaker notes
-    with pytest.raises(DeckError, match="a PDF keeps no speaker notes.*--narrate-slide-text"):
+    with pytest.raises(DeckError, match=r"a PDF keeps no speaker notes.*--narrate-slide-text"):
         deck_script(pdf)
     assert deck_script(pdf, narrate_slide_text=True).script.sections[1].narration.startswith("Check the sender.")
 

@@ -184,7 +184,8 @@ def test_an_invalid_spec_does_not_hide_the_others(make_spec) -> None:
     make_spec("typo", json.dumps({"python": HERE, "import": {}}))
     listing = presgen("env", "list")
     assert listing.returncode == 1
-    assert "good" in listing.stdout and "typo  invalid" in listing.stdout and "unknown key(s) ['import']" in listing.stdout
+    assert "good" in listing.stdout and "typo  invalid" in listing.stdout
+    assert "unknown key(s) ['import']" in listing.stdout
     proc = presgen("env", "create", "--all")
     assert proc.returncode == 1 and "[good] ready:" in proc.stdout and "FAILED: typo" in proc.stdout
 

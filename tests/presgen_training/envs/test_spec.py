@@ -86,7 +86,7 @@ def test_bad_spec_is_one_clear_error(make_spec, env_json: str, message: str) -> 
 
 def test_unknown_env_lists_known_ones(make_spec) -> None:
     make_spec("alpha", '{"python": ">=3.8"}')
-    with pytest.raises(SpecError, match="unknown env 'nope'.*known envs: alpha"):
+    with pytest.raises(SpecError, match=r"unknown env 'nope'.*known envs: alpha"):
         load_spec("nope")
 
 

@@ -2,6 +2,7 @@
 and with the audio itself."""
 from __future__ import annotations
 
+import itertools
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_duration_is_sections_plus_pauses(demo_narration: Narration, demo_config
     assert sections[0].start_s == pytest.approx(demo_config.lead_in_s, abs=SAMPLE_TOLERANCE_S)
     tail = demo_narration.duration_s - sections[-1].end_s
     assert demo_config.tail_s - SAMPLE_TOLERANCE_S <= tail < demo_config.tail_s + frame_s
-    for before, after in zip(sections, sections[1:]):
+    for before, after in itertools.pairwise(sections):
         assert demo_config.pause_s - SAMPLE_TOLERANCE_S <= after.start_s - before.end_s < demo_config.pause_s + frame_s
     assert 45 < demo_narration.duration_s < 70, "the demo script is a one-minute video"
 
@@ -47,7 +48,7 @@ def test_segments_tile_the_narration_in_whole_frames(demo_narration: Narration) 
     sections = demo_narration.sections
     assert sections[0].segment_start_s == 0.0
     assert sections[-1].segment_end_s == pytest.approx(demo_narration.duration_s, abs=1e-9)
-    for before, after in zip(sections, sections[1:]):
+    for before, after in itertools.pairwise(sections):
         assert before.segment_end_s == after.segment_start_s
     for timing in sections:
         assert timing.segment_start_s <= timing.start_s < timing.end_s <= timing.segment_end_s
@@ -104,7 +105,7 @@ def test_word_times_follow_the_audio(demo_narration: Narration) -> None:
 
     words = demo_narration.words
     long_words = [w for w in words if sum(c.isalpha() for c in w.text) >= 5]
-    sentence_gaps = [(a.end_s, b.start_s) for a, b in zip(words, words[1:])
+    sentence_gaps = [(a.end_s, b.start_s) for a, b in itertools.pairwise(words)
                      if a.text.endswith((".", ",")) and b.start_s - a.end_s > 0.1]
     assert len(sentence_gaps) >= 10, "punctuation makes pauses between words"
     quietest_word = min(rms(w.start_s, w.end_s) for w in long_words)
@@ -217,7 +218,7 @@ def test_voice_given_as_a_model_path(piper_voice: PiperEngineVoice, tmp_path: Pa
 def test_bad_settings_are_clear_errors() -> None:
     with pytest.raises(NarrationError, match="pause_s must be between 0 and"):
         NarrationConfig(pause_s=-1)
-    with pytest.raises(NarrationError, match="speaking rate must be from 0.5"):
+    with pytest.raises(NarrationError, match=r"speaking rate must be from 0\.5"):
         NarrationConfig(rate=3)
     with pytest.raises(NarrationError,
                        match="unknown voice engine 'festival'; choose one of auto, piper, gtts, espeak-ng"):

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import REPO
 
+from helpers import REPO
 from presgen_training.errors import NarrationError
 from presgen_training.narration import NarrationConfig, synthesize
 from presgen_training.narration import piper_voice as piper_engine

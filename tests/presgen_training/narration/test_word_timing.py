@@ -2,6 +2,8 @@
 "e.g.") or merges them ("of the")."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -49,7 +51,7 @@ def test_estimate_spreads_words_over_the_speech_only() -> None:
     words = estimate_words(tokens, samples, rate)
     assert [w.text for w in words] == tokens
     assert words[0].start_s == pytest.approx(1.0, abs=0.011) and words[-1].end_s == pytest.approx(4.0, abs=0.011)
-    for a, b in zip(words, words[1:]):
+    for a, b in itertools.pairwise(words):
         assert a.start_s < a.end_s <= b.start_s
     duration = {w.text: w.end_s - w.start_s for w in words}
     assert duration["considerably"] > 2.5 * duration["then"]

@@ -42,7 +42,7 @@ class DrawnSlides:
         w, h = int(16 * scale) // 2 * 2, int(9 * scale) // 2 * 2
         image = Image.new("RGB", (w, h), (255, 255, 255))
         draw = ImageDraw.Draw(image)
-        for x0, y0, x1, y1 in TEXT_BOXES:
+        for x0, y0, _x1, y1 in TEXT_BOXES:
             draw.text((x0 * w, y0 * h), f"Slide {slide_number} text", font=font(max(8, int((y1 - y0) * h * 0.4))),
                       fill=(20, 20, 20))
         draw.rectangle((0.62 * w, 0.3 * h, 0.9 * w, 0.62 * h), fill=(37, 99, 235))  # a chart on the right

@@ -7,7 +7,7 @@ import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -41,7 +41,7 @@ class Rendered:
 class _CaptureWriter:
     """Stands in for media.VideoWriter: keeps the frames, encodes nothing."""
 
-    captured: list[np.ndarray] = []
+    captured: ClassVar[list[np.ndarray]] = []
 
     def __init__(self, output: Path, width: int, height: int, audio: Path, fps: int = FPS, **_: Any) -> None:
         self.output = output

@@ -78,10 +78,10 @@ class FakeHub:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._answer(body=False)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer(body=True)
 
             def _answer(self, body: bool) -> None:
@@ -94,6 +94,7 @@ class FakeHub:
                 if len(parts) >= 5 and parts[2] == "resolve":
                     return self._resolve("/".join(parts[:2]), parts[3], "/".join(parts[4:]), body)
                 self._status(404, {"X-Error-Code": "EntryNotFound"})
+                return None
 
             def _resolve(self, repo: str, rev: str, name: str, body: bool) -> None:
                 if repo not in hub.revisions:
@@ -110,6 +111,7 @@ class FakeHub:
                                               "X-Linked-Size": str(len(served.data)),
                                               "ETag": f'"{served.git_sha1}"'})
                 self._bytes(served, body, {**common, "ETag": f'"{served.git_sha1}"'})
+                return None
 
             def _status(self, code: int, headers: dict[str, str]) -> None:
                 self.send_response(code)
@@ -168,8 +170,8 @@ def served_table(hub: FakeHub, official: dict, models: Path, plain: dict[str, st
     """The official table with each file's size and sha256 replaced by its stand-in's, and the plain URLs
     (``plain``: table path -> served name) pointing at the fake host."""
     table = {"revisions": dict(official["revisions"]), "files": []}
-    for entry in official["files"]:
-        entry = {**entry, "sources": [dict(s) for s in entry["sources"]]}
+    for official_entry in official["files"]:
+        entry = {**official_entry, "sources": [dict(s) for s in official_entry["sources"]]}
         data = (models / entry["path"]).read_bytes() if (models / entry["path"]).is_file() else None
         if data is None:
             continue

@@ -1,7 +1,7 @@
 """Write a tiny-configuration MuseTalk models folder (random weights) in the official layout and formats.
 
-Run with the musetalk env's python: ``python tiny_models.py OUT_DIR MANIFESTS_DIR`` (or call ``write_all``) (MANIFESTS_DIR is
-shared/musetalk, the official checkpoints' key/shape manifests).
+Run with the musetalk env's python: ``python tiny_models.py OUT_DIR MANIFESTS_DIR`` (or call ``write_all``)
+(MANIFESTS_DIR is shared/musetalk, the official checkpoints' key/shape manifests).
 
 - musetalkV15/: musetalk.json (a UNet2DConditionModel config with block_out_channels (32, 64) and
   cross_attention_dim 384) + unet.pth (a plain torch.save state_dict);
@@ -81,7 +81,8 @@ def write_vae(out: Path) -> None:
     (folder / "config.json").write_text(json.dumps(VAE_CONFIG, indent=2, sort_keys=True) + "\n")
     vae = AutoencoderKL(**{k: v for k, v in VAE_CONFIG.items() if not k.startswith("_")})
     legacy = {}
-    for key, tensor in vae.state_dict().items():
+    for name, tensor in vae.state_dict().items():
+        key = name
         for new, old in LEGACY_VAE_NAMES.items():
             if ".attentions." in key and f".{new}." in key:
                 key = key.replace(f".{new}.", f".{old}.")

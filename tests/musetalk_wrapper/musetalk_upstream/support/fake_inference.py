@@ -1,5 +1,10 @@
 """Fake upstream MuseTalk scripts/inference.py: upstream's flags, upstream's output layout."""
-import argparse, os, re, subprocess, sys, time
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--ffmpeg_path", type=str, default="./ffmpeg-4.4-amd64-static/")
@@ -25,7 +30,8 @@ args = parser.parse_args()
 mode = os.environ.get("FAKE_UPSTREAM_MODE", "ok")
 # upstream loads its weights by paths relative to its own folder
 assert os.path.isfile(args.unet_model_path), "run from the vendor dir: " + os.getcwd()
-config = open(args.inference_config).read()
+with open(args.inference_config) as f:
+    config = f.read()
 video = re.search(r'video_path: "(.*)"', config)[1]
 audio = re.search(r'audio_path: "(.*)"', config)[1]
 print(config)
@@ -37,7 +43,7 @@ if mode == "noop":
     print("start inference")
     sys.exit(0)
 if mode == "missing-module":
-    import mmpose  # not installed where the tests run the wrapper
+    import mmpose  # noqa: F401 - not installed where the tests run the wrapper: the import is the failure
 if mode == "prompt":
     input("results exist, overwrite? (y/n) ")
 if mode == "hang":

@@ -39,7 +39,7 @@ def _silence(seconds: float) -> np.ndarray:
 
 
 def _frames(start_s: float, end_s: float) -> slice:
-    return slice(int(round(start_s * FPS)), int(round(end_s * FPS)))
+    return slice(round(start_s * FPS), round(end_s * FPS))
 
 
 def test_pingpong_plays_forwards_then_backwards() -> None:

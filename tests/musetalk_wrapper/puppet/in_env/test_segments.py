@@ -60,7 +60,7 @@ def test_the_handoff_ends_on_the_frame_before_the_next_clip(kind: str, sources: 
                                                             clips: Callable[..., Path], raw: Any) -> None:
     """Section 1 of a course ends by dissolving into the motion just before 2000 s, where section 2 starts."""
     source = sources[kind]
-    ending, clip, prepared = raw.render(raw.request(clips("silence", 0, 2.0), start_s=1000.0, handoff_s=2000.0,
+    ending, _clip, prepared = raw.render(raw.request(clips("silence", 0, 2.0), start_s=1000.0, handoff_s=2000.0,
                                                     **source))
     just_before, _, _ = raw.render(raw.request(clips("silence", 0, 1.0), start_s=2000.0 - 1 / FPS, **source),
                                    prepared)
