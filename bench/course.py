@@ -8,6 +8,7 @@ and where the ceiling on this machine comes from.
 Every mode starts from a cold cache. On a shared machine compare the ratios of one run, not the seconds; the same
 `presgen course ... --ray-address ray://HEAD:10001` command is what a team runs on its cluster.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,13 @@ def write_course(folder: Path, modules: int, engine: str) -> Path:
         sections = []
         for j in range(2):
             sentence = pool[(2 * i + j) % len(pool)]
-            sections.append({"title": f"Part {j + 1}", "narration": f"Lesson {i + 1}. {sentence}",
-                             "bullets": [sentence.split(",")[0][:40]]})
+            sections.append(
+                {
+                    "title": f"Part {j + 1}",
+                    "narration": f"Lesson {i + 1}. {sentence}",
+                    "bullets": [sentence.split(",")[0][:40]],
+                }
+            )
         path = folder / "modules" / f"m{i + 1:02d}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump({"title": f"Lesson {i + 1}", "sections": sections}, sort_keys=False))
@@ -56,9 +62,17 @@ def write_course(folder: Path, modules: int, engine: str) -> Path:
     photo = folder / "presenter.png"
     Image.fromarray(data.astronaut()).save(photo)
     course = folder / "course.yaml"
-    course.write_text(yaml.safe_dump({"title": "Bench course", "render": {"quality": "fast", "avatar": engine},
-                                      "presenters": [{"name": "p", "image": str(photo)}], "modules": entries},
-                                     sort_keys=False))
+    course.write_text(
+        yaml.safe_dump(
+            {
+                "title": "Bench course",
+                "render": {"quality": "fast", "avatar": engine},
+                "presenters": [{"name": "p", "image": str(photo)}],
+                "modules": entries,
+            },
+            sort_keys=False,
+        )
+    )
     return course
 
 
@@ -110,9 +124,23 @@ def run_mode(name: str, course: Path, folder: Path) -> dict:
     sampler = Sampler()
     sampler.start()
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "presgen_training", "course", str(course), "--out",
-                           str(folder / f"out-{name}"), "--json", "--quiet", *MODES[name]],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presgen_training",
+            "course",
+            str(course),
+            "--out",
+            str(folder / f"out-{name}"),
+            "--json",
+            "--quiet",
+            *MODES[name],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     wall = time.monotonic() - started
     sampler.stop.set()
     sampler.join()
@@ -120,9 +148,16 @@ def run_mode(name: str, course: Path, folder: Path) -> dict:
         raise SystemExit(f"bench: {name} failed: {proc.stderr.strip()[-400:]}")
     manifest = json.loads(proc.stdout)
     video_s = sum(v["duration_s"] for v in manifest["variants"])
-    return {"mode": name, "wall_s": wall, "course_wall_s": manifest["wall_s"], "cpu_s": manifest["cpu_s"],
-            "video_s": video_s, "machine_busy_cores": sampler.busy_s / max(wall, 1e-9),
-            "engine_rss": sampler.engine_rss, "overlay_rss": sampler.overlay_rss}
+    return {
+        "mode": name,
+        "wall_s": wall,
+        "course_wall_s": manifest["wall_s"],
+        "cpu_s": manifest["cpu_s"],
+        "video_s": video_s,
+        "machine_busy_cores": sampler.busy_s / max(wall, 1e-9),
+        "engine_rss": sampler.engine_rss,
+        "overlay_rss": sampler.overlay_rss,
+    }
 
 
 def main() -> int:
@@ -146,23 +181,31 @@ def main() -> int:
     for r in results:
         used = r["cpu_s"] / r["course_wall_s"]
         busy = f"{r['machine_busy_cores']:.2f} cores"
-        print(f"{r['mode']:<8} {r['course_wall_s']:>8.1f} {r['cpu_s']:>8.1f} {used:>11.2f} "
-              f"{base['course_wall_s'] / r['course_wall_s']:>8.2f}x {busy:>13}")
+        print(
+            f"{r['mode']:<8} {r['course_wall_s']:>8.1f} {r['cpu_s']:>8.1f} {used:>11.2f} "
+            f"{base['course_wall_s'] / r['course_wall_s']:>8.2f}x {busy:>13}"
+        )
     engine_rss = max(r["engine_rss"] for r in results)
     overlay_rss = max(r["overlay_rss"] for r in results)
-    print(f"peak RSS of one {args.engine} engine run (with its encoder): {engine_rss / 2**20:.0f} MiB; of one overlay "
-          f"ffmpeg: {overlay_rss / 2**20:.0f} MiB")
+    print(
+        f"peak RSS of one {args.engine} engine run (with its encoder): {engine_rss / 2**20:.0f} MiB; of one overlay "
+        f"ffmpeg: {overlay_rss / 2**20:.0f} MiB"
+    )
     serial_cores = base["cpu_s"] / base["course_wall_s"]
-    print(f"\nWhy the ceiling: a serial run keeps {serial_cores:.2f} of the {cores} cores busy (the engine's Python, "
-          f"its x264 encoder and the overlay's x264 overlap), so no schedule can beat min(jobs, {cores} / "
-          f"{serial_cores:.2f}) = {min(2, cores / serial_cores):.2f}x with two jobs; more jobs than cores only add "
-          "switching. Ray adds its own processes (GCS, raylet, workers) and a task start-up per job, which on 2 cores "
-          "costs more than it gives; on a cluster the same command spreads the jobs over every node's cores and GPUs.")
+    print(
+        f"\nWhy the ceiling: a serial run keeps {serial_cores:.2f} of the {cores} cores busy (the engine's Python, "
+        f"its x264 encoder and the overlay's x264 overlap), so no schedule can beat min(jobs, {cores} / "
+        f"{serial_cores:.2f}) = {min(2, cores / serial_cores):.2f}x with two jobs; more jobs than cores only add "
+        "switching. Ray adds its own processes (GCS, raylet, workers) and a task start-up per job, which on 2 cores "
+        "costs more than it gives; on a cluster the same command spreads the jobs over every node's cores and GPUs."
+    )
     if base["machine_busy_cores"] > 0.9 * cores and serial_cores < 0.8 * cores:
-        print(f"This run shared the machine: {base['machine_busy_cores']:.2f} of {cores} cores were busy while the "
-              f"serial run used {serial_cores:.2f}. The cores were the limit, and a run with more busy processes gets "
-              "a larger fair share of them, so these speed-ups mix parallelism with that share; re-run on a quiet "
-              "machine for the ceiling of this machine alone.")
+        print(
+            f"This run shared the machine: {base['machine_busy_cores']:.2f} of {cores} cores were busy while the "
+            f"serial run used {serial_cores:.2f}. The cores were the limit, and a run with more busy processes gets "
+            "a larger fair share of them, so these speed-ups mix parallelism with that share; re-run on a quiet "
+            "machine for the ceiling of this machine alone."
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ narration, static presenter video). Target on a 2-core machine: slides <= 1.3x s
 
     .venv/bin/python bench/deck.py [--engine static|puppet] [--source VIDEO_OR_PHOTO]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,7 @@ NOTES = [  # ~18 words each: ~65 s of narration with piper's default voice
     "It happens every day.",
     "First, check the sender. Read the full address, not just the display name, before you reply.",
     "Attackers register look-alike domains, such as a zero in place of the letter o. Look twice.",
-    "Second, pause before you click. Hover over every link to see where it really goes. Take a breath, "
-    "and look again.",
+    "Second, pause before you click. Hover over every link to see where it really goes. Take a breath, and look again.",
     "Urgent requests are a red flag, like an invoice that must be paid today by a new account. Call the "
     "sender to check.",
     "Never open attachments you did not expect, even when they seem to come from a colleague.",
@@ -56,8 +56,13 @@ def bench_deck(folder: Path) -> Path:
         elif i % 3 == 2:
             slides.append(SlideSpec(title, bullets=["Key point one", "Key point two"], image=chart, notes=notes))
         elif i % 3 == 1:
-            slides.append(SlideSpec(title, table=[["Sign", "Action"], ["Odd sender", "Do not reply"],
-                                                  ["Urgent invoice", "Call to check"]], notes=notes))
+            slides.append(
+                SlideSpec(
+                    title,
+                    table=[["Sign", "Action"], ["Odd sender", "Do not reply"], ["Urgent invoice", "Call to check"]],
+                    notes=notes,
+                )
+            )
         else:
             slides.append(SlideSpec(title, bullets=[s.strip() for s in notes.split(",")][:3], notes=notes))
     return build_deck(folder / "security-10.pptx", slides)
@@ -76,24 +81,42 @@ def conversion(deck_path: Path, cache: Path) -> float:
 def render_once(deck: Path, source: Path, layout: str, engine: str, folder: Path) -> dict:
     out = folder / f"{layout}.mp4"
     started = time.monotonic()
-    report = render(RenderOptions(script=None, source=source, out=out, quality="standard", layout=layout,
-                                  captions="off", avatar=AvatarSettings(choice=engine),
-                                  look=LookOptions(deck=deck, chapters=True)), StageReporter(enabled=False))
+    report = render(
+        RenderOptions(
+            script=None,
+            source=source,
+            out=out,
+            quality="standard",
+            layout=layout,
+            captions="off",
+            avatar=AvatarSettings(choice=engine),
+            look=LookOptions(deck=deck, chapters=True),
+        ),
+        StageReporter(enabled=False),
+    )
     total = time.monotonic() - started
     m = report.manifest
-    return {"layout": layout, "total_s": round(total, 2), "stages_s": m["stages_s"],
-            "narration_s": m["narration"]["duration_s"], "engine": m["avatar"]["engine"]}
+    return {
+        "layout": layout,
+        "total_s": round(total, 2),
+        "stages_s": m["stages_s"],
+        "narration_s": m["narration"]["duration_s"],
+        "engine": m["avatar"]["engine"],
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="static", choices=["static", "puppet"])
-    parser.add_argument("--source", type=Path, default=None, help="presenter video or photo (default: sun.mp4 "
-                        "from $PRESGEN_TEST_MEDIA, else a photo from scikit-image)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="presenter video or photo (default: sun.mp4 from $PRESGEN_TEST_MEDIA, else a photo from scikit-image)",
+    )
     args = parser.parse_args()
     if lacking := missing():
-        print(f"bench: {', '.join(t.name for t in lacking)} missing; install with: {INSTALL_COMMAND}",
-              file=sys.stderr)
+        print(f"bench: {', '.join(t.name for t in lacking)} missing; install with: {INSTALL_COMMAND}", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="presgen-bench-deck-") as tmp:
         folder = Path(tmp)
@@ -117,14 +140,25 @@ def main() -> int:
         side, slides = runs
         ratio = slides["total_s"] / side["total_s"]
         overlay_ratio = slides["stages_s"]["overlay"] / side["stages_s"]["overlay"]
-        result = {"slides": len(NOTES), "narration_s": side["narration_s"], "engine": side["engine"],
-                  "conversion_first_s": first, "conversion_cached_s": cached, "runs": runs,
-                  "slides_vs_side": round(ratio, 3), "overlay_slides_vs_side": round(overlay_ratio, 3),
-                  "target_max_ratio": MAX_RATIO, "ok": ratio <= MAX_RATIO}
+        result = {
+            "slides": len(NOTES),
+            "narration_s": side["narration_s"],
+            "engine": side["engine"],
+            "conversion_first_s": first,
+            "conversion_cached_s": cached,
+            "runs": runs,
+            "slides_vs_side": round(ratio, 3),
+            "overlay_slides_vs_side": round(overlay_ratio, 3),
+            "target_max_ratio": MAX_RATIO,
+            "ok": ratio <= MAX_RATIO,
+        }
     print(json.dumps(result, indent=2))
-    print(f"conversion: {first:.1f} s first, {cached:.2f} s cached; render {side['narration_s']:.0f} s at 720p: "
-          f"side {side['total_s']:.1f} s, slides {slides['total_s']:.1f} s ({ratio:.2f}x, target <= {MAX_RATIO}x; "
-          f"overlay stage {overlay_ratio:.2f}x)", file=sys.stderr)
+    print(
+        f"conversion: {first:.1f} s first, {cached:.2f} s cached; render {side['narration_s']:.0f} s at 720p: "
+        f"side {side['total_s']:.1f} s, slides {slides['total_s']:.1f} s ({ratio:.2f}x, target <= {MAX_RATIO}x; "
+        f"overlay stage {overlay_ratio:.2f}x)",
+        file=sys.stderr,
+    )
     return 0 if ratio <= MAX_RATIO else 1
 
 

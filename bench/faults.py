@@ -4,6 +4,7 @@ row fails. `make faults` runs it; tests/presgen_training/test_faults.py runs the
 
 Leftovers are files left in the sandbox's TMPDIR, partial files in the output folder and processes still alive.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,13 @@ class Sandbox:
             folder.mkdir(parents=True, exist_ok=True)
         if WARM_NARRATION and WARM_NARRATION[0].is_dir():
             shutil.copytree(WARM_NARRATION[0], self.cache / "narration", dirs_exist_ok=True)
-        self.env = {**os.environ, "TMPDIR": str(self.tmp), "PRESGEN_CACHE_DIR": str(self.cache),
-                    "PRESGEN_CONFIG": "", "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "TMPDIR": str(self.tmp),
+            "PRESGEN_CACHE_DIR": str(self.cache),
+            "PRESGEN_CONFIG": "",
+            "PYTHONUNBUFFERED": "1",
+        }
         self.env.pop("PRESGEN_ENV_PUPPET", None)
 
     def file(self, name: str, text: str) -> Path:
@@ -85,16 +91,31 @@ class Sandbox:
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "presgen_training", *args]
 
-    def presgen(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                timeout: float = RUN_TIMEOUT_S) -> Run:
+    def presgen(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = RUN_TIMEOUT_S
+    ) -> Run:
         started = time.monotonic()
-        proc = subprocess.run(self.argv(*args), capture_output=True, text=True, cwd=cwd or self.root,
-                              env={**self.env, **(env or {})}, timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            self.argv(*args),
+            capture_output=True,
+            text=True,
+            cwd=cwd or self.root,
+            env={**self.env, **(env or {})},
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                cwd=self.root, env={**self.env, **(env or {})}, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            self.argv(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            stdin=subprocess.DEVNULL,
+        )
 
     def leftovers(self, expected_outputs: tuple[str, ...] = ()) -> list[str]:
         found = [f"TMPDIR/{p.relative_to(self.tmp)}" for p in self.tmp.rglob("*")]
@@ -105,12 +126,14 @@ class Sandbox:
 
 # ------------------------------------------------------------------ inputs the cases share
 
+
 def face_photo(box: Sandbox) -> Path:
     """scikit-image's astronaut (a real frontal face that ships in the wheel)."""
     path = box.inputs / "me.png"
     if not path.exists():
-        subprocess.run([sys.executable, str(REPO / "examples" / "presenter_photo.py"), str(path)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, str(REPO / "examples" / "presenter_photo.py"), str(path)], check=True, capture_output=True
+        )
     return path
 
 
@@ -177,8 +200,11 @@ def wait_for(path: Path, timeout_s: float) -> bool:
 
 
 def one_line_error(run: Run, *needles: str) -> bool:
-    return (len(run.lines) == 1 and "Traceback" not in run.stderr
-            and all(n.lower() in run.lines[0].lower() for n in needles))
+    return (
+        len(run.lines) == 1
+        and "Traceback" not in run.stderr
+        and all(n.lower() in run.lines[0].lower() for n in needles)
+    )
 
 
 # ------------------------------------------------------------------ the cases
@@ -191,6 +217,7 @@ def case(name: str, expected: str) -> Callable[[Check], Check]:
     def register(fn: Check) -> Check:
         CASES[name] = (expected, fn)
         return fn
+
     return register
 
 
@@ -202,12 +229,25 @@ def relative_paths(box: Sandbox) -> Outcome:
     box.file("s.yaml", ONE_SECTION)
     elsewhere = box.root / "elsewhere"
     elsewhere.mkdir()
-    run = box.presgen("render", "--script", "../in/s.yaml", "--source-image=../in/-me.png", "--out", "../out/o.mp4",
-                      "--quality", "fast", "--json", cwd=elsewhere)
+    run = box.presgen(
+        "render",
+        "--script",
+        "../in/s.yaml",
+        "--source-image=../in/-me.png",
+        "--out",
+        "../out/o.mp4",
+        "--quality",
+        "fast",
+        "--json",
+        cwd=elsewhere,
+    )
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
     left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
-    return Outcome(run.returncode == 0 and engine == "puppet" and not left,
-                   f"exit {run.returncode}, presenter {engine}" if run.returncode == 0 else run.brief(), left)
+    return Outcome(
+        run.returncode == 0 and engine == "puppet" and not left,
+        f"exit {run.returncode}, presenter {engine}" if run.returncode == 0 else run.brief(),
+        left,
+    )
 
 
 @case("out-is-input", "--out naming an input (directly, via a symlink, via ./x/../): exit 2, input untouched")
@@ -230,17 +270,32 @@ def _interrupt(box: Sandbox, sig: int) -> Outcome:
     """Stop a render while its engine is running (quiet, with a child): every child stopped, partial files and
     work folders removed, the previous output byte-identical, exit 128 + the signal."""
     marker = box.inputs / "engine.pid"
-    fake = fake_engine(box, "slow", f"""
+    fake = fake_engine(
+        box,
+        "slow",
+        f"""
         child = subprocess.Popen(['sleep', '3600'])
         open({str(marker)!r}, 'w').write(f"{{os.getpid()}} {{child.pid}}")
         time.sleep(3600)
-    """)
+    """,
+    )
     script = box.file("s.yaml", ONE_SECTION)
     previous = box.out / "o.mp4"
     previous.write_bytes(b"previous good video")
     before = sha(previous)
-    proc = box.start("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                     str(previous), "--avatar", "puppet", "--engine-python", str(fake))
+    proc = box.start(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(previous),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(fake),
+    )
     if not wait_for(marker, SIGNAL_WAIT_S):
         proc.kill()
         return Outcome(False, f"the engine never started: {proc.communicate()[1][-200:]}")
@@ -286,9 +341,20 @@ exec {ffmpeg_exe()} "$@"
     slow.chmod(0o755)
     script = box.file("s.yaml", ONE_SECTION)
     fake = fake_engine(box, "ok", FAKE_RENDER + "print(json.dumps(RESULT))\n")
-    proc = box.start("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                     str(box.out / "o.mp4"), "--avatar", "puppet", "--engine-python", str(fake),
-                     env={"IMAGEIO_FFMPEG_EXE": str(slow)})
+    proc = box.start(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(fake),
+        env={"IMAGEIO_FFMPEG_EXE": str(slow)},
+    )
     if not wait_for(marker, SIGNAL_WAIT_S):
         proc.kill()
         return Outcome(False, f"the join never started: {proc.communicate()[1][-300:]}")
@@ -310,14 +376,31 @@ exec {ffmpeg_exe()} "$@"
 @case("grandchild-holds-stdout", "engine answers and exits, its child keeps stdout: answer used, child stopped")
 def grandchild(box: Sandbox) -> Outcome:
     marker = box.inputs / "child.pid"
-    fake = fake_engine(box, "grandchild", FAKE_RENDER + f"""
+    fake = fake_engine(
+        box,
+        "grandchild",
+        FAKE_RENDER
+        + f"""
 print(json.dumps(RESULT), flush=True)
 child = subprocess.Popen(['sleep', '3600'])
 open({str(marker)!r}, 'w').write(str(child.pid))
-""")
+""",
+    )
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "puppet", "--engine-python", str(fake), "--json")
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(fake),
+        "--json",
+    )
     child = int(marker.read_text()) if marker.exists() else 0
     time.sleep(0.2)
     alive = pid_alive(child) if child else False
@@ -325,33 +408,52 @@ open({str(marker)!r}, 'w').write(str(child.pid))
         os.kill(child, signal.SIGKILL)
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
     left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt")) + (["child"] if alive else [])
-    return Outcome(run.returncode == 0 and engine == "puppet" and not left,
-                   f"exit {run.returncode}, presenter {engine}" if run.returncode == 0 else run.brief(), left)
+    return Outcome(
+        run.returncode == 0 and engine == "puppet" and not left,
+        f"exit {run.returncode}, presenter {engine}" if run.returncode == 0 else run.brief(),
+        left,
+    )
 
 
 def _fake_engine_case(box: Sandbox, body: str, code: str) -> Outcome:
     """An explicitly chosen engine that misbehaves: exit 1, one line with the reason, nothing written."""
     script = box.file("s.yaml", ONE_SECTION)
     fake = fake_engine(box, code.lower(), body)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "puppet", "--engine-python", str(fake),
-                      "--avatar-timeout", "5")
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(fake),
+        "--avatar-timeout",
+        "5",
+    )
     left = box.leftovers()
-    return Outcome(run.returncode == 1 and one_line_error(run, "puppet") and not left, run.brief(), left,
-                   details=run.lines)
+    return Outcome(
+        run.returncode == 1 and one_line_error(run, "puppet") and not left, run.brief(), left, details=run.lines
+    )
 
 
 BOUNDARY = {
     "engine-hangs": ("time.sleep(3600)\n", "gave no answer"),
     "engine-prints-junk": ("print('Loading...'); print('{not json')\n", "junk"),
     "engine-two-objects": ("print(json.dumps({'a': 1})); print(json.dumps({'b': 2}))\n", "more than one"),
-    "engine-lies-about-output": (FAKE_RENDER + "RESULT['output_path'] = out + '.other.mp4'\n"
-                                 "print(json.dumps(RESULT))\n", "instead of the requested"),
-    "engine-wrong-duration": (FAKE_RENDER.replace("d={d}", "d={d / 2}") + "print(json.dumps(RESULT))\n",
-                              "lasts"),
+    "engine-lies-about-output": (
+        FAKE_RENDER + "RESULT['output_path'] = out + '.other.mp4'\nprint(json.dumps(RESULT))\n",
+        "instead of the requested",
+    ),
+    "engine-wrong-duration": (FAKE_RENDER.replace("d={d}", "d={d / 2}") + "print(json.dumps(RESULT))\n", "lasts"),
     "engine-100mb-stdout": ("sys.stdout.write('x' * (100 << 20)); sys.stdout.flush()\n", "more than"),
-    "engine-stderr-flood": (FAKE_RENDER + "[print('noise ' * 20, file=sys.stderr) for _ in range(300000)]\n"
-                            "print(json.dumps(RESULT))\n", ""),
+    "engine-stderr-flood": (
+        FAKE_RENDER + "[print('noise ' * 20, file=sys.stderr) for _ in range(300000)]\nprint(json.dumps(RESULT))\n",
+        "",
+    ),
     "engine-sigkilled": ("os.kill(os.getpid(), signal.SIGKILL)\n", "printed nothing"),
 }
 
@@ -362,9 +464,19 @@ def _boundary_case(name: str, body: str, needle: str) -> None:
     def check(box: Sandbox) -> Outcome:
         if not needle:
             script = box.file("s.yaml", ONE_SECTION)
-            run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                              str(box.out / "o.mp4"), "--avatar", "puppet", "--engine-python",
-                              str(fake_engine(box, name, body)))
+            run = box.presgen(
+                "render",
+                "--script",
+                str(script),
+                "--source-image",
+                str(face_photo(box)),
+                "--out",
+                str(box.out / "o.mp4"),
+                "--avatar",
+                "puppet",
+                "--engine-python",
+                str(fake_engine(box, name, body)),
+            )
             left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
             return Outcome(run.returncode == 0 and not left, run.brief(), left)
         outcome = _fake_engine_case(box, body, name)
@@ -381,11 +493,25 @@ for _name, (_body, _needle) in BOUNDARY.items():
 @case("missing-interpreter", "--engine-python that does not exist: exit 1 at once, naming it")
 def missing_interpreter(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "puppet", "--engine-python", str(box.inputs / "nope"))
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(box.inputs / "nope"),
+    )
     left = box.leftovers()
-    return Outcome(run.returncode == 1 and one_line_error(run, "interpreter not found") and run.seconds < 30
-                   and not left, run.brief(), left)
+    return Outcome(
+        run.returncode == 1 and one_line_error(run, "interpreter not found") and run.seconds < 30 and not left,
+        run.brief(),
+        left,
+    )
 
 
 @case("health-that-lies", "env check with a MediaPipe model file gone: not healthy, names the fix")
@@ -393,8 +519,11 @@ def health_lies(box: Sandbox) -> Outcome:
     python, _ = env_python("puppet")
     if python is None:
         return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
-    found = subprocess.run([str(python), "-c", "import mediapipe, os; print(os.path.dirname(mediapipe.__file__))"],
-                           capture_output=True, text=True)
+    found = subprocess.run(
+        [str(python), "-c", "import mediapipe, os; print(os.path.dirname(mediapipe.__file__))"],
+        capture_output=True,
+        text=True,
+    )
     copy = box.root / "shadow" / "mediapipe"
     shutil.copytree(found.stdout.strip(), copy)
     for model in copy.rglob("face_landmark_with_attention.tflite"):
@@ -416,8 +545,9 @@ def read_only_out(box: Sandbox) -> Outcome:
         return Outcome(False, "", skipped="chattr +i is not available (e2fsprogs, root, ext4)")
     try:
         script = box.file("s.yaml", ONE_SECTION)
-        run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                          str(locked / "o.mp4"))
+        run = box.presgen(
+            "render", "--script", str(script), "--source-image", str(face_photo(box)), "--out", str(locked / "o.mp4")
+        )
     finally:
         subprocess.run(["chattr", "-i", str(locked)], capture_output=True)
     left = box.leftovers() + [f"locked/{p.name}" for p in locked.iterdir()]
@@ -428,8 +558,12 @@ def read_only_out(box: Sandbox) -> Outcome:
 @contextlib.contextmanager
 def tiny_tmpfs(folder: Path, size: str) -> Iterator[bool]:
     folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         yield mounted
     finally:
@@ -444,8 +578,18 @@ def full_tmpdir(box: Sandbox) -> Outcome:
         if not mounted:
             return Outcome(False, "", skipped="cannot mount a tmpfs here (needs root)")
         script = box.file("s.yaml", TWO_SECTIONS)
-        run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                          str(box.out / "o.mp4"), "--avatar", "static", env={"TMPDIR": str(small)})
+        run = box.presgen(
+            "render",
+            "--script",
+            str(script),
+            "--source-image",
+            str(face_photo(box)),
+            "--out",
+            str(box.out / "o.mp4"),
+            "--avatar",
+            "static",
+            env={"TMPDIR": str(small)},
+        )
         left = [f"TMPDIR/{p.name}" for p in small.iterdir()] + box.leftovers()
     ok = run.returncode == 1 and one_line_error(run, "space") and not left
     return Outcome(ok, run.brief(), left)
@@ -456,8 +600,17 @@ def explicit_no_face(box: Sandbox) -> Outcome:
     if env_python("puppet")[0] is None:
         return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(faceless_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "puppet")
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(faceless_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+    )
     left = box.leftovers()
     ok = run.returncode == 1 and one_line_error(run, "no face", "--fallback") and not left
     return Outcome(ok, run.brief(), left)
@@ -468,28 +621,56 @@ def fallback_flag(box: Sandbox) -> Outcome:
     if env_python("puppet")[0] is None:
         return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(faceless_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "puppet", "--fallback", "--json")
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(faceless_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--fallback",
+        "--json",
+    )
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
     said = "puppet failed" in run.stderr and "no face" in run.stderr
     left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
-    return Outcome(run.returncode == 0 and engine == "static" and said and not left,
-                   f"exit {run.returncode}, presenter {engine}, said why: {said}", left)
+    return Outcome(
+        run.returncode == 0 and engine == "static" and said and not left,
+        f"exit {run.returncode}, presenter {engine}, said why: {said}",
+        left,
+    )
 
 
 @case("tiny-image", "a 1x1 photo: 'too small', with the minimum size, exit 1")
 def tiny_image(box: Sandbox) -> Outcome:
     image = box.inputs / "dot.png"
     ff(["-f", "lavfi", "-i", "color=c=red:s=1x1:d=1", "-frames:v", "1", str(image)])
-    run = box.presgen("render", "--script", str(box.file("s.yaml", ONE_SECTION)), "--source-image", str(image),
-                      "--out", str(box.out / "o.mp4"))
+    run = box.presgen(
+        "render",
+        "--script",
+        str(box.file("s.yaml", ONE_SECTION)),
+        "--source-image",
+        str(image),
+        "--out",
+        str(box.out / "o.mp4"),
+    )
     return Outcome(run.returncode == 1 and one_line_error(run, "too small", "64x64"), run.brief(), box.leftovers())
 
 
 @case("video-as-image", "a video passed as --source-image: exit 2 at once, pointing at --source-video")
 def video_as_image(box: Sandbox) -> Outcome:
-    run = box.presgen("render", "--script", str(box.file("s.yaml", ONE_SECTION)), "--source-image",
-                      str(tiny_video(box)), "--out", str(box.out / "o.mp4"))
+    run = box.presgen(
+        "render",
+        "--script",
+        str(box.file("s.yaml", ONE_SECTION)),
+        "--source-image",
+        str(tiny_video(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+    )
     ok = run.returncode == 2 and one_line_error(run, "--source-video") and run.seconds < 30
     return Outcome(ok, run.brief(), box.leftovers())
 
@@ -498,8 +679,19 @@ def video_as_image(box: Sandbox) -> Outcome:
 def two_renders(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
     fake = fake_engine(box, "slowish", "time.sleep(8)\n" + FAKE_RENDER + "print(json.dumps(RESULT))\n")
-    args = ("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out", str(box.out / "o.mp4"),
-            "--avatar", "puppet", "--engine-python", str(fake))
+    args = (
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(fake),
+    )
     first = box.start(*args)
     time.sleep(2.0)
     second = box.presgen(*args)
@@ -512,12 +704,24 @@ def two_renders(box: Sandbox) -> Outcome:
 @case("output-mode-follows-umask", "outputs get the mode the umask gives new files (0644 under umask 022)")
 def output_mode(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "static")
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "static",
+    )
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in box.out.iterdir()}
     ok = run.returncode == 0 and modes and set(modes.values()) == {oct(0o666 & ~_umask())}
-    return Outcome(bool(ok), f"exit {run.returncode}, modes {sorted(set(modes.values()))}", box.leftovers(
-        ("o.mp4", "o.manifest.json", "o.srt", "o.vtt")))
+    return Outcome(
+        bool(ok),
+        f"exit {run.returncode}, modes {sorted(set(modes.values()))}",
+        box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt")),
+    )
 
 
 def _umask() -> int:
@@ -529,16 +733,37 @@ def _umask() -> int:
 @case("no-progress-tty", "stderr not a terminal: a line per stage, 'failed' for a failed stage")
 def progress_lines(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen("render", "--script", str(script), "--source-image", str(faceless_photo(box)), "--out",
-                      str(box.out / "o.mp4"), "--avatar", "puppet", "--engine-python", str(box.inputs / "nope"))
-    ok_run = box.presgen("render", "--script", str(script), "--source-image", str(face_photo(box)), "--out",
-                         str(box.out / "o.mp4"), "--avatar", "static")
+    run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(faceless_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "puppet",
+        "--engine-python",
+        str(box.inputs / "nope"),
+    )
+    ok_run = box.presgen(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(face_photo(box)),
+        "--out",
+        str(box.out / "o.mp4"),
+        "--avatar",
+        "static",
+    )
     stages = [ln for ln in ok_run.stderr.splitlines() if ln.startswith("presgen: ") and " done in " in ln]
     ok = ok_run.returncode == 0 and len(stages) >= 4 and "done in" not in run.stderr
     return Outcome(ok, f"{len(stages)} stage lines", box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt")))
 
 
 # ------------------------------------------------------------------ running
+
 
 def run_case(name: str, root: Path, warm: Path | None = None) -> Outcome:
     """Run one case in ``root``; ``warm``: a folder that keeps narration clips from case to case."""
@@ -571,19 +796,31 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"presgen-fault-{name}-") as tmp:
             started = time.monotonic()
             outcome = run_case(name, Path(tmp), warm)
-            rows.append({"case": name, "expected": CASES[name][0], "observed": outcome.observed,
-                         "leftovers": outcome.leftovers, "skipped": outcome.skipped,
-                         "pass": outcome.passed or outcome.skipped is not None,
-                         "seconds": round(time.monotonic() - started, 1)})
+            rows.append(
+                {
+                    "case": name,
+                    "expected": CASES[name][0],
+                    "observed": outcome.observed,
+                    "leftovers": outcome.leftovers,
+                    "skipped": outcome.skipped,
+                    "pass": outcome.passed or outcome.skipped is not None,
+                    "seconds": round(time.monotonic() - started, 1),
+                }
+            )
         row = rows[-1]
         mark = "skip" if row["skipped"] else ("PASS" if row["pass"] else "FAIL")
-        print(f"{mark:<5} {name:<26} {row['seconds']:>6.1f} s  {row['skipped'] or row['observed']}"
-              + (f"  leftovers: {row['leftovers']}" if row["leftovers"] else ""), flush=True)
+        print(
+            f"{mark:<5} {name:<26} {row['seconds']:>6.1f} s  {row['skipped'] or row['observed']}"
+            + (f"  leftovers: {row['leftovers']}" if row["leftovers"] else ""),
+            flush=True,
+        )
     shutil.rmtree(warm, ignore_errors=True)
     failed = [r for r in rows if not r["pass"]]
     skipped = [r for r in rows if r["skipped"]]
-    print(f"\nfault suite: {len(rows) - len(failed) - len(skipped)} passed, {len(failed)} failed, "
-          f"{len(skipped)} skipped of {len(rows)} cases")
+    print(
+        f"\nfault suite: {len(rows) - len(failed) - len(skipped)} passed, {len(failed)} failed, "
+        f"{len(skipped)} skipped of {len(rows)} cases"
+    )
     if args.json:
         print(json.dumps(rows, indent=1))
     return 1 if failed else 0

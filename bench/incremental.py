@@ -8,6 +8,7 @@ render's.
 The machine may be shared: the share is a ratio of two runs made one after the other, which holds up better than
 either time alone; re-run it on a quiet machine for absolute figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,13 +42,35 @@ def presenter(folder: Path) -> tuple[Path, str]:
     return path, "--source-image"
 
 
-def render(script: Path, source: tuple[Path, str], out: Path, args: argparse.Namespace,
-           env: dict) -> tuple[float, dict]:
+def render(
+    script: Path, source: tuple[Path, str], out: Path, args: argparse.Namespace, env: dict
+) -> tuple[float, dict]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "presgen_training", "render", "--script", str(script),
-                           source[1], str(source[0]), "--out", str(out), "--quality", args.quality,
-                           "--avatar", args.engine, "--jobs", str(args.jobs), "--json", "--quiet"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presgen_training",
+            "render",
+            "--script",
+            str(script),
+            source[1],
+            str(source[0]),
+            "--out",
+            str(out),
+            "--quality",
+            args.quality,
+            "--avatar",
+            args.engine,
+            "--jobs",
+            str(args.jobs),
+            "--json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     took = time.monotonic() - started
     if proc.returncode != 0:
         raise SystemExit(f"bench: render failed: {proc.stderr.strip()}")
@@ -64,7 +87,7 @@ def frame_hashes(video: Path) -> list[str]:
 
 
 def by_segment(manifest: dict, hashes: list[str]) -> list[list[str]]:
-    return [hashes[round(s["start_s"] * OUTPUT_FPS):round(s["end_s"] * OUTPUT_FPS)] for s in manifest["segments"]]
+    return [hashes[round(s["start_s"] * OUTPUT_FPS) : round(s["end_s"] * OUTPUT_FPS)] for s in manifest["segments"]]
 
 
 def main() -> int:
@@ -81,21 +104,28 @@ def main() -> int:
         script = yaml.safe_load(SCRIPT.read_text())
         first = folder / "full.yaml"
         first.write_text(yaml.safe_dump(script, sort_keys=False))
-        script["sections"][args.section - 1]["narration"] = \
+        script["sections"][args.section - 1]["narration"] = (
             script["sections"][args.section - 1]["narration"].rstrip() + EDIT
+        )
         edited = folder / "edited.yaml"
         edited.write_text(yaml.safe_dump(script, sort_keys=False))
 
         full_s, m1 = render(first, source, folder / "full.mp4", args, env)
-        print(f"full render: {full_s:.1f} s for {m1['output']['duration_s']:.1f} s of video "
-              f"({len(m1['segments'])} sections, {args.engine}, {args.quality}); stages: {stages(m1)}")
+        print(
+            f"full render: {full_s:.1f} s for {m1['output']['duration_s']:.1f} s of video "
+            f"({len(m1['segments'])} sections, {args.engine}, {args.quality}); stages: {stages(m1)}"
+        )
         again_s, m2 = render(edited, source, folder / "edited.mp4", args, env)
         share = again_s / full_s
-        print(f"re-render after editing section {args.section}: {again_s:.1f} s = {100 * share:.0f}% of the full "
-              f"render (target <= {100 * TARGET_SHARE:.0f}%); stages: {stages(m2)}")
+        print(
+            f"re-render after editing section {args.section}: {again_s:.1f} s = {100 * share:.0f}% of the full "
+            f"render (target <= {100 * TARGET_SHARE:.0f}%); stages: {stages(m2)}"
+        )
         edited_frames = m2["segments"][args.section - 1]["frames"]
-        print(f"the edited section is {100 * edited_frames / sum(s['frames'] for s in m2['segments']):.0f}% of the "
-              "video's frames: the floor of the share, before the fixed costs of a render (voice and engine start-up)")
+        print(
+            f"the edited section is {100 * edited_frames / sum(s['frames'] for s in m2['segments']):.0f}% of the "
+            "video's frames: the floor of the share, before the fixed costs of a render (voice and engine start-up)"
+        )
         before = by_segment(m1, frame_hashes(folder / "full.mp4"))
         after = by_segment(m2, frame_hashes(folder / "edited.mp4"))
         reused = [(s["avatar_cached"], s["overlay_cached"]) for s in m2["segments"]]
@@ -104,9 +134,11 @@ def main() -> int:
             same = a == b
             expected = index != args.section - 1
             ok &= same == expected
-            print(f"  section {index + 1}: {len(b)} frames, {'identical' if same else 'changed'} "
-                  f"(presenter clip {'reused' if reused[index][0] else 'rendered'}, overlay clip "
-                  f"{'reused' if reused[index][1] else 'rendered'})")
+            print(
+                f"  section {index + 1}: {len(b)} frames, {'identical' if same else 'changed'} "
+                f"(presenter clip {'reused' if reused[index][0] else 'rendered'}, overlay clip "
+                f"{'reused' if reused[index][1] else 'rendered'})"
+            )
         print(f"identical outside the edited section: {'yes' if ok else 'NO'}")
         return 0 if ok and share <= TARGET_SHARE else 1
 

@@ -31,10 +31,24 @@ WORDS_PER_PARAGRAPH = 100
 MAX_RSS_RATIO = 1.3  # the acceptance bound: peak RSS at the largest size over the smallest
 _SUBJECTS = ("The team", "Every customer", "A good trainer", "The new release", "Our support desk", "This module")
 _VERBS = ("explains", "improves", "checks", "reviews", "describes", "measures", "simplifies", "records")
-_OBJECTS = ("the quarterly numbers", "each safety step", "the onboarding flow", "a difficult question",
-            "the weekly report", "three common mistakes", "the price of 42 licences", "what changed in 2025")
-_TAILS = ("before the meeting.", "with great care.", "in under five minutes.", "for every region.",
-          "and then moves on.", "so nobody is surprised.")
+_OBJECTS = (
+    "the quarterly numbers",
+    "each safety step",
+    "the onboarding flow",
+    "a difficult question",
+    "the weekly report",
+    "three common mistakes",
+    "the price of 42 licences",
+    "what changed in 2025",
+)
+_TAILS = (
+    "before the meeting.",
+    "with great care.",
+    "in under five minutes.",
+    "for every region.",
+    "and then moves on.",
+    "so nobody is surprised.",
+)
 
 
 def paragraph(rng: random.Random) -> str:
@@ -67,10 +81,14 @@ def child(script: Path, tts: str, work: Path, cache: Path) -> dict[str, float]:
     narration = synthesize(loaded, NarrationConfig(engine=tts, cache_dir=cache), work, progress=progress)
     write_captions(narration, work / "captions.srt", work / "captions.vtt")
     seconds = time.perf_counter() - started
-    return {"sections": len(loaded.sections), "audio_s": round(narration.duration_s, 1),
-            "seconds": round(seconds, 1), "realtime_factor": round(seconds / narration.duration_s, 4),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "wav_mib": round(narration.wav_path.stat().st_size / 2**20, 1)}
+    return {
+        "sections": len(loaded.sections),
+        "audio_s": round(narration.duration_s, 1),
+        "seconds": round(seconds, 1),
+        "realtime_factor": round(seconds / narration.duration_s, 4),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "wav_mib": round(narration.wav_path.stat().st_size / 2**20, 1),
+    }
 
 
 def measure(sections: int, tts: str, root: Path, cache: Path) -> dict[str, float]:
@@ -78,8 +96,12 @@ def measure(sections: int, tts: str, root: Path, cache: Path) -> dict[str, float
     write_script(script, sections)
     work = root / f"work-{sections}"
     work.mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, __file__, "--child", str(script), "--tts", tts, "--work", str(work),
-                           "--cache", str(cache)], stdout=subprocess.PIPE, check=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(script), "--tts", tts, "--work", str(work), "--cache", str(cache)],
+        stdout=subprocess.PIPE,
+        check=True,
+        text=True,
+    )
     return dict(json.loads(done.stdout))
 
 
@@ -101,19 +123,30 @@ def main() -> int:
         largest = max(args.sections)
         rerun = measure(largest, args.tts, root, root / f"cache-{largest}")  # every section from the cache
     ratio = runs[-1]["peak_rss_mib"] / runs[0]["peak_rss_mib"]
-    result = {"tts": args.tts, "runs": runs, "cached_rerun": rerun, "rss_ratio": round(ratio, 3),
-              "within_bound": ratio <= MAX_RSS_RATIO}
+    result = {
+        "tts": args.tts,
+        "runs": runs,
+        "cached_rerun": rerun,
+        "rss_ratio": round(ratio, 3),
+        "within_bound": ratio <= MAX_RSS_RATIO,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         for run in runs:
-            print(f"{run['sections']:4d} sections  {run['audio_s'] / 60:6.1f} min of speech  {run['seconds']:7.1f} s  "
-                  f"(x{run['realtime_factor']:.3f} real time)  peak RSS {run['peak_rss_mib']:.0f} MiB  "
-                  f"WAV {run['wav_mib']:.0f} MiB")
-        print(f"rerun of {largest} sections from the cache: {rerun['seconds']:.1f} s, peak RSS "
-              f"{rerun['peak_rss_mib']:.0f} MiB")
-        print(f"peak RSS {largest} vs {min(args.sections)} sections: {ratio:.2f}x (bound {MAX_RSS_RATIO}x): "
-              f"{'ok' if ratio <= MAX_RSS_RATIO else 'TOO HIGH'}")
+            print(
+                f"{run['sections']:4d} sections  {run['audio_s'] / 60:6.1f} min of speech  {run['seconds']:7.1f} s  "
+                f"(x{run['realtime_factor']:.3f} real time)  peak RSS {run['peak_rss_mib']:.0f} MiB  "
+                f"WAV {run['wav_mib']:.0f} MiB"
+            )
+        print(
+            f"rerun of {largest} sections from the cache: {rerun['seconds']:.1f} s, peak RSS "
+            f"{rerun['peak_rss_mib']:.0f} MiB"
+        )
+        print(
+            f"peak RSS {largest} vs {min(args.sections)} sections: {ratio:.2f}x (bound {MAX_RSS_RATIO}x): "
+            f"{'ok' if ratio <= MAX_RSS_RATIO else 'TOO HIGH'}"
+        )
     return 0 if ratio <= MAX_RSS_RATIO else 1
 
 

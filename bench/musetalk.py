@@ -23,6 +23,7 @@ Run with the musetalk env's python (it builds the models with torch)::
    init, no files) at batch 1 and batch 4 in child processes; the growth of their peak memory per extra frame
    is what devices.GENERATION_BYTES_PER_FRAME_FP32 holds (the engine sizes CUDA batches with it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,22 @@ def warm_page_cache(models: Path) -> float:
 def cut_audio(media: Path, seconds: float, out: Path) -> None:
     import imageio_ffmpeg
 
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-ss", str(SPEECH_START_S), "-t",
-                    f"{seconds:.3f}", "-i", str(media / "eng.wav"), str(out)], check=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            str(SPEECH_START_S),
+            "-t",
+            f"{seconds:.3f}",
+            "-i",
+            str(media / "eng.wav"),
+            str(out),
+        ],
+        check=True,
+    )
 
 
 @dataclass
@@ -96,9 +111,29 @@ class Run:
 
 
 def render(audio: Path, source: Path, out: Path, models: Path, cache: Path, batch: int, device: str) -> Run:
-    cmd = [sys.executable, "-m", "musetalk_wrapper", "--engine", "musetalk", "--audio", str(audio), "--video",
-           str(source), "--output", str(out), "--models-dir", str(models), "--cache-dir", str(cache),
-           "--batch-size", str(batch), "--device", device, "--quiet", "--json-output"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "musetalk_wrapper",
+        "--engine",
+        "musetalk",
+        "--audio",
+        str(audio),
+        "--video",
+        str(source),
+        "--output",
+        str(out),
+        "--models-dir",
+        str(models),
+        "--cache-dir",
+        str(cache),
+        "--batch-size",
+        str(batch),
+        "--device",
+        device,
+        "--quiet",
+        "--json-output",
+    ]
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -106,8 +141,11 @@ def render(audio: Path, source: Path, out: Path, models: Path, cache: Path, batc
     wall = time.monotonic() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    print(f"  {out.stem}: {wall:.1f} s wall, {cpu:.1f} s CPU (load average {load_before:.1f} before,"
-          f" {os.getloadavg()[0]:.1f} after)", flush=True)
+    print(
+        f"  {out.stem}: {wall:.1f} s wall, {cpu:.1f} s CPU (load average {load_before:.1f} before,"
+        f" {os.getloadavg()[0]:.1f} after)",
+        flush=True,
+    )
     result = json.loads(proc.stdout)
     if not result.get("success"):
         raise SystemExit(f"render failed: {result}\n{proc.stderr[-2000:]}")
@@ -141,8 +179,12 @@ def memory_per_frame(manifests: Path) -> int:
     """Bytes of peak working memory per extra frame of a generation batch (fp32, CPU)."""
     peaks = {}
     for batch in (1, 4):
-        proc = subprocess.run([sys.executable, __file__, "--memory-child", str(batch), "--manifests", str(manifests)],
-                               capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(batch), "--manifests", str(manifests)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         peaks[batch] = json.loads(proc.stdout.strip().splitlines()[-1])["peak_kib"] * 1024
         print(f"  batch {batch}: peak {peaks[batch] / 2**30:.2f} GiB", flush=True)
     per_frame = (peaks[4] - peaks[1]) // 3
@@ -159,8 +201,9 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=8, help="output frames per render (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=1, help="miss+hit pairs; figures are the fastest")
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS)
-    parser.add_argument("--media", type=Path,
-                        default=Path(os.environ.get("PRESGEN_TEST_MEDIA", REPO.parent / "shared" / "media")))
+    parser.add_argument(
+        "--media", type=Path, default=Path(os.environ.get("PRESGEN_TEST_MEDIA", REPO.parent / "shared" / "media"))
+    )
     parser.add_argument("--manifests", type=Path, default=None, help="shared/musetalk (default: beside --media)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -199,12 +242,18 @@ def main() -> int:
     compute = (sum(best(misses, s, n) for s in stages), sum(best(hits, s, n) for s in stages))
     generation = sum(best(hits, s, n) for s in ("unet", "vae_decode", "blend_write"))
     figures = {
-        "machine": {"cpus": os.cpu_count(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                    "device": args.device,
-                    "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "device": args.device,
+            "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None,
+        },
         "generation_fps": round(1.0 / generation, 2) if generation else None,
         "generation_dtype": hits[0].result["details"].get("generation_dtype"),
-        "frames": n, "repeats": args.repeats, "models_build_s": round(build_s, 1),
+        "frames": n,
+        "repeats": args.repeats,
+        "models_build_s": round(build_s, 1),
         "page_cache_warm_s": round(warm_s, 1),
         "s_per_frame_first": {s: round(best(misses, s, n), 3) for s in stages},
         "s_per_frame_cached": {s: round(best(hits, s, n), 3) for s in stages},
@@ -212,14 +261,21 @@ def main() -> int:
         "load_s_cached": {k: round(min(r.timings.get(k, 0.0) for r in hits), 2) for k in loads},
         "wall_s": {"first": round(wall[0], 1), "cached": round(wall[1], 1)},
         "cpu_s": {"first": round(cpu[0], 1), "cached": round(cpu[1], 1)},
-        "speedup_cached": {"wall": round(wall[0] / wall[1], 2), "cpu": round(cpu[0] / cpu[1], 2),
-                           "per_frame_stages": round(compute[0] / compute[1], 2)},
-        "all_runs": [{"cache": r.result["details"]["cache"], "wall_s": round(r.wall_s, 1),
-                      "cpu_s": round(r.cpu_s, 1)} for r in misses + hits],
+        "speedup_cached": {
+            "wall": round(wall[0] / wall[1], 2),
+            "cpu": round(cpu[0] / cpu[1], 2),
+            "per_frame_stages": round(compute[0] / compute[1], 2),
+        },
+        "all_runs": [
+            {"cache": r.result["details"]["cache"], "wall_s": round(r.wall_s, 1), "cpu_s": round(r.cpu_s, 1)}
+            for r in misses + hits
+        ],
     }
     where = figures["machine"]["gpu"] or f"CPU ({figures['machine']['cpus']} cores)"
-    print(f"musetalk engine, full-size random weights, {n} frames of {source.name}, {where}, torch "
-          f"{torch.__version__}, {figures['generation_dtype']}, batch {batch}, best of {args.repeats}")
+    print(
+        f"musetalk engine, full-size random weights, {n} frames of {source.name}, {where}, torch "
+        f"{torch.__version__}, {figures['generation_dtype']}, batch {batch}, best of {args.repeats}"
+    )
     print(f"{'stage':<16}{'1st render s/frame':>20}{'2nd (cached) s/frame':>22}")
     for stage in stages:
         print(f"{stage:<16}{best(misses, stage, n):>20.3f}{best(hits, stage, n):>22.3f}")
@@ -228,10 +284,14 @@ def main() -> int:
     print(f"{'wall (process)':<16}{wall[0]:>19.1f}s{wall[1]:>21.1f}s")
     print(f"{'CPU (process)':<16}{cpu[0]:>19.1f}s{cpu[1]:>21.1f}s")
     sp = figures["speedup_cached"]
-    print(f"speed-up of the cached render: {sp['wall']}x wall, {sp['cpu']}x CPU time, "
-          f"{sp['per_frame_stages']}x summed per-frame stages")
-    print(f"generation (UNet + VAE decode + blend, cached render): {figures['generation_fps']} fps "
-          f"(upstream's published figure: 30 fps on a V100 in fp16)")
+    print(
+        f"speed-up of the cached render: {sp['wall']}x wall, {sp['cpu']}x CPU time, "
+        f"{sp['per_frame_stages']}x summed per-frame stages"
+    )
+    print(
+        f"generation (UNet + VAE decode + blend, cached render): {figures['generation_fps']} fps "
+        f"(upstream's published figure: 30 fps on a V100 in fp16)"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0

@@ -25,42 +25,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from presgen_training.ffmpeg import file_arg, probe, run_ffmpeg  # noqa: E402
+from presgen_training.ffmpeg import loudness_r128, probe  # noqa: E402
 from presgen_training.narration import NarrationConfig, synthesize  # noqa: E402
 from presgen_training.script import load_script  # noqa: E402
 
 SCRIPT = HERE / "script_65s.yaml"
-_METADATA = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
 
 
 def loudness(path: Path) -> dict[str, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (ffmpeg ebur128)."""
-    out = run_ffmpeg(
-        [
-            "-i",
-            file_arg(path),
-            "-map",
-            "0:a:0",
-            "-af",
-            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
-            "-f",
-            "null",
-            "-",
-        ],
-        f"measuring the loudness of {path.name}",
-    ).decode()
-    integrated, peak = float("nan"), 0.0
-    for key, value in _METADATA.findall(out):
-        if key == "I":
-            integrated = float(value)
-        else:
-            peak = max(peak, float(value))
-    import math
-
-    return {
-        "integrated_lufs": round(integrated, 2),
-        "true_peak_dbtp": round(20 * math.log10(peak), 2) if peak > 0 else float("-inf"),
-    }
+    integrated, peak = loudness_r128(path)
+    return {"integrated_lufs": round(integrated, 2), "true_peak_dbtp": round(peak, 2)}
 
 
 def bench(runs: int) -> dict:

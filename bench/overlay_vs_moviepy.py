@@ -7,6 +7,7 @@ frames. Our stage should be at least 5x faster.
     .venv/bin/python bench/overlay_vs_moviepy.py                      # 65 s bench script, static astronaut, 720p
     .venv/bin/python bench/overlay_vs_moviepy.py --avatar avatar.mp4 --quality fast --layout overlay
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,13 @@ SCRIPT = HERE / "script_65s.yaml"
 MIN_RATIO = 5.0
 
 
-def moviepy_compose(avatar_video: Path, narration: Narration, output: Path, config: OverlayConfig,
-                    face_box: tuple[int, int, int, int] | None = None) -> None:
+def moviepy_compose(
+    avatar_video: Path,
+    narration: Narration,
+    output: Path,
+    config: OverlayConfig,
+    face_box: tuple[int, int, int, int] | None = None,
+) -> None:
     """Render ``compose``'s overlay (captions excepted) with moviepy's CompositeVideoClip, to ``output``."""
     from moviepy import AudioFileClip, ColorClip, CompositeVideoClip, ImageClip, VideoFileClip
 
@@ -39,22 +45,40 @@ def moviepy_compose(avatar_video: Path, narration: Narration, output: Path, conf
         duration = plan.frames / fps
         fit = plan.presenter
         avatar = VideoFileClip(str(avatar_video))
-        presenter = (avatar.resized((fit.scaled_w, fit.scaled_h))
-                     .cropped(x1=fit.crop_x, y1=fit.crop_y, width=fit.rect.w, height=fit.rect.h)
-                     .with_position((fit.rect.x, fit.rect.y)))
+        presenter = (
+            avatar.resized((fit.scaled_w, fit.scaled_h))
+            .cropped(x1=fit.crop_x, y1=fit.crop_y, width=fit.rect.w, height=fit.rect.h)
+            .with_position((fit.rect.x, fit.rect.y))
+        )
         background = ColorClip((plan.width, plan.height), color=plan.background, duration=duration)
-        cards = [ImageClip(str(layer.image)).with_start(layer.first_frame / fps)
-                 .with_duration((layer.end_frame - layer.first_frame) / fps)
-                 .with_position((layer.rect.x, layer.rect.y)) for layer in plan.layers if not layer.is_presenter]
+        cards = [
+            ImageClip(str(layer.image))
+            .with_start(layer.first_frame / fps)
+            .with_duration((layer.end_frame - layer.first_frame) / fps)
+            .with_position((layer.rect.x, layer.rect.y))
+            for layer in plan.layers
+            if not layer.is_presenter
+        ]
         audio = avatar.audio if avatar.audio is not None else AudioFileClip(str(narration.wav_path))
-        video = (CompositeVideoClip([background, presenter, *cards], size=(plan.width, plan.height))
-                 .with_duration(duration).with_audio(audio.with_duration(min(audio.duration, duration))))
+        video = (
+            CompositeVideoClip([background, presenter, *cards], size=(plan.width, plan.height))
+            .with_duration(duration)
+            .with_audio(audio.with_duration(min(audio.duration, duration)))
+        )
         try:
             with atomic_output(output) as partial:
-                video.write_videofile(str(partial), fps=fps, codec="libx264", preset=config.x264_preset,
-                                      audio_codec="aac", audio_bitrate=AUDIO_BITRATE, pixel_format="yuv420p",
-                                      ffmpeg_params=["-crf", str(config.crf), "-movflags", "+faststart"],
-                                      temp_audiofile_path=tmp, logger=None)
+                video.write_videofile(
+                    str(partial),
+                    fps=fps,
+                    codec="libx264",
+                    preset=config.x264_preset,
+                    audio_codec="aac",
+                    audio_bitrate=AUDIO_BITRATE,
+                    pixel_format="yuv420p",
+                    ffmpeg_params=["-crf", str(config.crf), "-movflags", "+faststart"],
+                    temp_audiofile_path=tmp,
+                    logger=None,
+                )
         finally:
             avatar.close()
 
@@ -67,8 +91,12 @@ def compare(avatar_video: Path, narration: Narration, folder: Path, config: Over
     started = time.monotonic()
     moviepy_compose(avatar_video, narration, folder / "moviepy.mp4", config)
     theirs = time.monotonic() - started
-    return {"narration_s": round(narration.duration_s, 2), "ours_s": round(ours, 2), "moviepy_s": round(theirs, 2),
-            "ratio": round(theirs / ours, 2)}
+    return {
+        "narration_s": round(narration.duration_s, 2),
+        "ours_s": round(ours, 2),
+        "moviepy_s": round(theirs, 2),
+        "ratio": round(theirs / ours, 2),
+    }
 
 
 def main() -> int:
@@ -91,12 +119,17 @@ def main() -> int:
         avatar = args.avatar or _static_astronaut(narration, folder)
         config = OverlayConfig(layout=args.layout, quality=args.quality, captions="off", title=script.title)
         size = probe(avatar)
-        print(f"input: {narration.duration_s:.1f} s narration, avatar {size.width}x{size.height}, "
-              f"{args.layout} layout at {config.size[0]}x{config.size[1]}", flush=True)
+        print(
+            f"input: {narration.duration_s:.1f} s narration, avatar {size.width}x{size.height}, "
+            f"{args.layout} layout at {config.size[0]}x{config.size[1]}",
+            flush=True,
+        )
         r = compare(avatar, narration, folder, config)
     verdict = "met" if r["ratio"] >= MIN_RATIO else "MISSED"
-    print(f"ours {r['ours_s']:.1f} s, moviepy CompositeVideoClip {r['moviepy_s']:.1f} s: {r['ratio']:.1f}x faster "
-          f"[target >= {MIN_RATIO:.0f}x: {verdict}]")
+    print(
+        f"ours {r['ours_s']:.1f} s, moviepy CompositeVideoClip {r['moviepy_s']:.1f} s: {r['ratio']:.1f}x faster "
+        f"[target >= {MIN_RATIO:.0f}x: {verdict}]"
+    )
     return 0
 
 

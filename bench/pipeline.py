@@ -6,6 +6,7 @@ Targets on a 2-core machine: static <= 30 s, puppet <= 60 s, overlay >= 5x faste
 
     .venv/bin/python bench/pipeline.py --engine static --engine puppet
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,18 +49,29 @@ def bench_engine(engine: str, source: Path, folder: Path, quality: str) -> dict:
     reporter = StageReporter(enabled=False)
     os.environ["PRESGEN_CACHE_DIR"] = str(folder / f"cache-{engine}")  # cold: every run synthesizes its narration
     started = time.monotonic()
-    report = render(RenderOptions(script=SCRIPT, source=source, out=out, quality=quality, work_dir=work,
-                                  avatar=AvatarSettings(choice=engine)), reporter)
+    report = render(
+        RenderOptions(
+            script=SCRIPT, source=source, out=out, quality=quality, work_dir=work, avatar=AvatarSettings(choice=engine)
+        ),
+        reporter,
+    )
     total = time.monotonic() - started
     m = report.manifest
     used = m["avatar"]["engine"]
     if used != engine:
         reasons = "; ".join(f"{a['engine']}: {a['reason']}" for a in m["avatar"]["attempts"] if a["reason"])
         raise SystemExit(f"bench: asked for {engine} but {used} rendered ({reasons})")
-    return {"engine": engine, "narration_s": m["narration"]["duration_s"], "words": m["narration"]["words"],
-            "stages_s": m["stages_s"], "total_s": round(total, 2),
-            "realtime_factor": round(total / m["narration"]["duration_s"], 3),
-            "target_s": TARGET_S.get(engine), "work": str(work), "output": str(out)}
+    return {
+        "engine": engine,
+        "narration_s": m["narration"]["duration_s"],
+        "words": m["narration"]["words"],
+        "stages_s": m["stages_s"],
+        "total_s": round(total, 2),
+        "realtime_factor": round(total / m["narration"]["duration_s"], 3),
+        "target_s": TARGET_S.get(engine),
+        "work": str(work),
+        "output": str(out),
+    }
 
 
 def bench_moviepy(static_run: dict, folder: Path, quality: str) -> dict:
@@ -72,14 +84,22 @@ def bench_moviepy(static_run: dict, folder: Path, quality: str) -> dict:
     moviepy_compose(avatar, narration, folder / "moviepy.mp4", config)
     moviepy_s = time.monotonic() - started
     ours_s = static_run["stages_s"]["overlay"]
-    return {"moviepy_s": round(moviepy_s, 2), "ours_s": ours_s, "ratio": round(moviepy_s / ours_s, 2),
-            "target_ratio": MOVIEPY_MIN_RATIO}
+    return {
+        "moviepy_s": round(moviepy_s, 2),
+        "ours_s": ours_s,
+        "ratio": round(moviepy_s / ours_s, 2),
+        "target_ratio": MOVIEPY_MIN_RATIO,
+    }
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--engine", action="append", choices=["static", "puppet", "musetalk"],
-                   help="avatar engine(s) to time (default: static and puppet)")
+    p.add_argument(
+        "--engine",
+        action="append",
+        choices=["static", "puppet", "musetalk"],
+        help="avatar engine(s) to time (default: static and puppet)",
+    )
     p.add_argument("--source", type=Path, help="presenter photo or video (default: skimage astronaut)")
     p.add_argument("--quality", default="standard")
     p.add_argument("--no-moviepy", action="store_true", help="skip the moviepy comparison (~2 min)")
@@ -94,18 +114,29 @@ def main() -> int:
             run = bench_engine(engine, source, folder, args.quality)
             results["runs"].append(run)
             stages = "  ".join(f"{k} {v:.1f}s" for k, v in run["stages_s"].items())
-            verdict = "" if run["target_s"] is None else (
-                f"  [target <= {run['target_s']:.0f} s: {'met' if run['total_s'] <= run['target_s'] else 'MISSED'}]")
-            print(f"{engine:8s} {run['narration_s']:.1f} s narration, {run['words']} words: "
-                  f"total {run['total_s']:.1f} s "
-                  f"(RTF {run['realtime_factor']:.2f})  {stages}{verdict}", flush=True)
+            verdict = (
+                ""
+                if run["target_s"] is None
+                else (
+                    f"  [target <= {run['target_s']:.0f} s: {'met' if run['total_s'] <= run['target_s'] else 'MISSED'}]"
+                )
+            )
+            print(
+                f"{engine:8s} {run['narration_s']:.1f} s narration, {run['words']} words: "
+                f"total {run['total_s']:.1f} s "
+                f"(RTF {run['realtime_factor']:.2f})  {stages}{verdict}",
+                flush=True,
+            )
         static_run = next((r for r in results["runs"] if r["engine"] == "static"), None)
         if static_run and not args.no_moviepy:
             mp = bench_moviepy(static_run, folder, args.quality)
             results["moviepy"] = mp
-            print(f"overlay  moviepy CompositeVideoClip {mp['moviepy_s']:.1f} s vs ours {mp['ours_s']:.1f} s: "
-                  f"{mp['ratio']:.1f}x faster  [target >= {MOVIEPY_MIN_RATIO:.0f}x: "
-                  f"{'met' if mp['ratio'] >= MOVIEPY_MIN_RATIO else 'MISSED'}]", flush=True)
+            print(
+                f"overlay  moviepy CompositeVideoClip {mp['moviepy_s']:.1f} s vs ours {mp['ours_s']:.1f} s: "
+                f"{mp['ratio']:.1f}x faster  [target >= {MOVIEPY_MIN_RATIO:.0f}x: "
+                f"{'met' if mp['ratio'] >= MOVIEPY_MIN_RATIO else 'MISSED'}]",
+                flush=True,
+            )
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
     return 0

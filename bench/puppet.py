@@ -7,6 +7,7 @@ sway, the mouth bank) and both, excluding encoding; then the encoder alone on th
 the engine uses and with the previous ones (x264 crf 18 veryfast).
 Runs itself in the puppet env (PRESGEN_ENV_PUPPET or the built envs/puppet) when started from another python.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,7 @@ def _reexec_in_puppet_env() -> None:
     try:
         import cv2  # noqa: F401
         import mediapipe  # noqa: F401
+
         return
     except ImportError:
         pass
@@ -65,13 +67,26 @@ def _inputs(media: Path, tmp: Path) -> dict[str, tuple[str, Path]]:
     _ffmpeg("-i", str(media / "man.png"), "-vf", f"crop=1024:576:0:300,scale={w}:{h}", str(closeup))
     video_closeup = tmp / "video_closeup.mp4"
     encode = ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
-    _ffmpeg("-stream_loop", "-1", "-i", str(media / "yongen.mp4"), "-t", str(AUDIO_S), "-vf", framed, *encode,
-            str(video))
-    _ffmpeg("-i", str(media / "sun.mp4"), "-t", str(AUDIO_S), "-vf", f"crop=576:324:0:90,scale={w}:{h}", *encode,
-            str(video_closeup))
-    return {"photo (framed, motion on)": ("image", photo), "photo (close-up, motion on)": ("image", closeup),
-            "video (framed)": ("video", video), "video (close-up)": ("video", video_closeup),
-            "__audio__": ("audio", audio)}
+    _ffmpeg(
+        "-stream_loop", "-1", "-i", str(media / "yongen.mp4"), "-t", str(AUDIO_S), "-vf", framed, *encode, str(video)
+    )
+    _ffmpeg(
+        "-i",
+        str(media / "sun.mp4"),
+        "-t",
+        str(AUDIO_S),
+        "-vf",
+        f"crop=576:324:0:90,scale={w}:{h}",
+        *encode,
+        str(video_closeup),
+    )
+    return {
+        "photo (framed, motion on)": ("image", photo),
+        "photo (close-up, motion on)": ("image", closeup),
+        "video (framed)": ("video", video),
+        "video (close-up)": ("video", video_closeup),
+        "__audio__": ("audio", audio),
+    }
 
 
 def _cpu_s() -> float:
@@ -106,8 +121,10 @@ def main() -> int:
     from musetalk_wrapper.request import RenderRequest
 
     media = _media_dir(args.media)
-    print(f"puppet engine, {SIZE[0]}x{SIZE[1]}, {AUDIO_S:.0f} s of speech, encoding excluded, {os.cpu_count()} cores "
-          f"(cpu: this process and ffmpeg, per frame)")
+    print(
+        f"puppet engine, {SIZE[0]}x{SIZE[1]}, {AUDIO_S:.0f} s of speech, encoding excluded, {os.cpu_count()} cores "
+        f"(cpu: this process and ffmpeg, per frame)"
+    )
     worst = float("inf")
     kept: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="presgen-bench-") as tmp_name:
@@ -136,9 +153,12 @@ def main() -> int:
             prep_s, render_s = prepared - started, done - prepared
             fps = n / (done - started)
             worst = min(worst, fps)
-            print(f"  {label:30s} {n} frames: audio+decode+track {prep_s:5.2f} s ({n / prep_s:6.1f} fps), "
-                  f"render {render_s:5.2f} s ({n / render_s:6.1f} fps), total {fps:5.1f} fps; "
-                  f"cpu {1000 * cpu / n:5.1f} ms/frame", flush=True)
+            print(
+                f"  {label:30s} {n} frames: audio+decode+track {prep_s:5.2f} s ({n / prep_s:6.1f} fps), "
+                f"render {render_s:5.2f} s ({n / render_s:6.1f} fps), total {fps:5.1f} fps; "
+                f"cpu {1000 * cpu / n:5.1f} ms/frame",
+                flush=True,
+            )
             if not kept and kind == "video":
                 kept = frames
         print(f"slowest: {worst:.1f} fps (target >= {TARGET_FPS:.0f})")
@@ -148,8 +168,10 @@ def main() -> int:
             now = _encode_s(kept, audio, tmp / "now.mp4")
             before = _encode_s(kept, audio, tmp / "before.mp4", preset="veryfast", crf=18)
             mb = (tmp / "now.mp4").stat().st_size / 1e6, (tmp / "before.mp4").stat().st_size / 1e6
-            print(f"encoding {len(kept)} frames: {VideoWriter.DEFAULT_SETTINGS} {now:5.2f} s ({mb[0]:.1f} MB), "
-                  f"x264 crf 18 veryfast {before:5.2f} s ({mb[1]:.1f} MB): {before / now:.2f}x")
+            print(
+                f"encoding {len(kept)} frames: {VideoWriter.DEFAULT_SETTINGS} {now:5.2f} s ({mb[0]:.1f} MB), "
+                f"x264 crf 18 veryfast {before:5.2f} s ({mb[1]:.1f} MB): {before / now:.2f}x"
+            )
     return 0
 
 

@@ -1,7 +1,8 @@
 """Build a slide deck with python-pptx: the demo deck (``make demo-deck``), and the decks tests and benches use.
 
-    python examples/demo_deck.py out/demo-deck.pptx
+python examples/demo_deck.py out/demo-deck.pptx
 """
+
 from __future__ import annotations
 
 import sys
@@ -62,8 +63,7 @@ def build_deck(path: Path, slides: list[SlideSpec], size: tuple[int, int] = WIDE
             slide.shapes.add_picture(str(spec.image), width // 2, Inches(1.8), height=height - Inches(2.6))
         if spec.table:
             rows, cols = len(spec.table), len(spec.table[0])
-            shape = slide.shapes.add_table(rows, cols, margin, Inches(1.9), width - 2 * margin,
-                                           Inches(0.6) * rows)
+            shape = slide.shapes.add_table(rows, cols, margin, Inches(1.9), width - 2 * margin, Inches(0.6) * rows)
             for r, row in enumerate(spec.table):
                 for c, text in enumerate(row):
                     shape.table.cell(r, c).text = text
@@ -93,18 +93,34 @@ def chart_picture(path: Path, values: tuple[int, ...] = (3, 5, 4, 7)) -> Path:
 def demo_slides(folder: Path) -> list[SlideSpec]:
     chart = chart_picture(folder / "demo-chart.png")
     return [
-        SlideSpec("Spotting Phishing Emails", subtitle="A two-minute security refresher",
-                  notes="Welcome. In the next two minutes you will learn to spot a phishing email before it "
-                        "costs you anything."),
-        SlideSpec("Check the sender", bullets=["Read the full address", "Watch for look-alike domains",
-                                               "Odd address? Do not reply"],
-                  notes="First, check the sender. Read the full address, not just the display name, and watch "
-                        "for look-alike domains."),
-        SlideSpec("Reports are rising", bullets=["Reports doubled this year", "Most arrive on Mondays"],
-                  image=chart, notes="Reports have doubled this year, and most of them arrive on Mondays."),
-        SlideSpec("What to do", table=[["Situation", "Action"], ["Odd sender", "Do not reply"],
-                                       ["Unexpected link", "Hover first"], ["Suspicious mail", "Report it"]],
-                  notes="Here is what to do in each case. When in doubt, report the message to the security team."),
+        SlideSpec(
+            "Spotting Phishing Emails",
+            subtitle="A two-minute security refresher",
+            notes="Welcome. In the next two minutes you will learn to spot a phishing email before it "
+            "costs you anything.",
+        ),
+        SlideSpec(
+            "Check the sender",
+            bullets=["Read the full address", "Watch for look-alike domains", "Odd address? Do not reply"],
+            notes="First, check the sender. Read the full address, not just the display name, and watch "
+            "for look-alike domains.",
+        ),
+        SlideSpec(
+            "Reports are rising",
+            bullets=["Reports doubled this year", "Most arrive on Mondays"],
+            image=chart,
+            notes="Reports have doubled this year, and most of them arrive on Mondays.",
+        ),
+        SlideSpec(
+            "What to do",
+            table=[
+                ["Situation", "Action"],
+                ["Odd sender", "Do not reply"],
+                ["Unexpected link", "Hover first"],
+                ["Suspicious mail", "Report it"],
+            ],
+            notes="Here is what to do in each case. When in doubt, report the message to the security team.",
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
 """Write the demo presenter photo: scikit-image's astronaut (public-domain NASA portrait, ships in the wheel)."""
+
 from __future__ import annotations
 
 import sys

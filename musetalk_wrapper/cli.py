@@ -3,6 +3,7 @@
 With ``--json-output`` stdout carries exactly one JSON object (see result.schema.json); progress and
 logs go to stderr as JSON lines. Anything a library prints to stdout is redirected to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,37 +59,65 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--image", type=Path, help="presenter photo")
     src.add_argument("--video", type=Path, help="presenter video (looped back and forth to cover the audio)")
     p.add_argument("--output", type=Path, help="output .mp4 (written to a temp name, then renamed)")
-    p.add_argument("--segments", type=Path, metavar="FILE",
-                   help="render several clips of one source in one run (the source is prepared once): a JSON file "
-                        '{"segments": [{"audio", "output", "timings", "start_s", "handoff_s"}, ...]}; '
-                        "replaces --audio/--output/--timings/--start-s/--handoff-s")
-    p.add_argument("--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES),
-                   help="avatar engine (default: %(default)s)")
+    p.add_argument(
+        "--segments",
+        type=Path,
+        metavar="FILE",
+        help="render several clips of one source in one run (the source is prepared once): a JSON file "
+        '{"segments": [{"audio", "output", "timings", "start_s", "handoff_s"}, ...]}; '
+        "replaces --audio/--output/--timings/--start-s/--handoff-s",
+    )
+    p.add_argument(
+        "--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES), help="avatar engine (default: %(default)s)"
+    )
     p.add_argument("--json-output", action="store_true", help="print one JSON result object on stdout")
     p.add_argument("--check", action="store_true", help="only report whether the engine can run here")
     p.add_argument("--timings", type=Path, help="narration timings JSON (phonemes, words) for exact mouth shapes")
     p.add_argument("--fps", type=int, default=OUTPUT_FPS, help="output frame rate (default: %(default)s)")
-    p.add_argument("--start-s", type=float, default=0.0, metavar="SECONDS",
-                   help="motion clock at the first frame: source position, head sway and blinks follow this clock, "
-                        "so separately rendered clips join without a jump (default: 0)")
-    p.add_argument("--handoff-s", type=float, default=None, metavar="SECONDS",
-                   help="dissolve the last frames into the motion at this clock time, where the next clip starts")
+    p.add_argument(
+        "--start-s",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="motion clock at the first frame: source position, head sway and blinks follow this clock, "
+        "so separately rendered clips join without a jump (default: 0)",
+    )
+    p.add_argument(
+        "--handoff-s",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="dissolve the last frames into the motion at this clock time, where the next clip starts",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress events on stderr")
     g = p.add_argument_group("puppet engine")
-    g.add_argument("--motion", choices=["on", "off"], default="on",
-                   help="photo: subtle head sway; video: keep source motion")
+    g.add_argument(
+        "--motion", choices=["on", "off"], default="on", help="photo: subtle head sway; video: keep source motion"
+    )
     g.add_argument("--blink", choices=["on", "off"], default="on", help="photo: natural blinks")
     g = p.add_argument_group("musetalk engines")
     g.add_argument("--models-dir", type=Path, help="MuseTalk models folder (default: $PRESGEN_MODELS or ./models)")
     g.add_argument("--cache-dir", type=Path, help="avatar cache folder (default: ~/.cache/presgen/avatars)")
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    g.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
-                   help="UNet and VAE decode precision; auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32"
-                        " (face preparation and its cache stay in the device's base precision)")
-    g.add_argument("--batch-size", type=int, default=0,
-                   help="frames per UNet + decode batch; 0 (default): 8 on a CPU, what free memory holds on CUDA")
-    g.add_argument("--bbox-shift", type=int, default=0,
-                   help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream)")
+    g.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        default="auto",
+        help="UNet and VAE decode precision; auto: fp16 on CUDA, bf16 on CPUs with native bf16, else fp32"
+        " (face preparation and its cache stay in the device's base precision)",
+    )
+    g.add_argument(
+        "--batch-size",
+        type=int,
+        default=0,
+        help="frames per UNet + decode batch; 0 (default): 8 on a CPU, what free memory holds on CUDA",
+    )
+    g.add_argument(
+        "--bbox-shift",
+        type=int,
+        default=0,
+        help="shift landmark 29, which sets the mask top, by N px (the box top moves 2N px, as upstream)",
+    )
     g.add_argument("--landmarks", choices=["mediapipe", "dwpose-onnx"], default="mediapipe")
     g.add_argument("--dwpose-model", type=Path, help="dw-ll_ucoco_384.onnx for --landmarks dwpose-onnx")
     g.add_argument("--vendor-dir", type=Path, help="upstream MuseTalk checkout (musetalk-upstream engine)")
@@ -159,11 +188,18 @@ def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
             handoff = entry.get("handoff_s")
             handoff_s = None if handoff is None else float(handoff)
             timings = Path(entry["timings"]) if entry.get("timings") else None
-            request = replace(_build_request(a, Path(entry["audio"]), Path(entry["output"])), timings=timings,
-                              start_s=start_s, handoff_s=handoff_s)
+            request = replace(
+                _build_request(a, Path(entry["audio"]), Path(entry["output"])),
+                timings=timings,
+                start_s=start_s,
+                handoff_s=handoff_s,
+            )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise EngineError(ErrorCode.BAD_INPUT, f"{a.segments}: segment {number} is malformed ({exc!r}); each "
-                              "needs audio and output, and may have timings, start_s, handoff_s") from None
+            raise EngineError(
+                ErrorCode.BAD_INPUT,
+                f"{a.segments}: segment {number} is malformed ({exc!r}); each "
+                "needs audio and output, and may have timings, start_s, handoff_s",
+            ) from None
         _check_clock(request.start_s, request.handoff_s)
         _check_clip(request)
         requests.append(request)
@@ -175,11 +211,25 @@ def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
 
 def _build_request(a: argparse.Namespace, audio: Path, output: Path) -> RenderRequest:
     return RenderRequest(
-        audio=audio, output=output, image=a.image, video=a.video, fps=a.fps, timings=a.timings,
-        start_s=a.start_s, handoff_s=a.handoff_s,
-        motion=a.motion == "on", blink=a.blink == "on", models_dir=a.models_dir, cache_dir=a.cache_dir,
-        device=a.device, precision=a.precision, batch_size=a.batch_size, bbox_shift=a.bbox_shift,
-        landmarks=a.landmarks, dwpose_model=a.dwpose_model, vendor_dir=a.vendor_dir,
+        audio=audio,
+        output=output,
+        image=a.image,
+        video=a.video,
+        fps=a.fps,
+        timings=a.timings,
+        start_s=a.start_s,
+        handoff_s=a.handoff_s,
+        motion=a.motion == "on",
+        blink=a.blink == "on",
+        models_dir=a.models_dir,
+        cache_dir=a.cache_dir,
+        device=a.device,
+        precision=a.precision,
+        batch_size=a.batch_size,
+        bbox_shift=a.bbox_shift,
+        landmarks=a.landmarks,
+        dwpose_model=a.dwpose_model,
+        vendor_dir=a.vendor_dir,
     )
 
 
@@ -219,8 +269,14 @@ def _check(args: argparse.Namespace, engine_name: str) -> tuple[dict[str, Any], 
         problem = _unhealthy(load_engine(engine_name).health(options))
     except EngineError as err:
         problem = Unhealthy(err.message, tuple(str(f) for f in err.details.get("fix", ())))
-    obj = {"engine": engine_name, "healthy": problem is None, "reason": problem.reason if problem else None,
-           "fix": list(problem.fix) if problem else [], "python": sys.executable, "schema_version": SCHEMA_VERSION}
+    obj = {
+        "engine": engine_name,
+        "healthy": problem is None,
+        "reason": problem.reason if problem else None,
+        "fix": list(problem.fix) if problem else [],
+        "python": sys.executable,
+        "schema_version": SCHEMA_VERSION,
+    }
     return obj, EXIT_OK if problem is None else EXIT_BY_CODE[ErrorCode.ENGINE_UNAVAILABLE]
 
 
@@ -261,8 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         obj, code = failure_object(engine_name, err), EXIT_BY_CODE[err.code]
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, _Signalled) else signal.SIGINT
-        obj = failure_object(engine_name,
-                             EngineError(ErrorCode.RUNTIME, f"interrupted ({signal.Signals(signum).name})"))
+        obj = failure_object(
+            engine_name, EngineError(ErrorCode.RUNTIME, f"interrupted ({signal.Signals(signum).name})")
+        )
         code = EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum
     except Exception as exc:  # a bug: one line on stdout, the traceback on stderr
         traceback.print_exc(file=sys.stderr)

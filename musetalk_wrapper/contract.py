@@ -1,4 +1,5 @@
 """The wrapper's side of the JSON contract: error codes, exit codes and result objects."""
+
 from __future__ import annotations
 
 import enum

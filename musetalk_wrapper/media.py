@@ -2,6 +2,7 @@
 
 Uses the static ffmpeg from ``imageio-ffmpeg`` so no system package is needed.
 """
+
 from __future__ import annotations
 
 import math
@@ -91,8 +92,10 @@ def probe(path: Path) -> MediaInfo:
 
 def video_frame_count(path: Path, fps: int = OUTPUT_FPS) -> int:
     """How many frames ``read_video_frames(path, fps)`` yields, from the packets' timestamps (no decoding)."""
-    listing = run_ffmpeg(["-v", "error", "-i", _file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
-                         f"reading the frame list of {path.name}").decode(errors="replace")
+    listing = run_ffmpeg(
+        ["-v", "error", "-i", _file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
+        f"reading the frame list of {path.name}",
+    ).decode(errors="replace")
     base = None
     first, end = math.inf, -math.inf
     for line in listing.splitlines():
@@ -140,9 +143,14 @@ def load_image(path: Path) -> np.ndarray:
 SEEK_LEAD_S = 2.0  # a range starting later than this seeks to this long before its first frame
 
 
-def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = None,
-                      decode_errors: list[str] | None = None, start_frame: int = 0,
-                      stop_frame: int | None = None) -> Iterator[np.ndarray]:
+def read_video_frames(
+    path: Path,
+    fps: int = OUTPUT_FPS,
+    max_side: int | None = None,
+    decode_errors: list[str] | None = None,
+    start_frame: int = 0,
+    stop_frame: int | None = None,
+) -> Iterator[np.ndarray]:
     """Yield RGB frames resampled to a constant ``fps``; optionally downscale so max(w, h) <= max_side.
 
     ``start_frame``/``stop_frame`` pick a range of those frames: the same pixels as when decoding from the start
@@ -164,8 +172,27 @@ def read_video_frames(path: Path, fps: int = OUTPUT_FPS, max_side: int | None = 
         vf += f",scale={w}:{h}:flags=area"
     seek = info.video_start_s + start_frame / fps - SEEK_LEAD_S
     seek_args = ["-ss", f"{seek:.6f}"] if start_frame > 0 and seek > 0 else []
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-err_detect", "ignore_err",
-           *seek_args, "-copyts", "-i", _file_arg(path), "-an", "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-err_detect",
+        "ignore_err",
+        *seek_args,
+        "-copyts",
+        "-i",
+        _file_arg(path),
+        "-an",
+        "-vf",
+        vf,
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
+    ]
     # closed in the finally below, once the decoder has exited
     err_file = tempfile.TemporaryFile() if decode_errors is not None else None  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file or subprocess.DEVNULL)
@@ -214,8 +241,16 @@ class VideoWriter:
 
     DEFAULT_SETTINGS = "x264 crf 10 ultrafast"
 
-    def __init__(self, output: Path, width: int, height: int, audio: Path, fps: int = OUTPUT_FPS,
-                 preset: str = "ultrafast", crf: int = 10) -> None:
+    def __init__(
+        self,
+        output: Path,
+        width: int,
+        height: int,
+        audio: Path,
+        fps: int = OUTPUT_FPS,
+        preset: str = "ultrafast",
+        crf: int = 10,
+    ) -> None:
         if width % 2 or height % 2:
             raise ValueError("yuv420p needs even frame sizes")
         self.output = output
@@ -225,13 +260,48 @@ class VideoWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".partial.mp4", dir=output.parent)
         os.close(fd)
         self._tmp = Path(tmp)
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
-               "-i", _file_arg(audio),
-               "-map", "0:v:0", "-map", "1:a:0",
-               "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-               "-c:a", "aac", "-b:a", AUDIO_BITRATE,
-               "-shortest", "-movflags", "+faststart", "-f", "mp4", _file_arg(self._tmp)]
+        cmd = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            "-i",
+            _file_arg(audio),
+            "-map",
+            "0:v:0",
+            "-map",
+            "1:a:0",
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            AUDIO_BITRATE,
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+            _file_arg(self._tmp),
+        ]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def write(self, frame: np.ndarray) -> None:

@@ -1,4 +1,5 @@
 """Progress events as JSON lines on stderr (stdout is reserved for the one result object)."""
+
 from __future__ import annotations
 
 import json

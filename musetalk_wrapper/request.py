@@ -1,4 +1,5 @@
 """One render request, built from argv; engines read only the fields they use."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

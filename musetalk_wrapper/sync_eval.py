@@ -17,6 +17,7 @@ gap / outer eye-corner distance:
 
 A still mouth scores a correlation near 0. Exit codes follow the wrapper's (0 ok, 3 BAD_INPUT, 4 NO_FACE).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,44 @@ _EYE_CORNERS = (33, 263)
 _NOSE_TIP = 1
 # (corner, corner, (upper, lower) lid pairs) of each eye
 _EYES = ((33, 133, ((160, 144), (159, 145), (158, 153))), (263, 362, ((387, 373), (386, 374), (385, 380))))
-_FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
-              176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+_FACE_OVAL = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +128,7 @@ def envelope_db(audio: np.ndarray, n_frames: int, fps: float) -> np.ndarray:
     hop = SAMPLE_RATE / fps
     out = np.empty(n_frames)
     for i in range(n_frames):
-        seg = audio[round(i * hop):round((i + 1) * hop)]
+        seg = audio[round(i * hop) : round((i + 1) * hop)]
         rms = math.sqrt(float(np.mean(seg.astype(np.float64) ** 2))) if len(seg) else 0.0
         out[i] = 20.0 * math.log10(max(rms, 1e-10))
     floored: np.ndarray = np.maximum(out, out.max() - ENVELOPE_RANGE_DB)
@@ -125,9 +162,9 @@ def best_lag(opening: np.ndarray, env: np.ndarray, max_lag: int) -> tuple[float,
     n = len(opening)
     for lag in range(-max_lag, max_lag + 1):
         if lag >= 0:
-            r = pearson(opening[lag:], env[:n - lag])
+            r = pearson(opening[lag:], env[: n - lag])
         else:
-            r = pearson(opening[:n + lag], env[-lag:])
+            r = pearson(opening[: n + lag], env[-lag:])
         if r > best[0] or (r == best[0] and abs(lag) < abs(best[1])):
             best = (r, lag)
     return best
@@ -138,16 +175,20 @@ class _Mesh:
         try:
             import mediapipe as mp
         except ImportError as exc:
-            raise EngineError(ErrorCode.ENGINE_UNAVAILABLE, "the sync measure needs mediapipe (puppet env); "
-                              "run: presgen env create puppet") from exc
+            raise EngineError(
+                ErrorCode.ENGINE_UNAVAILABLE,
+                "the sync measure needs mediapipe (puppet env); run: presgen env create puppet",
+            ) from exc
         self._mp = mp
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1,
-                                                     refine_landmarks=True, min_detection_confidence=0.5)
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
+        )
 
     def points(self, rgb: np.ndarray, static: bool = False) -> np.ndarray | None:
         if static:  # one picture on its own (not part of the video being tracked)
-            with self._mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
-                                                       refine_landmarks=True) as one:
+            with self._mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=1, refine_landmarks=True
+            ) as one:
                 res = one.process(np.ascontiguousarray(rgb))
         else:
             res = self._mesh.process(np.ascontiguousarray(rgb))
@@ -231,8 +272,13 @@ def _upper_face_box(points: np.ndarray, width: int, height: int) -> tuple[int, i
     return x0, y0, x1, y1
 
 
-def evaluate(video: Path, audio: Path | None = None, source: Path | None = None, fps: int = OUTPUT_FPS,
-             max_lag: int = MAX_LAG_FRAMES) -> SyncReport:
+def evaluate(
+    video: Path,
+    audio: Path | None = None,
+    source: Path | None = None,
+    fps: int = OUTPUT_FPS,
+    max_lag: int = MAX_LAG_FRAMES,
+) -> SyncReport:
     info = probe(video)
     if not info.has_video:
         raise EngineError(ErrorCode.BAD_INPUT, f"no video stream in {video}")
@@ -288,30 +334,41 @@ def evaluate(video: Path, audio: Path | None = None, source: Path | None = None,
     psnr = None
     if source is not None and n_px:
         mse = sq_err / n_px
-        psnr = PSNR_CAP_DB if mse <= 0 else min(PSNR_CAP_DB, 10.0 * math.log10(255.0 ** 2 / mse))
-    return SyncReport(video=str(video), audio=str(audio_path), frames=n, fps=float(fps),
-                      face_share=round(float(found.mean()), 4), correlation=round(r, 4), lag_frames=int(lag),
-                      correlation_near=round(r_near, 4), silent_frames=int(silent.sum()),
-                      closed_share=None if closed is None else round(closed, 4),
-                      rest_opening=None if rest is None else round(rest, 4),
-                      opening_p95=None if p95 is None else round(p95, 4),
-                      blinks_per_min=round(len(blinks) / minutes, 2) if minutes > 0 else 0.0,
-                      blink_frames=round(float(np.mean(blinks)), 2) if blinks else None,
-                      upper_psnr_db=None if psnr is None else round(psnr, 2),
-                      source=None if source is None else str(source))
+        psnr = PSNR_CAP_DB if mse <= 0 else min(PSNR_CAP_DB, 10.0 * math.log10(255.0**2 / mse))
+    return SyncReport(
+        video=str(video),
+        audio=str(audio_path),
+        frames=n,
+        fps=float(fps),
+        face_share=round(float(found.mean()), 4),
+        correlation=round(r, 4),
+        lag_frames=int(lag),
+        correlation_near=round(r_near, 4),
+        silent_frames=int(silent.sum()),
+        closed_share=None if closed is None else round(closed, 4),
+        rest_opening=None if rest is None else round(rest, 4),
+        opening_p95=None if p95 is None else round(p95, 4),
+        blinks_per_min=round(len(blinks) / minutes, 2) if minutes > 0 else 0.0,
+        blink_frames=round(float(np.mean(blinks)), 2) if blinks else None,
+        upper_psnr_db=None if psnr is None else round(psnr, 2),
+        source=None if source is None else str(source),
+    )
 
 
 def _human(report: SyncReport) -> str:
-    lines = [f"{report.video}: {report.frames} frames, face in {report.face_share:.0%}",
-             f"  correlation with the audio envelope: {report.correlation:.3f} "
-             f"at a lag of {report.lag_frames:+d} frame(s); {report.correlation_near:.3f} within 1 frame"]
+    lines = [
+        f"{report.video}: {report.frames} frames, face in {report.face_share:.0%}",
+        f"  correlation with the audio envelope: {report.correlation:.3f} "
+        f"at a lag of {report.lag_frames:+d} frame(s); {report.correlation_near:.3f} within 1 frame",
+    ]
     if report.closed_share is None:
         lines.append("  no pauses in the audio: closed-mouth share not measured")
     else:
         lines.append(f"  silent frames with the mouth at rest: {report.closed_share:.0%} of {report.silent_frames}")
     if report.opening_p95 is not None:
-        lines.append(f"  mouth opening in speech (95th percentile): {report.opening_p95:.3f} of the eye-corner "
-                     "distance")
+        lines.append(
+            f"  mouth opening in speech (95th percentile): {report.opening_p95:.3f} of the eye-corner distance"
+        )
     blinks = f"  blinks: {report.blinks_per_min:.1f} per minute"
     if report.blink_frames is not None:
         blinks += f", {report.blink_frames:.1f} frames closed on average"
@@ -346,8 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         obj: dict[str, Any] = {"success": True, **asdict(report), "schema_version": SCHEMA_VERSION}
         code = EXIT_OK
     except EngineError as err:
-        obj = {"success": False, "error": {"code": err.code.value, "message": err.message},
-               "schema_version": SCHEMA_VERSION}
+        obj = {
+            "success": False,
+            "error": {"code": err.code.value, "message": err.message},
+            "schema_version": SCHEMA_VERSION,
+        }
         code = EXIT_BY_CODE[err.code]
     if args.json:
         result_stream.write(json.dumps(obj) + "\n")

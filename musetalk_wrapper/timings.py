@@ -1,4 +1,5 @@
 """Read the narration timings file (timings.schema.json beside this module): any engine may use it."""
+
 from __future__ import annotations
 
 import json

@@ -10,6 +10,7 @@ safetensors / ONNX), zip end record (a cut-off download has none), a lower size 
 size is known, and the sha256 of the official files on request. Loading (every key, every shape) happens in
 the engine and reports problems the same way: the file and the command that fixes it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -124,12 +125,19 @@ def manual_command(wf: WeightFile, models_dir: Path, table: Table = OFFICIAL) ->
     if src.url:
         return f"curl -L --create-dirs -o {q(str(models_dir / wf.path))} {q(src.url)}"
     assert src.hub and src.file
-    siblings = [f.sources[0].file for f in table.files if f.sources[0].hub == src.hub and f.option == wf.option
-                and f.path.rsplit("/", 1)[0] == wf.path.rsplit("/", 1)[0]]
+    siblings = [
+        f.sources[0].file
+        for f in table.files
+        if f.sources[0].hub == src.hub
+        and f.option == wf.option
+        and f.path.rsplit("/", 1)[0] == wf.path.rsplit("/", 1)[0]
+    ]
     # the hub file's own folders (musetalkV15/) already match the layout; others go into the file's folder
     local = models_dir if "/" in src.file else models_dir / wf.path.rsplit("/", 1)[0]
-    return (f"huggingface-cli download {src.hub} {' '.join(str(s) for s in siblings)}"
-            f" --revision {table.revisions[src.hub]} --local-dir {q(str(local))}")
+    return (
+        f"huggingface-cli download {src.hub} {' '.join(str(s) for s in siblings)}"
+        f" --revision {table.revisions[src.hub]} --local-dir {q(str(local))}"
+    )
 
 
 def present_path(wf: WeightFile, models_dir: Path) -> Path | None:
@@ -189,8 +197,9 @@ def _check_zip(path: Path) -> str | None:
         return f"damaged zip archive ({exc})"
     if not any(i.filename.endswith("data.pkl") for i in infos):
         return "a zip archive but not a PyTorch checkpoint (no data.pkl inside)"
-    end = max((i.header_offset + 30 + len(i.filename.encode()) + len(i.extra) + i.compress_size for i in infos),
-              default=0)
+    end = max(
+        (i.header_offset + 30 + len(i.filename.encode()) + len(i.extra) + i.compress_size for i in infos), default=0
+    )
     if end > size:
         return f"truncated: its records reach byte {end:,} but the file has {size:,}"
     return None
@@ -230,8 +239,10 @@ def _check_torch(wf: WeightFile, path: Path, models_dir: Path) -> str | None:
         return problem
     size = path.stat().st_size
     if wf.min_bytes_official and size < wf.min_bytes_official and _is_official_arch(wf, models_dir):
-        return (f"truncated: {size:,} bytes, less than the {wf.min_bytes_official:,} bytes of tensor data"
-                f" the official file holds")
+        return (
+            f"truncated: {size:,} bytes, less than the {wf.min_bytes_official:,} bytes of tensor data"
+            f" the official file holds"
+        )
     return None
 
 
@@ -283,8 +294,15 @@ class FileStatus:
 
 
 def check_file(wf: WeightFile, models_dir: Path, verify_hashes: bool = False) -> FileStatus:
-    st = FileStatus(wf.path, "ok", wf.required, wf.needed_for, wf.source, fetch=fetch_command(wf, models_dir),
-                    manual=manual_command(wf, models_dir))
+    st = FileStatus(
+        wf.path,
+        "ok",
+        wf.required,
+        wf.needed_for,
+        wf.source,
+        fetch=fetch_command(wf, models_dir),
+        manual=manual_command(wf, models_dir),
+    )
     path = present_path(wf, models_dir)
     if path is None:
         st.status, st.problem = "missing", "missing"
@@ -300,8 +318,13 @@ def check_file(wf: WeightFile, models_dir: Path, verify_hashes: bool = False) ->
             problem = _check_onnx(path)
         else:
             problem = _check_torch(wf, path, models_dir)
-        if (problem is None and verify_hashes and wf.sha256 and path.name == Path(wf.path).name
-                and sha256_of(path) != wf.sha256):
+        if (
+            problem is None
+            and verify_hashes
+            and wf.sha256
+            and path.name == Path(wf.path).name
+            and sha256_of(path) != wf.sha256
+        ):
             problem = f"sha256 differs from the official file ({wf.sha256[:12]}...)"
     except OSError as exc:
         problem = f"cannot read it ({exc.strerror or exc})"
@@ -318,8 +341,12 @@ class Report:
     commands: list[str]  # the fetch command, then the manual ones, for the required files missing or invalid
 
     def to_json(self) -> dict[str, Any]:
-        return {"models_dir": self.models_dir, "complete": self.complete,
-                "files": [asdict(f) for f in self.files], "commands": self.commands}
+        return {
+            "models_dir": self.models_dir,
+            "complete": self.complete,
+            "files": [asdict(f) for f in self.files],
+            "commands": self.commands,
+        }
 
 
 def check(models_dir: Path, verify_hashes: bool = False, include_optional: bool = True) -> Report:
@@ -367,8 +394,9 @@ def _render_text(report: Report) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m musetalk_wrapper.weights",
-                                     description="Check the MuseTalk V1.5 models folder.")
+    parser = argparse.ArgumentParser(
+        prog="python -m musetalk_wrapper.weights", description="Check the MuseTalk V1.5 models folder."
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     chk = sub.add_parser("check", help="list missing or broken files and the commands that fetch them")
     chk.add_argument("--models-dir", type=Path, help=f"models folder (default: ${MODELS_ENV} or ./models)")

@@ -22,6 +22,7 @@ stdout: one JSON report with ``--json``, else one line per file; progress bars o
 file asked for is in place and verified, 1 when one is not, 2 on a usage error, 130 when interrupted (run the
 same command again: it resumes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,6 +113,7 @@ def verify(path: Path, wf: WeightFile, pinned: bool, etag: str | None) -> str:
 
 # --- sources ---------------------------------------------------------------------------------------------
 
+
 def _offline() -> bool:
     from huggingface_hub import constants
 
@@ -142,8 +144,9 @@ def from_hub(src: Source, revision: str) -> tuple[Path, str | None]:
         cached = Path(hf_hub_download(src.hub, src.file, revision=revision))
     except LocalEntryNotFoundError as exc:  # a subclass of EntryNotFoundError: first
         if constants.HF_HUB_OFFLINE:
-            raise FetchError(f"offline (HF_HUB_OFFLINE=1) and not in the Hugging Face cache "
-                             f"{constants.HF_HUB_CACHE}") from None
+            raise FetchError(
+                f"offline (HF_HUB_OFFLINE=1) and not in the Hugging Face cache {constants.HF_HUB_CACHE}"
+            ) from None
         raise FetchError(f"cannot reach {constants.ENDPOINT} ({_first_line(exc.__cause__ or exc)})") from None
     except EntryNotFoundError:
         raise FetchError(f"HTTP 404, not found: {url}") from None
@@ -181,16 +184,19 @@ def from_url(src: Source, wf: WeightFile, cache: Path) -> Path:
         resume = part.stat().st_size if part.is_file() else 0
         headers = {"User-Agent": USER_AGENT, **({"Range": f"bytes={resume}-"} if resume else {})}
         try:
-            with urllib.request.urlopen(urllib.request.Request(src.url, headers=headers),
-                                        timeout=URL_TIMEOUT_S) as resp:
+            with urllib.request.urlopen(
+                urllib.request.Request(src.url, headers=headers), timeout=URL_TIMEOUT_S
+            ) as resp:
                 if resume and resp.status != 206:
                     resume = 0  # the server sent the whole file
                 length = resp.headers.get("Content-Length")
                 total = resume + int(length) if length and length.isdigit() else None
                 if wf.size_bytes is not None and total is not None and total != wf.size_bytes:
                     part.unlink(missing_ok=True)
-                    raise FetchError(f"the server offers {total:,} bytes where the official file has "
-                                     f"{wf.size_bytes:,} (not the file: an error page?)")
+                    raise FetchError(
+                        f"the server offers {total:,} bytes where the official file has "
+                        f"{wf.size_bytes:,} (not the file: an error page?)"
+                    )
                 _copy_stream(resp, part, resume, total, Path(wf.path).name, wf.size_bytes)
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and resume:
@@ -200,8 +206,7 @@ def from_url(src: Source, wf: WeightFile, cache: Path) -> Path:
         except urllib.error.URLError as exc:
             raise FetchError(f"cannot reach {src.host or src.url} ({exc.reason})") from None
         except (OSError, ValueError) as exc:
-            raise FetchError(f"download stopped ({_first_line(exc)}); run the same command again to resume"
-                             ) from None
+            raise FetchError(f"download stopped ({_first_line(exc)}); run the same command again to resume") from None
         os.replace(part, target)
         return target
     raise FetchError(f"the server at {src.url} cannot resume this download")
@@ -210,8 +215,12 @@ def from_url(src: Source, wf: WeightFile, cache: Path) -> Path:
 def _copy_stream(resp: Any, part: Path, resume: int, total: int | None, label: str, limit: int | None) -> None:
     from tqdm.auto import tqdm
 
-    with part.open("ab" if resume else "wb") as fh, tqdm(total=total, initial=resume, unit="B", unit_scale=True,
-                                                           unit_divisor=1024, desc=label, file=sys.stderr) as bar:
+    with (
+        part.open("ab" if resume else "wb") as fh,
+        tqdm(
+            total=total, initial=resume, unit="B", unit_scale=True, unit_divisor=1024, desc=label, file=sys.stderr
+        ) as bar,
+    ):
         done = resume
         while chunk := resp.read(URL_CHUNK_BYTES):
             fh.write(chunk)
@@ -224,6 +233,7 @@ def _copy_stream(resp: Any, part: Path, resume: int, total: int | None, label: s
 
 
 # --- the models folder -----------------------------------------------------------------------------------
+
 
 def place(file: Path, dest: Path) -> None:
     """Put ``file`` at ``dest`` atomically: a hard link (no second copy) or a copy, under a temp name, renamed."""
@@ -261,8 +271,13 @@ class Record:
 
     def note(self, rel: str, dest: Path, outcome: Outcome) -> None:
         st = dest.stat()
-        self.files[rel] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": outcome.sha256,
-                           "source": outcome.source, "revision": outcome.revision}
+        self.files[rel] = {
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "sha256": outcome.sha256,
+            "source": outcome.source,
+            "revision": outcome.revision,
+        }
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"files": self.files}, indent=1, sort_keys=True))
         os.replace(tmp, self.path)
@@ -356,6 +371,7 @@ def fetch(settings: Settings) -> Iterator[Outcome]:
 
 # --- command line ----------------------------------------------------------------------------------------
 
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
@@ -374,18 +390,35 @@ def parse_revisions(items: list[str], table: Table) -> tuple[dict[str, str], fro
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m musetalk_wrapper.weights_fetch",
-                                description="Download the MuseTalk V1.5 weights into a models folder, checked "
-                                            "and resumable.")
+    p = argparse.ArgumentParser(
+        prog="python -m musetalk_wrapper.weights_fetch",
+        description="Download the MuseTalk V1.5 weights into a models folder, checked and resumable.",
+    )
     p.add_argument("--models-dir", type=Path, help=f"models folder (default: ${weights.MODELS_ENV} or ./models)")
-    p.add_argument("--with-dwpose", action="store_true",
-                   help="also DWPose: the ONNX model (--landmarks dwpose-onnx) and the .pth (musetalk-upstream)")
-    p.add_argument("--revision", action="append", default=[], metavar="REPO=REV",
-                   help="another revision of a hub repo than the pinned one (its sizes/sha256 then do not apply)")
-    p.add_argument("--download-cache", type=Path, default=DEFAULT_DOWNLOAD_CACHE,
-                   help="where files off the hub are downloaded (default: %(default)s)")
-    p.add_argument("--table", type=Path, default=weights.TABLE,
-                   help="the file table (default: the official one; a mirror can pass its own)")
+    p.add_argument(
+        "--with-dwpose",
+        action="store_true",
+        help="also DWPose: the ONNX model (--landmarks dwpose-onnx) and the .pth (musetalk-upstream)",
+    )
+    p.add_argument(
+        "--revision",
+        action="append",
+        default=[],
+        metavar="REPO=REV",
+        help="another revision of a hub repo than the pinned one (its sizes/sha256 then do not apply)",
+    )
+    p.add_argument(
+        "--download-cache",
+        type=Path,
+        default=DEFAULT_DOWNLOAD_CACHE,
+        help="where files off the hub are downloaded (default: %(default)s)",
+    )
+    p.add_argument(
+        "--table",
+        type=Path,
+        default=weights.TABLE,
+        help="the file table (default: the official one; a mirror can pass its own)",
+    )
     p.add_argument("--force", action="store_true", help="fetch again even where the file is in place")
     p.add_argument("--json", action="store_true", help="print one JSON report on stdout")
     return p
@@ -403,23 +436,38 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"error: {_first_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    settings = Settings(weights.resolve_models_dir(args.models_dir), table,
-                        frozenset({"dwpose"} if args.with_dwpose else ()), revisions, overridden,
-                        args.download_cache.expanduser(), args.force)
+    settings = Settings(
+        weights.resolve_models_dir(args.models_dir),
+        table,
+        frozenset({"dwpose"} if args.with_dwpose else ()),
+        revisions,
+        overridden,
+        args.download_cache.expanduser(),
+        args.force,
+    )
     outcomes: list[Outcome] = []
     try:
         with _stdout_to_stderr():
             for outcome in fetch(settings):
                 outcomes.append(outcome)
-                print(f"  {outcome.status}" + (f": {outcome.problem}" if outcome.problem else ""),
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  {outcome.status}" + (f": {outcome.problem}" if outcome.problem else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     complete = all(o.status != "failed" for o in outcomes)
-    report = {"models_dir": str(settings.models_dir), "complete": complete, "offline": _offline(),
-              "hub_cache": str(_hub_cache()), "download_cache": str(settings.download_cache),
-              "overridden": sorted(overridden), "files": [asdict(o) for o in outcomes]}
+    report = {
+        "models_dir": str(settings.models_dir),
+        "complete": complete,
+        "offline": _offline(),
+        "hub_cache": str(_hub_cache()),
+        "download_cache": str(settings.download_cache),
+        "overridden": sorted(overridden),
+        "files": [asdict(o) for o in outcomes],
+    }
     if args.json:
         print(json.dumps(report))
     else:

@@ -8,6 +8,7 @@ beside it and rename it into place, holding the entry's lock (``<name>.lock``) s
 entry do the work once. Using an entry refreshes its mtime: that is its place in the eviction order.
 On a cluster the cache folder must be a path every worker shares (NFS with working ``flock``).
 """
+
 from __future__ import annotations
 
 import errno
@@ -179,8 +180,11 @@ def prune(max_bytes: int, root: Path | None = None, now: float | None = None) ->
 
 
 def _remove_unlocked(entry: Entry) -> bool:
-    lock_path = entry.path / ".lock" if entry.path.is_dir() else entry.path.with_name(
-        entry.path.name.split(".")[0] + LOCK_SUFFIX)
+    lock_path = (
+        entry.path / ".lock"
+        if entry.path.is_dir()
+        else entry.path.with_name(entry.path.name.split(".")[0] + LOCK_SUFFIX)
+    )
     try:
         fh = lock_path.open("a+") if lock_path.parent.exists() else None
     except OSError:

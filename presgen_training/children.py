@@ -4,6 +4,7 @@ Children that start children of their own (an engine: python -> ffmpeg) run in t
 stopped as a group: SIGTERM, a grace period, then SIGKILL. ``stop_all`` is the CLI's safety net when Ctrl-C,
 SIGTERM or SIGHUP ends a command.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Known failures print one line ``presgen: error: ...`` and exit 1 (2 for a comman
 as given); Ctrl-C, SIGTERM and SIGHUP stop every child, remove partial files and exit 130, 143, 129; a bug exits 3
 with the traceback written to a log file whose path is printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ from presgen_training.interrupts import exit_code, signals_interrupt
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 # OS errors a user can act on (full disk, read-only folder, no permission, quota): one line, exit 1
-USER_OS_ERRORS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOENT,
-                            errno.ENOTDIR, errno.EISDIR})
+USER_OS_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+)
 
 # Order is the order in --help.
 COMMANDS = ("render", "course", "cache", "voices", "eval", "weights", "env", "doctor")
@@ -50,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         args_list.insert(0, "render")
     parser = build_parser()
     args = parser.parse_args(args_list)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
@@ -66,9 +69,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_ERROR
         except KeyboardInterrupt as exc:
             children.stop_all()
-            print(f"presgen: interrupted ({exc}); stopped its work and removed partial files"
-                  if str(exc) else "presgen: interrupted; stopped its work and removed partial files",
-                  file=sys.stderr)
+            print(
+                f"presgen: interrupted ({exc}); stopped its work and removed partial files"
+                if str(exc)
+                else "presgen: interrupted; stopped its work and removed partial files",
+                file=sys.stderr,
+            )
             return exit_code(exc)
         except BrokenPipeError:  # `presgen ... | head`: the reader left; not an error of ours
             sys.stderr.close()

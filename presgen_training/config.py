@@ -15,6 +15,7 @@ Example::
     [render]
     voice = "joe"
 """
+
 from __future__ import annotations
 
 import os
@@ -83,13 +84,20 @@ def load_config(path: Path | None = None) -> UserConfig:
     for key, value in data.get("engines", {}).items():
         engine = key.removesuffix("_env").replace("_", "-")
         if not key.endswith("_env") or engine not in DEFAULT_ENGINE_ENVS:
-            raise PresgenError(f"{path}: unknown key engines.{key}; use e.g. musetalk_env = \"musetalk-cuda\"")
+            raise PresgenError(f'{path}: unknown key engines.{key}; use e.g. musetalk_env = "musetalk-cuda"')
         engine_envs[engine] = str(value)
-    env_pythons = {name: Path(str(v["python"])).expanduser()
-                   for name, v in data.get("envs", {}).items() if isinstance(v, dict) and "python" in v}
+    env_pythons = {
+        name: Path(str(v["python"])).expanduser()
+        for name, v in data.get("envs", {}).items()
+        if isinstance(v, dict) and "python" in v
+    }
     models = data.get("paths", {}).get("models_dir")
     voices = data.get("paths", {}).get("voices_dir")
-    return UserConfig(path=path, engine_envs=engine_envs, env_pythons=env_pythons,
-                      models_dir=Path(str(models)).expanduser() if models else None,
-                      voices_dir=Path(str(voices)).expanduser() if voices else None,
-                      render=dict(data.get("render", {})))
+    return UserConfig(
+        path=path,
+        engine_envs=engine_envs,
+        env_pythons=env_pythons,
+        models_dir=Path(str(models)).expanduser() if models else None,
+        voices_dir=Path(str(voices)).expanduser() if voices else None,
+        render=dict(data.get("render", {})),
+    )

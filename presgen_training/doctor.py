@@ -4,6 +4,7 @@ Each check returns Findings: ``ok``, ``problem`` (counts against health; carries
 (worth knowing: no GPU, an optional engine that is not set up, with the commands that would set it up).
 Only what stops the default render (``--avatar auto`` with the default voice) is a problem.
 """
+
 from __future__ import annotations
 
 import re
@@ -109,8 +110,14 @@ def check_engine_envs(config: UserConfig) -> list[Finding]:
             findings.append(problem(f"env {name}", str(exc)))
             continue
         if name not in used and is_ready(name):
-            findings.append(Finding(f"env {name}", INFO, f"built but no engine uses it ({env_state(name).detail}); "
-                                    f"choose it with --env {name} or the config's [engines] section"))
+            findings.append(
+                Finding(
+                    f"env {name}",
+                    INFO,
+                    f"built but no engine uses it ({env_state(name).detail}); "
+                    f"choose it with --env {name} or the config's [engines] section",
+                )
+            )
     return findings
 
 
@@ -158,8 +165,13 @@ def check_weights(models_dir: Path | None = None) -> list[Finding]:
     optional musetalk engines, so missing ones are a note with the commands that fetch them."""
     extra = ["--models-dir", str(models_dir.resolve())] if models_dir is not None else []
     try:
-        data = wrapper_client.call(Path(sys.executable), ["check", "--json", *extra], WEIGHTS_TIMEOUT_S,
-                                   module="musetalk_wrapper.weights", what="the weights check").obj
+        data = wrapper_client.call(
+            Path(sys.executable),
+            ["check", "--json", *extra],
+            WEIGHTS_TIMEOUT_S,
+            module="musetalk_wrapper.weights",
+            what="the weights check",
+        ).obj
         complete, files = bool(data["complete"]), list(data.get("files", []))
     except (wrapper_client.WrapperFailure, KeyError, TypeError) as exc:
         return [note("weights", f"the weights check does not run: {exc}")]
@@ -169,8 +181,13 @@ def check_weights(models_dir: Path | None = None) -> list[Finding]:
     bad = [f for f in files if f.get("required") and f.get("status") != "ok"]
     names = ", ".join(f"{f.get('path')} ({f.get('problem') or f.get('status')})" for f in bad[:3])
     more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-    return [note("weights", f"optional: MuseTalk weights in {where}: {names}{more} (only the musetalk engine "
-                            "needs them)", *[str(c) for c in data.get("commands", [])])]
+    return [
+        note(
+            "weights",
+            f"optional: MuseTalk weights in {where}: {names}{more} (only the musetalk engine needs them)",
+            *[str(c) for c in data.get("commands", [])],
+        )
+    ]
 
 
 def check_deck_tools() -> list[Finding]:
@@ -190,8 +207,13 @@ def check_disk() -> list[Finding]:
         path = path.parent
     free_gib = shutil.disk_usage(path).free / 2**30
     if free_gib < MIN_FREE_DISK_GIB:
-        return [problem("disk", f"{free_gib:.1f} GiB free at {path}; engine envs and renders need "
-                                f"{MIN_FREE_DISK_GIB:.0f} GiB: free some space there")]
+        return [
+            problem(
+                "disk",
+                f"{free_gib:.1f} GiB free at {path}; engine envs and renders need "
+                f"{MIN_FREE_DISK_GIB:.0f} GiB: free some space there",
+            )
+        ]
     return [Finding("disk", OK, f"{free_gib:.0f} GiB free at {path}")]
 
 
@@ -214,8 +236,15 @@ Check = Callable[[], list[Finding]]
 
 
 def default_checks(config: UserConfig) -> list[Check]:
-    return [check_ffmpeg, lambda: check_engine_envs(config), check_voices, lambda: check_weights(config.models_dir),
-            check_deck_tools, check_disk, check_gpu]
+    return [
+        check_ffmpeg,
+        lambda: check_engine_envs(config),
+        check_voices,
+        lambda: check_weights(config.models_dir),
+        check_deck_tools,
+        check_disk,
+        check_gpu,
+    ]
 
 
 @dataclass

@@ -4,6 +4,7 @@ required/optional split and the render timeouts are all derived from it.
 Adding an engine: a row here, a line in the wrapper's registry (``musetalk_wrapper/engines/__init__.py``) and an env
 spec in ``envs/<env>/``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,12 +26,33 @@ class EngineRow:
 
 ENGINES: tuple[EngineRow, ...] = (
     # MuseTalk on a CPU runs ~8 s per frame (25 frames per second of audio)
-    EngineRow("musetalk", "musetalk", 250.0, False, "puppet", True,
-              "MuseTalk V1.5 lip sync (needs its weights; a GPU makes it fast)"),
-    EngineRow("musetalk-upstream", "musetalk-upstream", 250.0, False, "puppet", False,
-              "upstream MuseTalk's own code (needs `make vendor`, weights, its Python 3.10 env)"),
-    EngineRow("puppet", "puppet", 10.0, True, "static", True,
-              "animates the presenter's own face from the narration (no weights needed)"),
+    EngineRow(
+        "musetalk",
+        "musetalk",
+        250.0,
+        False,
+        "puppet",
+        True,
+        "MuseTalk V1.5 lip sync (needs its weights; a GPU makes it fast)",
+    ),
+    EngineRow(
+        "musetalk-upstream",
+        "musetalk-upstream",
+        250.0,
+        False,
+        "puppet",
+        False,
+        "upstream MuseTalk's own code (needs `make vendor`, weights, its Python 3.10 env)",
+    ),
+    EngineRow(
+        "puppet",
+        "puppet",
+        10.0,
+        True,
+        "static",
+        True,
+        "animates the presenter's own face from the narration (no weights needed)",
+    ),
     EngineRow("static", None, 0.0, True, None, True, "the photo, or the video played back and forth"),
 )
 BY_NAME = {row.name: row for row in ENGINES}

@@ -1,4 +1,5 @@
 """Errors the CLI turns into one clear line (exit 1) instead of a traceback."""
+
 from __future__ import annotations
 
 

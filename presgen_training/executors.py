@@ -1,6 +1,7 @@
 """Where independent pieces of work run: one after another, or on a pool of threads (the heavy lifting happens in
 engine and ffmpeg subprocesses, so threads give real parallelism without pickling). A course adds a Ray backend
 with the same ``map``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -3,10 +3,12 @@
 The binary is the static build shipped in ``imageio-ffmpeg`` (libx264, aac, overlay, subtitles), so no
 system package is needed. There is no ffprobe in that build: probing parses ``ffmpeg -i``.
 """
+
 from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 import re
 import subprocess
@@ -57,18 +59,34 @@ def run_ffmpeg(args: list[str], what: str, *, stdin: bytes | None = None, timeou
 def _failure(stderr: str, what: str) -> Exception:
     """ffmpeg's last stderr line as a MediaError; a full disk or a read-only folder as the OSError it is."""
     last = (stderr.strip().splitlines() or ["(no output)"])[-1]
-    for errno_code, text in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
-                             (errno.EACCES, "Permission denied"), (errno.EDQUOT, "Disk quota exceeded")):
+    for errno_code, text in (
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EROFS, "Read-only file system"),
+        (errno.EACCES, "Permission denied"),
+        (errno.EDQUOT, "Disk quota exceeded"),
+    ):
         if text in stderr:
             return OSError(errno_code, f"{os.strerror(errno_code)} (ffmpeg, while {what})")
     return MediaError(f"ffmpeg failed while {what}: {last}")
 
 
-def run_ffmpeg_progress(args: list[str], what: str, on_frames: Callable[[int], None] | None = None,
-                        *, timeout_s: float | None = None) -> None:
+def run_ffmpeg_progress(
+    args: list[str], what: str, on_frames: Callable[[int], None] | None = None, *, timeout_s: float | None = None
+) -> None:
     """Like :func:`run_ffmpeg`, but stream ``-progress`` output and call ``on_frames(frames_written)``."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", "-progress", "pipe:1",
-           "-stats_period", "0.5", *args]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-progress",
+        "pipe:1",
+        "-stats_period",
+        "0.5",
+        *args,
+    ]
     log.debug("ffmpeg: %s", " ".join(cmd))
     with tempfile.TemporaryFile() as errors:  # a file, so a chatty stderr can never block the pipe we read
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
@@ -134,8 +152,9 @@ def probe(path: Path) -> MediaInfo:
     """Streams, size, frame rate and duration of a media file; MediaError if it cannot be read."""
     if not path.is_file():
         raise MediaError(f"file not found: {path}")
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", file_arg(path)],
-                          capture_output=True, check=False)
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", file_arg(path)], capture_output=True, check=False
+    )
     text = proc.stderr.decode(errors="replace")
     if "Stream #" not in text:
         raise MediaError(f"cannot read media file (corrupt or unsupported format): {path}")
@@ -163,10 +182,47 @@ def probe(path: Path) -> MediaInfo:
     return MediaInfo(path, duration, width, height, fps, vcodec, pix, acodec, rate)
 
 
+_R128 = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
+
+
+def loudness_r128(path: Path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of a file's first audio stream, by ffmpeg's EBU R128 meter."""
+    out = run_ffmpeg(
+        [
+            "-i",
+            file_arg(path),
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
+            "-f",
+            "null",
+            "-",
+        ],
+        f"measuring the loudness of {path.name}",
+    ).decode()
+    found = _R128.findall(out)
+    integrated = [float(v) for k, v in found if k == "I"]
+    peak = max((float(v) for k, v in found if k == "true_peak"), default=0.0)
+    return (integrated[-1] if integrated else math.nan), (20 * math.log10(peak) if peak > 0 else -math.inf)
+
+
 def decodes_to_end(path: Path, tail_s: float = 1.0) -> bool:
     """True when the last ``tail_s`` seconds of every stream decode without error (cheap integrity check)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-sseof", f"-{tail_s}",
-           "-i", file_arg(path), "-f", "null", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-sseof",
+        f"-{tail_s}",
+        "-i",
+        file_arg(path),
+        "-f",
+        "null",
+        "-",
+    ]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     return proc.returncode == 0 and not proc.stderr.strip()
 
@@ -181,14 +237,29 @@ def count_frames(path: Path) -> int:
     return int(found[-1])
 
 
-def read_frames(path: Path, width: int, height: int, fps: int = OUTPUT_FPS,
-                start_s: float | None = None, max_frames: int | None = None) -> Iterator[bytes]:
+def read_frames(
+    path: Path,
+    width: int,
+    height: int,
+    fps: int = OUTPUT_FPS,
+    start_s: float | None = None,
+    max_frames: int | None = None,
+) -> Iterator[bytes]:
     """Yield raw rgb24 frames scaled to width x height at a constant ``fps``."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
     if start_s is not None:
         cmd += ["-ss", f"{start_s:.3f}"]
-    cmd += ["-i", file_arg(path), "-an", "-vf", f"fps={fps},scale={width}:{height}",
-            "-f", "rawvideo", "-pix_fmt", "rgb24"]
+    cmd += [
+        "-i",
+        file_arg(path),
+        "-an",
+        "-vf",
+        f"fps={fps},scale={width}:{height}",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+    ]
     if max_frames is not None:
         cmd += ["-frames:v", str(max_frames)]
     cmd.append("-")

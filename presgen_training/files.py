@@ -1,4 +1,5 @@
 """Writing files so a failure never leaves a half-written one, and hashing file contents."""
+
 from __future__ import annotations
 
 import errno
@@ -60,8 +61,7 @@ def output_lock(final: Path) -> Iterator[None]:
             final.parent.mkdir(parents=True, exist_ok=True)
             fh = lock_path.open("a+")
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot write to the output folder ({exc.strerror})", str(final.parent)) \
-                from None
+            raise OSError(exc.errno, f"cannot write to the output folder ({exc.strerror})", str(final.parent)) from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

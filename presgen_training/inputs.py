@@ -4,6 +4,7 @@ input, the output folder is writable, and (once the narration's length is known)
 Paths are made absolute here: every path that crosses the engine boundary is absolute, so the engine's working
 folder never matters.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,18 +36,28 @@ class InputCheck:
 
     def check_space(self, narration_s: float, work: Path) -> None:
         """Refuse, before the slow stages, when a folder the render writes to is clearly too small."""
-        for folder, per_s, what in ((work, WORK_BYTES_PER_S, "the work folder (TMPDIR)"),
-                                    (cache_dir(), CACHE_BYTES_PER_S, "the cache ($PRESGEN_CACHE_DIR)"),
-                                    (self.out.parent, OUTPUT_BYTES_PER_S, "the output folder")):
+        for folder, per_s, what in (
+            (work, WORK_BYTES_PER_S, "the work folder (TMPDIR)"),
+            (cache_dir(), CACHE_BYTES_PER_S, "the cache ($PRESGEN_CACHE_DIR)"),
+            (self.out.parent, OUTPUT_BYTES_PER_S, "the output folder"),
+        ):
             need = int(narration_s * per_s) + SPACE_MARGIN_BYTES
             free = _free_bytes(folder)
             if free is not None and free < need:
-                raise PresgenError(f"not enough disk space in {what} {folder}: {free / 2**20:.0f} MB free, about "
-                                   f"{need / 2**20:.0f} MB needed for {narration_s / 60:.1f} min of video")
+                raise PresgenError(
+                    f"not enough disk space in {what} {folder}: {free / 2**20:.0f} MB free, about "
+                    f"{need / 2**20:.0f} MB needed for {narration_s / 60:.1f} min of video"
+                )
 
 
-def check_inputs(script: Path | None, source: Path, out: Path, source_is_image: bool | None,
-                 extra_inputs: Sequence[Path] = (), extra_outputs: Sequence[Path] = ()) -> InputCheck:
+def check_inputs(
+    script: Path | None,
+    source: Path,
+    out: Path,
+    source_is_image: bool | None,
+    extra_inputs: Sequence[Path] = (),
+    extra_outputs: Sequence[Path] = (),
+) -> InputCheck:
     """The one place render inputs are judged; PresgenError (exit 1) or UsageError (exit 2) naming the file.
     ``script`` None: the sections come from a deck (one of ``extra_inputs``)."""
     if out.suffix.lower() != ".mp4":
@@ -68,8 +79,9 @@ def check_inputs(script: Path | None, source: Path, out: Path, source_is_image: 
     for written in (out, *(_absolute(p) for p in extra_outputs)):
         for label, path in inputs.items():
             if _same_file(written, path):
-                raise UsageError(f"refusing to overwrite {label} {path} with the output {written}; "
-                                 "choose another --out")
+                raise UsageError(
+                    f"refusing to overwrite {label} {path} with the output {written}; choose another --out"
+                )
     _check_source(source, is_image)
     _check_writable(out.parent)
     return InputCheck(script, source, out, is_image)
@@ -100,8 +112,10 @@ def _check_source(source: Path, is_image: bool) -> None:
     if not info.width or not info.height:
         raise PresgenError(f"cannot tell the size of the presenter {kind}: {source}")
     if min(info.width, info.height) < MIN_SOURCE_PX:
-        raise PresgenError(f"the presenter {kind} is too small ({info.width}x{info.height}); it needs at least "
-                           f"{MIN_SOURCE_PX}x{MIN_SOURCE_PX} pixels: {source}")
+        raise PresgenError(
+            f"the presenter {kind} is too small ({info.width}x{info.height}); it needs at least "
+            f"{MIN_SOURCE_PX}x{MIN_SOURCE_PX} pixels: {source}"
+        )
     moving = info.video_codec not in STILL_CODECS and (info.duration_s or 0.0) > 1.5 / (info.fps or OUTPUT_FPS)
     if is_image and moving:
         raise UsageError(f"{source} is a video ({info.duration_s:.1f} s); pass it with --source-video")

@@ -2,6 +2,7 @@
 like Ctrl-C does: every ``finally`` runs, so children are stopped, partial files and work folders are removed, and a
 previous good output stays as it was. The CLI then exits 128 + the signal number (130, 143, 129).
 """
+
 from __future__ import annotations
 
 import signal

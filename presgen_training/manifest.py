@@ -1,4 +1,5 @@
 """The JSON run manifest written beside every video: inputs, stages, engine attempts, output facts."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,12 @@ def manifest_path_for(video: Path) -> Path:
 
 
 def base_manifest() -> dict[str, Any]:
-    return {"manifest_version": MANIFEST_VERSION, "presgen_version": __version__,
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "presgen_version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ when nothing that shapes it changed) -> one MP4 + manifest + captions.
 Nothing is written at the output path until the whole video is verified: every file goes to a temp name beside it
 and is renamed into place, so a failed or interrupted render leaves the previous output exactly as it was.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -112,8 +113,9 @@ class Prepared:
     slides: SlidePictures | None  # the deck's slide pictures, when the sections come with slides
 
 
-def render(opts: RenderOptions, reporter: StageReporter | None = None,
-           executor: Executor | None = None) -> RenderReport:
+def render(
+    opts: RenderOptions, reporter: StageReporter | None = None, executor: Executor | None = None
+) -> RenderReport:
     """The whole render. ``executor`` runs presenter batches and overlay clips (default: one after another)."""
     reporter = reporter or StageReporter(enabled=False)
     executor = executor or Serial()
@@ -123,8 +125,9 @@ def render(opts: RenderOptions, reporter: StageReporter | None = None,
         with output_lock(out):
             return _render(opts, reporter, executor)
     except OutputBusy:
-        raise PresgenError(f"another presgen is writing {opts.out} right now; wait for it or choose another "
-                           "--out") from None
+        raise PresgenError(
+            f"another presgen is writing {opts.out} right now; wait for it or choose another --out"
+        ) from None
     except BaseException:
         for folder in new_folders:  # a failed render leaves no empty output folders it made
             with contextlib.suppress(OSError):
@@ -148,25 +151,36 @@ def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) ->
             shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare(opts: RenderOptions, work: Path, reporter: StageReporter,
-            resolution: Resolution | None = None) -> Prepared:
+def prepare(opts: RenderOptions, work: Path, reporter: StageReporter, resolution: Resolution | None = None) -> Prepared:
     """Checks that need no slow work, the engine chain (``resolution``: already walked for these avatar settings,
     as a course does once for all its modules), the script (or deck) and the narration (cached per section)."""
     look = opts.look
-    named = [p for p in (look.deck, Path(look.theme) if look.theme and look.theme.endswith((".yaml", ".yml"))
-                         else None) if p is not None]
-    checked = check_inputs(opts.script, opts.source, opts.out, opts.source_is_image, extra_inputs=named,
-                           extra_outputs=_sidecars(opts))
-    opts = replace(opts, script=checked.script, source=checked.source, out=checked.out,
-                   source_is_image=checked.source_is_image,
-                   look=replace(look, deck=_absolute(look.deck)))
+    named = [
+        p
+        for p in (look.deck, Path(look.theme) if look.theme and look.theme.endswith((".yaml", ".yml")) else None)
+        if p is not None
+    ]
+    checked = check_inputs(
+        opts.script, opts.source, opts.out, opts.source_is_image, extra_inputs=named, extra_outputs=_sidecars(opts)
+    )
+    opts = replace(
+        opts,
+        script=checked.script,
+        source=checked.source,
+        out=checked.out,
+        source_is_image=checked.source_is_image,
+        look=replace(look, deck=_absolute(look.deck)),
+    )
     theme = load_theme(opts.look.theme)
     _overlay_config(opts, "", theme)  # unknown layouts, aspects, corners fail here, before any slow work
     manifest = base_manifest()
     manifest["inputs"] = {
         "script": {"path": str(opts.script), "sha256": sha256_file(opts.script)} if opts.script else None,
-        "source": {"path": str(opts.source), "sha256": sha256_file(opts.source),
-                   "kind": "image" if opts.source_is_image else "video"},
+        "source": {
+            "path": str(opts.source),
+            "sha256": sha256_file(opts.source),
+            "kind": "image" if opts.source_is_image else "video",
+        },
     }
     manifest["options"] = _options_dict(opts)
     attempts: list[dict[str, Any]] = []
@@ -194,8 +208,9 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter,
     if opts.section is not None:
         segments = [segments[opts.section - 1]]
     timings = timings_document(narration) if narration.phonemes or narration.words else None
-    inputs = AvatarInputs(opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path,
-                          timings, work)
+    inputs = AvatarInputs(
+        opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path, timings, work
+    )
     return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts, theme, slides)
 
 
@@ -203,8 +218,7 @@ def _absolute(path: Path | None) -> Path | None:
     return Path(os.path.abspath(path)) if path is not None else None
 
 
-def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script, SlidePictures | None,
-                                                                           dict[str, Any]]:
+def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script, SlidePictures | None, dict[str, Any]]:
     """The script's sections (from the script file, or one per slide of --deck) and, with a deck, its slide
     pictures (converted to PDF now, so a deck problem fails before the slow stages)."""
     from presgen_training.deck import DeckPictures, attach_deck, deck_script, missing_fonts_warning, read_deck
@@ -216,8 +230,11 @@ def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script
         assert script is not None
         return script, None, {}
     deck = read_deck(deck_path)
-    made = deck_script(deck, look.narrate_slide_text, look.slides) if script is None else \
-        attach_deck(replace(script, deck=deck_path), deck)
+    made = (
+        deck_script(deck, look.narrate_slide_text, look.slides)
+        if script is None
+        else attach_deck(replace(script, deck=deck_path), deck)
+    )
     for warning in made.warnings:
         reporter.note(f"deck: {warning}")
     if fonts := missing_fonts_warning(deck.path.name, deck.fonts):
@@ -225,9 +242,15 @@ def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script
     pictures = DeckPictures(deck, on_work=lambda what: reporter.note(f"deck: {what}"))
     cached = pictures.folder.joinpath("deck.pdf").is_file() or deck.kind == "pdf"
     pictures.text_boxes(made.script.sections[0].slide or 1)  # converts the deck, finds its text: fails fast
-    facts = {"path": str(deck.path), "sha256": pictures.sha256, "kind": deck.kind, "slides": len(deck.slides),
-             "sections": [s.slide for s in made.script.sections], "conversion_cached": cached,
-             "warnings": made.warnings}
+    facts = {
+        "path": str(deck.path),
+        "sha256": pictures.sha256,
+        "kind": deck.kind,
+        "slides": len(deck.slides),
+        "sections": [s.slide for s in made.script.sections],
+        "conversion_cached": cached,
+        "warnings": made.warnings,
+    }
     return made.script, pictures, facts
 
 
@@ -243,20 +266,23 @@ def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], l
     return clips, [PresenterJob(prep.inputs, tuple(batch)) for batch in batches]
 
 
-def produce_avatars(prep: Prepared, executor: Executor,
-                    reporter: StageReporter) -> tuple[dict[int, AvatarClip], dict[str, Any]]:
+def produce_avatars(
+    prep: Prepared, executor: Executor, reporter: StageReporter
+) -> tuple[dict[int, AvatarClip], dict[str, Any]]:
     """Every segment's presenter clip, from the cache or rendered: the missing ones split into one engine run
     per worker."""
     clips, jobs = presenter_jobs(prep, executor.workers)
     if jobs:
-        progress = _PresenterProgress(reporter, [s for job in jobs for s in job.segments]) \
-            if executor.workers == 1 else None
+        progress = (
+            _PresenterProgress(reporter, [s for job in jobs for s in job.segments]) if executor.workers == 1 else None
+        )
 
         def run(job: PresenterJob) -> PresenterResult:
             if progress is not None:
                 progress.start_job(job.segments)
-            result = run_presenter_job(job, progress.on_event if progress else None,
-                                       lambda a: _say_attempt(reporter, a))
+            result = run_presenter_job(
+                job, progress.on_event if progress else None, lambda a: _say_attempt(reporter, a)
+            )
             if result.error is not None:
                 raise AvatarError(result.error)
             return result
@@ -287,7 +313,7 @@ class _PresenterProgress:
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "segment":
-            self.before = self.job_start + sum(s.frames for s in self.job[:int(event.get("index", 0))])
+            self.before = self.job_start + sum(s.frames for s in self.job[: int(event.get("index", 0))])
         elif kind == "progress" and event.get("stage") == "render":
             self.reporter.update(self.before + int(event.get("done", 0)), self.total, "presenter")
         elif kind == "log" and event.get("level") == "warning":
@@ -298,10 +324,16 @@ def overlay_plan(prep: Prepared, facts: dict[str, Any], reporter: StageReporter)
     """The overlay plan of the whole video (intro card, every section, end card): one layout, its pictures drawn
     in the work folder."""
     opts = prep.opts
-    plan = plan_overlay(opts.source, prep.narration, _overlay_config(opts, prep.script.title, prep.theme,
-                                                                     prep.slides is not None),
-                        prep.inputs.work / "cards", prep.cues if opts.captions == "burn" else None, _face_box(facts),
-                        size=(int(facts["width"]), int(facts["height"])), slides=prep.slides)
+    plan = plan_overlay(
+        opts.source,
+        prep.narration,
+        _overlay_config(opts, prep.script.title, prep.theme, prep.slides is not None),
+        prep.inputs.work / "cards",
+        prep.cues if opts.captions == "burn" else None,
+        _face_box(facts),
+        size=(int(facts["width"]), int(facts["height"])),
+        slides=prep.slides,
+    )
     for warning in plan.warnings:
         reporter.note(f"overlay: {warning}")
     return plan
@@ -310,8 +342,17 @@ def overlay_plan(prep: Prepared, facts: dict[str, Any], reporter: StageReporter)
 def windows(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip]) -> list[overlay_clips.Window]:
     """The finished video's pieces: the intro card, one per section, the end card (a --section preview: just it)."""
     offset = plan.content_start
-    parts = [overlay_clips.Window(f"section {s.index + 1}", s.index, offset + s.first_frame, offset + s.end_frame,
-                                  clips[s.index].path, clips[s.index].key) for s in prep.segments]
+    parts = [
+        overlay_clips.Window(
+            f"section {s.index + 1}",
+            s.index,
+            offset + s.first_frame,
+            offset + s.end_frame,
+            clips[s.index].path,
+            clips[s.index].key,
+        )
+        for s in prep.segments
+    ]
     if prep.opts.section is not None:
         return parts
     first, last = clips[prep.segments[0].index], clips[prep.segments[-1].index]
@@ -319,17 +360,22 @@ def windows(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip]) -> 
         parts.insert(0, overlay_clips.Window("intro", None, 0, offset, first.path, first.key))
     content_end = offset + plan.content_frames
     if plan.frames > content_end:
-        parts.append(overlay_clips.Window("end card", None, content_end, plan.frames, last.path, last.key,
-                                          overlay_clips.LAST_FRAME))
+        parts.append(
+            overlay_clips.Window(
+                "end card", None, content_end, plan.frames, last.path, last.key, overlay_clips.LAST_FRAME
+            )
+        )
     return parts
 
 
-def overlay_jobs(prep: Prepared, plan: OverlayPlan,
-                 clips: dict[int, AvatarClip]) -> tuple[list[overlay_clips.OverlayClip | OverlayJob],
-                                                        list[OverlayJob]]:
+def overlay_jobs(
+    prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip]
+) -> tuple[list[overlay_clips.OverlayClip | OverlayJob], list[OverlayJob]]:
     """Each window's finished clip from the cache, or the job that makes it (in the video's order)."""
-    config, store = _overlay_config(prep.opts, prep.script.title, prep.theme, prep.slides is not None), \
-        prep.inputs.store
+    config, store = (
+        _overlay_config(prep.opts, prep.script.title, prep.theme, prep.slides is not None),
+        prep.inputs.store,
+    )
     pieces: list[overlay_clips.OverlayClip | OverlayJob] = []
     todo: list[OverlayJob] = []
     for window in windows(prep, plan, clips):
@@ -344,8 +390,9 @@ def overlay_jobs(prep: Prepared, plan: OverlayPlan,
     return pieces, todo
 
 
-def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor,
-                     reporter: StageReporter) -> tuple[OverlayPlan, list[overlay_clips.OverlayClip]]:
+def produce_overlays(
+    prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor, reporter: StageReporter
+) -> tuple[OverlayPlan, list[overlay_clips.OverlayClip]]:
     """The overlay plan, then each window's finished clip, in the video's order."""
     plan = overlay_plan(prep, facts, reporter)
     pieces, todo = overlay_jobs(prep, plan, clips)
@@ -367,14 +414,28 @@ def produce_overlays(prep: Prepared, facts: dict[str, Any], clips: dict[int, Ava
 def _overlay_config(opts: RenderOptions, title: str, theme: Theme, has_slides: bool = False) -> OverlayConfig:
     look = opts.look
     layout = opts.layout if opts.layout != "auto" else ("slides" if has_slides else "side")
-    return OverlayConfig(layout=layout, quality=opts.quality, captions=opts.captions, title=title,
-                         aspect=look.aspect, theme=theme, pip_size=look.pip_size, pip_corner=look.pip_corner,
-                         chapters=look.chapters,
-                         bookends=Bookends(intro=look.intro, subtitle=look.subtitle, end_card=look.end_card))
+    return OverlayConfig(
+        layout=layout,
+        quality=opts.quality,
+        captions=opts.captions,
+        title=title,
+        aspect=look.aspect,
+        theme=theme,
+        pip_size=look.pip_size,
+        pip_corner=look.pip_corner,
+        chapters=look.chapters,
+        bookends=Bookends(intro=look.intro, subtitle=look.subtitle, end_card=look.end_card),
+    )
 
 
-def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
-           pieces: list[overlay_clips.OverlayClip], reporter: StageReporter, prune: bool = True) -> RenderReport:
+def finish(
+    prep: Prepared,
+    plan: OverlayPlan,
+    clips: dict[int, AvatarClip],
+    pieces: list[overlay_clips.OverlayClip],
+    reporter: StageReporter,
+    prune: bool = True,
+) -> RenderReport:
     """Join the pieces under the narration (after the intro card, silence under the end card), with chapters; put
     captions, chapters and a thumbnail beside the video; write the manifest; then keep the cache within its limit
     (``prune``: a course prunes once, at its end)."""
@@ -389,13 +450,22 @@ def finish(prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip],
         if chapters:
             metadata = Path(tmp) / "chapters.txt"
             write_ffmetadata(chapters, prep.script.title, metadata)
-        write_final([piece.path for piece in pieces], audio, opts.out, frames, metadata=metadata,
-                    audio_delay_frames=0 if preview else plan.content_start,
-                    progress=lambda done, total: reporter.update(done, total, "joining"))
+        write_final(
+            [piece.path for piece in pieces],
+            audio,
+            opts.out,
+            frames,
+            metadata=metadata,
+            audio_delay_frames=0 if preview else plan.content_start,
+            progress=lambda done, total: reporter.update(done, total, "joining"),
+        )
     if opts.captions != "off" and not preview:
         _write_captions_beside(prep, plan.content_start / plan.fps)
-    sidecars = write_sidecars(opts.out, plan, config, opts.source, _clip_size(clips), chapters) \
-        if chapters and config.chapters else {}
+    sidecars = (
+        write_sidecars(opts.out, plan, config, opts.source, _clip_size(clips), chapters)
+        if chapters and config.chapters
+        else {}
+    )
     manifest["output"] = {**_verify_output(opts.out, frames / OUTPUT_FPS), **sidecars}
     manifest["avatar"] = _avatar_dict(clips, prep.attempts, prep.inputs.resolution)
     manifest["overlay"] = _plan_dict(plan, config, chapters)
@@ -433,15 +503,25 @@ def _sidecars(opts: RenderOptions) -> list[Path]:
     return outs
 
 
-def _narrate(script: Script, opts: RenderOptions, work: Path,
-             reporter: StageReporter) -> tuple[Narration, list[Any], Path, Path]:
+def _narrate(
+    script: Script, opts: RenderOptions, work: Path, reporter: StageReporter
+) -> tuple[Narration, list[Any], Path, Path]:
     with reporter.stage("narration", unit="section"):
         lexicon = load_lexicon(opts.lexicon) if opts.lexicon is not None else ()
         narration = synthesize(
-            script, NarrationConfig(engine=opts.tts, voice=opts.voice, rate=opts.rate, lexicon=lexicon,
-                                    allow_fallback=opts.avatar.allow_fallback, pause_s=opts.pause_s,
-                                    cache_dir=cache_dir() / "narration"),
-            work, progress=lambda done, total: reporter.update(done, total, "narration"))
+            script,
+            NarrationConfig(
+                engine=opts.tts,
+                voice=opts.voice,
+                rate=opts.rate,
+                lexicon=lexicon,
+                allow_fallback=opts.avatar.allow_fallback,
+                pause_s=opts.pause_s,
+                cache_dir=cache_dir() / "narration",
+            ),
+            work,
+            progress=lambda done, total: reporter.update(done, total, "narration"),
+        )
         srt, vtt = work / "captions.srt", work / "captions.vtt"
         cues = write_captions(narration, srt, vtt)
     if narration.fallback_reason:
@@ -468,12 +548,22 @@ def _verify_output(out: Path, expected_s: float) -> dict[str, Any]:
     info = probe(out)
     if info.duration_s is None or abs(info.duration_s - expected_s) > DURATION_TOLERANCE_S:
         out.unlink(missing_ok=True)
-        raise PresgenError(f"the final video lasts {info.duration_s} s, not the narration's {expected_s:.2f} s; "
-                           "removed it (this is a bug: please report it with the manifest)")
-    return {"path": str(out), "bytes": out.stat().st_size, "duration_s": info.duration_s,
-            "width": info.width, "height": info.height, "fps": info.fps or OUTPUT_FPS,
-            "video_codec": info.video_codec, "pix_fmt": info.pix_fmt, "audio_codec": info.audio_codec,
-            "sample_rate": info.sample_rate}
+        raise PresgenError(
+            f"the final video lasts {info.duration_s} s, not the narration's {expected_s:.2f} s; "
+            "removed it (this is a bug: please report it with the manifest)"
+        )
+    return {
+        "path": str(out),
+        "bytes": out.stat().st_size,
+        "duration_s": info.duration_s,
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps or OUTPUT_FPS,
+        "video_codec": info.video_codec,
+        "pix_fmt": info.pix_fmt,
+        "audio_codec": info.audio_codec,
+        "sample_rate": info.sample_rate,
+    }
 
 
 def _copy_atomic(src: Path, dst: Path) -> None:
@@ -485,57 +575,113 @@ def _options_dict(opts: RenderOptions) -> dict[str, Any]:
     d = {k: v for k, v in asdict(opts).items() if k not in ("avatar", "script", "source", "look")}
     d.update(asdict(opts.look))
     a = opts.avatar
-    d["avatar"] = {"choice": a.choice, "fallback": a.allow_fallback, "env": a.env_override,
-                   "python": a.python_override, "models_dir": a.models_dir, "motion": a.motion, "blink": a.blink,
-                   "timeout_s": a.timeout_s}
+    d["avatar"] = {
+        "choice": a.choice,
+        "fallback": a.allow_fallback,
+        "env": a.env_override,
+        "python": a.python_override,
+        "models_dir": a.models_dir,
+        "motion": a.motion,
+        "blink": a.blink,
+        "timeout_s": a.timeout_s,
+    }
     options: dict[str, Any] = _jsonable(d)
     return options
 
 
 def _narration_dict(n: Narration) -> dict[str, Any]:
     return {
-        "engine": n.engine, "voice": n.voice, "fallback_reason": n.fallback_reason,
-        "duration_s": round(n.duration_s, 3), "sample_rate": n.sample_rate, "words": len(n.words),
-        "phonemes": len(n.phonemes), "timing_source": n.timing_source,
-        "sections": [{"index": s.index, "title": s.section.title, "start_s": round(s.start_s, 3),
-                      "end_s": round(s.end_s, 3), "words": len(s.words)} for s in n.sections],
+        "engine": n.engine,
+        "voice": n.voice,
+        "fallback_reason": n.fallback_reason,
+        "duration_s": round(n.duration_s, 3),
+        "sample_rate": n.sample_rate,
+        "words": len(n.words),
+        "phonemes": len(n.phonemes),
+        "timing_source": n.timing_source,
+        "sections": [
+            {
+                "index": s.index,
+                "title": s.section.title,
+                "start_s": round(s.start_s, 3),
+                "end_s": round(s.end_s, 3),
+                "words": len(s.words),
+            }
+            for s in n.sections
+        ],
     }
 
 
-def _avatar_dict(clips: dict[int, AvatarClip], attempts: list[dict[str, Any]],
-                 resolution: Resolution) -> dict[str, Any]:
+def _avatar_dict(
+    clips: dict[int, AvatarClip], attempts: list[dict[str, Any]], resolution: Resolution
+) -> dict[str, Any]:
     engines_used = sorted({c.engine for c in clips.values()})
-    return {"engine": engines_used[0] if len(engines_used) == 1 else ",".join(engines_used),
-            "intended": resolution.first, "attempts": attempts,
-            "clips_cached": sum(c.cached for c in clips.values()), "clips_rendered": sum(not c.cached for c in
-                                                                                          clips.values())}
+    return {
+        "engine": engines_used[0] if len(engines_used) == 1 else ",".join(engines_used),
+        "intended": resolution.first,
+        "attempts": attempts,
+        "clips_cached": sum(c.cached for c in clips.values()),
+        "clips_rendered": sum(not c.cached for c in clips.values()),
+    }
 
 
 def _plan_dict(plan: OverlayPlan, config: OverlayConfig, chapters: list[Chapter]) -> dict[str, Any]:
     fps = plan.fps
-    cards = [{"kind": layer.kind, "rect": list(layer.rect), "start_s": layer.first_frame / fps,
-              "end_s": layer.end_frame / fps, "section_index": layer.section_index}
-             for layer in plan.layers if not layer.is_presenter]
-    planned: dict[str, Any] = _jsonable({
-        "width": plan.width, "height": plan.height, "fps": fps, "frames": plan.frames, "layout": plan.layout,
-        "aspect": plan.aspect, "quality": config.quality,
-        "captions_burned": sum(1 for layer in plan.layers if layer.kind == "caption"),
-        "content_start_s": plan.content_start / fps, "presenter_rect": plan.presenter.rect,
-        "presenter": plan.presenter, "panel_rect": plan.panel_rect, "face_rect": plan.face_rect,
-        "face_source": plan.face_source, "caption_rect": plan.caption_rect, "cards": cards,
-        "bullets": plan.bullets, "sections": plan.sections, "chapters": chapters, "warnings": plan.warnings})
+    cards = [
+        {
+            "kind": layer.kind,
+            "rect": list(layer.rect),
+            "start_s": layer.first_frame / fps,
+            "end_s": layer.end_frame / fps,
+            "section_index": layer.section_index,
+        }
+        for layer in plan.layers
+        if not layer.is_presenter
+    ]
+    planned: dict[str, Any] = _jsonable(
+        {
+            "width": plan.width,
+            "height": plan.height,
+            "fps": fps,
+            "frames": plan.frames,
+            "layout": plan.layout,
+            "aspect": plan.aspect,
+            "quality": config.quality,
+            "captions_burned": sum(1 for layer in plan.layers if layer.kind == "caption"),
+            "content_start_s": plan.content_start / fps,
+            "presenter_rect": plan.presenter.rect,
+            "presenter": plan.presenter,
+            "panel_rect": plan.panel_rect,
+            "face_rect": plan.face_rect,
+            "face_source": plan.face_source,
+            "caption_rect": plan.caption_rect,
+            "cards": cards,
+            "bullets": plan.bullets,
+            "sections": plan.sections,
+            "chapters": chapters,
+            "warnings": plan.warnings,
+        }
+    )
     return planned
 
 
 def _piece_dict(piece: overlay_clips.OverlayClip, clips: dict[int, AvatarClip]) -> dict[str, Any]:
     w = piece.window
-    d: dict[str, Any] = {"name": w.name, "index": w.segment, "start_s": round(w.first / OUTPUT_FPS, 3),
-                         "end_s": round(w.end / OUTPUT_FPS, 3), "frames": w.frames, "overlay_cached": piece.cached,
-                         "overlay_clip": str(piece.path), "overlay_key": piece.key}
+    d: dict[str, Any] = {
+        "name": w.name,
+        "index": w.segment,
+        "start_s": round(w.first / OUTPUT_FPS, 3),
+        "end_s": round(w.end / OUTPUT_FPS, 3),
+        "frames": w.frames,
+        "overlay_cached": piece.cached,
+        "overlay_clip": str(piece.path),
+        "overlay_key": piece.key,
+    }
     if w.segment is not None:
         clip = clips[w.segment]
-        d.update({"engine": clip.engine, "avatar_cached": clip.cached, "avatar_clip": str(clip.path),
-                  "avatar_key": clip.key})
+        d.update(
+            {"engine": clip.engine, "avatar_cached": clip.cached, "avatar_clip": str(clip.path), "avatar_key": clip.key}
+        )
     return d
 
 

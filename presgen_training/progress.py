@@ -1,5 +1,6 @@
 """Per-stage progress on stderr: tqdm bars on a terminal; otherwise (CI, log files) one line when a stage starts,
 a percentage at most every LOG_INTERVAL_S, and one line when it ends (done, or failed)."""
+
 from __future__ import annotations
 
 import sys
@@ -54,8 +55,7 @@ class StageReporter:
         if self._bar is None or (total is not None and self._bar.total != total) or (desc and self._bar.desc != desc):
             if self._bar is not None:
                 self._bar.close()
-            self._bar = tqdm(total=total, desc=desc, unit=self._unit, file=sys.stderr, leave=False,
-                             dynamic_ncols=True)
+            self._bar = tqdm(total=total, desc=desc, unit=self._unit, file=sys.stderr, leave=False, dynamic_ncols=True)
         self._bar.n = done
         self._bar.refresh()
 

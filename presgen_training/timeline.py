@@ -1,4 +1,5 @@
 """What the script and narration stages hand to the avatar and overlay stages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -10,6 +10,7 @@ The rules, the same for every call:
   timeout or an interrupt.
 The orchestrator never imports the wrapper: this file and the shared schema files are the whole boundary.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ class WrapperFailure(Exception):
     """A call whose answer cannot be used. ``code``: the wrapper's error code (NO_FACE, BAD_INPUT,
     ENGINE_UNAVAILABLE, RUNTIME) or ours (TIMEOUT, PROTOCOL, UNAVAILABLE)."""
 
-    def __init__(self, code: str, reason: str, exit_code: int | None = None,
-                 details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: str, reason: str, exit_code: int | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
@@ -85,8 +87,16 @@ def result_schema() -> dict[str, Any]:
     return schema
 
 
-def call(python: Path, args: Sequence[str], timeout_s: float | None, *, module: str = WRAPPER_MODULE,
-         on_event: EventCallback | None = None, what: str = "the wrapper", show_stderr: bool = False) -> Reply:
+def call(
+    python: Path,
+    args: Sequence[str],
+    timeout_s: float | None,
+    *,
+    module: str = WRAPPER_MODULE,
+    on_event: EventCallback | None = None,
+    what: str = "the wrapper",
+    show_stderr: bool = False,
+) -> Reply:
     """Run ``python -m module args`` and return its one JSON object; WrapperFailure when there is none.
     ``show_stderr``: the child's stderr goes straight to ours (its own progress bars); ``timeout_s`` None: no limit
     (a download whose progress the user watches)."""
@@ -95,8 +105,15 @@ def call(python: Path, args: Sequence[str], timeout_s: float | None, *, module: 
     started = time.monotonic()
     pipes = _Pipes()
     try:
-        proc = children.start(argv, own_group=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=None if show_stderr else subprocess.PIPE, env=env, cwd=repo_root())
+        proc = children.start(
+            argv,
+            own_group=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=None if show_stderr else subprocess.PIPE,
+            env=env,
+            cwd=repo_root(),
+        )
     except OSError as exc:
         raise WrapperFailure("UNAVAILABLE", f"cannot start {python}: {exc.strerror or exc}") from None
     assert proc.stdout is not None
@@ -116,35 +133,38 @@ def call(python: Path, args: Sequence[str], timeout_s: float | None, *, module: 
     seconds = time.monotonic() - started
     tail = list(pipes.tail)
     if pipes.overflow:
-        raise WrapperFailure("PROTOCOL", f"{what} printed more than {MAX_STDOUT_BYTES >> 20} MB on stdout",
-                             proc.returncode)
+        raise WrapperFailure(
+            "PROTOCOL", f"{what} printed more than {MAX_STDOUT_BYTES >> 20} MB on stdout", proc.returncode
+        )
     obj = parse_one_object(pipes.stdout.decode(errors="replace"), proc.returncode, tail, what)
     return Reply(obj, proc.returncode, tail, seconds)
 
 
-def parse_one_object(stdout: str, returncode: int | None, stderr_tail: Sequence[str],
-                     what: str = "the wrapper") -> dict[str, Any]:
+def parse_one_object(
+    stdout: str, returncode: int | None, stderr_tail: Sequence[str], what: str = "the wrapper"
+) -> dict[str, Any]:
     """Exactly one JSON object (surrounding whitespace allowed), or WrapperFailure saying what was wrong."""
     text = stdout.strip()
     if not text:
         last = next((ln for ln in reversed(stderr_tail) if ln.strip()), "")
         hint = f"; last stderr line: {last[:200]}" if last else ""
-        raise WrapperFailure("PROTOCOL", f"{what} printed nothing on stdout (exit code {returncode}){hint}",
-                             returncode)
+        raise WrapperFailure("PROTOCOL", f"{what} printed nothing on stdout (exit code {returncode}){hint}", returncode)
     try:
         obj, end = json.JSONDecoder().raw_decode(text)
     except json.JSONDecodeError:
         raise WrapperFailure("PROTOCOL", f"{what} printed junk instead of JSON: {text[:80]!r}", returncode) from None
     if text[end:].strip():
-        raise WrapperFailure("PROTOCOL", f"{what} printed more than one JSON object: {text[end:end + 60].strip()!r}",
-                             returncode)
+        raise WrapperFailure(
+            "PROTOCOL", f"{what} printed more than one JSON object: {text[end : end + 60].strip()!r}", returncode
+        )
     if not isinstance(obj, dict):
         raise WrapperFailure("PROTOCOL", f"{what} printed a JSON {type(obj).__name__}, not an object", returncode)
     return obj
 
 
-def render(python: Path, args: Sequence[str], timeout_s: float, engine: str,
-           on_event: EventCallback | None = None) -> Reply:
+def render(
+    python: Path, args: Sequence[str], timeout_s: float, engine: str, on_event: EventCallback | None = None
+) -> Reply:
     """A render call: the reply must be a schema-valid success object and the exit code 0."""
     what = f"engine '{engine}'"
     reply = call(python, args, timeout_s, on_event=on_event, what=what)
@@ -170,8 +190,7 @@ def judge_render(obj: dict[str, Any], returncode: int | None, what: str) -> dict
     return obj
 
 
-def check(python: Path, engine: str, extra_args: Sequence[str] = (),
-          timeout_s: float = CHECK_TIMEOUT_S) -> Health:
+def check(python: Path, engine: str, extra_args: Sequence[str] = (), timeout_s: float = CHECK_TIMEOUT_S) -> Health:
     """``--check``: whether ``engine`` can run under ``python``, without rendering. Never raises: a wrapper that
     does not start or answers junk is an unhealthy engine with that reason."""
     args = ["--engine", engine, "--check", "--json-output", *extra_args]
@@ -182,8 +201,7 @@ def check(python: Path, engine: str, extra_args: Sequence[str] = (),
     if not isinstance(obj.get("healthy"), bool):
         error = obj.get("error")
         error = error if isinstance(error, dict) else {}
-        return Health(engine, False, str(error.get("message") or "the health check gave no verdict"), (),
-                      str(python))
+        return Health(engine, False, str(error.get("message") or "the health check gave no verdict"), (), str(python))
     fix = obj.get("fix")
     fixes = tuple(str(f) for f in fix) if isinstance(fix, list) else ()
     reason = None if obj["healthy"] else str(obj.get("reason") or "unhealthy")

@@ -1,5 +1,6 @@
 """Shared fixtures. Real media comes from $PRESGEN_TEST_MEDIA (CI sets it to ../shared/media);
 tests that need it skip with a visible reason when it is unset. Engine venvs are built by `make test`."""
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ that env when it is missing, then runs ``<env python> -m pytest tests/musetalk_w
 
 usage: python tests/run_engine_tests.py [ENGINE ...] [-- PYTEST ARGS]
 """
+
 from __future__ import annotations
 
 import os
@@ -26,15 +27,21 @@ PIP_TIMEOUT_S = 600
 
 
 def ensure_pytest(python: Path) -> None:
-    has = subprocess.run([str(python), "-c", f"import pytest; assert pytest.__version__ == '{pytest.__version__}'"],
-                         capture_output=True, check=False)
+    has = subprocess.run(
+        [str(python), "-c", f"import pytest; assert pytest.__version__ == '{pytest.__version__}'"],
+        capture_output=True,
+        check=False,
+    )
     if has.returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"pytest=={pytest.__version__}"],
-                       check=True, timeout=PIP_TIMEOUT_S)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", f"pytest=={pytest.__version__}"],
+            check=True,
+            timeout=PIP_TIMEOUT_S,
+        )
 
 
 def main(argv: list[str]) -> int:
-    engines, extra = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    engines, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     status = 0
     for engine in engines or list(ENGINE_ENVS):
         folder = REPO / "tests" / "musetalk_wrapper" / engine / "in_env"
@@ -42,14 +49,16 @@ def main(argv: list[str]) -> int:
             continue
         python, reason = env_python(ENGINE_ENVS[engine])
         if python is None:
-            print(f"run_engine_tests: env for '{engine}' unavailable ({reason}); `make test` builds it",
-                  file=sys.stderr)
+            print(
+                f"run_engine_tests: env for '{engine}' unavailable ({reason}); `make test` builds it", file=sys.stderr
+            )
             return 1
         ensure_pytest(python)
         env = {**os.environ, "PRESGEN_ENGINE_TESTS": engine, "PYTHONPATH": str(REPO)}
         print(f"== {engine} engine internals, in {python}", flush=True)
-        proc = subprocess.run([str(python), "-m", "pytest", "-q", str(folder.relative_to(REPO)), *extra],
-                              cwd=REPO, env=env, check=False)
+        proc = subprocess.run(
+            [str(python), "-m", "pytest", "-q", str(folder.relative_to(REPO)), *extra], cwd=REPO, env=env, check=False
+        )
         status = status or proc.returncode
     return status
 

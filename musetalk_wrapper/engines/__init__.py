@@ -1,5 +1,6 @@
 """Engine registry. Engines are imported lazily by name so that one engine's missing
 dependencies never stop another from running, and engines never import each other."""
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@
 static) and says on the console when it falls back. An explicit ``--avatar NAME`` is honoured or fails with the
 cause and its fix, unless the caller accepts fallbacks (``--fallback``).
 """
+
 from __future__ import annotations
 
 import json
@@ -126,9 +127,20 @@ def resolve(settings: AvatarSettings, on_attempt: Callable[[Attempt], None] | No
             # auto tries its first engine only when that engine says it is ready (weights present)
             health = wrapper_client.check(python, engine, _engine_args(engine, settings))
             if not health.healthy:
-                _record(attempts, Attempt(engine, "skipped", health.reason, "UNAVAILABLE", env=env,
-                                          python=str(python), seconds=time.monotonic() - started,
-                                          fix=list(health.fix)), on_attempt)
+                _record(
+                    attempts,
+                    Attempt(
+                        engine,
+                        "skipped",
+                        health.reason,
+                        "UNAVAILABLE",
+                        env=env,
+                        python=str(python),
+                        seconds=time.monotonic() - started,
+                        fix=list(health.fix),
+                    ),
+                    on_attempt,
+                )
                 continue
         candidates.append(Candidate(engine, python, env))
     if not candidates:
@@ -142,9 +154,15 @@ def _record(attempts: list[Attempt], attempt: Attempt, on_attempt: Callable[[Att
         on_attempt(attempt)
 
 
-def make_avatar(source: Path, source_is_image: bool, clips: Sequence[Clip], settings: AvatarSettings,
-                resolution: Resolution | None = None, on_event: wrapper_client.EventCallback | None = None,
-                on_attempt: Callable[[Attempt], None] | None = None) -> AvatarOutcome:
+def make_avatar(
+    source: Path,
+    source_is_image: bool,
+    clips: Sequence[Clip],
+    settings: AvatarSettings,
+    resolution: Resolution | None = None,
+    on_event: wrapper_client.EventCallback | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> AvatarOutcome:
     """Render every clip with one engine: the first candidate that renders them all."""
     resolution = resolution or resolve(settings, on_attempt)
     attempts = list(resolution.attempts)
@@ -156,8 +174,11 @@ def make_avatar(source: Path, source_is_image: bool, clips: Sequence[Clip], sett
                 for clip in clips:
                     render_static(source, clip.audio, clip.output, start_s=clip.start_s, handoff_s=clip.handoff_s)
             except MediaError as exc:
-                _record(attempts, Attempt(engine, "failed", str(exc), "RUNTIME",
-                                          seconds=time.monotonic() - started), on_attempt)
+                _record(
+                    attempts,
+                    Attempt(engine, "failed", str(exc), "RUNTIME", seconds=time.monotonic() - started),
+                    on_attempt,
+                )
                 raise AvatarError(_failed_message(attempts)) from None
             _record(attempts, Attempt(engine, "ok", seconds=time.monotonic() - started), on_attempt)
             return AvatarOutcome(engine, attempts)
@@ -167,12 +188,34 @@ def make_avatar(source: Path, source_is_image: bool, clips: Sequence[Clip], sett
             for clip in clips:
                 clip.output.unlink(missing_ok=True)
             fix = [str(f) for f in getattr(exc, "details", {}).get("fix", [])]
-            _record(attempts, Attempt(engine, "failed", exc.reason, exc.code, env=candidate.env, python=str(python),
-                                      seconds=time.monotonic() - started, fix=fix), on_attempt)
+            _record(
+                attempts,
+                Attempt(
+                    engine,
+                    "failed",
+                    exc.reason,
+                    exc.code,
+                    env=candidate.env,
+                    python=str(python),
+                    seconds=time.monotonic() - started,
+                    fix=fix,
+                ),
+                on_attempt,
+            )
             continue
         warnings = sorted({w for r in results for w in r.get("warnings", [])})
-        _record(attempts, Attempt(engine, "ok", env=candidate.env, python=str(python),
-                                  seconds=time.monotonic() - started, warnings=warnings), on_attempt)
+        _record(
+            attempts,
+            Attempt(
+                engine,
+                "ok",
+                env=candidate.env,
+                python=str(python),
+                seconds=time.monotonic() - started,
+                warnings=warnings,
+            ),
+            on_attempt,
+        )
         return AvatarOutcome(engine, attempts, _median_box(results), results)
     raise AvatarError(_failed_message(attempts))
 
@@ -191,8 +234,15 @@ def _failed_message(attempts: list[Attempt]) -> str:
     return text
 
 
-def _run(engine: str, python: Path, source: Path, source_is_image: bool, clips: Sequence[Clip],
-         settings: AvatarSettings, on_event: wrapper_client.EventCallback | None) -> list[dict[str, Any]]:
+def _run(
+    engine: str,
+    python: Path,
+    source: Path,
+    source_is_image: bool,
+    clips: Sequence[Clip],
+    settings: AvatarSettings,
+    on_event: wrapper_client.EventCallback | None,
+) -> list[dict[str, Any]]:
     """One wrapper run for all clips (a single clip at clock 0 uses the plain form); every video is checked."""
     audio_s = sum(clip.duration_s for clip in clips)
     timeout = settings.timeout_s if settings.timeout_s is not None else engines.timeout_s(engine, audio_s)
@@ -215,8 +265,9 @@ def _run(engine: str, python: Path, source: Path, source_is_image: bool, clips: 
             listing.unlink(missing_ok=True)
         results = reply.obj.get("segments", [])
         if len(results) != len(clips):
-            raise wrapper_client.WrapperFailure("PROTOCOL", f"engine '{engine}' returned {len(results)} clips "
-                                                            f"for {len(clips)} segments")
+            raise wrapper_client.WrapperFailure(
+                "PROTOCOL", f"engine '{engine}' returned {len(results)} clips for {len(clips)} segments"
+            )
     for clip, result in zip(clips, results):
         check_video(Path(result["output_path"]), clip.output, clip.duration_s)
     return results

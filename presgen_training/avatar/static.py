@@ -7,6 +7,7 @@ ping-pong position round(start_s * fps) + i, and with a handoff the last HANDOFF
 just before ``handoff_s``, where the next clip starts. Frames are taken straight from the source while the needed
 positions lie in its forward run; otherwise one ping-pong cycle is encoded first and looped.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -44,8 +45,15 @@ class StaticResult:
     source_kind: str  # image | video
 
 
-def render_static(source: Path, audio: Path, output: Path, fps: int = OUTPUT_FPS, max_side: int = 1920,
-                  start_s: float = 0.0, handoff_s: float | None = None) -> StaticResult:
+def render_static(
+    source: Path,
+    audio: Path,
+    output: Path,
+    fps: int = OUTPUT_FPS,
+    max_side: int = 1920,
+    start_s: float = 0.0,
+    handoff_s: float | None = None,
+) -> StaticResult:
     """Write ``output``: the still ``source`` (or ``source`` video ping-ponged on the motion clock) for the whole
     of ``audio``."""
     src = _probe_source(source)
@@ -59,18 +67,39 @@ def render_static(source: Path, audio: Path, output: Path, fps: int = OUTPUT_FPS
         else:
             video_input = _video_input(source, src, scale, frames, fps, max_side, start_s, handoff_s, Path(tmp))
         with atomic_output(output) as tmp_out:
-            run_ffmpeg([*video_input.args, "-i", file_arg(audio), "-map", video_input.map, "-map",
-                        f"{video_input.audio_index}:a:0", *video_input.codec,
-                        "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-frames:v", str(frames), "-t", f"{audio_s:.3f}",
-                        "-movflags", "+faststart", "-f", "mp4", file_arg(tmp_out)],
-                       f"writing the static avatar video {output.name}")
+            run_ffmpeg(
+                [
+                    *video_input.args,
+                    "-i",
+                    file_arg(audio),
+                    "-map",
+                    video_input.map,
+                    "-map",
+                    f"{video_input.audio_index}:a:0",
+                    *video_input.codec,
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    AUDIO_BITRATE,
+                    "-frames:v",
+                    str(frames),
+                    "-t",
+                    f"{audio_s:.3f}",
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                    file_arg(tmp_out),
+                ],
+                f"writing the static avatar video {output.name}",
+            )
             out = probe(tmp_out)
-            if not out.width or not out.height or out.duration_s is None \
-                    or abs(out.duration_s - audio_s) > 1.0 / fps:
-                raise MediaError(f"static engine wrote a broken video for {source.name} "
-                                 f"({out.duration_s} s instead of {audio_s:.2f} s)")
-    return StaticResult(frames=frames, duration_s=out.duration_s, width=out.width, height=out.height,
-                        source_kind=kind)
+            if not out.width or not out.height or out.duration_s is None or abs(out.duration_s - audio_s) > 1.0 / fps:
+                raise MediaError(
+                    f"static engine wrote a broken video for {source.name} "
+                    f"({out.duration_s} s instead of {audio_s:.2f} s)"
+                )
+    return StaticResult(frames=frames, duration_s=out.duration_s, width=out.width, height=out.height, source_kind=kind)
 
 
 @dataclass(frozen=True)
@@ -83,8 +112,20 @@ class _VideoInput:
 
 def _encode_args() -> list[str]:
     # no B-frames: decode order == display order, so a stream-copied loop can stop on any frame
-    return ["-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(CLIP_CRF), "-bf", "0",
-            "-g", str(KEYFRAME_INTERVAL), "-pix_fmt", "yuv420p"]
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        X264_PRESET,
+        "-crf",
+        str(CLIP_CRF),
+        "-bf",
+        "0",
+        "-g",
+        str(KEYFRAME_INTERVAL),
+        "-pix_fmt",
+        "yuv420p",
+    ]
 
 
 def _still_clip(source: Path, scale: str, frames: int, fps: int, tmp: Path) -> _VideoInput:
@@ -93,13 +134,38 @@ def _still_clip(source: Path, scale: str, frames: int, fps: int, tmp: Path) -> _
     clip = tmp / "still.mp4"
     # the `loop` filter repeats the one decoded frame in memory (a looped image input would decode it every frame)
     graph = f"[0:v]{scale},loop=loop={clip_frames - 1}:size=1:start=0,setpts=N/{fps}/TB[v]"
-    run_ffmpeg(["-i", file_arg(source), "-filter_complex", graph, "-map", "[v]", "-an", *_encode_args(),
-                "-frames:v", str(clip_frames), "-f", "mp4", file_arg(clip)], f"preparing the still of {source.name}")
+    run_ffmpeg(
+        [
+            "-i",
+            file_arg(source),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-an",
+            *_encode_args(),
+            "-frames:v",
+            str(clip_frames),
+            "-f",
+            "mp4",
+            file_arg(clip),
+        ],
+        f"preparing the still of {source.name}",
+    )
     return _VideoInput(["-stream_loop", "-1", "-i", file_arg(clip)], "0:v:0", 1, ["-c:v", "copy"])
 
 
-def _video_input(source: Path, info: MediaInfo, scale: str, frames: int, fps: int, max_side: int,
-                 start_s: float, handoff_s: float | None, tmp: Path) -> _VideoInput:
+def _video_input(
+    source: Path,
+    info: MediaInfo,
+    scale: str,
+    frames: int,
+    fps: int,
+    max_side: int,
+    start_s: float,
+    handoff_s: float | None,
+    tmp: Path,
+) -> _VideoInput:
     """The clip's frames: ping-pong positions from the clock, dissolving into the handoff's positions."""
     head = f"fps={fps},{scale}"
     budget = max(2, PINGPONG_MAX_BYTES // _frame_bytes(info, max_side))
@@ -126,8 +192,9 @@ def _video_input(source: Path, info: MediaInfo, scale: str, frames: int, fps: in
     out = "[a]"
     if target is not None:
         # the weight reaches 1 on the last frame: that frame is the next clip's motion one frame before it starts
-        chains.append(f"[a][b]xfade=transition=fade:duration={(handoff - 1) / fps:.6f}"
-                      f":offset={(frames - handoff) / fps:.6f}[v]")
+        chains.append(
+            f"[a][b]xfade=transition=fade:duration={(handoff - 1) / fps:.6f}:offset={(frames - handoff) / fps:.6f}[v]"
+        )
         out = "[v]"
     return _VideoInput([*inputs, "-filter_complex", ";".join(chains)], out, inputs.count("-i"), _encode_args())
 
@@ -135,11 +202,27 @@ def _video_input(source: Path, info: MediaInfo, scale: str, frames: int, fps: in
 def _cycle_clip(source: Path, head: str, usable: int, tmp: Path) -> Path:
     """Forward 0..K-1, then backward K-2..1: looping it never repeats or skips a frame at either turn."""
     clip = tmp / "cycle.mp4"
-    graph = (f"[0:v]{head},trim=end_frame={usable},split[f][r];"
-             f"[r]reverse,trim=start_frame=1:end_frame={usable - 1},setpts=PTS-STARTPTS[b];"
-             f"[f][b]concat=n=2:v=1:a=0[v]")
-    run_ffmpeg(["-i", file_arg(source), "-filter_complex", graph, "-map", "[v]", "-an", *_encode_args(),
-                "-f", "mp4", file_arg(clip)], f"preparing the back-and-forth cycle of {source.name}")
+    graph = (
+        f"[0:v]{head},trim=end_frame={usable},split[f][r];"
+        f"[r]reverse,trim=start_frame=1:end_frame={usable - 1},setpts=PTS-STARTPTS[b];"
+        f"[f][b]concat=n=2:v=1:a=0[v]"
+    )
+    run_ffmpeg(
+        [
+            "-i",
+            file_arg(source),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-an",
+            *_encode_args(),
+            "-f",
+            "mp4",
+            file_arg(clip),
+        ],
+        f"preparing the back-and-forth cycle of {source.name}",
+    )
     return clip
 
 
@@ -173,8 +256,10 @@ def _is_still(source: Path, info: MediaInfo) -> bool:
 def _scale_filter(max_side: int) -> str:
     """Shrink (never enlarge) so the longer side fits ``max_side``; even sizes for yuv420p."""
     factor = f"min(1,{max_side}/max(iw,ih))"
-    return (f"scale='max(2,trunc(iw*{factor}/2)*2)':'max(2,trunc(ih*{factor}/2)*2)':flags=lanczos:out_range=tv,"
-            "format=yuv420p,setsar=1")
+    return (
+        f"scale='max(2,trunc(iw*{factor}/2)*2)':'max(2,trunc(ih*{factor}/2)*2)':flags=lanczos:out_range=tv,"
+        "format=yuv420p,setsar=1"
+    )
 
 
 def _frame_bytes(info: MediaInfo, max_side: int) -> int:
@@ -185,6 +270,8 @@ def _frame_bytes(info: MediaInfo, max_side: int) -> int:
 
 def _count_frames(source: Path, fps: int) -> int:
     """Frames of ``source`` once resampled to ``fps`` (decodes it: only called for short clips)."""
-    listing = run_ffmpeg(["-i", file_arg(source), "-map", "0:v:0", "-vf", f"fps={fps}", "-f", "framecrc", "-"],
-                         f"counting the frames of {source.name}")
+    listing = run_ffmpeg(
+        ["-i", file_arg(source), "-map", "0:v:0", "-vf", f"fps={fps}", "-f", "framecrc", "-"],
+        f"counting the frames of {source.name}",
+    )
     return sum(1 for line in listing.splitlines() if line and not line.startswith(b"#"))

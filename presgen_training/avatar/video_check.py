@@ -1,5 +1,6 @@
 """An engine's video is trusted for nothing: it must be the file we asked for, decode to its end, run at the output
 frame rate and last as long as its audio."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,9 @@ def check_video(reported: Path, requested: Path, expected_duration_s: float) -> 
     if not info.has_video or info.duration_s is None:
         raise VideoCheckFailure(f"engine output {requested.name} has no video stream")
     if abs(info.duration_s - expected_duration_s) > DURATION_TOLERANCE_S:
-        raise VideoCheckFailure(f"engine video lasts {info.duration_s:.2f} s but its audio lasts "
-                                f"{expected_duration_s:.2f} s")
+        raise VideoCheckFailure(
+            f"engine video lasts {info.duration_s:.2f} s but its audio lasts {expected_duration_s:.2f} s"
+        )
     if info.fps is not None and abs(info.fps - OUTPUT_FPS) > FPS_TOLERANCE:
         raise VideoCheckFailure(f"engine video is {info.fps} fps, expected {OUTPUT_FPS}")
     if not decodes_to_end(requested):

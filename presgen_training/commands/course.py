@@ -1,5 +1,6 @@
 """``presgen course COURSE.yaml``: every module of a course, for every presenter and voice, into one folder with an
 index page; on this machine (``--jobs``) or on a Ray cluster (``--ray-address``)."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,23 +31,47 @@ browser) and course.manifest.json. Run it again after an edit: only what changed
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("course", help="render every module of a course file, with an index page",
-                       description="Render a whole course: modules x presenters x voices, each video in its own "
-                                   "folder, an index.html that plays them, and a summary table.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "course",
+        help="render every module of a course file, with an index page",
+        description="Render a whole course: modules x presenters x voices, each video in its own "
+        "folder, an index.html that plays them, and a summary table.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("course", type=Path, help="course file (.yaml); see examples/course.yaml")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="output folder (default: the course file's 'output', else out/<course name>)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output folder (default: the course file's 'output', else out/<course name>)",
+    )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help="segment jobs at once on this machine (default: one per core, fewer if memory is short)")
-    where.add_argument("--ray-address", default=None, metavar="ADDR",
-                       help="run the segment jobs on Ray: auto (this machine's cluster), ray://HOST:10001, "
-                            "HOST:6379, or local (start one here)")
-    p.add_argument("--only", action="append", default=None, metavar="MODULE",
-                   help="render only this module (repeat for more)")
-    p.add_argument("--retries", type=int, default=MAX_RETRIES, metavar="N",
-                   help="extra tries of a failed engine or overlay job, with backoff (default: %(default)s)")
+    where.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="segment jobs at once on this machine (default: one per core, fewer if memory is short)",
+    )
+    where.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="run the segment jobs on Ray: auto (this machine's cluster), ray://HOST:10001, "
+        "HOST:6379, or local (start one here)",
+    )
+    p.add_argument(
+        "--only", action="append", default=None, metavar="MODULE", help="render only this module (repeat for more)"
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=MAX_RETRIES,
+        metavar="N",
+        help="extra tries of a failed engine or overlay job, with backoff (default: %(default)s)",
+    )
     p.add_argument("--force", action="store_true", help="render every video again, even those up to date")
     p.add_argument("--keep-work", action="store_true", help="keep the intermediate files in OUT/.work")
     p.add_argument("--json", action="store_true", help="print the course manifest as JSON instead of the table")
@@ -63,8 +88,10 @@ def run(args: argparse.Namespace) -> int:
     only = set(args.only) if args.only else None
     unknown = sorted((only or set()) - {m.name for m in course.modules})
     if unknown:
-        raise UsageError(f"--only {', '.join(unknown)}: no such module in {args.course} "
-                         f"(modules: {', '.join(m.name for m in course.modules)})")
+        raise UsageError(
+            f"--only {', '.join(unknown)}: no such module in {args.course} "
+            f"(modules: {', '.join(m.name for m in course.modules)})"
+        )
     console = StageReporter(enabled=not args.quiet)
     cpu_before = cpu_seconds()
 
@@ -72,22 +99,30 @@ def run(args: argparse.Namespace) -> int:
         write_course_manifest(state, cpu_seconds() - cpu_before)
         write_index(course_manifest(state), course.output)
 
-    state = CourseRun(course, console, RunSettings(retries=args.retries, force=args.force, keep_work=args.keep_work),
-                      only, on_change=publish)
+    state = CourseRun(
+        course,
+        console,
+        RunSettings(retries=args.retries, force=args.force, keep_work=args.keep_work),
+        only,
+        on_change=publish,
+    )
     engines = state.resolve_engines()
     backend = _backend(args, engines)  # an unreachable cluster fails here, before anything is written
     try:
         with output_lock(course.output / "index.html"), console.stage("course", unit="frame"):
-            console.note(f"{len(state.runs)} videos of '{course.title}' into {course.output} "
-                         f"({backend.name}, {backend.heavy_slots} workers)")
+            console.note(
+                f"{len(state.runs)} videos of '{course.title}' into {course.output} "
+                f"({backend.name}, {backend.heavy_slots} workers)"
+            )
             try:
                 state.run(backend)
             finally:  # also when stopped: the page and manifest show what is finished
                 publish(state)
     except OutputBusy:
         backend.close(cancel=False)
-        raise PresgenError(f"another presgen course is writing {course.output} right now; wait for it or choose "
-                           "another --out") from None
+        raise PresgenError(
+            f"another presgen course is writing {course.output} right now; wait for it or choose another --out"
+        ) from None
     manifest = course_manifest(state, cpu_seconds() - cpu_before)
     if args.json:
         json.dump(manifest, sys.stdout, indent=2)
@@ -97,8 +132,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"index: {course.output / 'index.html'}")
     failed = manifest["counts"].get("failed", 0)
     if failed:
-        print(f"presgen: error: {failed} of {len(state.runs)} videos failed (reasons in the table and in "
-              f"{course.output / 'course.manifest.json'})", file=sys.stderr)
+        print(
+            f"presgen: error: {failed} of {len(state.runs)} videos failed (reasons in the table and in "
+            f"{course.output / 'course.manifest.json'})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -110,4 +148,3 @@ def _backend(args: argparse.Namespace, engines: set[str]) -> Backend:
         return Ray(args.ray_address)
     jobs = args.jobs or min(default_jobs(engine) for engine in engines or {"puppet"})
     return Local(jobs)
-

@@ -2,6 +2,7 @@
 
 Exit code 0 only when nothing is a problem.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,10 +16,13 @@ _LABEL = {"ok": "ok", "problem": "PROBLEM", "info": "info"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("doctor", help="check ffmpeg, engine envs, voices, weights, deck tools, disk and GPU",
-                              description="Check what PresGen needs on this machine and print the command that "
-                              "fixes each problem. Exit code 0 when the default render works here "
-                              "(optional engines that are not set up are notes).")
+    p = subparsers.add_parser(
+        "doctor",
+        help="check ffmpeg, engine envs, voices, weights, deck tools, disk and GPU",
+        description="Check what PresGen needs on this machine and print the command that "
+        "fixes each problem. Exit code 0 when the default render works here "
+        "(optional engines that are not set up are notes).",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=run)
 

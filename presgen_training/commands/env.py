@@ -1,12 +1,13 @@
 """``presgen env``: list, create, check and remove engine venvs; vendor upstream MuseTalk.
 
-    presgen env list
-    presgen env create NAME [--if-needed] [--python PATH]
-    presgen env create --all [--if-needed]
-    presgen env check NAME
-    presgen env remove NAME
-    presgen env vendor [--commit C] [--url URL] [--dest DIR]
+presgen env list
+presgen env create NAME [--if-needed] [--python PATH]
+presgen env create --all [--if-needed]
+presgen env check NAME
+presgen env remove NAME
+presgen env vendor [--commit C] [--url URL] [--dest DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,12 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("env", help="engine environments: list, create, check, remove, vendor",
-                              description="Each avatar engine runs in its own venv, built from envs/<name>/ into "
-                              "$PRESGEN_ENVS_HOME/<name> (default <repo>/.envs).")
+    p = subparsers.add_parser(
+        "env",
+        help="engine environments: list, create, check, remove, vendor",
+        description="Each avatar engine runs in its own venv, built from envs/<name>/ into "
+        "$PRESGEN_ENVS_HOME/<name> (default <repo>/.envs).",
+    )
     actions = p.add_subparsers(dest="env_action", metavar="ACTION", required=True)
     a = actions.add_parser("list", help="every env, whether it is ready, and what it needs")
     a.set_defaults(func=run)
@@ -43,8 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     a.add_argument("name", nargs="?", help="env to build (see: presgen env list)")
     a.add_argument("--all", action="store_true", help="every env this machine can build; says which it skipped")
     a.add_argument("--if-needed", action="store_true", help="skip an env whose ready marker matches its spec")
-    a.add_argument("--force", action="store_true",
-                   help="rebuild even when the env looks ready (what a failing health check asks for)")
+    a.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even when the env looks ready (what a failing health check asks for)",
+    )
     a.add_argument("--python", type=Path, metavar="PATH", help="interpreter to base the venv on")
     a.set_defaults(func=run)
     a = actions.add_parser("check", help="health check: missing packages, wrong Python, engine problems")
@@ -53,8 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     a = actions.add_parser("remove", help="delete a built env")
     a.add_argument("name")
     a.set_defaults(func=run)
-    a = actions.add_parser("vendor", help="clone upstream MuseTalk at a pinned commit into vendor/MuseTalk "
-                                          "(needs network)")
+    a = actions.add_parser(
+        "vendor", help="clone upstream MuseTalk at a pinned commit into vendor/MuseTalk (needs network)"
+    )
     a.add_argument("--commit", default=DEFAULT_COMMIT, help="upstream commit (default: %(default)s)")
     a.add_argument("--url", default=UPSTREAM_URL, help="repository to clone (default: %(default)s)")
     a.add_argument("--dest", type=Path, default=None, help="destination (default: <repo>/vendor/MuseTalk)")

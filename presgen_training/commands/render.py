@@ -1,4 +1,5 @@
 """``presgen render``: the whole pipeline, from a script and a presenter photo or video to a finished MP4."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,82 +36,172 @@ and NAME.srt / NAME.vtt unless --captions off.
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("render", help="script + presenter photo/video -> presenter video",
-                       description="Render a presenter video: narration from the script, a talking presenter, "
-                                   "and title cards, bullets and captions timed to the narration.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "render",
+        help="script + presenter photo/video -> presenter video",
+        description="Render a presenter video: narration from the script, a talking presenter, "
+        "and title cards, bullets and captions timed to the narration.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--script", type=Path, default=None, help="script file (.yaml, .md or .txt)")
-    p.add_argument("--deck", type=Path, default=None,
-                   help="slide deck (.pptx, .odp, .pdf): one section per slide, narrated from its speaker notes")
+    p.add_argument(
+        "--deck",
+        type=Path,
+        default=None,
+        help="slide deck (.pptx, .odp, .pdf): one section per slide, narrated from its speaker notes",
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--source-image", type=Path, metavar="IMAGE", help="a photo of the presenter")
-    src.add_argument("--source-video", type=Path, metavar="VIDEO",
-                     help="a video of the presenter (looped back and forth)")
+    src.add_argument(
+        "--source-video", type=Path, metavar="VIDEO", help="a video of the presenter (looped back and forth)"
+    )
     p.add_argument("--out", type=Path, default=None, help="output .mp4 (default: out/<script name>.mp4)")
-    p.add_argument("--quality", choices=tuple(QUALITY_SIZES), default="standard",
-                   help="fast 854x480, standard 1280x720, high 1920x1080 (default: %(default)s)")
-    p.add_argument("--layout", choices=[*LAYOUTS, "auto"], default="auto",
-                   help="side: presenter beside a bullet panel; overlay: lower-third card over the presenter; "
-                        "slides: the slide fills the frame, the presenter in a corner (default auto: slides with "
-                        "a deck, else side)")
-    p.add_argument("--captions", choices=CAPTION_MODES, default="sidecar",
-                   help="burn: drawn into the video (and .srt/.vtt beside it); sidecar: only .srt/.vtt beside it; "
-                        "off (default: %(default)s)")
-    p.add_argument("--tts", choices=["auto", "piper", "gtts", "espeak-ng"], default=None,
-                   help="voice engine: auto (default: piper, else espeak-ng), piper (offline neural), gtts (online), "
-                        "espeak-ng; an engine named here that cannot speak is an error (unless --fallback)")
-    p.add_argument("--voice", default=None,
-                   help="voice name (see: presgen voices), e.g. joe, or a piper .onnx model path")
-    p.add_argument("--rate", type=float, default=None, metavar="FACTOR",
-                   help="speaking rate: 1 is the narration pace (~155 words/min), 0.5 to 2 (default: the script's "
-                        "'rate', else 1)")
-    p.add_argument("--lexicon", type=Path, default=None, metavar="YAML",
-                   help="pronunciations: a YAML mapping of word: respelling or word: /IPA/ (the script's own "
-                        "'lexicon' entries win)")
-    p.add_argument("--pause", type=float, default=0.8, metavar="SECONDS",
-                   help="silence between sections (default: 0.8)")
+    p.add_argument(
+        "--quality",
+        choices=tuple(QUALITY_SIZES),
+        default="standard",
+        help="fast 854x480, standard 1280x720, high 1920x1080 (default: %(default)s)",
+    )
+    p.add_argument(
+        "--layout",
+        choices=[*LAYOUTS, "auto"],
+        default="auto",
+        help="side: presenter beside a bullet panel; overlay: lower-third card over the presenter; "
+        "slides: the slide fills the frame, the presenter in a corner (default auto: slides with "
+        "a deck, else side)",
+    )
+    p.add_argument(
+        "--captions",
+        choices=CAPTION_MODES,
+        default="sidecar",
+        help="burn: drawn into the video (and .srt/.vtt beside it); sidecar: only .srt/.vtt beside it; "
+        "off (default: %(default)s)",
+    )
+    p.add_argument(
+        "--tts",
+        choices=["auto", "piper", "gtts", "espeak-ng"],
+        default=None,
+        help="voice engine: auto (default: piper, else espeak-ng), piper (offline neural), gtts (online), "
+        "espeak-ng; an engine named here that cannot speak is an error (unless --fallback)",
+    )
+    p.add_argument(
+        "--voice", default=None, help="voice name (see: presgen voices), e.g. joe, or a piper .onnx model path"
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="FACTOR",
+        help="speaking rate: 1 is the narration pace (~155 words/min), 0.5 to 2 (default: the script's 'rate', else 1)",
+    )
+    p.add_argument(
+        "--lexicon",
+        type=Path,
+        default=None,
+        metavar="YAML",
+        help="pronunciations: a YAML mapping of word: respelling or word: /IPA/ (the script's own "
+        "'lexicon' entries win)",
+    )
+    p.add_argument(
+        "--pause", type=float, default=0.8, metavar="SECONDS", help="silence between sections (default: 0.8)"
+    )
     d = p.add_argument_group("slides and look")
-    d.add_argument("--narrate-slide-text", action="store_true",
-                   help="slides without speaker notes are read from their own text (default: skipped, with a "
-                        "warning)")
+    d.add_argument(
+        "--narrate-slide-text",
+        action="store_true",
+        help="slides without speaker notes are read from their own text (default: skipped, with a warning)",
+    )
     d.add_argument("--slides", default=None, metavar="RANGE", help="which slides of --deck, e.g. 1-5,8")
-    d.add_argument("--aspect", choices=ASPECTS, default="16:9",
-                   help="16:9 (default), 9:16 (presenter on top, cards below), 1:1 (presenter with a lower third)")
-    d.add_argument("--theme", default=None, metavar="NAME|FILE",
-                   help=f"built-in theme ({', '.join(BUILT_IN_THEMES)}) or a brand .yaml: colours, fonts, logo, "
-                        "background, card and caption style")
-    d.add_argument("--pip-size", type=float, default=0.26, metavar="SHARE",
-                   help="slides layout: presenter width as a share of the frame width (default: %(default)s)")
-    d.add_argument("--pip-corner", choices=PIP_CORNERS, default="auto",
-                   help="slides layout: the presenter's corner (default: where the slide has least content)")
-    d.add_argument("--intro", choices=INTRO_MODES, default="off",
-                   help="title card for ~3 s: narration starts after it, or speaks over it (default: off)")
+    d.add_argument(
+        "--aspect",
+        choices=ASPECTS,
+        default="16:9",
+        help="16:9 (default), 9:16 (presenter on top, cards below), 1:1 (presenter with a lower third)",
+    )
+    d.add_argument(
+        "--theme",
+        default=None,
+        metavar="NAME|FILE",
+        help=f"built-in theme ({', '.join(BUILT_IN_THEMES)}) or a brand .yaml: colours, fonts, logo, "
+        "background, card and caption style",
+    )
+    d.add_argument(
+        "--pip-size",
+        type=float,
+        default=0.26,
+        metavar="SHARE",
+        help="slides layout: presenter width as a share of the frame width (default: %(default)s)",
+    )
+    d.add_argument(
+        "--pip-corner",
+        choices=PIP_CORNERS,
+        default="auto",
+        help="slides layout: the presenter's corner (default: where the slide has least content)",
+    )
+    d.add_argument(
+        "--intro",
+        choices=INTRO_MODES,
+        default="off",
+        help="title card for ~3 s: narration starts after it, or speaks over it (default: off)",
+    )
     d.add_argument("--subtitle", default="", help="subtitle on the intro card")
     d.add_argument("--end-card", action="store_true", help="a closing card for ~3 s after the last section")
-    d.add_argument("--no-chapters", action="store_true",
-                   help="no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)")
+    d.add_argument(
+        "--no-chapters",
+        action="store_true",
+        help="no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)",
+    )
     a = p.add_argument_group("presenter (avatar)")
-    a.add_argument("--avatar", choices=engines.CHOICES, default=engines.AUTO,
-                   help="auto: musetalk if its env and weights are ready, else puppet, else static (says so when it "
-                        "falls back). A named engine that cannot run is an error, unless --fallback")
-    a.add_argument("--fallback", action="store_true",
-                   help="accept the next engine of the chain when the chosen one (presenter or voice) fails "
-                        "(for batches)")
-    a.add_argument("--env", default=None, metavar="NAME",
-                   help="engine env to run the chosen engine in (e.g. musetalk-cuda)")
-    a.add_argument("--engine-python", type=Path, default=None, metavar="PATH",
-                   help="run the chosen engine with this interpreter instead of its env")
+    a.add_argument(
+        "--avatar",
+        choices=engines.CHOICES,
+        default=engines.AUTO,
+        help="auto: musetalk if its env and weights are ready, else puppet, else static (says so when it "
+        "falls back). A named engine that cannot run is an error, unless --fallback",
+    )
+    a.add_argument(
+        "--fallback",
+        action="store_true",
+        help="accept the next engine of the chain when the chosen one (presenter or voice) fails (for batches)",
+    )
+    a.add_argument(
+        "--env", default=None, metavar="NAME", help="engine env to run the chosen engine in (e.g. musetalk-cuda)"
+    )
+    a.add_argument(
+        "--engine-python",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="run the chosen engine with this interpreter instead of its env",
+    )
     a.add_argument("--models-dir", type=Path, default=None, help="MuseTalk weights folder (default: $PRESGEN_MODELS)")
     a.add_argument("--no-motion", action="store_true", help="photo: no head sway (puppet)")
     a.add_argument("--no-blink", action="store_true", help="photo: no blinks (puppet)")
-    a.add_argument("--avatar-timeout", type=float, default=None, metavar="SECONDS",
-                   help="give up on an engine after this long (default scales with narration length)")
-    p.add_argument("--section", type=int, default=None, metavar="N",
-                   help="render only section N (1-based) as a quick preview; reuses cached work of full renders")
-    p.add_argument("--work-dir", type=Path, default=None,
-                   help="keep intermediate files (narration.wav, avatar.mp4) here")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="presenter batches and overlay clips rendered at once (default: 1)")
+    a.add_argument(
+        "--avatar-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up on an engine after this long (default scales with narration length)",
+    )
+    p.add_argument(
+        "--section",
+        type=int,
+        default=None,
+        metavar="N",
+        help="render only section N (1-based) as a quick preview; reuses cached work of full renders",
+    )
+    p.add_argument(
+        "--work-dir", type=Path, default=None, help="keep intermediate files (narration.wav, avatar.mp4) here"
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="presenter batches and overlay clips rendered at once (default: 1)",
+    )
     p.add_argument("--json", action="store_true", help="print the run manifest as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
@@ -126,21 +217,45 @@ def run(args: argparse.Namespace) -> int:
     tts = args.tts or config.render.get("tts", "auto")
     voice = args.voice or config.render.get("voice")
     opts = RenderOptions(
-        script=args.script, source=source, out=out, quality=args.quality, layout=args.layout, tts=tts,
-        voice=voice, rate=args.rate, lexicon=args.lexicon, captions=args.captions, pause_s=args.pause,
+        script=args.script,
+        source=source,
+        out=out,
+        quality=args.quality,
+        layout=args.layout,
+        tts=tts,
+        voice=voice,
+        rate=args.rate,
+        lexicon=args.lexicon,
+        captions=args.captions,
+        pause_s=args.pause,
         work_dir=args.work_dir,
         source_is_image=args.source_image is not None,
         section=args.section,
-        avatar=AvatarSettings(choice=args.avatar, allow_fallback=args.fallback, env_override=args.env,
-                              # absolute, but not resolved: a venv's python is a symlink that must stay one
-                              python_override=Path(os.path.abspath(args.engine_python)) if args.engine_python
-                              else None,
-                              models_dir=args.models_dir, motion=not args.no_motion, blink=not args.no_blink,
-                              timeout_s=args.avatar_timeout, config=config),
-        look=LookOptions(deck=args.deck, narrate_slide_text=args.narrate_slide_text, slides=args.slides,
-                         aspect=args.aspect, theme=args.theme, pip_size=args.pip_size, pip_corner=args.pip_corner,
-                         intro=args.intro, subtitle=args.subtitle, end_card=args.end_card,
-                         chapters=not args.no_chapters),
+        avatar=AvatarSettings(
+            choice=args.avatar,
+            allow_fallback=args.fallback,
+            env_override=args.env,
+            # absolute, but not resolved: a venv's python is a symlink that must stay one
+            python_override=Path(os.path.abspath(args.engine_python)) if args.engine_python else None,
+            models_dir=args.models_dir,
+            motion=not args.no_motion,
+            blink=not args.no_blink,
+            timeout_s=args.avatar_timeout,
+            config=config,
+        ),
+        look=LookOptions(
+            deck=args.deck,
+            narrate_slide_text=args.narrate_slide_text,
+            slides=args.slides,
+            aspect=args.aspect,
+            theme=args.theme,
+            pip_size=args.pip_size,
+            pip_corner=args.pip_corner,
+            intro=args.intro,
+            subtitle=args.subtitle,
+            end_card=args.end_card,
+            chapters=not args.no_chapters,
+        ),
     )
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
@@ -151,6 +266,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         m = report.manifest
-        print(f"{report.output}  ({m['output']['duration_s']:.1f} s, presenter: {m['avatar']['engine']}, "
-              f"voice: {m['narration']['engine']}, manifest: {report.manifest_path})")
+        print(
+            f"{report.output}  ({m['output']['duration_s']:.1f} s, presenter: {m['avatar']['engine']}, "
+            f"voice: {m['narration']['engine']}, manifest: {report.manifest_path})"
+        )
     return 0

@@ -7,6 +7,7 @@ network is loaded strictly in the musetalk engine's env (``musetalk_wrapper.engi
 Models folder: ``--models-dir``, else ``[paths] models_dir`` of the config, else the wrapper's default
 (``$PRESGEN_MODELS`` or ``./models``). Exit 0 only when every required file is in place (and loads).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,28 +30,44 @@ LOAD_CHECK_MODULE = "musetalk_wrapper.engines.musetalk.load_check"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("weights", help="check or fetch the MuseTalk model weights",
-                                   description="Check the MuseTalk V1.5 models folder, or fetch the official "
-                                   "files into it (pinned revisions, sizes and sha256 checked, resumable).")
+    parser = subparsers.add_parser(
+        "weights",
+        help="check or fetch the MuseTalk model weights",
+        description="Check the MuseTalk V1.5 models folder, or fetch the official "
+        "files into it (pinned revisions, sizes and sha256 checked, resumable).",
+    )
     actions = parser.add_subparsers(dest="weights_action", metavar="ACTION")
     chk = actions.add_parser("check", help="list missing or broken files and how to fetch them")
-    chk.add_argument("--models-dir", type=Path, help="models folder (default: config paths.models_dir, "
-                     "$PRESGEN_MODELS, or ./models)")
+    chk.add_argument(
+        "--models-dir", type=Path, help="models folder (default: config paths.models_dir, $PRESGEN_MODELS, or ./models)"
+    )
     chk.add_argument("--json", action="store_true", help="print the report as one JSON object")
     chk.add_argument("--verify-hashes", action="store_true", help="also compare sha256 where known (slow)")
     chk.set_defaults(func=run)
-    fetch = actions.add_parser("fetch", help="download the official files, checked, into the models folder",
-                               description="Download the official MuseTalk V1.5 files that are missing or "
-                               "different (Hugging Face Hub at pinned revisions; resnet18 and BiSeNet from their "
-                               "own hosts), check sizes and sha256, place each file atomically, then load every "
-                               "network strictly in the musetalk env. Interrupted? Run it again: it resumes. "
-                               "Honours HF_ENDPOINT, HF_HOME / HF_HUB_CACHE and HF_HUB_OFFLINE=1.")
-    fetch.add_argument("--models-dir", type=Path, help="models folder (default: config paths.models_dir, "
-                       "$PRESGEN_MODELS, or ./models)")
-    fetch.add_argument("--with-dwpose", action="store_true", help="also the DWPose models (--landmarks dwpose-onnx; "
-                       "the musetalk-upstream engine)")
-    fetch.add_argument("--revision", action="append", default=[], metavar="REPO=REV",
-                       help="fetch REPO at REV instead of the pinned revision (sizes/sha256 then come from the hub)")
+    fetch = actions.add_parser(
+        "fetch",
+        help="download the official files, checked, into the models folder",
+        description="Download the official MuseTalk V1.5 files that are missing or "
+        "different (Hugging Face Hub at pinned revisions; resnet18 and BiSeNet from their "
+        "own hosts), check sizes and sha256, place each file atomically, then load every "
+        "network strictly in the musetalk env. Interrupted? Run it again: it resumes. "
+        "Honours HF_ENDPOINT, HF_HOME / HF_HUB_CACHE and HF_HUB_OFFLINE=1.",
+    )
+    fetch.add_argument(
+        "--models-dir", type=Path, help="models folder (default: config paths.models_dir, $PRESGEN_MODELS, or ./models)"
+    )
+    fetch.add_argument(
+        "--with-dwpose",
+        action="store_true",
+        help="also the DWPose models (--landmarks dwpose-onnx; the musetalk-upstream engine)",
+    )
+    fetch.add_argument(
+        "--revision",
+        action="append",
+        default=[],
+        metavar="REPO=REV",
+        help="fetch REPO at REV instead of the pinned revision (sizes/sha256 then come from the hub)",
+    )
     fetch.add_argument("--force", action="store_true", help="fetch again even files already in place")
     fetch.add_argument("--table", type=Path, help="another file table (a mirror's), in weights_files.json's format")
     fetch.add_argument("--no-load-check", action="store_true", help="skip loading the networks afterwards")
@@ -63,6 +80,7 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
     def show(_args: argparse.Namespace) -> int:
         parser.print_help()
         return EXIT_INCOMPLETE
+
     return show
 
 
@@ -81,8 +99,9 @@ def check_report(models_dir: Path | None, verify_hashes: bool = False) -> dict[s
     if verify_hashes:
         args.append("--verify-hashes")
     try:
-        report = wrapper_client.call(Path(sys.executable), args, CHECK_TIMEOUT_S, module=WEIGHTS_MODULE,
-                                     what="the weights check").obj
+        report = wrapper_client.call(
+            Path(sys.executable), args, CHECK_TIMEOUT_S, module=WEIGHTS_MODULE, what="the weights check"
+        ).obj
     except wrapper_client.WrapperFailure as exc:
         raise PresgenError(exc.reason) from None
     if "files" not in report or "complete" not in report:
@@ -133,8 +152,9 @@ def fetch_files(args: argparse.Namespace, models_dir: Path | None) -> dict[str, 
     for item in args.revision:
         cmd += ["--revision", item]
     try:
-        report = wrapper_client.call(Path(sys.executable), cmd, None, module=FETCH_MODULE, what="the weights fetch",
-                                     show_stderr=True).obj
+        report = wrapper_client.call(
+            Path(sys.executable), cmd, None, module=FETCH_MODULE, what="the weights fetch", show_stderr=True
+        ).obj
     except wrapper_client.WrapperFailure as exc:
         raise PresgenError(f"{exc.reason}; see the lines above") from None
     if "files" not in report:
@@ -146,12 +166,16 @@ def load_check(models_dir: Path | None, env: str | None = None) -> dict[str, Any
     """Every network loaded strictly in the musetalk engine's env: {"ok", "problem"?, "file"?} or "skipped"."""
     python, reason, env_name = engine_python("musetalk", env, load_config())
     if python is None:
-        return {"ok": None, "skipped": f"the {env_name} env is not ready ({reason}); the engine loads the "
-                                       f"networks strictly on its first render"}
+        return {
+            "ok": None,
+            "skipped": f"the {env_name} env is not ready ({reason}); the engine loads the "
+            f"networks strictly on its first render",
+        }
     args = ["--models-dir", str(Path(models_dir).resolve())] if models_dir is not None else []
     try:
-        return wrapper_client.call(python, args, LOAD_CHECK_TIMEOUT_S, module=LOAD_CHECK_MODULE,
-                                   what=f"the load check in {python}").obj
+        return wrapper_client.call(
+            python, args, LOAD_CHECK_TIMEOUT_S, module=LOAD_CHECK_MODULE, what=f"the load check in {python}"
+        ).obj
     except wrapper_client.WrapperFailure as exc:
         return {"ok": False, "problem": exc.reason}
 
@@ -180,8 +204,11 @@ def render_fetch(report: dict[str, Any]) -> str:
         if load.get("ok") is None:
             lines.append(f"Strict load skipped: {load['skipped']}")
         else:
-            lines.append("Every network loads strictly (all keys, all shapes)." if load["ok"]
-                         else f"Strict load FAILED: {load['problem']}")
+            lines.append(
+                "Every network loads strictly (all keys, all shapes)."
+                if load["ok"]
+                else f"Strict load FAILED: {load['problem']}"
+            )
     if report["complete"] and report["check"]["complete"] and (load is None or load.get("ok") is not False):
         lines.append("Complete: `--avatar auto` now uses the musetalk engine.")
     elif not report["complete"]:

@@ -5,6 +5,7 @@ workers. Light steps (narration, the overlay plan, joining a video) run in the o
 threads give real parallelism), sized by ``default_jobs`` unless ``--jobs`` says otherwise. ``ray_backend.Ray``: the
 heavy jobs as Ray tasks on a cluster.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,7 @@ class Backend(Protocol):
         """``run_job(job)`` somewhere; the future's result is (result, stats) or the job's exception."""
         ...
 
-    def run_light(self, fn: Callable[[], Any]) -> Future[Any]:
-        ...
+    def run_light(self, fn: Callable[[], Any]) -> Future[Any]: ...
 
     def close(self, cancel: bool) -> None:
         """Release the workers; ``cancel``: stop the work in flight first (an interrupt)."""
@@ -66,8 +66,9 @@ def default_jobs(engine: str, cpus: int | None = None, available: int | None = N
     encoders, whichever is larger) would not fit in the memory available now."""
     cpus = cpus or os.cpu_count() or 1
     available = available if available is not None else _available_bytes()
-    per_job = max(JOB_RSS_BYTES.get(engine.split("-", maxsplit=1)[0], JOB_RSS_BYTES["puppet"]),
-                  JOB_RSS_BYTES["overlay"])
+    per_job = max(
+        JOB_RSS_BYTES.get(engine.split("-", maxsplit=1)[0], JOB_RSS_BYTES["puppet"]), JOB_RSS_BYTES["overlay"]
+    )
     if available is None:
         return cpus
     return max(1, min(cpus, (available - ORCHESTRATOR_RESERVE_BYTES) // per_job))

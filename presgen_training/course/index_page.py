@@ -1,6 +1,7 @@
 """``index.html``: one static page for the whole course (no server, relative links, opens from the file system):
 a contents list with thumbnails and durations, then every module with a player per variant, its captions and
 chapters (click one to jump there). Written from the course manifest."""
+
 from __future__ import annotations
 
 from html import escape
@@ -52,13 +53,16 @@ def render_index(manifest: dict[str, Any]) -> str:
         modules.setdefault(variant["module"], []).append(variant)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(manifest["counts"].items()))
     parts = [
-        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title><style>{STYLE}</style></head><body>",
         f"<h1>{title}</h1>",
         f'<p class="meta">{len(modules)} modules, {len(manifest["variants"])} videos ({escape(counts)}); '
-        f'made by PresGen {escape(manifest["presgen_version"])} on {escape(manifest["written_at"])}</p>',
-        '<ol class="toc">', *(_toc_entry(name, variants) for name, variants in modules.items()), "</ol>",
+        f"made by PresGen {escape(manifest['presgen_version'])} on {escape(manifest['written_at'])}</p>",
+        '<ol class="toc">',
+        *(_toc_entry(name, variants) for name, variants in modules.items()),
+        "</ol>",
         *(_module(name, variants) for name, variants in modules.items()),
         f"<script>{SCRIPT}</script></body></html>",
     ]
@@ -70,37 +74,49 @@ def _toc_entry(module: str, variants: list[dict[str, Any]]) -> str:
     title = escape(variants[0]["title"])
     if first is None:
         return f'<li><a href="#m-{escape(module)}">{title}</a> <span class="failed">(failed)</span></li>'
-    return (f'<li><a href="#m-{escape(module)}"><img src="{escape(first["thumbnail"])}" alt=""'
-            f' loading="lazy">{title}</a> <span class="meta">{_clock(first["duration_s"])}</span></li>')
+    return (
+        f'<li><a href="#m-{escape(module)}"><img src="{escape(first["thumbnail"])}" alt=""'
+        f' loading="lazy">{title}</a> <span class="meta">{_clock(first["duration_s"])}</span></li>'
+    )
 
 
 def _module(module: str, variants: list[dict[str, Any]]) -> str:
     title = escape(variants[0]["title"])
     cards = "\n".join(_variant(v) for v in variants)
-    return (f'<section class="module" id="m-{escape(module)}" data-module="{escape(module)}">'
-            f"<h2>{title}</h2><div class=\"variants\">{cards}</div></section>")
+    return (
+        f'<section class="module" id="m-{escape(module)}" data-module="{escape(module)}">'
+        f'<h2>{title}</h2><div class="variants">{cards}</div></section>'
+    )
 
 
 def _variant(v: dict[str, Any]) -> str:
-    choices = " · ".join(f"{escape(axis.rstrip('s'))}: {escape(name)}" for axis, name in v["choices"].items()
-                         if name != "default")
+    choices = " · ".join(
+        f"{escape(axis.rstrip('s'))}: {escape(name)}" for axis, name in v["choices"].items() if name != "default"
+    )
     head = f'<p class="choices">{choices}</p>' if choices else ""
     if not v.get("video"):
-        return f'<div class="variant" data-variant="{escape(v["name"])}">{head}' \
-               f'<p class="failed">{escape(v["status"])}: {escape(v.get("reason") or "no video")}</p></div>'
+        return (
+            f'<div class="variant" data-variant="{escape(v["name"])}">{head}'
+            f'<p class="failed">{escape(v["status"])}: {escape(v.get("reason") or "no video")}</p></div>'
+        )
     vid = "v-" + escape(v["name"])
     tracks = f'<track kind="chapters" src="{escape(v["chapters_file"])}" srclang="en" label="Chapters">'
     if "vtt" in v.get("captions", {}):
         tracks += f'<track kind="captions" src="{escape(v["captions"]["vtt"])}" srclang="en" label="Captions">'
-    chapters = "".join(f'<li><a href="#{vid}" data-video="{vid}" data-seek="{c["start_s"]}">{escape(c["title"])}</a>'
-                       f' <span class="meta">{_clock(c["start_s"])}</span></li>' for c in v["chapters"])
-    return (f'<div class="variant" data-variant="{escape(v["name"])}">{head}'
-            f'<video id="{vid}" controls preload="metadata" poster="{escape(v["poster"])}"'
-            f' data-expected-duration="{v["duration_s"]:.2f}">'
-            f'<source src="{escape(v["video"])}" type="video/mp4">{tracks}</video>'
-            f'<p class="meta">{_clock(v["duration_s"])} · presenter engine {escape(str(v.get("engine")))} · '
-            f'<a href="{escape(v["video"])}" download>MP4</a> · <a href="{escape(v["manifest"])}">manifest</a></p>'
-            f'<ol class="chapters">{chapters}</ol></div>')
+    chapters = "".join(
+        f'<li><a href="#{vid}" data-video="{vid}" data-seek="{c["start_s"]}">{escape(c["title"])}</a>'
+        f' <span class="meta">{_clock(c["start_s"])}</span></li>'
+        for c in v["chapters"]
+    )
+    return (
+        f'<div class="variant" data-variant="{escape(v["name"])}">{head}'
+        f'<video id="{vid}" controls preload="metadata" poster="{escape(v["poster"])}"'
+        f' data-expected-duration="{v["duration_s"]:.2f}">'
+        f'<source src="{escape(v["video"])}" type="video/mp4">{tracks}</video>'
+        f'<p class="meta">{_clock(v["duration_s"])} · presenter engine {escape(str(v.get("engine")))} · '
+        f'<a href="{escape(v["video"])}" download>MP4</a> · <a href="{escape(v["manifest"])}">manifest</a></p>'
+        f'<ol class="chapters">{chapters}</ol></div>'
+    )
 
 
 def _clock(seconds: float) -> str:

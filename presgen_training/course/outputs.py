@@ -1,5 +1,6 @@
 """What a course adds beside each module's video: a thumbnail (one PNG frame) and its chapters (a WebVTT chapters
 track players and the index page use), both taken from the video and its run manifest."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,17 +20,21 @@ def chapters(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     starts, so they tile the video)."""
     given = manifest.get("overlay", {}).get("chapters")
     if isinstance(given, list) and given and all(isinstance(c, dict) and "start_s" in c for c in given):
-        return [{"title": str(c.get("title", "")), "start_s": float(c["start_s"]), "end_s": float(c["end_s"])}
-                for c in given]
+        return [
+            {"title": str(c.get("title", "")), "start_s": float(c["start_s"]), "end_s": float(c["end_s"])}
+            for c in given
+        ]
     duration = float(manifest["output"]["duration_s"])
     titles = [s["title"] for s in manifest["narration"]["sections"]]
-    starts = [float(s["start_s"]) for s in manifest.get("segments", []) if s.get("index") is not None] or \
-        [float(s["start_s"]) for s in manifest["narration"]["sections"]]
+    starts = [float(s["start_s"]) for s in manifest.get("segments", []) if s.get("index") is not None] or [
+        float(s["start_s"]) for s in manifest["narration"]["sections"]
+    ]
     marks = list(zip(titles, starts))
     marks[0] = (marks[0][0], 0.0)
     ends = [start for _, start in marks[1:]] + [duration]
-    return [{"title": title, "start_s": round(start, 3), "end_s": round(end, 3)}
-            for (title, start), end in zip(marks, ends)]
+    return [
+        {"title": title, "start_s": round(start, 3), "end_s": round(end, 3)} for (title, start), end in zip(marks, ends)
+    ]
 
 
 def write_chapters_vtt(items: list[dict[str, Any]], path: Path) -> Path:
@@ -47,8 +52,22 @@ def thumbnail_time(manifest: dict[str, Any]) -> float:
 
 def write_thumbnail(video: Path, at_s: float, path: Path) -> Path:
     with atomic_output(path) as tmp:
-        run_ffmpeg(["-ss", f"{at_s:.3f}", "-i", file_arg(video), "-frames:v", "1",
-                    "-vf", f"scale={THUMB_WIDTH_PX}:-2:flags=bicubic", "-f", "image2", "-c:v", "png",
-                    file_arg(tmp)], f"taking a thumbnail of {video.name}")
+        run_ffmpeg(
+            [
+                "-ss",
+                f"{at_s:.3f}",
+                "-i",
+                file_arg(video),
+                "-frames:v",
+                "1",
+                "-vf",
+                f"scale={THUMB_WIDTH_PX}:-2:flags=bicubic",
+                "-f",
+                "image2",
+                "-c:v",
+                "png",
+                file_arg(tmp),
+            ],
+            f"taking a thumbnail of {video.name}",
+        )
     return path
-

@@ -6,6 +6,7 @@ has GPUs. Tasks read and write files only: the cache ($PRESGEN_CACHE_DIR) and th
 run this same checkout at the same path with its engine envs built (``make venv env-puppet`` there), because the
 tasks start the engines by path. Retries are the course scheduler's (with backoff), not Ray's.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -80,8 +81,16 @@ class Ray:
         if isinstance(exc, exceptions.RayTaskError):
             cause = getattr(exc, "cause", None)
             return cause if isinstance(cause, BaseException) else PresgenError(str(exc).splitlines()[0])
-        if isinstance(exc, (exceptions.WorkerCrashedError, exceptions.NodeDiedError, exceptions.OwnerDiedError,
-                            exceptions.RaySystemError, exceptions.ObjectLostError)):
+        if isinstance(
+            exc,
+            (
+                exceptions.WorkerCrashedError,
+                exceptions.NodeDiedError,
+                exceptions.OwnerDiedError,
+                exceptions.RaySystemError,
+                exceptions.ObjectLostError,
+            ),
+        ):
             return WorkerLost(f"the Ray worker running it was lost ({type(exc).__name__})")
         return exc
 
@@ -108,10 +117,15 @@ def connect(ray: Any, address: str) -> bool:
     An address that does not answer is a PresgenError within CONNECT_TIMEOUT_S, never a hang."""
     if ray.is_initialized():  # a caller (a test, a notebook) already joined a cluster: use it
         return False
-    env_vars = {"PRESGEN_CACHE_DIR": str(cache_dir().absolute()),
-                **{name: os.environ[name] for name in ENV_VARS if name in os.environ}}
-    kwargs: dict[str, Any] = {"runtime_env": {"env_vars": env_vars}, "logging_level": logging.WARNING,
-                              "log_to_driver": False}
+    env_vars = {
+        "PRESGEN_CACHE_DIR": str(cache_dir().absolute()),
+        **{name: os.environ[name] for name in ENV_VARS if name in os.environ},
+    }
+    kwargs: dict[str, Any] = {
+        "runtime_env": {"env_vars": env_vars},
+        "logging_level": logging.WARNING,
+        "log_to_driver": False,
+    }
     if address == "local":
         ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **kwargs)
         return True
@@ -138,5 +152,7 @@ def _reachable(address: str) -> None:
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-        raise PresgenError(f"cannot reach the Ray cluster at {address}: {reason} within {CONNECT_TIMEOUT_S:.0f} s "
-                           "(is `ray start --head` running there, and the port open?)") from None
+        raise PresgenError(
+            f"cannot reach the Ray cluster at {address}: {reason} within {CONNECT_TIMEOUT_S:.0f} s "
+            "(is `ray start --head` running there, and the port open?)"
+        ) from None

@@ -8,6 +8,7 @@ retried with backoff, then falls down the engine chain; a module that cannot be 
 reason and the others go on. Finished segments live in the cache, so a run that is stopped and started again redoes
 neither finished modules nor finished segments.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -132,9 +133,15 @@ class CourseRun:
 
     backend: Backend
 
-    def __init__(self, course: Course, console: StageReporter, settings: RunSettings = RunSettings(),
-                 only: set[str] | None = None, on_change: Callable[[CourseRun], None] | None = None,
-                 config: UserConfig | None = None) -> None:
+    def __init__(
+        self,
+        course: Course,
+        console: StageReporter,
+        settings: RunSettings = RunSettings(),
+        only: set[str] | None = None,
+        on_change: Callable[[CourseRun], None] | None = None,
+        config: UserConfig | None = None,
+    ) -> None:
         self.course, self.console, self.settings = course, console, settings
         self.on_change = on_change
         self.config = config or load_config()
@@ -153,8 +160,9 @@ class CourseRun:
 
     def _variant_run(self, variant: Variant) -> VariantRun:
         folder = self.course.output / variant.name
-        opts = render_options(variant.settings(self.course.render), folder / f"{variant.name}.mp4",
-                              self.work / variant.name, self.config)
+        opts = render_options(
+            variant.settings(self.course.render), folder / f"{variant.name}.mp4", self.work / variant.name, self.config
+        )
         return VariantRun(variant, opts, None)
 
     # -- the loop ---------------------------------------------------------------------------------------------
@@ -224,8 +232,9 @@ class CourseRun:
                 continue
             if task.run.started is None:
                 task.run.started, task.run.status = now, "running"
-            future = self.backend.run_heavy(task.job) if task.job is not None else \
-                self.backend.run_light(_timed(task.fn))
+            future = (
+                self.backend.run_heavy(task.job) if task.job is not None else self.backend.run_light(_timed(task.fn))
+            )
             self.in_flight[future] = task
         for item in waiting:
             heapq.heappush(self.ready, item)
@@ -269,7 +278,7 @@ class CourseRun:
         self._fail(task.run, reason if not task.heavy else f"{task.kind} job failed: {reason}", trace)
 
     def _retry(self, task: Task, reason: str) -> None:
-        delay = self.settings.backoff_s * 2 ** task.tries
+        delay = self.settings.backoff_s * 2**task.tries
         task.run.retries += 1
         self.console.note(f"{task.run.name}: {task.kind} job failed ({reason}); trying again in {delay:.0f} s")
         self._push(replace(task, tries=task.tries + 1, not_before=time.monotonic() + delay))
@@ -326,8 +335,9 @@ class CourseRun:
         following = task.engine_at + 1
         if following < len(chain):
             failed = job.inputs.resolution.first
-            self.console.note(f"{run.name}: presenter {failed} failed ({result.error}); "
-                              f"trying {chain[following].engine}")
+            self.console.note(
+                f"{run.name}: presenter {failed} failed ({result.error}); trying {chain[following].engine}"
+            )
             inputs = replace(job.inputs, resolution=Resolution([chain[following]], []))
             self._push(Task("presenter", run, job=PresenterJob(inputs, job.segments), engine_at=following))
             return
@@ -394,10 +404,19 @@ class CourseRun:
 
     def _course_section(self, run: VariantRun) -> dict[str, Any]:
         assert run.prep is not None
-        return {"file": str(self.course.path), "title": self.course.title, "variant": run.name,
-                "module": run.variant.module.name, "choices": {c.axis: c.name for c in run.variant.choices},
-                "variant_key": run.key, "inputs": _inputs_read(run.prep, self.course.output),
-                "backend": self.backend.name, "retries": run.retries, "jobs": run.jobs, "notes": run.reporter.notes}
+        return {
+            "file": str(self.course.path),
+            "title": self.course.title,
+            "variant": run.name,
+            "module": run.variant.module.name,
+            "choices": {c.axis: c.name for c in run.variant.choices},
+            "variant_key": run.key,
+            "inputs": _inputs_read(run.prep, self.course.output),
+            "backend": self.backend.name,
+            "retries": run.retries,
+            "jobs": run.jobs,
+            "notes": run.reporter.notes,
+        }
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
 
@@ -431,6 +450,7 @@ def _timed(fn: Callable[[], Any] | None) -> Callable[[], tuple[Any, dict[str, An
         started = time.monotonic()
         value = fn()
         return value, {"wall_s": round(time.monotonic() - started, 3)}
+
     return call
 
 
@@ -454,9 +474,17 @@ def variant_key(opts: RenderOptions, resolution: Resolution) -> str:
     options = {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("script", "source", "work_dir")}
     content = opts.script or opts.look.deck
     assert content is not None
-    return content_key({"presgen": __version__, "code": code_digest(*CODE_FOLDERS),
-                        "content": file_identity(content), "source": file_identity(opts.source), "options": options,
-                        "engine": first.engine, "env": engine_env_identity(first.env, first.python)})
+    return content_key(
+        {
+            "presgen": __version__,
+            "code": code_digest(*CODE_FOLDERS),
+            "content": file_identity(content),
+            "source": file_identity(opts.source),
+            "options": options,
+            "engine": first.engine,
+            "env": engine_env_identity(first.env, first.python),
+        }
+    )
 
 
 def _inputs_read(prep: Prepared, output: Path) -> dict[str, str]:
@@ -464,11 +492,20 @@ def _inputs_read(prep: Prepared, output: Path) -> dict[str, str]:
     edit of any of them (a deck the script names, a chart) makes the video out of date."""
     opts = prep.opts
     theme = Path(opts.look.theme) if opts.look.theme and opts.look.theme.endswith((".yaml", ".yml")) else None
-    files = [opts.script, opts.source, opts.look.deck, prep.script.deck, theme,
-             *(s.image for s in prep.script.sections)]
+    files = [
+        opts.script,
+        opts.source,
+        opts.look.deck,
+        prep.script.deck,
+        theme,
+        *(s.image for s in prep.script.sections),
+    ]
     ours = (output, cache_dir())  # slide pictures made from a deck live here: the deck stands for them
-    return {str(f): file_identity(f) for f in files
-            if f is not None and f.is_file() and not any(f.is_relative_to(folder) for folder in ours)}
+    return {
+        str(f): file_identity(f)
+        for f in files
+        if f is not None and f.is_file() and not any(f.is_relative_to(folder) for folder in ours)
+    }
 
 
 def _up_to_date(out: Path, key: str) -> dict[str, Any] | None:
@@ -476,8 +513,11 @@ def _up_to_date(out: Path, key: str) -> dict[str, Any] | None:
     try:
         manifest = json.loads(manifest_path_for(out).read_text())
         course = manifest["course"]
-        same = course["variant_key"] == key and out.stat().st_size == manifest["output"]["bytes"] and \
-            all(Path(f).is_file() and file_identity(Path(f)) == digest for f, digest in course["inputs"].items())
+        same = (
+            course["variant_key"] == key
+            and out.stat().st_size == manifest["output"]["bytes"]
+            and all(Path(f).is_file() and file_identity(Path(f)) == digest for f, digest in course["inputs"].items())
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return manifest if same else None

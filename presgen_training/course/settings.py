@@ -3,6 +3,7 @@ voice), how each is read from the YAML, and how a merged set of them becomes ``R
 
 Paths are relative to the course file; every problem is a ScriptError naming the course file and line.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,6 +46,7 @@ def choice(*allowed: str) -> Parser:
         if value not in allowed:
             raise ScriptError(course, line_of(node), f"'{value}' is not one of: {', '.join(allowed)}")
         return value
+
     return parse
 
 
@@ -88,8 +90,9 @@ def theme(node: yaml.Node, course: Path) -> str:
     if value.endswith((".yaml", ".yml")):
         return str(existing_file(node, course))
     if value not in BUILT_IN_THEMES:
-        raise ScriptError(course, line_of(node), f"unknown theme '{value}': a theme .yaml, or one of: "
-                                                 f"{', '.join(BUILT_IN_THEMES)}")
+        raise ScriptError(
+            course, line_of(node), f"unknown theme '{value}': a theme .yaml, or one of: {', '.join(BUILT_IN_THEMES)}"
+        )
     return value
 
 
@@ -139,8 +142,10 @@ RENDER_SETTINGS: dict[str, Setting] = {
 }
 CONTENT_KEYS = ("script", "deck")  # set by module sources, not written as settings
 
-def parse_settings(node: yaml.Node, course: Path, allowed: dict[str, Setting], where: str,
-                   skip: tuple[str, ...] = ()) -> dict[str, Any]:
+
+def parse_settings(
+    node: yaml.Node, course: Path, allowed: dict[str, Setting], where: str, skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A mapping of settings (keys in ``allowed``; ``skip`` keys are left to the caller)."""
     fields = mapping_fields(node, course, (*allowed, *skip), where)
     return {key: allowed[key].parse(value, course) for key, (_, value) in fields.items() if key not in skip}
@@ -150,18 +155,43 @@ def render_options(values: dict[str, Any], out: Path, work: Path, config: UserCo
     """RenderOptions from merged settings (defaults as ``presgen render`` has them)."""
     source = values.get("image") or values.get("video")
     assert source is not None, "the presenters axis always gives a source"
-    avatar = AvatarSettings(choice=values.get("avatar", engines.AUTO), allow_fallback=values.get("fallback", False),
-                            env_override=values.get("env"), models_dir=values.get("models_dir"),
-                            motion=values.get("motion", True), blink=values.get("blink", True),
-                            timeout_s=values.get("avatar_timeout"), config=config)
-    look = LookOptions(deck=values.get("deck"), narrate_slide_text=values.get("narrate_slide_text", False),
-                       slides=values.get("slides"), aspect=values.get("aspect", "16:9"), theme=values.get("theme"),
-                       pip_size=values.get("pip_size", 0.26), pip_corner=values.get("pip_corner", "auto"),
-                       intro=values.get("intro", "off"), subtitle=values.get("subtitle", ""),
-                       end_card=values.get("end_card", False), chapters=values.get("chapters", True))
-    return RenderOptions(script=values.get("script"), source=source, out=out, quality=values.get("quality", "standard"),
-                         layout=values.get("layout", "auto"), tts=values.get("tts", config.render.get("tts", "auto")),
-                         voice=values.get("voice", config.render.get("voice")), rate=values.get("rate"),
-                         lexicon=values.get("lexicon"),
-                         captions=values.get("captions", "sidecar"), pause_s=values.get("pause", 0.8),
-                         avatar=avatar, work_dir=work, source_is_image="image" in values, look=look)
+    avatar = AvatarSettings(
+        choice=values.get("avatar", engines.AUTO),
+        allow_fallback=values.get("fallback", False),
+        env_override=values.get("env"),
+        models_dir=values.get("models_dir"),
+        motion=values.get("motion", True),
+        blink=values.get("blink", True),
+        timeout_s=values.get("avatar_timeout"),
+        config=config,
+    )
+    look = LookOptions(
+        deck=values.get("deck"),
+        narrate_slide_text=values.get("narrate_slide_text", False),
+        slides=values.get("slides"),
+        aspect=values.get("aspect", "16:9"),
+        theme=values.get("theme"),
+        pip_size=values.get("pip_size", 0.26),
+        pip_corner=values.get("pip_corner", "auto"),
+        intro=values.get("intro", "off"),
+        subtitle=values.get("subtitle", ""),
+        end_card=values.get("end_card", False),
+        chapters=values.get("chapters", True),
+    )
+    return RenderOptions(
+        script=values.get("script"),
+        source=source,
+        out=out,
+        quality=values.get("quality", "standard"),
+        layout=values.get("layout", "auto"),
+        tts=values.get("tts", config.render.get("tts", "auto")),
+        voice=values.get("voice", config.render.get("voice")),
+        rate=values.get("rate"),
+        lexicon=values.get("lexicon"),
+        captions=values.get("captions", "sidecar"),
+        pause_s=values.get("pause", 0.8),
+        avatar=avatar,
+        work_dir=work,
+        source_is_image="image" in values,
+        look=look,
+    )

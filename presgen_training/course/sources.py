@@ -1,5 +1,6 @@
 """Where a module's content comes from: a script or a slide deck. A source reads its entry of the course file and
 says which render settings carry it; another kind of content is one more class in SOURCES."""
+
 from __future__ import annotations
 
 from pathlib import Path

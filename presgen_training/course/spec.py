@@ -17,6 +17,7 @@ Every module is rendered once per combination of the axes' entries (a "variant")
 module wins over an axis entry's, which wins over ``render:``. Names become folder names, so they
 must be unique (regardless of case) and plain. Every error names the course file and line.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -128,8 +129,7 @@ def load_course(path: Path, output: Path | None = None) -> Course:
     fields = mapping_fields(root, path, keys, "the course")
     title = text(fields["title"][1], path) if "title" in fields else path.stem.replace("_", " ").replace("-", " ")
     if output is None:
-        output = resolve_path(text(fields["output"][1], path), path) if "output" in fields else \
-            Path("out") / path.stem
+        output = resolve_path(text(fields["output"][1], path), path) if "output" in fields else Path("out") / path.stem
     render = parse_settings(fields["render"][1], path, SHARED_SETTINGS, "render") if "render" in fields else {}
     axes = tuple(_axis(axis, fields.get(axis.key), path, line_of(root)) for axis in AXES)
     if "modules" not in fields:
@@ -183,8 +183,9 @@ def _modules(node: yaml.Node, path: Path) -> tuple[Module, ...]:
         fields = mapping_fields(entry, path, (*keys, *SHARED_SETTINGS), where)
         sources = [source for source in SOURCES if source.key in fields]
         if len(sources) != 1:
-            raise ScriptError(path, line_of(entry),
-                              f"{where} needs exactly one of: {', '.join(source.key for source in SOURCES)}")
+            raise ScriptError(
+                path, line_of(entry), f"{where} needs exactly one of: {', '.join(source.key for source in SOURCES)}"
+            )
         source = sources[0]
         file = source.parse(fields[source.key][1], path)
         if "name" in fields:
@@ -207,12 +208,20 @@ class _Names:
 
     def add(self, name: str, line: int) -> None:
         if not NAME_PATTERN.match(name) or VARIANT_JOIN in name:
-            raise ScriptError(self.path, line, f"name '{name}' in '{self.what}' must be letters, digits, '.', '_' "
-                                               f"or single '-' (it names folders and files)")
+            raise ScriptError(
+                self.path,
+                line,
+                f"name '{name}' in '{self.what}' must be letters, digits, '.', '_' "
+                f"or single '-' (it names folders and files)",
+            )
         other = self.seen.get(name.lower())
         if other is not None:
-            raise ScriptError(self.path, line, f"duplicate name '{name}' in '{self.what}' (also at line {other}): "
-                                               "two outputs would overwrite each other; give one another 'name'")
+            raise ScriptError(
+                self.path,
+                line,
+                f"duplicate name '{name}' in '{self.what}' (also at line {other}): "
+                "two outputs would overwrite each other; give one another 'name'",
+            )
         self.seen[name.lower()] = line
 
 
@@ -220,4 +229,3 @@ def _plain(stem: str) -> str:
     """A name made from a file name: unusual characters become '-'."""
     name = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", stem)).strip("-.") or "module"
     return name[:64]
-

@@ -1,5 +1,6 @@
 """Slide decks in: read PPTX/ODP/PDF decks (titles, text, speaker notes), turn slides into script sections, and
 draw the slides as pictures (LibreOffice -> PDF -> pdftoppm), cached by the deck's content hash."""
+
 from __future__ import annotations
 
 from presgen_training.deck.cache import DeckPictures
@@ -10,15 +11,15 @@ from presgen_training.deck.sections import DeckScript, attach_deck, deck_script
 from presgen_training.deck.tools import INSTALL_COMMAND
 
 __all__ = [
-           "DECK_SUFFIXES",
-           "INSTALL_COMMAND",
-           "Deck",
-           "DeckError",
-           "DeckPictures",
-           "DeckScript",
-           "Slide",
-           "attach_deck",
-           "deck_script",
-           "missing_fonts_warning",
-           "read_deck",
+    "DECK_SUFFIXES",
+    "INSTALL_COMMAND",
+    "Deck",
+    "DeckError",
+    "DeckPictures",
+    "DeckScript",
+    "Slide",
+    "attach_deck",
+    "deck_script",
+    "missing_fonts_warning",
+    "read_deck",
 ]

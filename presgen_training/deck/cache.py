@@ -4,6 +4,7 @@
 (pages rasterised at that size). Every file is written under a temp name and renamed, so a crash never leaves a
 half-written entry and two renders of the same deck can share the folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ CACHE_VERSION = 1  # bump when conversion or rasterising changes what a cached f
 class DeckPictures:
     """The slide pictures of one deck, made on first use and cached by the deck's content hash."""
 
-    def __init__(self, deck: Deck, root: Path | None = None,
-                 on_work: Callable[[str], None] | None = None) -> None:
+    def __init__(self, deck: Deck, root: Path | None = None, on_work: Callable[[str], None] | None = None) -> None:
         self.deck = deck
         self.sha256 = sha256_file(deck.path)
         self.folder = (root or cache_dir() / "decks") / f"v{CACHE_VERSION}-{self.sha256[:32]}"

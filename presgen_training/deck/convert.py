@@ -1,4 +1,5 @@
 """PPTX/ODP -> PDF with LibreOffice headless (Debian ``libreoffice-impress``)."""
+
 from __future__ import annotations
 
 import os
@@ -19,10 +20,25 @@ def convert_to_pdf(deck: Path, target: Path) -> None:
         # A private profile: LibreOffice refuses to run twice on one profile, and $HOME may be read-only.
         profile = (work / "profile").as_uri()
         env = {**os.environ, "HOME": str(work), "SAL_USE_VCLPLUGIN": "svp"}
-        run_tool(LIBREOFFICE, ["--headless", "--norestore", "--nolockcheck", "--nodefault", "--nofirststartwizard",
-                               f"-env:UserInstallation={profile}", "--convert-to", "pdf", "--outdir", str(work),
-                               str(deck.resolve())],
-                 f"converting {deck.name} to PDF", timeout_s=CONVERT_TIMEOUT_S, env=env)
+        run_tool(
+            LIBREOFFICE,
+            [
+                "--headless",
+                "--norestore",
+                "--nolockcheck",
+                "--nodefault",
+                "--nofirststartwizard",
+                f"-env:UserInstallation={profile}",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(work),
+                str(deck.resolve()),
+            ],
+            f"converting {deck.name} to PDF",
+            timeout_s=CONVERT_TIMEOUT_S,
+            env=env,
+        )
         produced = work / f"{deck.stem}.pdf"
         if not produced.is_file() or produced.stat().st_size == 0:
             raise DeckError(f"LibreOffice could not convert {deck.name} to PDF (damaged or unsupported deck)")

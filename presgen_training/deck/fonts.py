@@ -1,5 +1,6 @@
 """Which of the fonts a deck asks for this machine lacks (fontconfig's ``fc-list`` / ``fc-match``), so the user
 learns why the slides may look different from PowerPoint's."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,9 @@ def installed_families() -> set[str] | None:
 
 def substitute(family: str) -> str | None:
     """The family fontconfig draws ``family`` with."""
-    proc = subprocess.run(["fc-match", "-f", "%{family}", family], capture_output=True, text=True, check=False,
-                          timeout=FC_TIMEOUT_S)
+    proc = subprocess.run(
+        ["fc-match", "-f", "%{family}", family], capture_output=True, text=True, check=False, timeout=FC_TIMEOUT_S
+    )
     return proc.stdout.split(",")[0].strip() or None if proc.returncode == 0 else None
 
 

@@ -1,4 +1,5 @@
 """What PresGen knows about a slide deck: its slides' titles, text and speaker notes, its page size and fonts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Read an OpenDocument presentation (.odp): its XML parts straight from the zip (titles, text, notes, fonts)."""
+
 from __future__ import annotations
 
 import re
@@ -42,13 +43,24 @@ def read_odp(path: Path) -> Deck:
         raise
     except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError) as exc:
         raise DeckError(f"{path} is not a readable OpenDocument presentation (damaged): {exc}") from None
-    hidden_styles = {s.get(_q("style:name")) for s in content.iter(_q("style:style"))
-                     if any(p.get(_q("presentation:visibility")) == "hidden"
-                            for p in s.iter(_q("style:drawing-page-properties")))}
+    hidden_styles = {
+        s.get(_q("style:name"))
+        for s in content.iter(_q("style:style"))
+        if any(p.get(_q("presentation:visibility")) == "hidden" for p in s.iter(_q("style:drawing-page-properties")))
+    }
     pages = content.iter(_q("draw:page"))
     slides = tuple(_slide(number, page, hidden_styles) for number, page in enumerate(pages, start=1))
-    fonts = tuple(sorted({f.get(_q("svg:font-family"), "").strip("'\"") for root in (content, styles)
-                          if root is not None for f in root.iter(_q("style:font-face"))} - {""}))
+    fonts = tuple(
+        sorted(
+            {
+                f.get(_q("svg:font-family"), "").strip("'\"")
+                for root in (content, styles)
+                if root is not None
+                for f in root.iter(_q("style:font-face"))
+            }
+            - {""}
+        )
+    )
     return Deck(path, "odp", slides, _page_size(styles), fonts)
 
 

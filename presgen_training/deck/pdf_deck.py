@@ -1,5 +1,6 @@
 """Read a PDF deck with poppler: page count and size (pdfinfo) and each page's text (pdftotext). A PDF keeps no
 speaker notes, so its slides are narrated from a script (``deck: talk.pdf``) or from their own text."""
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,11 @@ def read_pdf(path: Path) -> Deck:
     pages = text.stdout.decode("utf-8", errors="replace").split("\f")
     slides = []
     for number in range(1, count + 1):
-        lines = [t for raw in (pages[number - 1] if number <= len(pages) else "").splitlines()
-                 if (t := _BULLET.sub("", clean_text(raw)))]
+        lines = [
+            t
+            for raw in (pages[number - 1] if number <= len(pages) else "").splitlines()
+            if (t := _BULLET.sub("", clean_text(raw)))
+        ]
         title = lines.pop(0) if lines else ""
         slides.append(Slide(number, title, tuple(lines), ""))
     return Deck(path, "pdf", tuple(slides), size)

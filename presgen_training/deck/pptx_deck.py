@@ -1,4 +1,5 @@
 """Read a PowerPoint deck (.pptx) with python-pptx: titles, text frames, tables, speaker notes, fonts."""
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,9 @@ def read_pptx(path: Path) -> Deck:
     except DeckError:
         raise
     except Exception as exc:  # python-pptx raises KeyError, ValueError, lxml errors ... on a damaged package
-        raise DeckError(f"{path} is not a readable PowerPoint file (damaged or not a .pptx): "
-                        f"{type(exc).__name__}: {exc}") from None
+        raise DeckError(
+            f"{path} is not a readable PowerPoint file (damaged or not a .pptx): {type(exc).__name__}: {exc}"
+        ) from None
     if not width or not height:
         width, height = 12192000, 6858000  # PowerPoint's default 13.333 x 7.5 in
     return Deck(path, "pptx", slides, (width / EMU_PER_PT, height / EMU_PER_PT), fonts)
@@ -42,10 +44,11 @@ def check_package(path: Path, program: str) -> None:
     with path.open("rb") as fh:
         head = fh.read(8)
     if head == OLE2_MAGIC:
-        if ENCRYPTION_MARK in path.read_bytes()[:1 << 20]:
+        if ENCRYPTION_MARK in path.read_bytes()[: 1 << 20]:
             raise DeckError(f"{path} is password-protected: save an unprotected copy from {program} and use that")
-        raise DeckError(f"{path} is an old binary {program} file, not {path.suffix}: save it as {path.suffix} "
-                        f"from {program}")
+        raise DeckError(
+            f"{path} is an old binary {program} file, not {path.suffix}: save it as {path.suffix} from {program}"
+        )
     if not zipfile.is_zipfile(path):
         raise DeckError(f"{path} is not a readable {program} file (damaged or not a {path.suffix})")
 

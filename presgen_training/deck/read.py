@@ -1,4 +1,5 @@
 """Open a deck by its suffix: PowerPoint, OpenDocument or PDF."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,9 @@ def read_deck(path: Path) -> Deck:
     if suffix == ".ppt":
         raise DeckError(f"{path} is an old binary PowerPoint file: save it as .pptx and use that")
     if suffix not in READERS:
-        raise DeckError(f"unknown deck type '{suffix or '(no extension)'}' ({path}); use one of "
-                        f"{', '.join(DECK_SUFFIXES)}")
+        raise DeckError(
+            f"unknown deck type '{suffix or '(no extension)'}' ({path}); use one of {', '.join(DECK_SUFFIXES)}"
+        )
     if not path.is_file():
         raise DeckError(f"deck not found: {path}")
     if path.stat().st_size == 0:

@@ -1,5 +1,6 @@
 """Slides -> script sections: one visible slide is one section, narrated from its speaker notes (or from its own
 text with ``narrate_slide_text``); and a YAML/Markdown script's ``deck:`` sections matched to their slides."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,8 +43,10 @@ def deck_script(deck: Deck, narrate_slide_text: bool = False, slides: str | None
     """One section per chosen visible slide; DeckError when no slide has anything to say."""
     chosen = parse_slide_range(slides, len(deck.slides)) if slides else [s.number for s in deck.visible()]
     if len(chosen) > MAX_SECTIONS:
-        raise DeckError(f"{deck.path.name}: {len(chosen)} slides to narrate; one video takes at most "
-                        f"{MAX_SECTIONS}: choose some with --slides 1-{MAX_SECTIONS} or split the deck")
+        raise DeckError(
+            f"{deck.path.name}: {len(chosen)} slides to narrate; one video takes at most "
+            f"{MAX_SECTIONS}: choose some with --slides 1-{MAX_SECTIONS} or split the deck"
+        )
     warnings: list[str] = []
     sections: list[Section] = []
     silent: list[Slide] = []
@@ -62,11 +65,15 @@ def deck_script(deck: Deck, narrate_slide_text: bool = False, slides: str | None
         where = "a PDF keeps no speaker notes" if deck.kind == "pdf" else "no speaker notes"
         names = ", ".join(str(s.number) for s in silent)
         if not sections:
-            raise DeckError(f"{deck.path.name}: nothing to narrate ({where}); add notes, pass "
-                            "--narrate-slide-text to read each slide's own text, or write the narration in a "
-                            f"script with 'deck: {deck.path.name}'")
-        warnings.append(f"slide{'s' if len(silent) > 1 else ''} {names} skipped: no speaker notes (add notes, or "
-                        "pass --narrate-slide-text to read a slide's own text)")
+            raise DeckError(
+                f"{deck.path.name}: nothing to narrate ({where}); add notes, pass "
+                "--narrate-slide-text to read each slide's own text, or write the narration in a "
+                f"script with 'deck: {deck.path.name}'"
+            )
+        warnings.append(
+            f"slide{'s' if len(silent) > 1 else ''} {names} skipped: no speaker notes (add notes, or "
+            "pass --narrate-slide-text to read a slide's own text)"
+        )
     first = deck.visible()[0]
     title = first.title or title_from_filename(deck.path)
     script = Script(title=title, sections=tuple(sections), path=deck.path, deck=deck.path)
@@ -78,8 +85,10 @@ def long_notes_warning(number: int, narration: str) -> list[str]:
     words = len(narration.split())
     if words <= LONG_NOTES_WORDS:
         return []
-    return [f"slide {number}: {words} words of notes, about {words / WORDS_PER_MINUTE:.0f} min on one slide; "
-            "consider splitting it into several slides"]
+    return [
+        f"slide {number}: {words} words of notes, about {words / WORDS_PER_MINUTE:.0f} min on one slide; "
+        "consider splitting it into several slides"
+    ]
 
 
 def attach_deck(script: Script, deck: Deck) -> DeckScript:
@@ -94,12 +103,17 @@ def attach_deck(script: Script, deck: Deck) -> DeckScript:
         if number is None:
             later = [n for n in visible if previous is None or n > previous]
             if not later:
-                raise ScriptError(script.path, section.line, f"section {index + 1} would show the slide after "
-                                  f"slide {previous}, but {deck.path.name} has no more: give it 'slide: N'")
+                raise ScriptError(
+                    script.path,
+                    section.line,
+                    f"section {index + 1} would show the slide after "
+                    f"slide {previous}, but {deck.path.name} has no more: give it 'slide: N'",
+                )
             number = later[0]
         elif number > len(deck.slides):
-            raise ScriptError(script.path, section.line, f"slide {number}: {deck.path.name} has "
-                              f"{len(deck.slides)} slides")
+            raise ScriptError(
+                script.path, section.line, f"slide {number}: {deck.path.name} has {len(deck.slides)} slides"
+            )
         elif deck.slide(number).hidden:
             raise ScriptError(script.path, section.line, f"slide {number} is hidden in {deck.path.name}")
         sections.append(dataclasses.replace(section, slide=number))

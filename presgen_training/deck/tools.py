@@ -1,4 +1,5 @@
 """The Debian tools decks need, where to find them, and the one install command to name when one is missing."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,14 @@ from dataclasses import dataclass
 from presgen_training.deck.model import DeckError
 
 # What `make deck-tools` installs (keep in step with DECK_PACKAGES in the Makefile).
-DECK_PACKAGES = ("libreoffice-impress", "poppler-utils", "fonts-dejavu-core", "fonts-liberation2",
-                 "fonts-crosextra-carlito", "fonts-crosextra-caladea")
+DECK_PACKAGES = (
+    "libreoffice-impress",
+    "poppler-utils",
+    "fonts-dejavu-core",
+    "fonts-liberation2",
+    "fonts-crosextra-carlito",
+    "fonts-crosextra-caladea",
+)
 INSTALL_COMMAND = "make deck-tools  (as root: apt-get install -y " + " ".join(DECK_PACKAGES[:2]) + " and fonts)"
 TOOL_TIMEOUT_S = 120.0
 
@@ -45,8 +52,9 @@ def find(tool: Tool) -> str | None:
 def require(tool: Tool) -> str:
     exe = find(tool)
     if exe is None:
-        raise DeckError(f"{tool.name} is not installed (needed for {tool.needed_for}); install it with: "
-                        f"{INSTALL_COMMAND}")
+        raise DeckError(
+            f"{tool.name} is not installed (needed for {tool.needed_for}); install it with: {INSTALL_COMMAND}"
+        )
     return exe
 
 
@@ -54,8 +62,9 @@ def missing(tools: tuple[Tool, ...] = ALL_TOOLS) -> list[Tool]:
     return [t for t in tools if find(t) is None]
 
 
-def run_tool(tool: Tool, args: list[str], what: str, timeout_s: float = TOOL_TIMEOUT_S,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_tool(
+    tool: Tool, args: list[str], what: str, timeout_s: float = TOOL_TIMEOUT_S, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run a deck tool; DeckError naming ``what`` and the tool's last stderr line on failure or timeout."""
     exe = require(tool)
     try:

@@ -4,6 +4,7 @@ Modules: ``locate`` (where things are, which interpreter is ready), ``spec`` (en
 a Python that fits), ``build`` (atomic create/remove, states), ``health`` (the health check), ``selection``
 (``engine_python`` for the render pipeline), ``vendor`` (cloning upstream MuseTalk).
 """
+
 from presgen_training.envs.selection import engine_python
 
 __all__ = ["engine_python"]

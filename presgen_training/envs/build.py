@@ -5,6 +5,7 @@ health check, then the ready marker is written (temp file + ``os.replace``) and 
 place. An interrupted build leaves at most that temp folder, which nothing mistakes for an env and the next
 build removes. One build per env at a time (a file lock).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,14 +60,14 @@ def leftovers(name: str) -> list[Path]:
     home = envs_home()
     if not home.is_dir():
         return []
-    return sorted(p for p in home.iterdir() if p.name.startswith(f".{name}{BUILDING}") or
-                  p.name.startswith(f".{name}{OLD}"))
+    return sorted(
+        p for p in home.iterdir() if p.name.startswith(f".{name}{BUILDING}") or p.name.startswith(f".{name}{OLD}")
+    )
 
 
 def is_ready(name: str) -> bool:
     marker = read_marker(name)
-    return (marker is not None and marker.get("spec_hash") == spec_hash(name)
-            and bin_python(env_dir(name)).exists())
+    return marker is not None and marker.get("spec_hash") == spec_hash(name) and bin_python(env_dir(name)).exists()
 
 
 @contextmanager
@@ -85,6 +86,7 @@ def _env_lock(name: str, say: Say) -> Iterator[None]:
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Let `kill` (SIGTERM) unwind like Ctrl-C so the temp folder is removed and pip is stopped."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -107,8 +109,7 @@ class BuildResult:
     notes: list[str]
 
 
-def create_env(name: str, *, python: Path | None = None, if_needed: bool = False,
-               say: Say = print) -> BuildResult:
+def create_env(name: str, *, python: Path | None = None, if_needed: bool = False, say: Say = print) -> BuildResult:
     spec = load_spec(name)
     with _sigterm_as_interrupt(), _env_lock(name, say):
         if if_needed and is_ready(name):
@@ -144,21 +145,25 @@ def _build(spec: EnvSpec, info: PythonInfo, say: Say) -> BuildResult:
         venv_args = ["--prompt", name] + ([] if spec.uses_pip else ["--without-pip"])
         result = run_cmd([str(info.path), "-m", "venv", *venv_args, str(tmp)], timeout_s=VENV_TIMEOUT_S, log=log)
         if not result.ok:
-            raise EnvBuildError(f"[{name}] python -m venv failed (exit {result.returncode}): "
-                                f"{result.last_line()}; log: {log}")
+            raise EnvBuildError(
+                f"[{name}] python -m venv failed (exit {result.returncode}): {result.last_line()}; log: {log}"
+            )
         python = bin_python(tmp)
         for i, step in enumerate(spec.steps, 2):
             say(f"[{name}] {i}/{total} {step.label}")
             result = run_cmd(step.argv(python), cwd=spec.folder, env=_step_env(), timeout_s=STEP_TIMEOUT_S, log=log)
             if not result.ok:
-                raise EnvBuildError(f"[{name}] step {i}/{total} ({step.label}) failed (exit {result.returncode}): "
-                                    f"{result.last_line(prefer='ERROR:')}; log: {log}")
+                raise EnvBuildError(
+                    f"[{name}] step {i}/{total} ({step.label}) failed (exit {result.returncode}): "
+                    f"{result.last_line(prefer='ERROR:')}; log: {log}"
+                )
         say(f"[{name}] {total}/{total} health check")
         health = health_check(spec, python)
         # an engine whose fix is rebuilding this env failed on the env itself (a package); any other reason
         # (weights, an upstream checkout) is about what the env does not install
-        env_problems = [h.reason for h in health.engines.values()
-                        if not h.healthy and rebuild_command(spec.name) in h.fix]
+        env_problems = [
+            h.reason for h in health.engines.values() if not h.healthy and rebuild_command(spec.name) in h.fix
+        ]
         problem = health.problem or (env_problems[0] if env_problems else None)
         if problem is not None:
             raise EnvBuildError(f"[{name}] the new env failed its health check: {problem}; log: {log}")
@@ -268,10 +273,15 @@ def env_state(name: str) -> EnvState:
     if not bin_python(env_dir(name)).exists():
         return EnvState(name, "not built", f"{env_dir(name)} has no bin/python; run: presgen env create {name}", spec)
     if marker.get("spec_hash") != spec_hash(name):
-        return EnvState(name, "outdated", f"envs/{name}/ changed since it was built; run: presgen env create {name}",
-                        spec)
-    return EnvState(name, "ready", f"{env_dir(name)} (Python {marker.get('python_version')}, "
-                                   f"built {marker.get('created_at')})", spec)
+        return EnvState(
+            name, "outdated", f"envs/{name}/ changed since it was built; run: presgen env create {name}", spec
+        )
+    return EnvState(
+        name,
+        "ready",
+        f"{env_dir(name)} (Python {marker.get('python_version')}, built {marker.get('created_at')})",
+        spec,
+    )
 
 
 def all_states() -> tuple[list[EnvState], dict[str, str]]:

@@ -5,6 +5,7 @@ Two parts, both run by the env's own interpreter:
 2. each engine's own ``--check`` through the wrapper client: the engine runs what a render runs first (imports,
    model files, loading its graph) and answers healthy, or a reason and the commands that fix it.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,15 +71,18 @@ def rebuild_command(env: str) -> str:
 def check_imports(spec: EnvSpec, python: Path) -> str | None:
     if not spec.imports:
         return None
-    result = run_cmd([str(python), "-I", "-c", _IMPORT_PROBE, json.dumps(list(spec.imports))],
-                     timeout_s=IMPORT_TIMEOUT_S)
+    result = run_cmd(
+        [str(python), "-I", "-c", _IMPORT_PROBE, json.dumps(list(spec.imports))], timeout_s=IMPORT_TIMEOUT_S
+    )
     fix = f"run {rebuild_command(spec.name)}"
     try:
         verdict = json.loads(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         module = last_line(result.stderr, "importing ").removeprefix("importing ")
-        return (f"the import check failed in {python} (exit {result.returncode}, while importing {module}): "
-                f"{result.last_line()}; {fix}")
+        return (
+            f"the import check failed in {python} (exit {result.returncode}, while importing {module}): "
+            f"{result.last_line()}; {fix}"
+        )
     if verdict.get("ok"):
         return None
     module = str(verdict["module"])
@@ -98,8 +102,10 @@ def health_check(spec: EnvSpec, python: Path, engines: bool = True) -> EnvHealth
         return health
     health.python_version = info.version_text
     if not spec.python.allows(info.version):
-        health.problem = (f"wrong Python: {python} is Python {info.version_text}, but env '{spec.name}' needs "
-                          f"{spec.python.describe()}: run {rebuild_command(spec.name)}")
+        health.problem = (
+            f"wrong Python: {python} is Python {info.version_text}, but env '{spec.name}' needs "
+            f"{spec.python.describe()}: run {rebuild_command(spec.name)}"
+        )
         return health
     health.problem = check_imports(spec, python)
     if health.problem is not None or not engines:

@@ -6,6 +6,7 @@ An interpreter for env NAME is, first found wins:
 3. the built venv ``$PRESGEN_ENVS_HOME/<name>/bin/python`` (default ``<repo>/.envs``), if its ready marker
    exists and matches the current spec.
 """
+
 from __future__ import annotations
 
 import hashlib

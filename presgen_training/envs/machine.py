@@ -1,4 +1,5 @@
 """What this machine has that an env may require (env.json "requires")."""
+
 from __future__ import annotations
 
 import shutil

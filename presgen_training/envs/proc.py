@@ -1,5 +1,6 @@
 """Run a command and get ``(returncode, stdout, stderr)`` back: a missing executable or a timeout is a result,
 not an exception, so callers turn every outcome into a reason."""
+
 from __future__ import annotations
 
 import os
@@ -37,28 +38,44 @@ def last_line(text: str, prefer: str | None = None) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def run_cmd(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout_s: float | None = None, log: Path | None = None) -> ProcResult:
+def run_cmd(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+    log: Path | None = None,
+) -> ProcResult:
     """Run ``cmd`` with stdin closed. With ``log`` both streams are appended to that file instead of captured."""
     try:
         if log is not None:
             with log.open("ab") as fh:
                 fh.write(("$ " + " ".join(cmd) + "\n").encode())
                 fh.flush()
-                proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=fh,
-                                      stderr=subprocess.STDOUT, timeout=timeout_s, check=False)
+                proc = subprocess.run(
+                    cmd,
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout_s,
+                    check=False,
+                )
             tail = _tail(log)
             return ProcResult(tuple(cmd), proc.returncode, tail, "")
-        proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=timeout_s, check=False)
+        proc = subprocess.run(
+            cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=False
+        )
     except FileNotFoundError:
         return ProcResult(tuple(cmd), EXIT_NOT_FOUND, "", f"executable not found: {cmd[0]}")
     except PermissionError:
         return ProcResult(tuple(cmd), EXIT_NOT_FOUND, "", f"not executable: {cmd[0]}")
     except subprocess.TimeoutExpired:
         return ProcResult(tuple(cmd), EXIT_TIMEOUT, "", f"timed out after {timeout_s:.0f} s: {' '.join(cmd)}")
-    return ProcResult(tuple(cmd), proc.returncode, proc.stdout.decode(errors="replace"),
-                      proc.stderr.decode(errors="replace"))
+    return ProcResult(
+        tuple(cmd), proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    )
 
 
 def _tail(path: Path, max_bytes: int = 64 * 1024) -> str:

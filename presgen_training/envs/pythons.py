@@ -3,6 +3,7 @@
 Every candidate is run before it is trusted: a name on PATH may be a pyenv shim that only prints
 "command not found", and Debian's pythons may lack the venv module.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,7 @@ def parse_requirement(text: str) -> PythonRequirement:
     for part in text.split(","):
         m = _CLAUSE.match(part)
         if not m:
-            raise ValueError(f"cannot read python requirement {text!r}; write e.g. \"3.10\" or \">=3.9,<3.13\"")
+            raise ValueError(f'cannot read python requirement {text!r}; write e.g. "3.10" or ">=3.9,<3.13"')
         op = m[1] or "=="
         version = tuple(int(x) for x in m[2].split("."))
         if op == "~=":
@@ -144,21 +145,26 @@ def how_to_get(requirement: PythonRequirement, env: str) -> str:
     minor = requirement.pinned_minor()
     want = f"{minor[0]}.{minor[1]}" if minor else None
     exe = f"python{want}" if want else "python3"
-    installs = (f"`pyenv install {want}`, `uv python install {want}`, or your system's {exe} and {exe}-venv packages"
-                if want else "pyenv, uv or your system's packages")
+    installs = (
+        f"`pyenv install {want}`, `uv python install {want}`, or your system's {exe} and {exe}-venv packages"
+        if want
+        else "pyenv, uv or your system's packages"
+    )
     return f"install one ({installs}), then run: presgen env create {env} --python /path/to/{exe}"
 
 
-def find_python(requirement: PythonRequirement, env: str,
-                explicit: Path | None = None) -> tuple[PythonInfo | None, str | None]:
+def find_python(
+    requirement: PythonRequirement, env: str, explicit: Path | None = None
+) -> tuple[PythonInfo | None, str | None]:
     """An interpreter that meets ``requirement`` and can make venvs, or None and a reason naming how to get one."""
     if explicit is not None:
         info, reason = probe_python(explicit)
         if info is None:
             return None, f"--python {reason}"
         if not requirement.allows(info.version):
-            return None, (f"--python {explicit} is Python {info.version_text}, but env '{env}' needs "
-                          f"{requirement.describe()}")
+            return None, (
+                f"--python {explicit} is Python {info.version_text}, but env '{env}' needs {requirement.describe()}"
+            )
         if not info.has_venv:
             return None, f"{explicit} has no venv/ensurepip module (on Debian/Ubuntu: apt install python3-venv)"
         return info, None

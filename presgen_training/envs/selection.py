@@ -4,6 +4,7 @@ The env comes from, first found wins: ``--env NAME``, the config's ``[engines] <
 (the engine table, ``presgen_training/engines.py``). Its interpreter comes from ``PRESGEN_ENV_<NAME>``, then the
 config's ``[envs.<name>] python``, then the built venv (``locate.env_python``).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,14 @@ def engine_python(engine: str, env_override: str | None, config: UserConfig) -> 
         except SpecError as exc:
             return None, str(exc), env
         if spec.engines and engine not in spec.engines:
-            return None, (f"env '{env}' does not carry engine '{engine}' (envs/{env}/env.json lists: "
-                          f"{', '.join(spec.engines)})"), env
+            return (
+                None,
+                (
+                    f"env '{env}' does not carry engine '{engine}' (envs/{env}/env.json lists: "
+                    f"{', '.join(spec.engines)})"
+                ),
+                env,
+            )
     if os.environ.get(env_var_name(env)):
         python, reason = env_python(env)
     elif env in config.env_pythons:

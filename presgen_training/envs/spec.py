@@ -22,6 +22,7 @@ lets a step come first (torch from its own index before packages that depend on 
 spec folder as working directory, always as ``python -m pip`` / ``python -m mim`` (never a script: a venv's
 scripts embed the folder it was built in, and it is built in a temporary folder).
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,17 @@ class Step:
 
     def argv(self, python: Path) -> list[str]:
         if self.kind == "pip":
-            return [str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
-                    "--progress-bar", "off", *self.args]
+            return [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--no-input",
+                "--disable-pip-version-check",
+                "--progress-bar",
+                "off",
+                *self.args,
+            ]
         if self.kind == "mim":
             return [str(python), "-m", "mim", "install", *self.args]
         return [str(python), *self.args]
@@ -120,9 +130,16 @@ def _parse(name: str, folder: Path, path: Path, data: dict[str, Any]) -> EnvSpec
     for key, value in requires.items():
         if key not in KNOWN_REQUIRES or value not in KNOWN_REQUIRES[key]:
             raise SpecError(f'{path}: unknown requirement "{key}": {value!r}; known: {KNOWN_REQUIRES}')
-    return EnvSpec(name=name, folder=folder, description=str(data.get("description", "")), python=python,
-                   engines=tuple(engines), imports=dict(imports), requires=dict(requires),
-                   steps=_steps(folder, path, data.get("steps")))
+    return EnvSpec(
+        name=name,
+        folder=folder,
+        description=str(data.get("description", "")),
+        python=python,
+        engines=tuple(engines),
+        imports=dict(imports),
+        requires=dict(requires),
+        steps=_steps(folder, path, data.get("steps")),
+    )
 
 
 def _steps(folder: Path, path: Path, raw: Any) -> tuple[Step, ...]:

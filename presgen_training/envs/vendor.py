@@ -5,6 +5,7 @@ Our own ``vendor/MuseTalk/README.md`` stays; upstream's is kept as ``README.upst
 (``.presgen-vendor.json``: url, commit, the entries it placed) is written last, so a re-run knows what it may
 replace. Nothing it did not place is ever deleted (``models/`` holds the user's weights).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,9 @@ def _git(args: list[str], cwd: Path | None = None) -> tuple[bool, str, str]:
     return result.ok, result.stdout.strip(), result.last_line()
 
 
-def vendor_musetalk(commit: str = DEFAULT_COMMIT, url: str = UPSTREAM_URL, dest: Path | None = None,
-                    say: Say = print) -> Path:
+def vendor_musetalk(
+    commit: str = DEFAULT_COMMIT, url: str = UPSTREAM_URL, dest: Path | None = None, say: Say = print
+) -> Path:
     dest = (dest or default_vendor_dir()).resolve()
     if shutil.which("git") is None:
         raise VendorError("git is not installed; install it (e.g. apt install git) and run this again")
@@ -66,8 +68,9 @@ def vendor_musetalk(commit: str = DEFAULT_COMMIT, url: str = UPSTREAM_URL, dest:
         src = work / "src"
         say(f"cloning {url} ...")
         remote = "://" in url and not url.startswith("file://")
-        ok, _, err = _git(["clone", "--quiet", "--no-checkout", *(["--filter=blob:none"] if remote else []),
-                           url, str(src)])
+        ok, _, err = _git(
+            ["clone", "--quiet", "--no-checkout", *(["--filter=blob:none"] if remote else []), url, str(src)]
+        )
         if not ok:
             raise VendorError(f"cannot clone {url} (this needs network access to it): {err}")
         say(f"checking out {commit}")
@@ -77,13 +80,23 @@ def vendor_musetalk(commit: str = DEFAULT_COMMIT, url: str = UPSTREAM_URL, dest:
         _, full, _ = _git(["rev-parse", "HEAD"], cwd=src)
         dest.mkdir(exist_ok=True)
         placed = _place(src, dest, marker)
-        _write_marker(dest, {"url": url, "commit": full, "requested": commit, "entries": placed,
-                             "vendored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+        _write_marker(
+            dest,
+            {
+                "url": url,
+                "commit": full,
+                "requested": commit,
+                "entries": placed,
+                "vendored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     say(f"vendored upstream MuseTalk {full[:12]} into {dest}")
-    say(f"next: put its weights in {dest / 'models'} (see {dest / OUR_README}), "
-        "then: presgen env create musetalk-upstream")
+    say(
+        f"next: put its weights in {dest / 'models'} (see {dest / OUR_README}), "
+        "then: presgen env create musetalk-upstream"
+    )
     return dest
 
 
@@ -94,8 +107,10 @@ def _place(src: Path, dest: Path, old_marker: dict[str, Any] | None) -> list[str
     targets = {name: (UPSTREAM_README if name == OUR_README else name) for name in entries}
     clashes = [t for t in targets.values() if (dest / t).exists() and t not in previous]
     if clashes:
-        raise VendorError(f"{dest} already has {', '.join(clashes[:3])} that presgen did not put there; "
-                          "move them away and run this again")
+        raise VendorError(
+            f"{dest} already has {', '.join(clashes[:3])} that presgen did not put there; "
+            "move them away and run this again"
+        )
     for name in previous:
         path = dest / name
         if path.is_dir() and not path.is_symlink():

@@ -1,5 +1,6 @@
 """Narration stage: speak the script (piper offline by default, gtts online, espeak-ng as last resort) into one
 WAV with section, word and phoneme times; captions and the avatar engine's timings file from those times."""
+
 from __future__ import annotations
 
 from presgen_training.narration.captions import caption_cues, get_writer, write_captions

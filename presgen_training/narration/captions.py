@@ -28,6 +28,7 @@ from typing import TextIO
 from presgen_training.errors import NarrationError
 from presgen_training.files import atomic_output
 from presgen_training.narration.language import DEFAULT_LANGUAGE, LanguageRules, language_rules
+from presgen_training.narration.language.english import MONTH_ABBREVIATIONS, MONTHS
 from presgen_training.timeline import Cue, Narration, Word
 
 MAX_CHARS_PER_LINE = 42  # the broadcast norm for a caption line
@@ -148,34 +149,7 @@ _AFTER_NUMBER = frozenset(
         "ad",
     ]
 )
-_MONTHS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    ]
-)
+_MONTHS = frozenset((*MONTHS, *MONTH_ABBREVIATIONS))  # a date is never split between lines ("May 5")
 
 
 def caption_cues(

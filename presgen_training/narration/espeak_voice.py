@@ -4,6 +4,7 @@ It gives no phoneme durations (that needs MBROLA), so word times are estimated f
 Voices are espeak-ng's language codes ("en-us", "en-gb", ...), MBROLA voices excluded. espeak-ng's formant voices
 are part of the program (GPL-3.0-or-later).
 """
+
 from __future__ import annotations
 
 import functools
@@ -59,8 +60,10 @@ def catalog() -> list[VoiceInfo]:
     exe = executable()
     if not exe:
         return []
-    return [VoiceInfo(ENGINE, code, code, "formant", LICENCE, f"espeak-ng ({name})", None, others)
-            for code, name, others in _voices(exe)]
+    return [
+        VoiceInfo(ENGINE, code, code, "formant", LICENCE, f"espeak-ng ({name})", None, others)
+        for code, name, others in _voices(exe)
+    ]
 
 
 def voices() -> list[str]:
@@ -106,10 +109,13 @@ class EspeakVoice:
         with tempfile.TemporaryDirectory(prefix="presgen-espeak-") as tmp:
             wav_path = Path(tmp) / "speech.wav"
             try:
-                proc = subprocess.run([self.exe, "-v", self.name, "-s", str(self.words_per_minute),
-                                       "-w", str(wav_path), "--stdin"],
-                                      input=text.encode("utf-8"), capture_output=True, check=False,
-                                      timeout=TIMEOUT_S)
+                proc = subprocess.run(
+                    [self.exe, "-v", self.name, "-s", str(self.words_per_minute), "-w", str(wav_path), "--stdin"],
+                    input=text.encode("utf-8"),
+                    capture_output=True,
+                    check=False,
+                    timeout=TIMEOUT_S,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise EngineUnavailable(f"espeak-ng could not run: {exc}") from exc
             if proc.returncode != 0 or not wav_path.is_file():

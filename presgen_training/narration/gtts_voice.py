@@ -5,6 +5,7 @@ Voices are gTTS language codes ("en", "de", ...) plus English accents chosen by 
 There are no phoneme alignments: word times are estimated from the audio. gTTS has one speed (and a "slow" one
 far too slow for narration), so a rate other than 1 is applied by ffmpeg's pitch-keeping ``atempo`` filter.
 """
+
 from __future__ import annotations
 
 import io
@@ -73,8 +74,9 @@ def voices() -> list[str]:
 
 
 def catalog() -> list[VoiceInfo]:
-    return [VoiceInfo(ENGINE, name, name, "online", LICENCE, "Google Translate (needs the internet)")
-            for name in voices()]
+    return [
+        VoiceInfo(ENGINE, name, name, "online", LICENCE, "Google Translate (needs the internet)") for name in voices()
+    ]
 
 
 def voice_for_language(language: str) -> str | None:
@@ -136,8 +138,11 @@ def decode_mp3(data: bytes, tempo: float = 1.0) -> np.ndarray:
     EngineUnavailable if they do not decode."""
     tempo_filter = ["-af", f"atempo={tempo:g}"] if tempo != 1.0 else []
     try:
-        pcm = run_ffmpeg(["-f", "mp3", "-i", "pipe:0", *tempo_filter, "-ac", "1", "-ar", str(SAMPLE_RATE),
-                          "-f", "s16le", "pipe:1"], "decoding gTTS audio", stdin=data)
+        pcm = run_ffmpeg(
+            ["-f", "mp3", "-i", "pipe:0", *tempo_filter, "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "pipe:1"],
+            "decoding gTTS audio",
+            stdin=data,
+        )
     except MediaError as exc:
         raise EngineUnavailable(str(exc)) from exc
     if not pcm:

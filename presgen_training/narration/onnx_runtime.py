@@ -4,6 +4,7 @@ onnxruntime 1.2x writes a telemetry session id to ``$TMPDIR/.ses`` the first tim
 telemetry events on by default. PresGen promises an offline tool that leaves nothing in TMPDIR: the import runs with
 TMPDIR pointing into PresGen's cache, and telemetry events are switched off right after.
 """
+
 from __future__ import annotations
 
 import functools

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from presgen_training.errors import NarrationError
 from presgen_training.ffmpeg import OUTPUT_FPS
 from presgen_training.narration.cache import ClipCache, clip_key

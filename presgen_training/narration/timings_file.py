@@ -3,6 +3,7 @@
 Besides the required phonemes and words it carries the section times and where the timings came from; the
 schema allows extra keys.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ def timings_document(narration: Narration) -> dict[str, Any]:
         "timing_source": narration.timing_source,
         "phonemes": [{"phoneme": p.phoneme, "start_s": t(p.start_s), "end_s": t(p.end_s)} for p in narration.phonemes],
         "words": [{"text": w.text, "start_s": t(w.start_s), "end_s": t(w.end_s)} for w in narration.words],
-        "sections": [{"title": s.section.title, "start_s": t(s.start_s), "end_s": t(s.end_s)}
-                     for s in narration.sections],
+        "sections": [
+            {"title": s.section.title, "start_s": t(s.start_s), "end_s": t(s.end_s)} for s in narration.sections
+        ],
     }
 
 

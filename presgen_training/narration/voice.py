@@ -3,6 +3,7 @@
 Each engine module satisfies ``EngineModule``. Engines never import each other; falling back from one to another
 is ``synthesize``'s job.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """16-bit mono WAV files, written atomically (temp name, then rename)."""
+
 from __future__ import annotations
 
 import wave

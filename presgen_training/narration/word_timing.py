@@ -6,6 +6,7 @@ So alignment does not count word groups; it matches the phonemes each token gets
 against the phonemes the voice actually spoke (a sequence diff), and spreads any mismatched stretch
 proportionally over the tokens it covers. Times are monotonic and never overlap.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,12 @@ def is_sound(symbol: str) -> bool:
     return not all(unicodedata.category(ch).startswith("P") for ch in symbol)
 
 
-def align_words(tokens: Sequence[str], token_phonemes: Sequence[Sequence[str]],
-                alignments: Sequence[tuple[str, int]], sample_rate: int) -> list[Word]:
+def align_words(
+    tokens: Sequence[str],
+    token_phonemes: Sequence[Sequence[str]],
+    alignments: Sequence[tuple[str, int]],
+    sample_rate: int,
+) -> list[Word]:
     """Times (seconds from the clip start) of each token, from the voice's (phoneme, num_samples) alignments.
 
     ``token_phonemes[i]`` is what the phonemizer gives for ``tokens[i]`` alone."""

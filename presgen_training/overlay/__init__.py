@@ -1,5 +1,6 @@
 """Overlay stage: section titles, timed bullets, slides, captions, intro and end cards composited over the presenter
 with one ffmpeg run; chapters and a thumbnail beside the video."""
+
 from __future__ import annotations
 
 from presgen_training.overlay.chapters import Chapter

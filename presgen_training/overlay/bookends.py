@@ -1,5 +1,6 @@
 """What frames every section: the theme's background picture and logo, the intro card before the first section and
 the end card after the last (each its own stretch of frames, so they can be rendered apart from the sections)."""
+
 from __future__ import annotations
 
 from PIL import Image, ImageDraw
@@ -37,8 +38,9 @@ def background_picture(theme: Theme, width: int, height: int) -> Image.Image:
 
 def add_background(ctx: Context) -> None:
     if ctx.theme.background_image is not None:
-        ctx.sink.add("background", background_picture(ctx.theme, ctx.width, ctx.height), 0, 0, 0, ctx.frames,
-                     fade=False)
+        ctx.sink.add(
+            "background", background_picture(ctx.theme, ctx.width, ctx.height), 0, 0, 0, ctx.frames, fade=False
+        )
 
 
 def _logo(theme: Theme, height: int) -> Image.Image | None:
@@ -75,8 +77,7 @@ def title_card(theme: Theme, width: int, height: int, title: str, subtitle: str)
     draw = ImageDraw.Draw(image)
     inner = round(width * CARD_SIDE_SHARE)
     big = fit(title, inner, 3, px(CARD_TITLE_SIZE, scale), px(CARD_TITLE_MIN, scale), bold=True)
-    small = fit(subtitle, inner, 2, px(CARD_SUBTITLE_SIZE, scale), px(CARD_SUBTITLE_MIN, scale)) if subtitle \
-        else None
+    small = fit(subtitle, inner, 2, px(CARD_SUBTITLE_SIZE, scale), px(CARD_SUBTITLE_MIN, scale)) if subtitle else None
     logo = _logo(theme, px(CARD_LOGO_H, scale))
     gap = px(28, scale)
     title_h = line_height(big.face, 1.1) * len(big.lines)
@@ -90,12 +91,12 @@ def title_card(theme: Theme, width: int, height: int, title: str, subtitle: str)
     y = draw_lines(draw, x, y, big.lines, big.face, line_height(big.face, 1.1), theme.text, center_width=inner)
     y += gap // 2
     rule_w = px(CARD_RULE_W, scale)
-    draw.rectangle(((width - rule_w) // 2, y, (width + rule_w) // 2 - 1, y + px(CARD_RULE_H, scale) - 1),
-                   fill=theme.accent)
+    draw.rectangle(
+        ((width - rule_w) // 2, y, (width + rule_w) // 2 - 1, y + px(CARD_RULE_H, scale) - 1), fill=theme.accent
+    )
     y += px(CARD_RULE_H, scale) + gap
     if small is not None:
-        draw_lines(draw, x, y, small.lines, small.face, line_height(small.face, 1.2), theme.muted,
-                    center_width=inner)
+        draw_lines(draw, x, y, small.lines, small.face, line_height(small.face, 1.2), theme.muted, center_width=inner)
     return image
 
 

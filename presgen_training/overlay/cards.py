@@ -3,6 +3,7 @@
 Sizes are given for a 720-pixel-high frame and multiplied by ``scale`` (frame height / 720).
 Every function returns the image plus the rectangles (in the image's own pixels) that tests and the manifest need.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,8 +72,16 @@ def rounded_box(width: int, height: int, radius: int, fill: RGBA) -> Image.Image
     return box
 
 
-def draw_lines(draw: ImageDraw.ImageDraw, x: int, top: int, lines: list[str], face: Font, step: int,
-                fill: RGB, center_width: int | None = None) -> int:
+def draw_lines(
+    draw: ImageDraw.ImageDraw,
+    x: int,
+    top: int,
+    lines: list[str],
+    face: Font,
+    step: int,
+    fill: RGB,
+    center_width: int | None = None,
+) -> int:
     """Draw lines from ``top``; return the y below the last line."""
     base = top + ascent(face)
     for line in lines:
@@ -83,6 +92,7 @@ def draw_lines(draw: ImageDraw.ImageDraw, x: int, top: int, lines: list[str], fa
 
 
 # ---------------------------------------------------------------- side panel
+
 
 @dataclass(frozen=True)
 class BulletBlock:
@@ -109,43 +119,86 @@ class PanelSection:
     compact: bool = False
 
 
-def layout_panel(width: int, height: int, scale: float, video_title: str, section_no: int, section_count: int,
-                 section_title: str, bullets: tuple[str, ...], bottom: int, compact: bool = False) -> PanelSection:
+def layout_panel(
+    width: int,
+    height: int,
+    scale: float,
+    video_title: str,
+    section_no: int,
+    section_count: int,
+    section_title: str,
+    bullets: tuple[str, ...],
+    bottom: int,
+    compact: bool = False,
+) -> PanelSection:
     """Lay one section out in a ``width x height`` panel; bullets end above ``bottom`` (panel pixels). A compact
     panel leaves out the video-title row."""
     inner = width - 2 * px(PANEL_MARGIN_X, scale)
-    y = px(PANEL_TOP_COMPACT, scale) if compact else \
-        px(PANEL_TOP, scale) + line_height(font(px(VIDEO_TITLE_SIZE, scale))) + px(34, scale)
+    y = (
+        px(PANEL_TOP_COMPACT, scale)
+        if compact
+        else px(PANEL_TOP, scale) + line_height(font(px(VIDEO_TITLE_SIZE, scale))) + px(34, scale)
+    )
     header_top = y
     y += line_height(font(px(EYEBROW_SIZE, scale), True)) + px(8, scale)
-    title = fit(section_title, inner, SECTION_TITLE_LINES, px(SECTION_TITLE_SIZE, scale),
-                px(SECTION_TITLE_MIN, scale), bold=True)
+    title = fit(
+        section_title,
+        inner,
+        SECTION_TITLE_LINES,
+        px(SECTION_TITLE_SIZE, scale),
+        px(SECTION_TITLE_MIN, scale),
+        bold=True,
+    )
     title_top = y
     y += line_height(title.face, 1.1) * len(title.lines) + px(16, scale)
     y += px(RULE_H, scale)
     header_rect = Rect(px(PANEL_MARGIN_X, scale), header_top, inner, y - header_top)
     y += px(22 if compact else 36, scale)
-    blocks, dropped = _layout_bullets(bullets, px(PANEL_MARGIN_X, scale), y, inner, bottom - y,
-                                      px(BULLET_SIZE, scale), px(BULLET_MIN, scale), BULLET_MAX_LINES)
+    blocks, dropped = _layout_bullets(
+        bullets,
+        px(PANEL_MARGIN_X, scale),
+        y,
+        inner,
+        bottom - y,
+        px(BULLET_SIZE, scale),
+        px(BULLET_MIN, scale),
+        BULLET_MAX_LINES,
+    )
     eyebrow = f"SECTION {section_no} OF {section_count}" if section_count > 1 else "OVERVIEW"
-    return PanelSection(width, height, scale, video_title, eyebrow, section_no, section_count, title, title_top,
-                        blocks, dropped, header_rect, compact)
+    return PanelSection(
+        width,
+        height,
+        scale,
+        video_title,
+        eyebrow,
+        section_no,
+        section_count,
+        title,
+        title_top,
+        blocks,
+        dropped,
+        header_rect,
+        compact,
+    )
 
 
-def _layout_bullets(bullets: tuple[str, ...], x: int, top: int, width: int, available: int, size: int,
-                    min_size: int, max_lines: int) -> tuple[list[BulletBlock], int]:
+def _layout_bullets(
+    bullets: tuple[str, ...], x: int, top: int, width: int, available: int, size: int, min_size: int, max_lines: int
+) -> tuple[list[BulletBlock], int]:
     """Largest font at which every bullet fits ``available`` pixels; at the smallest, drop what overflows."""
     for candidate in range(size, min_size - 1, -1):
         blocks = _bullet_blocks(bullets, x, top, width, candidate, max_lines)
         if not blocks or (blocks[-1].rect.bottom <= top + available and not any(b.text.truncated for b in blocks)):
             return blocks, 0
-    blocks = [b for b in _bullet_blocks(bullets, x, top, width, min_size, max_lines)
-              if b.rect.bottom <= top + available]
+    blocks = [
+        b for b in _bullet_blocks(bullets, x, top, width, min_size, max_lines) if b.rect.bottom <= top + available
+    ]
     return blocks, len(bullets) - len(blocks)
 
 
-def _bullet_blocks(bullets: tuple[str, ...], x: int, top: int, width: int, size: int,
-                   max_lines: int) -> list[BulletBlock]:
+def _bullet_blocks(
+    bullets: tuple[str, ...], x: int, top: int, width: int, size: int, max_lines: int
+) -> list[BulletBlock]:
     indent = round(size * INDENT)
     step = line_height(font(size), BULLET_LINE_SPACING)
     blocks = []
@@ -171,11 +224,15 @@ def draw_panel(section: PanelSection, visible: int, theme: Theme, stripe: Rect |
     if section.section_count > 1 and not section.compact:
         seg_y = top + ascent(font(px(VIDEO_TITLE_SIZE, s))) // 2
         for i in range(section.section_count):
-            sx = section.width - margin - progress_w + px(PROGRESS_GAP, s) + i * (px(PROGRESS_SEG_W, s)
-                                                                                   + px(PROGRESS_GAP, s))
+            sx = (
+                section.width
+                - margin
+                - progress_w
+                + px(PROGRESS_GAP, s)
+                + i * (px(PROGRESS_SEG_W, s) + px(PROGRESS_GAP, s))
+            )
             colour = theme.accent if i + 1 == section.section_no else theme.track
-            draw.rectangle((sx, seg_y, sx + px(PROGRESS_SEG_W, s) - 1, seg_y + px(PROGRESS_SEG_H, s) - 1),
-                           fill=colour)
+            draw.rectangle((sx, seg_y, sx + px(PROGRESS_SEG_W, s) - 1, seg_y + px(PROGRESS_SEG_H, s) - 1), fill=colour)
     if section.video_title and not section.compact:
         face = font(px(VIDEO_TITLE_SIZE, s))
         room = inner - (progress_w + px(16, s) if section.section_count > 1 else 0)
@@ -183,8 +240,9 @@ def draw_panel(section: PanelSection, visible: int, theme: Theme, stripe: Rect |
     eyebrow_face = font(px(EYEBROW_SIZE, s), True)
     draw_lines(draw, margin, section.header_rect.y, [section.eyebrow], eyebrow_face, 0, theme.accent)
     title_face = section.title.face
-    after = draw_lines(draw, margin, section.title_top, section.title.lines, title_face,
-                        line_height(title_face, 1.1), theme.text)
+    after = draw_lines(
+        draw, margin, section.title_top, section.title.lines, title_face, line_height(title_face, 1.1), theme.text
+    )
     rule_y = after + px(16, s)
     draw.rectangle((margin, rule_y, margin + px(RULE_W, s) - 1, rule_y + px(RULE_H, s) - 1), fill=theme.accent)
     for block in section.bullets[:visible]:
@@ -201,24 +259,39 @@ def _draw_bullet(draw: ImageDraw.ImageDraw, block: BulletBlock, text: RGB, accen
     cap = ascent(face) * 0.72  # roughly the height of a capital: centre the marker on it
     my = round(block.rect.y + ascent(face) - cap / 2 - marker / 2)
     draw.rectangle((block.rect.x, my, block.rect.x + marker - 1, my + marker - 1), fill=accent)
-    draw_lines(draw, block.rect.x + round(size * INDENT), block.rect.y, block.text.lines, face,
-                line_height(face, BULLET_LINE_SPACING), text)
+    draw_lines(
+        draw,
+        block.rect.x + round(size * INDENT),
+        block.rect.y,
+        block.text.lines,
+        face,
+        line_height(face, BULLET_LINE_SPACING),
+        text,
+    )
 
 
 # ---------------------------------------------------------------- captions
+
 
 def caption_height(scale: float, theme: Theme) -> int:
     face = font(px(theme.caption_size, scale), True)
     return even(line_height(face, CAPTION_LINE_SPACING) * CAPTION_LINES + 2 * px(CAPTION_PAD_Y, scale) + 1)
 
 
-def draw_caption(text: str, max_width: int, scale: float, theme: Theme, opaque: RGB | None = None,
-                 full_width: bool = False) -> Image.Image:
+def draw_caption(
+    text: str, max_width: int, scale: float, theme: Theme, opaque: RGB | None = None, full_width: bool = False
+) -> Image.Image:
     """A caption box sized to its text (or ``max_width`` wide), at most two lines: the theme's caption colours, or
     its text colour on an ``opaque`` band (the side panel's)."""
     pad_x, pad_y = px(CAPTION_PAD_X, scale), px(CAPTION_PAD_Y, scale)
-    fitted = fit(" ".join(text.split()), max_width - 2 * pad_x, CAPTION_LINES, px(theme.caption_size, scale),
-                 px(theme.caption_size * CAPTION_MIN_SHARE, scale), bold=True)
+    fitted = fit(
+        " ".join(text.split()),
+        max_width - 2 * pad_x,
+        CAPTION_LINES,
+        px(theme.caption_size, scale),
+        px(theme.caption_size * CAPTION_MIN_SHARE, scale),
+        bold=True,
+    )
     face = fitted.face
     step = line_height(face, CAPTION_LINE_SPACING)
     widest = max((text_width(line, face) for line in fitted.lines), default=0)
@@ -234,15 +307,16 @@ def draw_caption(text: str, max_width: int, scale: float, theme: Theme, opaque: 
 
 # ---------------------------------------------------------------- cards over the presenter
 
-def draw_title_card(eyebrows: tuple[str, ...], title: str, max_width: int, scale: float,
-                    theme: Theme) -> Image.Image:
+
+def draw_title_card(eyebrows: tuple[str, ...], title: str, max_width: int, scale: float, theme: Theme) -> Image.Image:
     """Lower-third: accent bar, a small eyebrow line (the first of ``eyebrows`` that fits), the section title."""
     pad_x, pad_y = px(CARD_PAD_X, scale), px(CARD_PAD_Y, scale)
     bar = px(CARD_BAR_W, scale)
     text_max = max_width - 2 * pad_x - bar
     eyebrow_face = font(px(CARD_EYEBROW_SIZE, scale), True)
-    eyebrow = ellipsize(next((e for e in eyebrows if text_width(e, eyebrow_face) <= text_max), eyebrows[-1]),
-                        eyebrow_face, text_max)
+    eyebrow = ellipsize(
+        next((e for e in eyebrows if text_width(e, eyebrow_face) <= text_max), eyebrows[-1]), eyebrow_face, text_max
+    )
     fitted = fit(title, text_max, 2, px(CARD_TITLE_SIZE, scale), px(CARD_TITLE_MIN, scale), bold=True)
     title_step = line_height(fitted.face, 1.1)
     gap = px(6, scale)
@@ -252,8 +326,7 @@ def draw_title_card(eyebrows: tuple[str, ...], title: str, max_width: int, scale
     card = rounded_box(width, height, _radius(theme.card_radius, scale, theme), theme.card)
     draw = ImageDraw.Draw(card)
     radius = _radius(theme.card_radius, scale, theme)
-    draw.rectangle((0, radius // 2, bar - 1, height - 1 - radius // 2),
-                   fill=theme.accent)
+    draw.rectangle((0, radius // 2, bar - 1, height - 1 - radius // 2), fill=theme.accent)
     x = bar + pad_x
     y = draw_lines(draw, x, pad_y, [eyebrow], eyebrow_face, line_height(eyebrow_face), theme.accent)
     draw_lines(draw, x, y + gap, fitted.lines, fitted.face, title_step, theme.text)
@@ -273,23 +346,32 @@ class BulletCard:
 
     def height(self, visible: int) -> int:
         """Card height with the first ``visible`` bullets shown (just the heading for 0)."""
-        bottom = self.bullets[min(visible, len(self.bullets)) - 1].rect.bottom if visible and self.bullets \
+        bottom = (
+            self.bullets[min(visible, len(self.bullets)) - 1].rect.bottom
+            if visible and self.bullets
             else self.heading_bottom
+        )
         return even(bottom + px(CARD_PAD_Y, self.scale) + 1)
 
 
-def layout_bullet_card(heading: str, bullets: tuple[str, ...], width: int, max_height: int,
-                       scale: float) -> BulletCard:
+def layout_bullet_card(heading: str, bullets: tuple[str, ...], width: int, max_height: int, scale: float) -> BulletCard:
     pad_x, pad_y = px(CARD_PAD_X, scale), px(CARD_PAD_Y, scale)
     bar = px(CARD_BAR_W, scale)
     heading_face = font(px(CARD_EYEBROW_SIZE, scale), True)
     heading_bottom = pad_y + line_height(heading_face)
     top = heading_bottom + px(14, scale)
     inner = width - 2 * pad_x - bar
-    blocks, dropped = _layout_bullets(bullets, bar + pad_x, top, inner, max_height - pad_y - top,
-                                      px(CARD_BULLET_SIZE, scale), px(CARD_BULLET_MIN, scale), BULLET_MAX_LINES)
-    return BulletCard(width, scale, ellipsize(heading.upper(), heading_face, inner), heading_bottom, blocks,
-                      dropped)
+    blocks, dropped = _layout_bullets(
+        bullets,
+        bar + pad_x,
+        top,
+        inner,
+        max_height - pad_y - top,
+        px(CARD_BULLET_SIZE, scale),
+        px(CARD_BULLET_MIN, scale),
+        BULLET_MAX_LINES,
+    )
+    return BulletCard(width, scale, ellipsize(heading.upper(), heading_face, inner), heading_bottom, blocks, dropped)
 
 
 def draw_bullet_card(card: BulletCard, visible: int, theme: Theme, written: int | None = None) -> Image.Image:
@@ -304,6 +386,6 @@ def draw_bullet_card(card: BulletCard, visible: int, theme: Theme, written: int 
     draw.rectangle((0, radius // 2, bar - 1, height - 1 - radius // 2), fill=theme.accent)
     heading_face = font(px(CARD_EYEBROW_SIZE, s), True)
     draw_lines(draw, bar + px(CARD_PAD_X, s), px(CARD_PAD_Y, s), [card.heading], heading_face, 0, theme.accent)
-    for block in card.bullets[:visible if written is None else written]:
+    for block in card.bullets[: visible if written is None else written]:
         _draw_bullet(draw, block, theme.text, theme.accent)
     return image

@@ -1,5 +1,6 @@
 """Chapters, one per section: (title, start, end) from the plan, written as ffmpeg metadata (muxed into the MP4,
 shown by VLC and QuickTime) and as a WebVTT chapters file beside the video."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,13 @@ def write_ffmetadata(chapters: list[Chapter], title: str, path: Path) -> None:
     if title:
         lines.append(f"title={_escape_meta(title)}")
     for c in chapters:
-        lines += ["[CHAPTER]", f"TIMEBASE=1/{TIMEBASE}", f"START={round(c.start_s * TIMEBASE)}",
-                  f"END={round(c.end_s * TIMEBASE)}", f"title={_escape_meta(c.title)}"]
+        lines += [
+            "[CHAPTER]",
+            f"TIMEBASE=1/{TIMEBASE}",
+            f"START={round(c.start_s * TIMEBASE)}",
+            f"END={round(c.end_s * TIMEBASE)}",
+            f"title={_escape_meta(c.title)}",
+        ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -56,7 +62,11 @@ def vtt_time(seconds: float) -> str:
 def write_webvtt_chapters(chapters: list[Chapter], path: Path) -> None:
     lines = ["WEBVTT", ""]
     for i, c in enumerate(chapters, start=1):
-        lines += [f"Chapter {i}", f"{vtt_time(c.start_s)} --> {vtt_time(c.end_s)}",
-                  " ".join(c.title.split()).replace("-->", "->"), ""]
+        lines += [
+            f"Chapter {i}",
+            f"{vtt_time(c.start_s)} --> {vtt_time(c.end_s)}",
+            " ".join(c.title.split()).replace("-->", "->"),
+            "",
+        ]
     with atomic_output(path) as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")

@@ -4,6 +4,7 @@ Cards are drawn once as PNGs (plan.py); filtergraph.py turns the plan into ffmpe
 every card is decoded once, disabled overlays cost next to nothing, and the per-frame work is the presenter's
 scale/crop, the visible blends and x264. Chapters (one per section) go into the MP4's metadata in the same run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,9 +80,16 @@ class ComposeResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def compose(avatar_video: Path, narration: Narration, output: Path, config: OverlayConfig,
-            captions: Sequence[Cue] | None = None, face_box: tuple[int, int, int, int] | None = None,
-            progress: ProgressFn | None = None, slides: SlidePictures | None = None) -> ComposeResult:
+def compose(
+    avatar_video: Path,
+    narration: Narration,
+    output: Path,
+    config: OverlayConfig,
+    captions: Sequence[Cue] | None = None,
+    face_box: tuple[int, int, int, int] | None = None,
+    progress: ProgressFn | None = None,
+    slides: SlidePictures | None = None,
+) -> ComposeResult:
     """Write ``output``: the avatar video framed by section titles, timed bullets, slides and (optionally)
     captions, intro and end cards; with ``config.chapters``, also NAME.chapters.vtt and NAME.thumbnail.png."""
     started = time.monotonic()
@@ -95,15 +103,41 @@ def compose(avatar_video: Path, narration: Narration, output: Path, config: Over
         metadata = Path(tmp) / "chapters.txt"
         write_ffmetadata(chapters, config.title, metadata)
         meta_input = 1 + len(audio_args) // 2 + len(graph.picture_inputs)
-        args = [*graph.inputs, "-i", file_arg(metadata),
-                "-filter_complex", graph.filtergraph + (";" + audio_chain if audio_chain else ""),
-                "-map", "[vout]", "-map", audio_map, *chapter_args(meta_input),
-                "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.crf),
-                "-pix_fmt", "yuv420p", "-fps_mode", "cfr",
-                *(["-c:a", "copy"] if audio_note.endswith("copied") else
-                  ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(narration.sample_rate)]),
-                "-frames:v", str(plan.frames), "-t", f"{duration_s:.3f}",
-                "-movflags", "+faststart", "-f", "mp4"]
+        args = [
+            *graph.inputs,
+            "-i",
+            file_arg(metadata),
+            "-filter_complex",
+            graph.filtergraph + (";" + audio_chain if audio_chain else ""),
+            "-map",
+            "[vout]",
+            "-map",
+            audio_map,
+            *chapter_args(meta_input),
+            "-c:v",
+            "libx264",
+            "-preset",
+            config.x264_preset,
+            "-crf",
+            str(config.crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-fps_mode",
+            "cfr",
+            *(
+                ["-c:a", "copy"]
+                if audio_note.endswith("copied")
+                else ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(narration.sample_rate)]
+            ),
+            "-frames:v",
+            str(plan.frames),
+            "-t",
+            f"{duration_s:.3f}",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+        ]
         on_frames = (lambda done: progress(min(done, plan.frames), plan.frames)) if progress else None
         with atomic_output(output) as partial:
             run_ffmpeg_progress([*args, file_arg(partial)], f"compositing the overlay into {output.name}", on_frames)
@@ -121,21 +155,30 @@ def chapter_args(metadata_input: int) -> list[str]:
     return ["-map_metadata", str(metadata_input), "-map_chapters", str(metadata_input)]
 
 
-def _sidecars(output: Path, plan: OverlayPlan, chapters: list[Chapter], config: OverlayConfig, avatar: Path,
-              info: MediaInfo) -> dict[str, str]:
+def _sidecars(
+    output: Path, plan: OverlayPlan, chapters: list[Chapter], config: OverlayConfig, avatar: Path, info: MediaInfo
+) -> dict[str, str]:
     vtt = output.with_name(output.stem + ".chapters.vtt")
     thumb = output.with_name(output.stem + ".thumbnail.png")
     write_webvtt_chapters(chapters, vtt)
     assert info.width and info.height
-    write_thumbnail(thumb, config, plan.width, plan.height, _still(avatar, info, info.width, info.height),
-                    plan.source_face)
+    write_thumbnail(
+        thumb, config, plan.width, plan.height, _still(avatar, info, info.width, info.height), plan.source_face
+    )
     return {"chapters": str(vtt), "thumbnail": str(thumb)}
 
 
-def plan_overlay(avatar_video: Path, narration: Narration, config: OverlayConfig, folder: Path,
-                 captions: Sequence[Cue] | None = None, face_box: tuple[int, int, int, int] | None = None,
-                 info: MediaInfo | None = None, slides: SlidePictures | None = None,
-                 size: tuple[int, int] | None = None) -> OverlayPlan:
+def plan_overlay(
+    avatar_video: Path,
+    narration: Narration,
+    config: OverlayConfig,
+    folder: Path,
+    captions: Sequence[Cue] | None = None,
+    face_box: tuple[int, int, int, int] | None = None,
+    info: MediaInfo | None = None,
+    slides: SlidePictures | None = None,
+    size: tuple[int, int] | None = None,
+) -> OverlayPlan:
     """Find the face, lay the overlay out and draw its pictures into ``folder`` (compose's first half; the
     moviepy benchmark composites the same plan). With ``size`` (the presenter clips' size) the face is not searched
     for: ``face_box`` is the caller's, and ``avatar_video`` (e.g. the source photo) only gives the stills."""
@@ -150,8 +193,17 @@ def plan_overlay(avatar_video: Path, narration: Narration, config: OverlayConfig
     else:
         face = Rect(*face_box).clip(Rect(0, 0, *size)) if face_box is not None else None
         face_source = "given" if face is not None else "none"
-    return build_plan(size, narration, config, captions, face, face_source, folder,
-                      still=lambda w, h: _still(avatar_video, info, w, h), slides=slides)
+    return build_plan(
+        size,
+        narration,
+        config,
+        captions,
+        face,
+        face_source,
+        folder,
+        still=lambda w, h: _still(avatar_video, info, w, h),
+        slides=slides,
+    )
 
 
 def window_layers(plan: OverlayPlan, first: int, end: int) -> list[Layer]:
@@ -159,16 +211,42 @@ def window_layers(plan: OverlayPlan, first: int, end: int) -> list[Layer]:
     return [layer for layer in plan.layers if layer.first_frame < end and layer.end_frame > first]
 
 
-def compose_window(plan: OverlayPlan, first: int, end: int, presenter_input: Sequence[str], output: Path,
-                   config: OverlayConfig, progress: ProgressFn | None = None) -> None:
+def compose_window(
+    plan: OverlayPlan,
+    first: int,
+    end: int,
+    presenter_input: Sequence[str],
+    output: Path,
+    config: OverlayConfig,
+    progress: ProgressFn | None = None,
+) -> None:
     """Write plan frames ``first`` <= n < ``end`` as a video-only MP4 of exactly ``end - first`` frames: one
     segment of the finished video. ``presenter_input``: ffmpeg input arguments whose first frame is the presenter at
     frame ``first`` (a segment's own presenter clip)."""
     frames = end - first
     graph = build_graph(plan, list(presenter_input), 1, window=(first, end))
-    args = [*graph.inputs, "-filter_complex", graph.filtergraph, "-map", "[vout]", "-an",
-            "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.crf),
-            "-pix_fmt", "yuv420p", "-fps_mode", "cfr", "-frames:v", str(frames), "-f", "mp4"]
+    args = [
+        *graph.inputs,
+        "-filter_complex",
+        graph.filtergraph,
+        "-map",
+        "[vout]",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        config.x264_preset,
+        "-crf",
+        str(config.crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-fps_mode",
+        "cfr",
+        "-frames:v",
+        str(frames),
+        "-f",
+        "mp4",
+    ]
     on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None
     with atomic_output(output) as partial:
         run_ffmpeg_progress([*args, file_arg(partial)], f"compositing frames {first}-{end - 1}", on_frames)
@@ -177,15 +255,22 @@ def compose_window(plan: OverlayPlan, first: int, end: int, presenter_input: Seq
             raise MediaError(f"the overlay of frames {first}-{end - 1} lasts {written} s instead of {frames} frames")
 
 
-def write_sidecars(output: Path, plan: OverlayPlan, config: OverlayConfig, picture: Path, size: tuple[int, int],
-                   chapters: list[Chapter]) -> dict[str, str]:
+def write_sidecars(
+    output: Path,
+    plan: OverlayPlan,
+    config: OverlayConfig,
+    picture: Path,
+    size: tuple[int, int],
+    chapters: list[Chapter],
+) -> dict[str, str]:
     """NAME.chapters.vtt and NAME.thumbnail.png beside ``output``. ``picture``: the presenter source, whose still
     is scaled to ``size`` (the presenter clips' size, in which ``plan.source_face`` is given)."""
     vtt = output.with_name(output.stem + ".chapters.vtt")
     thumb = output.with_name(output.stem + ".thumbnail.png")
     write_webvtt_chapters(chapters, vtt)
-    write_thumbnail(thumb, config, plan.width, plan.height, _still(picture, _probe_avatar(picture), *size),
-                    plan.source_face)
+    write_thumbnail(
+        thumb, config, plan.width, plan.height, _still(picture, _probe_avatar(picture), *size), plan.source_face
+    )
     return {"chapters": str(vtt), "thumbnail": str(thumb)}
 
 
@@ -236,27 +321,55 @@ def _still(video: Path, info: MediaInfo, width: int, height: int) -> Image.Image
     return Image.frombytes("RGB", (width, height), frame)
 
 
-def _result(output: Path, plan: OverlayPlan, config: OverlayConfig, audio: str, seconds: float,
-            chapters: list[Chapter], sidecars: dict[str, str]) -> ComposeResult:
+def _result(
+    output: Path,
+    plan: OverlayPlan,
+    config: OverlayConfig,
+    audio: str,
+    seconds: float,
+    chapters: list[Chapter],
+    sidecars: dict[str, str],
+) -> ComposeResult:
     fps = plan.fps
     cards: list[CardRegion] = []
     for layer in plan.layers:
         if layer.is_presenter:
             continue
         last = cards[-1] if cards else None
-        if (last is not None and (last.kind, last.rect, last.section_index) == (layer.kind, layer.rect,
-                                                                                 layer.section_index)
-                and round(last.end_s * fps) == layer.first_frame):  # a card and its fade-out: one card
+        if (
+            last is not None
+            and (last.kind, last.rect, last.section_index) == (layer.kind, layer.rect, layer.section_index)
+            and round(last.end_s * fps) == layer.first_frame
+        ):  # a card and its fade-out: one card
             cards[-1] = CardRegion(last.kind, last.rect, last.start_s, layer.end_frame / fps, last.section_index)
         else:
-            cards.append(CardRegion(layer.kind, layer.rect, layer.first_frame / fps, layer.end_frame / fps,
-                                    layer.section_index))
+            cards.append(
+                CardRegion(layer.kind, layer.rect, layer.first_frame / fps, layer.end_frame / fps, layer.section_index)
+            )
     return ComposeResult(
-        output=output, width=plan.width, height=plan.height, fps=OUTPUT_FPS, frames=plan.frames,
-        duration_s=plan.frames / fps, layout=plan.layout, quality=config.quality,
+        output=output,
+        width=plan.width,
+        height=plan.height,
+        fps=OUTPUT_FPS,
+        frames=plan.frames,
+        duration_s=plan.frames / fps,
+        layout=plan.layout,
+        quality=config.quality,
         captions_burned=sum(1 for layer in plan.layers if layer.kind == "caption"),
-        presenter_rect=plan.presenter.rect, presenter=plan.presenter, panel_rect=plan.panel_rect,
-        face_rect=plan.face_rect, face_source=plan.face_source, caption_rect=plan.caption_rect, cards=cards,
-        bullets=plan.bullets, audio=audio, seconds=round(seconds, 3), aspect=plan.aspect,
-        content_start_s=plan.content_start / fps, sections=plan.sections, chapters=chapters, sidecars=sidecars,
-        warnings=plan.warnings)
+        presenter_rect=plan.presenter.rect,
+        presenter=plan.presenter,
+        panel_rect=plan.panel_rect,
+        face_rect=plan.face_rect,
+        face_source=plan.face_source,
+        caption_rect=plan.caption_rect,
+        cards=cards,
+        bullets=plan.bullets,
+        audio=audio,
+        seconds=round(seconds, 3),
+        aspect=plan.aspect,
+        content_start_s=plan.content_start / fps,
+        sections=plan.sections,
+        chapters=chapters,
+        sidecars=sidecars,
+        warnings=plan.warnings,
+    )

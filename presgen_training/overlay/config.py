@@ -1,4 +1,5 @@
 """How the overlay stage should look: layout, aspect, output size, captions, theme, intro and end cards."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -97,16 +98,21 @@ class OverlayConfig:
     crf: int = 22
 
     def __post_init__(self) -> None:
-        for name, value, allowed in (("layout", self.layout, LAYOUTS), ("quality", self.quality, QUALITIES),
-                                     ("aspect", self.aspect, ASPECTS), ("captions", self.captions, CAPTION_MODES),
-                                     ("presenter_side", self.presenter_side, PRESENTER_SIDES),
-                                     ("pip_corner", self.pip_corner, PIP_CORNERS)):
+        for name, value, allowed in (
+            ("layout", self.layout, LAYOUTS),
+            ("quality", self.quality, QUALITIES),
+            ("aspect", self.aspect, ASPECTS),
+            ("captions", self.captions, CAPTION_MODES),
+            ("presenter_side", self.presenter_side, PRESENTER_SIDES),
+            ("pip_corner", self.pip_corner, PIP_CORNERS),
+        ):
             if value not in allowed:
                 raise PresgenError(f"unknown overlay {name} '{value}'; choose one of: {', '.join(allowed)}")
         low, high = PIP_SIZE_RANGE
         if not low <= self.pip_size <= high:
-            raise PresgenError(f"--pip-size must be between {low} and {high} (share of the frame width), "
-                               f"not {self.pip_size}")
+            raise PresgenError(
+                f"--pip-size must be between {low} and {high} (share of the frame width), not {self.pip_size}"
+            )
         if not 0 <= self.crf <= 51:
             raise PresgenError(f"overlay crf must be 0-51, not {self.crf}")
 

@@ -3,6 +3,7 @@
 Uses the LBP frontal-face cascade that ships inside the scikit-image wheel (no download, no engine venv).
 A few frames spread over the video are searched and the boxes merged, so a presenter who moves stays covered.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,9 @@ RETRY_MIN_NEIGHBOURS = 3
 SAME_FACE_IOU = 0.3  # boxes from different frames overlapping this much are the same face
 
 
-def detect_face(video: Path, width: int, height: int, duration_s: float,
-                samples: tuple[float, ...] = SAMPLE_POINTS) -> Rect | None:
+def detect_face(
+    video: Path, width: int, height: int, duration_s: float, samples: tuple[float, ...] = SAMPLE_POINTS
+) -> Rect | None:
     """Box (x, y, w, h in video pixels) around the presenter's face over the sampled frames; None if not found.
 
     Each frame may give several candidates (the cascade also fires on jewellery or patterns); the face is the
@@ -40,8 +42,7 @@ def detect_face(video: Path, width: int, height: int, duration_s: float,
     times = [max(0.0, min(duration_s - 0.1, duration_s * at)) for at in samples] if duration_s >= 1 else [0.0]
     found = [_faces(cascade, video, width, height, t, DETECT_MAX_SIDE, CASCADE_MIN_NEIGHBOURS) for t in times]
     if not any(found):
-        found = [_faces(cascade, video, width, height, times[len(times) // 2], RETRY_MAX_SIDE,
-                        RETRY_MIN_NEIGHBOURS)]
+        found = [_faces(cascade, video, width, height, times[len(times) // 2], RETRY_MAX_SIDE, RETRY_MIN_NEIGHBOURS)]
     clusters: list[list[tuple[int, Rect]]] = []
     for index, boxes in enumerate(found):
         for box in boxes:
@@ -67,8 +68,9 @@ def _mean_box(boxes: list[Rect]) -> Rect:
     return Rect(*(round(sum(b[k] for b in boxes) / n) for k in range(4)))
 
 
-def _faces(cascade: Any, video: Path, width: int, height: int, at_s: float, max_side: int,
-           min_neighbours: int) -> list[Rect]:
+def _faces(
+    cascade: Any, video: Path, width: int, height: int, at_s: float, max_side: int, min_neighbours: int
+) -> list[Rect]:
     """Candidate face boxes in the frame at ``at_s``, in video pixels."""
     factor = min(1.0, max_side / max(width, height))
     small_w, small_h = max(2, int(width * factor) // 2 * 2), max(2, int(height * factor) // 2 * 2)
@@ -78,12 +80,16 @@ def _faces(cascade: Any, video: Path, width: int, height: int, at_s: float, max_
     rgb = np.frombuffer(frame, np.uint8).reshape(small_h, small_w, 3)
     gray = (rgb[..., 0] * 0.2125 + rgb[..., 1] * 0.7154 + rgb[..., 2] * 0.0721) / 255.0
     side = min(small_w, small_h)
-    hits = cascade.detect_multi_scale(img=gray, scale_factor=CASCADE_SCALE_STEP, step_ratio=1,
-                                      min_size=(MIN_FACE_PX, MIN_FACE_PX), max_size=(side, side),
-                                      min_neighbor_number=min_neighbours)
+    hits = cascade.detect_multi_scale(
+        img=gray,
+        scale_factor=CASCADE_SCALE_STEP,
+        step_ratio=1,
+        min_size=(MIN_FACE_PX, MIN_FACE_PX),
+        max_size=(side, side),
+        min_neighbor_number=min_neighbours,
+    )
     sx, sy = width / small_w, height / small_h
-    return [Rect(round(d["c"] * sx), round(d["r"] * sy), round(d["width"] * sx), round(d["height"] * sy))
-            for d in hits]
+    return [Rect(round(d["c"] * sx), round(d["r"] * sy), round(d["width"] * sx), round(d["height"] * sy)) for d in hits]
 
 
 def _iou(a: Rect, b: Rect) -> float:

@@ -6,6 +6,7 @@ its first frame and whose last picture is held. The presenter video is scaled an
 (and masked for a picture-in-picture). When one unmasked presenter crop lies under everything, it is the base of
 the graph, padded with the background colour (the fast path); otherwise the base is a colour canvas.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ def avatar_input(avatar: Path, plan: OverlayPlan, window: tuple[int, int] | None
     return [*(["-ss", f"{skip / plan.fps:.3f}"] if skip else []), "-i", file_arg(avatar)]
 
 
-def build_graph(plan: OverlayPlan, avatar_input: list[str], first_input: int,
-                window: tuple[int, int] | None = None) -> Graph:
+def build_graph(
+    plan: OverlayPlan, avatar_input: list[str], first_input: int, window: tuple[int, int] | None = None
+) -> Graph:
     """``avatar_input`` opens the avatar video (its frame 0 is output frame ``plan.content_start``); picture inputs
     are numbered from ``first_input``. Timestamps in the graph start at 0 on the window's first frame."""
     a, b = window or (0, plan.frames)
@@ -58,8 +60,10 @@ def build_graph(plan: OverlayPlan, avatar_input: list[str], first_input: int,
         drawn = [(i, layer) for i, layer in enumerate(layers) if not layer.is_presenter]
     else:
         r, g, bl = plan.background
-        chains.append(f"color=c=0x{r:02x}{g:02x}{bl:02x}:s={plan.width}x{plan.height}:r={fps}"
-                      f":d={(b - a) / fps:.3f},format=yuv420p[v0]")
+        chains.append(
+            f"color=c=0x{r:02x}{g:02x}{bl:02x}:s={plan.width}x{plan.height}:r={fps}"
+            f":d={(b - a) / fps:.3f},format=yuv420p[v0]"
+        )
         drawn = list(enumerate(layers))
         _presenter_branches(plan, presenters, a, b, chains)
     label = 0
@@ -71,8 +75,9 @@ def build_graph(plan: OverlayPlan, avatar_input: list[str], first_input: int,
             key = _key(layer)
             uses[key] = uses.get(key, 0) + 1
             source = f"[p{_branch_index(presenters, layer)}_{uses[key] - 1}]"
-            chains.append(f"[v{label}]{source}overlay=x={layer.rect.x}:y={layer.rect.y}:eof_action=pass"
-                          f":{enable}[v{label + 1}]")
+            chains.append(
+                f"[v{label}]{source}overlay=x={layer.rect.x}:y={layer.rect.y}:eof_action=pass:{enable}[v{label + 1}]"
+            )
         else:
             source = f"[{picture_inputs[i]}:v]"
             if layer.sequence_pattern is not None and a - layer.first_frame < len(layer.intro):
@@ -113,7 +118,7 @@ def _fast_base(plan: OverlayPlan, layers: list[Layer], a: int, b: int) -> Layer 
     if covered < b:
         return None
     for p in presenters:
-        below = layers[:layers.index(p)]
+        below = layers[: layers.index(p)]
         if any(o.first_frame < p.end_frame and p.first_frame < o.end_frame for o in below if not o.is_presenter):
             return None
     return presenters[0]
@@ -123,8 +128,10 @@ def _presenter_chain(plan: OverlayPlan, layer: Layer, a: int, b: int, pad: bool)
     fit = layer.fit
     assert fit is not None
     fps = plan.fps
-    chain = (f"[0:v]fps={fps},scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_range=tv,"
-             f"crop={fit.rect.w}:{fit.rect.h}:{fit.crop_x}:{fit.crop_y},setsar=1")
+    chain = (
+        f"[0:v]fps={fps},scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_range=tv,"
+        f"crop={fit.rect.w}:{fit.rect.h}:{fit.crop_x}:{fit.crop_y},setsar=1"
+    )
     if pad and fit.rect != Rect(0, 0, plan.width, plan.height):
         r, g, bl = plan.background
         chain += f",pad={plan.width}:{plan.height}:{fit.rect.x}:{fit.rect.y}:color=0x{r:02x}{g:02x}{bl:02x}"
@@ -152,8 +159,10 @@ def _presenter_branches(plan: OverlayPlan, presenters: list[Layer], a: int, b: i
         if len(order) > 1:
             chain = chain.replace("[0:v]", f"[src{k}]", 1)
         if key[1] is not None:
-            chain += f"[pm{k}];movie={_movie_arg(key[1])},format=gray[mask{k}];" \
-                     f"[pm{k}]format=yuva420p[pa{k}];[pa{k}][mask{k}]alphamerge"
+            chain += (
+                f"[pm{k}];movie={_movie_arg(key[1])},format=gray[mask{k}];"
+                f"[pm{k}]format=yuva420p[pa{k}];[pa{k}][mask{k}]alphamerge"
+            )
         outs = "".join(f"[p{k}_{n}]" for n in range(len(users)))
         chains.append(f"{chain},split={len(users)}{outs}" if len(users) > 1 else f"{chain}{outs}")
 

@@ -1,4 +1,5 @@
 """Rectangles, and how the presenter video is scaled and cropped into its place in the frame."""
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,14 @@ class Rect(NamedTuple):
         return self.w <= 0 or self.h <= 0
 
     def intersects(self, other: Rect) -> bool:
-        return (not self.empty and not other.empty and self.x < other.right and other.x < self.right
-                and self.y < other.bottom and other.y < self.bottom)
+        return (
+            not self.empty
+            and not other.empty
+            and self.x < other.right
+            and other.x < self.right
+            and self.y < other.bottom
+            and other.y < self.bottom
+        )
 
     def inflate(self, dx: int, dy: int) -> Rect:
         return Rect(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
@@ -45,8 +52,7 @@ class Rect(NamedTuple):
         return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
     def contains(self, other: Rect) -> bool:
-        return (self.x <= other.x and self.y <= other.y and other.right <= self.right
-                and other.bottom <= self.bottom)
+        return self.x <= other.x and self.y <= other.y and other.right <= self.right and other.bottom <= self.bottom
 
 
 def even(value: float) -> int:
@@ -106,8 +112,15 @@ def fit_presenter(source_w: int, source_h: int, rect: Rect, face: Rect | None) -
     return PresenterFit(source_w, source_h, scaled_w, scaled_h, crop_x, crop_y, rect)
 
 
-def frame_presenter(source_w: int, source_h: int, frame: Rect, face: Rect | None, face_max_share: float,
-                    close_up_share: float, min_zoom: float) -> PresenterFit:
+def frame_presenter(
+    source_w: int,
+    source_h: int,
+    frame: Rect,
+    face: Rect | None,
+    face_max_share: float,
+    close_up_share: float,
+    min_zoom: float,
+) -> PresenterFit:
     """Fill ``frame`` with the presenter, but zoom in no further than makes the face region ``face_max_share``
     of the frame height (a head-and-shoulders photo would otherwise become a face filling the screen). A close-up
     whose face takes more than ``close_up_share`` even with the whole video in view shrinks further, down to
@@ -125,8 +138,9 @@ def frame_presenter(source_w: int, source_h: int, frame: Rect, face: Rect | None
     scaled_w = max(2, 2 * math.ceil(source_w * scale / 2))
     scaled_h = max(2, 2 * math.ceil(source_h * scale / 2))
     width, height = min(scaled_w, frame.w), min(scaled_h, frame.h)
-    rect = Rect(frame.x + even((frame.w - width) / 2), frame.y + even((frame.h - height) / 2), even(width),
-                even(height))
+    rect = Rect(
+        frame.x + even((frame.w - width) / 2), frame.y + even((frame.h - height) / 2), even(width), even(height)
+    )
     fit = fit_presenter(scaled_w, scaled_h, rect, _scaled(face, scaled_w / source_w, scaled_h / source_h))
     return PresenterFit(source_w, source_h, scaled_w, scaled_h, fit.crop_x, fit.crop_y, rect)
 

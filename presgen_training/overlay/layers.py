@@ -5,6 +5,7 @@ Every layer is a pure function of the frame number: frame n of the video shows l
 ``L.first_frame <= n < L.end_frame``; a layer with ``intro`` pictures shows ``intro[n - first_frame]`` on its first
 frames, then ``image``. So any window of frames can be rendered on its own and match the whole render.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -122,9 +123,20 @@ class LayerSink:
         image.save(path, compress_level=PNG_COMPRESSION)
         return path
 
-    def add(self, kind: str, image: Image.Image, x: int, y: int, first: int, end: int, section: int | None = None,
-            visible: int = 0, fade: bool = True, fade_from: Image.Image | None = None,
-            fade_out: bool = False) -> Layer | None:
+    def add(
+        self,
+        kind: str,
+        image: Image.Image,
+        x: int,
+        y: int,
+        first: int,
+        end: int,
+        section: int | None = None,
+        visible: int = 0,
+        fade: bool = True,
+        fade_from: Image.Image | None = None,
+        fade_out: bool = False,
+    ) -> Layer | None:
         """Show ``image`` at (x, y) for frames [first, end). With motion on, it fades in over MOTION_FRAMES (from
         transparent, or from ``fade_from``) and, with ``fade_out``, fades out over its last MOTION_FRAMES."""
         if end <= first:
@@ -144,17 +156,22 @@ class LayerSink:
             self._sequence(kind, frames, rect, end - out, end, section, visible)
         return layer
 
-    def add_presenter(self, fit: PresenterFit, first: int, end: int, mask: Image.Image | None = None,
-                      section: int | None = None) -> Layer | None:
+    def add_presenter(
+        self, fit: PresenterFit, first: int, end: int, mask: Image.Image | None = None, section: int | None = None
+    ) -> Layer | None:
         """The presenter video, scaled and cropped by ``fit``, for frames [first, end); merged with the previous
         presenter layer when that one ends at ``first`` with the same crop and mask."""
         if end <= first:
             return None
         previous = next((layer for layer in reversed(self.layers) if layer.is_presenter), None)
-        if (previous is not None and previous.fit == fit and previous.end_frame == first
-                and (previous.mask is None) == (mask is None) and self.layers[-1] is previous):
-            merged = Layer("presenter", None, previous.rect, previous.first_frame, end, None, 0, (), fit,
-                           previous.mask)
+        if (
+            previous is not None
+            and previous.fit == fit
+            and previous.end_frame == first
+            and (previous.mask is None) == (mask is None)
+            and self.layers[-1] is previous
+        ):
+            merged = Layer("presenter", None, previous.rect, previous.first_frame, end, None, 0, (), fit, previous.mask)
             self.layers[-1] = merged
             return merged
         mask_path = self.save(mask, "mask") if mask is not None else None
@@ -162,8 +179,9 @@ class LayerSink:
         self.layers.append(layer)
         return layer
 
-    def _sequence(self, kind: str, frames: list[Image.Image], rect: Rect, first: int, end: int,
-                  section: int | None, visible: int) -> Layer:
+    def _sequence(
+        self, kind: str, frames: list[Image.Image], rect: Rect, first: int, end: int, section: int | None, visible: int
+    ) -> Layer:
         stem = self.folder / f"{len(self.layers):03d}-{kind}"
         paths = []
         for k, frame in enumerate(frames):

@@ -1,5 +1,6 @@
 """The ``side`` layout: the presenter beside a panel with the section's title, its bullets (each fading in when
 spoken), its image and the captions. 16:9 puts the panel beside the presenter, 9:16 below, 1:1 as a lower band."""
+
 from __future__ import annotations
 
 from PIL import Image
@@ -46,8 +47,12 @@ class PanelArrangement:
         self.caption_rect: Rect | None = None
         if ctx.cues:
             band_h = cards.caption_height(s, ctx.theme)
-            self.caption_rect = Rect(even(panel.x + margin), even(panel.bottom - px(cards.PANEL_BOTTOM, s) - band_h),
-                                     even(panel.w - 2 * margin), band_h)
+            self.caption_rect = Rect(
+                even(panel.x + margin),
+                even(panel.bottom - px(cards.PANEL_BOTTOM, s) - band_h),
+                even(panel.w - 2 * margin),
+                band_h,
+            )
             self.bottom = self.caption_rect.y - panel.y - px(CAPTION_BAND_GAP, s)
 
     def draw_section(self, sec: SectionTiming, first: int, end: int) -> SectionWindow:
@@ -57,13 +62,24 @@ class PanelArrangement:
         count = len(ctx.narration.sections)
         bottom = self.bottom
         if section.image is not None or section.slide is not None:
-            header = cards.layout_panel(panel.w, panel.h, s, ctx.config.title, sec.index + 1, count, section.title,
-                                        (), bottom, self.compact)
+            header = cards.layout_panel(
+                panel.w, panel.h, s, ctx.config.title, sec.index + 1, count, section.title, (), bottom, self.compact
+            )
             top = header.header_rect.bottom + px(22 if self.compact else 36, s)
             if section.bullets:
                 bottom = round(top + (bottom - top) * BULLETS_WITH_IMAGE)
-        layout = cards.layout_panel(panel.w, panel.h, s, ctx.config.title, sec.index + 1, count, section.title,
-                                    section.bullets, bottom, self.compact)
+        layout = cards.layout_panel(
+            panel.w,
+            panel.h,
+            s,
+            ctx.config.title,
+            sec.index + 1,
+            count,
+            section.title,
+            section.bullets,
+            bottom,
+            self.compact,
+        )
         ctx.fit_warnings(sec.index, layout.bullets, layout.dropped, "the panel")
         bare = cards.draw_panel(layout, 0, ctx.theme, self.stripe)
         ctx.sink.add("panel", bare, panel.x, panel.y, first, end, sec.index, fade=False)
@@ -71,24 +87,43 @@ class PanelArrangement:
         if section.image is not None or section.slide is not None:
             slide_rect = self._picture(sec, layout, first, end)
         full = cards.draw_panel(layout, len(layout.bullets), ctx.theme, self.stripe)
-        reveals = ctx.reveal_frames(sec.index)[:len(layout.bullets)]
+        reveals = ctx.reveal_frames(sec.index)[: len(layout.bullets)]
         for i, (block, (f, source)) in enumerate(zip(layout.bullets, reveals)):
             r = block.rect
             crop = (r.x, r.y, r.right, r.bottom)
             start = max(first, min(f, end))
-            ctx.sink.add("bullet", full.crop(crop), panel.x + r.x, panel.y + r.y, start, end, sec.index, i + 1,
-                         fade_from=bare.crop(crop))
-            ctx.bullets.append(BulletRegion(sec.index, i, section.bullets[i],
-                                            Rect(panel.x + r.x, panel.y + r.y, r.w, r.h), start / ctx.fps,
-                                            end / ctx.fps, source))
+            ctx.sink.add(
+                "bullet",
+                full.crop(crop),
+                panel.x + r.x,
+                panel.y + r.y,
+                start,
+                end,
+                sec.index,
+                i + 1,
+                fade_from=bare.crop(crop),
+            )
+            ctx.bullets.append(
+                BulletRegion(
+                    sec.index,
+                    i,
+                    section.bullets[i],
+                    Rect(panel.x + r.x, panel.y + r.y, r.w, r.h),
+                    start / ctx.fps,
+                    end / ctx.fps,
+                    source,
+                )
+            )
         return SectionWindow(sec.index, section.title, first, end, self.name, self.presenter.rect, slide_rect)
 
-    def _picture(self, sec: SectionTiming, layout: cards.PanelSection, first: int,
-                 end: int) -> Rect | None:
+    def _picture(self, sec: SectionTiming, layout: cards.PanelSection, first: int, end: int) -> Rect | None:
         ctx, s, panel = self.ctx, self.ctx.scale, self.panel_rect
         margin = px(cards.PANEL_MARGIN_X, s)
-        top = (layout.bullets[-1].rect.bottom + px(IMAGE_GAP, s)) if layout.bullets else \
-            layout.header_rect.bottom + px(22 if self.compact else 36, s)
+        top = (
+            (layout.bullets[-1].rect.bottom + px(IMAGE_GAP, s))
+            if layout.bullets
+            else layout.header_rect.bottom + px(22 if self.compact else 36, s)
+        )
         box = (panel.w - 2 * margin, self.bottom - top)
         if box[0] < 40 or box[1] < 40:
             ctx.warnings.append(f"section {sec.index + 1}: no room for its image in the panel")
@@ -103,6 +138,7 @@ class PanelArrangement:
         rect = self.caption_rect
         if rect is None:
             return None
-        image = cards.draw_caption(text, rect.w, self.ctx.scale, self.ctx.theme, opaque=self.ctx.theme.divider,
-                                   full_width=True)
+        image = cards.draw_caption(
+            text, rect.w, self.ctx.scale, self.ctx.theme, opaque=self.ctx.theme.divider, full_width=True
+        )
         return image, rect.x, rect.bottom - image.height

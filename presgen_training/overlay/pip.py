@@ -1,5 +1,6 @@
 """The presenter as a picture-in-picture over a slide: its size and corner (where the slide has least content and
 no text), its mask (rounded or circular), soft shadow and ring."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,8 +60,16 @@ def ink_share(ink: np.ndarray, slide: Rect, rect: Rect) -> float:
     return float(ink[y0:y1, x0:x1].sum()) / max(1, (rect.w // INK_SAMPLE) * (rect.h // INK_SAMPLE))
 
 
-def choose_corner(frame: Rect, slide: Rect, ink: np.ndarray, text: list[Rect], size: int, scale: float,
-                  forced: str | None, avoid: list[Rect]) -> PipChoice | None:
+def choose_corner(
+    frame: Rect,
+    slide: Rect,
+    ink: np.ndarray,
+    text: list[Rect],
+    size: int,
+    scale: float,
+    forced: str | None,
+    avoid: list[Rect],
+) -> PipChoice | None:
     """Where the picture-in-picture goes: a corner clear of the slide's content (shrinking it if need be), else
     the corner with least content that touches no text (or ``avoid`` rectangle); None when every corner would
     cover text. A forced corner is always taken."""
@@ -126,5 +135,13 @@ def ring_picture(size: int, shape: str, colour: RGB, scale: float) -> Image.Imag
     return ring
 
 
-__all__ = ["CORNERS", "PipChoice", "choose_corner", "ink_map", "mask_picture", "pip_rect", "ring_picture",
-           "shadow_picture"]
+__all__ = [
+    "CORNERS",
+    "PipChoice",
+    "choose_corner",
+    "ink_map",
+    "mask_picture",
+    "pip_rect",
+    "ring_picture",
+    "shadow_picture",
+]

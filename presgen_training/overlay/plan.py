@@ -4,6 +4,7 @@ the frame, or a slide with the presenter as picture-in-picture), every picture, 
 The plan is independent of the compositor: ``compose`` turns it into an ffmpeg filtergraph (filtergraph.py), and
 the moviepy benchmark turns the very same plan into a ``CompositeVideoClip``.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,9 +58,18 @@ class Arrangement(Protocol):
 class Context:
     """Everything the arrangements share: frame size and timing, the narration, the theme, the face."""
 
-    def __init__(self, source_size: tuple[int, int], narration: Narration, config: OverlayConfig,
-                 cues: list[tuple[float, float, str]], face_box: Rect | None, face_source: str, folder: Path,
-                 still: StillFn, slides: SlidePictures | None) -> None:
+    def __init__(
+        self,
+        source_size: tuple[int, int],
+        narration: Narration,
+        config: OverlayConfig,
+        cues: list[tuple[float, float, str]],
+        face_box: Rect | None,
+        face_source: str,
+        folder: Path,
+        still: StillFn,
+        slides: SlidePictures | None,
+    ) -> None:
         self.source_w, self.source_h = source_size
         self.narration = narration
         self.config = config
@@ -98,8 +108,10 @@ class Context:
         if not self.spans:
             return []
         last = len(self.spans) - 1
-        return [(self.frame_at(a) if i else self.content_start, self.frame_at(b) if i < last else self.content_end)
-                for i, (a, b) in enumerate(self.spans)]
+        return [
+            (self.frame_at(a) if i else self.content_start, self.frame_at(b) if i < last else self.content_end)
+            for i, (a, b) in enumerate(self.spans)
+        ]
 
     def reveal_frames(self, section_index: int) -> list[tuple[int, str]]:
         return [(self.frame_at(c.start_s), c.source) for c in self.schedule if c.section_index == section_index]
@@ -123,8 +135,9 @@ class Context:
                 with Image.open(section.image) as img:
                     picture: Image.Image = img.convert("RGBA")
             except OSError as exc:
-                raise PresgenError(f"cannot read the image of section {sec.index + 1}: {section.image} ({exc})") \
-                    from None
+                raise PresgenError(
+                    f"cannot read the image of section {sec.index + 1}: {section.image} ({exc})"
+                ) from None
             factor = min(box[0] / picture.width, box[1] / picture.height)
             size = (max(2, round(picture.width * factor)), max(2, round(picture.height * factor)))
             return picture.resize(size, Image.Resampling.LANCZOS)
@@ -134,20 +147,32 @@ class Context:
 def _glyph_warnings(narration: Narration, config: OverlayConfig, cues: list[tuple[float, float, str]]) -> list[str]:
     """One warning per place whose text has characters the fonts cannot draw (emoji, CJK with DejaVu)."""
     places = [(f"section {sec.index + 1}", [sec.section.title, *sec.section.bullets]) for sec in narration.sections]
-    places += [("the captions", [text for _, _, text in cues]),
-               ("the cards", [config.title, config.bookends.subtitle, config.bookends.end_title])]
+    places += [
+        ("the captions", [text for _, _, text in cues]),
+        ("the cards", [config.title, config.bookends.subtitle, config.bookends.end_title]),
+    ]
     warnings = []
     for where, texts in places:
         if missing := missing_glyphs(texts):
             shown = " ".join(missing[:MAX_NAMED_GLYPHS]) + (" ..." if len(missing) > MAX_NAMED_GLYPHS else "")
-            warnings.append(f"{where}: {len(missing)} character(s) the font cannot draw will show as empty boxes: "
-                            f"{shown} (use a theme whose fonts have them, e.g. Noto Sans CJK from fonts-noto-cjk)")
+            warnings.append(
+                f"{where}: {len(missing)} character(s) the font cannot draw will show as empty boxes: "
+                f"{shown} (use a theme whose fonts have them, e.g. Noto Sans CJK from fonts-noto-cjk)"
+            )
     return warnings
 
 
-def build_plan(source_size: tuple[int, int], narration: Narration, config: OverlayConfig,
-               captions: Sequence[Cue] | None, face_box: Rect | None, face_source: str, folder: Path,
-               still: StillFn, slides: SlidePictures | None = None) -> OverlayPlan:
+def build_plan(
+    source_size: tuple[int, int],
+    narration: Narration,
+    config: OverlayConfig,
+    captions: Sequence[Cue] | None,
+    face_box: Rect | None,
+    face_source: str,
+    folder: Path,
+    still: StillFn,
+    slides: SlidePictures | None = None,
+) -> OverlayPlan:
     """Lay the overlay out, write its pictures into ``folder`` and return the plan."""
     from presgen_training.overlay import bookends
     from presgen_training.overlay.panel_layout import PanelArrangement
@@ -183,14 +208,26 @@ def build_plan(source_size: tuple[int, int], narration: Narration, config: Overl
         first_window = windows[0]
         first_arrangement = chosen[0]
         return OverlayPlan(
-            width=ctx.width, height=ctx.height, fps=ctx.fps, frames=ctx.frames, layout=config.layout,
-            aspect=config.aspect, presenter=_presenter_of(ctx, first_window), background=ctx.theme.background,
+            width=ctx.width,
+            height=ctx.height,
+            fps=ctx.fps,
+            frames=ctx.frames,
+            layout=config.layout,
+            aspect=config.aspect,
+            presenter=_presenter_of(ctx, first_window),
+            background=ctx.theme.background,
             panel_rect=getattr(first_arrangement, "panel_rect", None),
             face_rect=getattr(first_arrangement, "face_rect", None),
-            face_source=stage.face_source, source_face=face_box,
+            face_source=stage.face_source,
+            source_face=face_box,
             caption_rect=getattr(first_arrangement, "caption_rect", None),
-            content_start=ctx.content_start, content_frames=ctx.content_frames, layers=ctx.sink.layers,
-            bullets=ctx.bullets, sections=windows, warnings=ctx.warnings)
+            content_start=ctx.content_start,
+            content_frames=ctx.content_frames,
+            layers=ctx.sink.layers,
+            bullets=ctx.bullets,
+            sections=windows,
+            warnings=ctx.warnings,
+        )
 
 
 def _presenter_of(ctx: Context, window: SectionWindow) -> PresenterFit:

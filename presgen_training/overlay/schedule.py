@@ -5,6 +5,7 @@ punctuation dropped) must mostly occur together, starting on one of them, in the
 narrator never says are spread evenly over the section. Reveals keep the bullets' order, and a bullet stays up
 until the next section starts.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,14 +17,20 @@ from presgen_training.timeline import Narration, SectionTiming, Word
 MATCH_WINDOW_SLACK = 2  # extra narration words a bullet's words may be spread over
 MATCH_MIN_FRACTION = 0.6  # share of a bullet's content words (of 3 or more) that must be spoken together
 _TOKEN = re.compile(r"[a-z0-9]+")
-_STOP_WORDS = frozenset("""
-a an and are as at be been but by can could do does did for from had has have how i if in into is it its
-just may me might more most my no not of on or our out over should so than that the their them then there
-these they this those to too up us very was we were what when which who will with would you your
-""".split())  # noqa: SIM905 - a word list reads best as words
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "  # noqa: SIM905
-    "seventeen eighteen nineteen twenty".split())}
+_STOP_WORDS_TEXT = (  # words a bullet may leave out and still match the narration
+    "a an and are as at be been but by can could do does did for from had has have how i if in into is it "
+    "its just may me might more most my no not of on or our out over should so than that the their them "
+    "then there these they this those to too up us very was we were what when which who will with would "
+    "you your "
+)
+_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "  # noqa: SIM905
+        "seventeen eighteen nineteen twenty".split()
+    )
+}
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly", "e")
 
 
@@ -114,7 +121,7 @@ def _reveal_times(sec: SectionTiming, words: list[Word], shown_s: float) -> list
         if hit is not None:
             t, source = max(hit[1], previous), "spoken"
         else:
-            later = [h[1] for h in found[i + 1:] if h is not None]
+            later = [h[1] for h in found[i + 1 :] if h is not None]
             slot = start + span * i / count
             t, source = max(min([slot, *later]), previous), "spread"
         times.append((t, source))
@@ -135,7 +142,7 @@ def _find(stream: list[tuple[str, float]], tokens: list[str], after: int) -> tup
     window = len(tokens) + MATCH_WINDOW_SLACK
 
     def together(i: int) -> int:
-        return len({token for token, _ in stream[i:i + window]} & wanted)
+        return len({token for token, _ in stream[i : i + window]} & wanted)
 
     for i in range(after, len(stream)):
         if stream[i][0] not in wanted or (best := together(i)) < need:

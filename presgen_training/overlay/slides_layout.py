@@ -6,6 +6,7 @@ fills that band instead; where every corner would cover text, the slide shrinks 
 Sections with only bullets are drawn as in the ``side`` layout; sections with nothing to show leave the frame to
 the presenter.
 """
+
 from __future__ import annotations
 
 from PIL import Image
@@ -43,8 +44,10 @@ class SlideArrangement:
                 self.panel = PanelArrangement(ctx)
             return self.panel.draw_section(sec, first, end)
         if sec.section.bullets:
-            ctx.warnings.append(f"section {sec.index + 1}: its bullets are not drawn over its "
-                                f"{'slide' if sec.section.slide else 'image'}")
+            ctx.warnings.append(
+                f"section {sec.index + 1}: its bullets are not drawn over its "
+                f"{'slide' if sec.section.slide else 'image'}"
+            )
         frame = ctx.frame
         picture = ctx.section_picture(sec, (frame.w, frame.h))
         assert picture is not None
@@ -66,36 +69,55 @@ class SlideArrangement:
             assert picture is not None
             pw, ph = picture.size
             slide = Rect(0, even((frame.h - ph) / 2), pw, ph)
-            ctx.warnings.append(f"section {sec.index + 1}: every corner of the slide has text; the presenter "
-                                "stands beside the slide")
-            return self._band(sec, first, end, picture, slide, Rect(frame.w - column, 0, column, frame.h),
-                              "slide-beside")
+            ctx.warnings.append(
+                f"section {sec.index + 1}: every corner of the slide has text; the presenter stands beside the slide"
+            )
+            return self._band(
+                sec, first, end, picture, slide, Rect(frame.w - column, 0, column, frame.h), "slide-beside"
+            )
         if choice.covers_text:
-            ctx.warnings.append(f"section {sec.index + 1}: the presenter in the {choice.corner} corner (as asked) "
-                                "covers some of the slide's text")
+            ctx.warnings.append(
+                f"section {sec.index + 1}: the presenter in the {choice.corner} corner (as asked) "
+                "covers some of the slide's text"
+            )
         return self._pip(sec, first, end, picture, slide, choice, text)
 
     def _text_rects(self, sec: SectionTiming, slide: Rect) -> list[Rect]:
         if sec.section.slide is None or self.ctx.slides is None:
             return []
-        return [Rect(slide.x + int(x0 * slide.w), slide.y + int(y0 * slide.h), max(1, round((x1 - x0) * slide.w)),
-                     max(1, round((y1 - y0) * slide.h)))
-                for x0, y0, x1, y1 in self.ctx.slides.text_boxes(sec.section.slide)]
+        return [
+            Rect(
+                slide.x + int(x0 * slide.w),
+                slide.y + int(y0 * slide.h),
+                max(1, round((x1 - x0) * slide.w)),
+                max(1, round((y1 - y0) * slide.h)),
+            )
+            for x0, y0, x1, y1 in self.ctx.slides.text_boxes(sec.section.slide)
+        ]
 
     def _slide_layer(self, sec: SectionTiming, picture: Image.Image, slide: Rect, first: int, end: int) -> None:
         kind = "slide" if sec.section.slide is not None else "image"
         self.ctx.sink.add(kind, picture, slide.x, slide.y, first, end, sec.index, fade=False)
 
-    def _pip(self, sec: SectionTiming, first: int, end: int, picture: Image.Image, slide: Rect,
-             choice: pip.PipChoice, text: list[Rect]) -> SectionWindow:
+    def _pip(
+        self,
+        sec: SectionTiming,
+        first: int,
+        end: int,
+        picture: Image.Image,
+        slide: Rect,
+        choice: pip.PipChoice,
+        text: list[Rect],
+    ) -> SectionWindow:
         ctx, s, rect = self.ctx, self.ctx.scale, choice.rect
         self._slide_layer(sec, picture, slide, first, end)
         mask = self.mask if rect.w == self.size else pip.mask_picture(rect.w, ctx.theme.pip_shape, s)
         shadow, reach = pip.shadow_picture(mask, s)
         spread = Rect(rect.x - reach, rect.y - reach, shadow.width, shadow.height)
         inside = spread.clip(ctx.frame)  # the shadow stops at the frame's edge
-        shadow = shadow.crop((inside.x - spread.x, inside.y - spread.y, inside.right - spread.x,
-                              inside.bottom - spread.y))
+        shadow = shadow.crop(
+            (inside.x - spread.x, inside.y - spread.y, inside.right - spread.x, inside.bottom - spread.y)
+        )
         ctx.sink.add("shadow", shadow, inside.x, inside.y, first, end, sec.index, fade=False)
         fit = fit_presenter(ctx.source_w, ctx.source_h, rect, ctx.face_box)
         ctx.sink.add_presenter(fit, first, end, mask=mask, section=sec.index)
@@ -103,18 +125,27 @@ class SlideArrangement:
             ring = pip.ring_picture(rect.w, ctx.theme.pip_shape, ctx.theme.pip_ring, s)
             ctx.sink.add("ring", ring, rect.x, rect.y, first, end, sec.index, fade=False)
         self.captions[sec.index] = self._caption_box(rect)
-        return SectionWindow(sec.index, sec.section.title, first, end, "slide", rect, slide, choice.corner,
-                             tuple(text))
+        return SectionWindow(sec.index, sec.section.title, first, end, "slide", rect, slide, choice.corner, tuple(text))
 
-    def _band(self, sec: SectionTiming, first: int, end: int, picture: Image.Image, slide: Rect, band: Rect,
-              arrangement: str) -> SectionWindow:
+    def _band(
+        self, sec: SectionTiming, first: int, end: int, picture: Image.Image, slide: Rect, band: Rect, arrangement: str
+    ) -> SectionWindow:
         ctx = self.ctx
         self._slide_layer(sec, picture, slide, first, end)
         fit = fit_presenter(ctx.source_w, ctx.source_h, band, ctx.face_box)
         ctx.sink.add_presenter(fit, first, end, section=sec.index)
         self.captions[sec.index] = self._caption_box(None, band)
-        return SectionWindow(sec.index, sec.section.title, first, end, arrangement, band, slide, None,
-                             tuple(self._text_rects(sec, slide)))
+        return SectionWindow(
+            sec.index,
+            sec.section.title,
+            first,
+            end,
+            arrangement,
+            band,
+            slide,
+            None,
+            tuple(self._text_rects(sec, slide)),
+        )
 
     def _caption_box(self, avoid: Rect | None, within: Rect | None = None) -> Rect:
         """Bottom centre of ``within`` (the frame), narrowed to keep clear of a picture-in-picture beside it."""
@@ -142,4 +173,3 @@ class SlideArrangement:
             return None
         image = cards.draw_caption(text, rect.w, self.ctx.scale, self.ctx.theme)
         return image, rect.x + (rect.w - image.width) // 2, rect.bottom - image.height
-

@@ -1,6 +1,7 @@
 """The presenter takes the frame: section title cards (lower thirds), bullet cards and captions placed beside the
 face, never over it. The ``overlay`` layout uses it for every section, the others for sections with nothing to show
 (no bullets, no image, no slide), so no section ever shows an empty panel."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,12 +42,14 @@ class StageArrangement:
         self.face_source = ctx.face_source
         if box is None:
             fx, fy, fw, fh = ASSUMED_FACE
-            box = Rect(round(fx * ctx.source_w), round(fy * ctx.source_h), round(fw * ctx.source_w),
-                       round(fh * ctx.source_h))
+            box = Rect(
+                round(fx * ctx.source_w), round(fy * ctx.source_h), round(fw * ctx.source_w), round(fh * ctx.source_h)
+            )
             self.face_source = "assumed"
         self.assumed_face = ctx.face_box is None
-        self.presenter: PresenterFit = frame_presenter(ctx.source_w, ctx.source_h, ctx.frame, grow_face(box),
-                                                       FACE_MAX_SHARE, CLOSE_UP_SHARE, MIN_ZOOM)
+        self.presenter: PresenterFit = frame_presenter(
+            ctx.source_w, ctx.source_h, ctx.frame, grow_face(box), FACE_MAX_SHARE, CLOSE_UP_SHARE, MIN_ZOOM
+        )
         self.face_rect = self.presenter.map_box(grow_face(box))
         gap = px(FACE_GAP, s)
         self.keep_out = self.face_rect.inflate(gap, gap)
@@ -65,24 +68,33 @@ class StageArrangement:
         self.left, self.right = left, right
         self.caption_rect = self._caption_rect() if ctx.cues else None
         at_bottom = self.caption_rect is not None and self.caption_rect.y > h // 2
-        self.floor = self.caption_rect.y - px(CARD_GAP, s) if self.caption_rect is not None and at_bottom \
-            else safe.bottom
+        self.floor = (
+            self.caption_rect.y - px(CARD_GAP, s) if self.caption_rect is not None and at_bottom else safe.bottom
+        )
         self._warned = False
 
     def free(self, rect: Rect, *others: Rect | None) -> bool:
         s = self.ctx.scale
         obstacles = [*others, self.ctx.logo_rect]
-        return (self.safe.contains(rect) and not rect.intersects(self.keep_out)
-                and not any(o is not None and rect.intersects(o.inflate(px(CARD_GAP, s) // 2, 0)) for o in obstacles))
+        return (
+            self.safe.contains(rect)
+            and not rect.intersects(self.keep_out)
+            and not any(o is not None and rect.intersects(o.inflate(px(CARD_GAP, s) // 2, 0)) for o in obstacles)
+        )
 
     def _window(self, sec: SectionTiming | None, first: int, end: int) -> SectionWindow:
         if self.assumed_face and not self._warned:
-            self.ctx.warnings.append("no face found in the avatar video: cards keep clear of the upper middle "
-                                     "instead")
+            self.ctx.warnings.append("no face found in the avatar video: cards keep clear of the upper middle instead")
             self._warned = True
         self.ctx.sink.add_presenter(self.presenter, first, end, section=sec.index if sec else None)
-        return SectionWindow(sec.index if sec else 0, sec.section.title if sec else self.ctx.config.title,
-                             first, end, self.name, self.presenter.rect)
+        return SectionWindow(
+            sec.index if sec else 0,
+            sec.section.title if sec else self.ctx.config.title,
+            first,
+            end,
+            self.name,
+            self.presenter.rect,
+        )
 
     def draw_empty(self, first: int, end: int) -> SectionWindow:
         return self._window(None, first, end)
@@ -116,7 +128,7 @@ class StageArrangement:
         x = region.x if region.x < self.keep_out.x else region.right - card_w
         card = cards.layout_bullet_card(sec.section.title, sec.section.bullets, card_w, region.h, s)
         ctx.fit_warnings(sec.index, card.bullets, card.dropped, "its card")
-        reveals = ctx.reveal_frames(sec.index)[:len(card.bullets)]
+        reveals = ctx.reveal_frames(sec.index)[: len(card.bullets)]
         # the card comes up with its first bullet (a heading alone would repeat the title card)
         starts = [max(first, min(f, end)) for f, _ in reveals]
         for visible, start in enumerate(starts, start=1):
@@ -126,9 +138,17 @@ class StageArrangement:
             ctx.sink.add("bullets", image, x, region.y, start, stop, sec.index, visible, fade_from=before)
         for i, (block, (f, source)) in enumerate(zip(card.bullets, reveals)):
             r = block.rect
-            ctx.bullets.append(BulletRegion(sec.index, i, sec.section.bullets[i],
-                                            Rect(even(x) + r.x, even(region.y) + r.y, r.w, r.h),
-                                            max(first, f) / ctx.fps, end / ctx.fps, source))
+            ctx.bullets.append(
+                BulletRegion(
+                    sec.index,
+                    i,
+                    sec.section.bullets[i],
+                    Rect(even(x) + r.x, even(region.y) + r.y, r.w, r.h),
+                    max(first, f) / ctx.fps,
+                    end / ctx.fps,
+                    source,
+                )
+            )
         return Rect(even(x), even(region.y), card_w, card.height(len(card.bullets)))
 
     def _image(self, sec: SectionTiming, first: int, end: int, obstacles: list[Rect]) -> None:
@@ -154,9 +174,11 @@ class StageArrangement:
         wide = even(min(self.safe.w, ctx.width * CAPTION_SHARE))
         centred_x = even((ctx.width - wide) / 2)
         column = max(self.left, self.right, key=lambda r: r.w)
-        candidates = [Rect(centred_x, even(self.safe.bottom - h), wide, h),
-                      Rect(column.x, even(self.safe.bottom - h), column.w, h),
-                      Rect(centred_x, self.safe.y, wide, h)]
+        candidates = [
+            Rect(centred_x, even(self.safe.bottom - h), wide, h),
+            Rect(column.x, even(self.safe.bottom - h), column.w, h),
+            Rect(centred_x, self.safe.y, wide, h),
+        ]
         for rect in candidates:
             if rect.w >= ctx.width * MIN_CAPTION_SHARE and self.free(rect):
                 return rect
@@ -171,8 +193,12 @@ class StageArrangement:
                 continue
             image = cards.draw_title_card(eyebrows, title, min(max_w, safe.w), s, ctx.theme)
             iw, ih = image.size
-            for x, y in ((safe.x, self.floor - ih), (safe.right - iw, self.floor - ih), (safe.x, safe.y),
-                         (safe.right - iw, safe.y)):
+            for x, y in (
+                (safe.x, self.floor - ih),
+                (safe.right - iw, self.floor - ih),
+                (safe.x, safe.y),
+                (safe.right - iw, safe.y),
+            ):
                 rect = Rect(even(x), even(y), iw, ih)
                 if self.free(rect, self.caption_rect):
                     return image, rect.x, rect.y
@@ -183,10 +209,13 @@ class StageArrangement:
         bands above or below the face), clear of the caption, the title card and the logo."""
         ctx, s, safe, keep_out = self.ctx, self.ctx.scale, self.safe, self.keep_out
         gap = px(CARD_GAP, s)
-        columns = [c for c in sorted([self.left, self.right], key=lambda r: -r.w)
-                   if c.w >= ctx.width * MIN_BULLET_CARD_SHARE]
-        bands = [Rect(safe.x, even(keep_out.bottom + 1), safe.w, even(safe.bottom - keep_out.bottom - 1)),
-                 Rect(safe.x, safe.y, safe.w, even(keep_out.y - safe.y))]
+        columns = [
+            c for c in sorted([self.left, self.right], key=lambda r: -r.w) if c.w >= ctx.width * MIN_BULLET_CARD_SHARE
+        ]
+        bands = [
+            Rect(safe.x, even(keep_out.bottom + 1), safe.w, even(safe.bottom - keep_out.bottom - 1)),
+            Rect(safe.x, safe.y, safe.w, even(keep_out.y - safe.y)),
+        ]
         blockers = [o.inflate(0, gap) for o in [*obstacles, *([ctx.logo_rect] if ctx.logo_rect else [])]]
         for area in [*columns, *bands]:
             if area.empty or area.intersects(keep_out):

@@ -1,4 +1,5 @@
 """Fonts and line wrapping for the overlay cards (Pillow, offline)."""
+
 from __future__ import annotations
 
 import io
@@ -53,8 +54,12 @@ def _font(size: int, bold: bool, file: Path | None) -> Font:
 
 def missing_glyphs(texts: Iterable[str]) -> list[str]:
     """The characters of ``texts`` that the regular or bold font has no glyph for (drawn as empty boxes)."""
-    chars = {ch for text in texts for ch in text
-             if unicodedata.category(ch) not in _NEVER_DRAWN and ord(ch) not in _VARIATION_SELECTORS}
+    chars = {
+        ch
+        for text in texts
+        for ch in text
+        if unicodedata.category(ch) not in _NEVER_DRAWN and ord(ch) not in _VARIATION_SELECTORS
+    }
     missing: set[str] = set()
     for bold in (False, True):
         covered = _coverage(font(_PROBE_PX, bold))

@@ -15,6 +15,7 @@ A theme file (paths are relative to it; every key is optional)::
     caption: {box: "#000000cc", text: "#ffffff", size: 30}
     pip: {shape: circle, ring: "#ffffff"}   # ring: none for no border
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,14 +32,36 @@ from presgen_training.overlay.config import Theme
 
 BUILT_IN: dict[str, Theme] = {
     "default": Theme(),
-    "light": Theme(name="light", panel=(248, 250, 252), text=(15, 23, 42), muted=(100, 116, 139),
-                   accent=(37, 99, 235), card=(255, 255, 255, 238), caption_box=(15, 23, 42, 200),
-                   caption_text=(255, 255, 255), divider=(226, 232, 240), track=(203, 213, 225),
-                   background=(226, 232, 240), pip_ring=(255, 255, 255)),
-    "contrast": Theme(name="contrast", panel=(0, 0, 0), text=(255, 255, 255), muted=(210, 210, 210),
-                      accent=(255, 214, 0), card=(0, 0, 0, 240), caption_box=(0, 0, 0, 235),
-                      caption_text=(255, 255, 255), divider=(28, 28, 28), track=(90, 90, 90), background=(0, 0, 0),
-                      card_radius=0, caption_size=30, pip_ring=(255, 214, 0)),
+    "light": Theme(
+        name="light",
+        panel=(248, 250, 252),
+        text=(15, 23, 42),
+        muted=(100, 116, 139),
+        accent=(37, 99, 235),
+        card=(255, 255, 255, 238),
+        caption_box=(15, 23, 42, 200),
+        caption_text=(255, 255, 255),
+        divider=(226, 232, 240),
+        track=(203, 213, 225),
+        background=(226, 232, 240),
+        pip_ring=(255, 255, 255),
+    ),
+    "contrast": Theme(
+        name="contrast",
+        panel=(0, 0, 0),
+        text=(255, 255, 255),
+        muted=(210, 210, 210),
+        accent=(255, 214, 0),
+        card=(0, 0, 0, 240),
+        caption_box=(0, 0, 0, 235),
+        caption_text=(255, 255, 255),
+        divider=(28, 28, 28),
+        track=(90, 90, 90),
+        background=(0, 0, 0),
+        card_radius=0,
+        caption_size=30,
+        pip_ring=(255, 214, 0),
+    ),
 }
 COLOUR_KEYS = ("panel", "text", "muted", "accent", "divider", "track")
 FILE_KEYS = ("name", "base", *COLOUR_KEYS, "background", "fonts", "logo", "logo_corner", "card", "caption", "pip")
@@ -70,8 +93,11 @@ def _theme_from(data: dict[str, Any], path: Path) -> Theme:
     for key in data:
         if key not in FILE_KEYS:
             hint = difflib.get_close_matches(str(key), FILE_KEYS, n=1)
-            raise PresgenError(f"{path}: unknown theme key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
-                               + f"; known: {', '.join(FILE_KEYS)}")
+            raise PresgenError(
+                f"{path}: unknown theme key '{key}'"
+                + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                + f"; known: {', '.join(FILE_KEYS)}"
+            )
     base_name = str(data.get("base", "default"))
     if base_name not in BUILT_IN:
         raise PresgenError(f"{path}: base '{base_name}' is not a built-in theme ({', '.join(BUILT_IN)})")
@@ -110,8 +136,9 @@ def _theme_from(data: dict[str, Any], path: Path) -> Theme:
     if "shape" in pip:
         changes["pip_shape"] = str(pip["shape"])
     if "ring" in pip:
-        changes["pip_ring"] = None if str(pip["ring"]).lower() in ("none", "false") else \
-            colour(pip["ring"], path, "pip.ring")[:3]
+        changes["pip_ring"] = (
+            None if str(pip["ring"]).lower() in ("none", "false") else colour(pip["ring"], path, "pip.ring")[:3]
+        )
     try:
         return dataclasses.replace(BUILT_IN[base_name], **changes)
     except PresgenError as exc:
@@ -124,7 +151,7 @@ def colour(value: Any, path: Path, key: str, alpha: int = 255) -> tuple[int, int
         return rgb[0], rgb[1], rgb[2], int(m[2], 16) if m[2] else alpha
     if isinstance(value, list) and len(value) in (3, 4) and all(isinstance(v, int) and 0 <= v <= 255 for v in value):
         return value[0], value[1], value[2], value[3] if len(value) == 4 else alpha
-    raise PresgenError(f"{path}: {key} must be a colour like \"#0f172a\" or [15, 23, 42], not {value!r}")
+    raise PresgenError(f'{path}: {key} must be a colour like "#0f172a" or [15, 23, 42], not {value!r}')
 
 
 def _section(data: dict[str, Any], key: str, allowed: tuple[str, ...], path: Path) -> dict[str, Any]:

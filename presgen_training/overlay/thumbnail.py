@@ -1,4 +1,5 @@
 """A thumbnail beside the video: the title on the theme's background next to the presenter (face-centred)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,22 +19,25 @@ MARGIN = 48  # px at 720p
 RADIUS = 28  # px at 720p
 
 
-def write_thumbnail(path: Path, config: OverlayConfig, width: int, height: int, still: Image.Image,
-                    face: Rect | None) -> None:
+def write_thumbnail(
+    path: Path, config: OverlayConfig, width: int, height: int, still: Image.Image, face: Rect | None
+) -> None:
     theme = config.theme
     s = min(width, height) / 720
     image = background_picture(theme, width, height)
     margin = px(MARGIN, s)
     if width >= height:
-        photo = Rect(even(width * (1 - PRESENTER_SHARE)), margin, even(width * PRESENTER_SHARE) - margin,
-                     height - 2 * margin)
+        photo = Rect(
+            even(width * (1 - PRESENTER_SHARE)), margin, even(width * PRESENTER_SHARE) - margin, height - 2 * margin
+        )
         text = Rect(margin, margin, photo.x - 2 * margin, height - 2 * margin)
     else:
         photo = Rect(margin, margin, width - 2 * margin, even(height * PRESENTER_SHARE))
         text = Rect(margin, photo.bottom + margin, width - 2 * margin, height - photo.bottom - 2 * margin)
     fitted = fit_presenter(still.width, still.height, Rect(0, 0, photo.w, photo.h), face)
     crop = still.resize((fitted.scaled_w, fitted.scaled_h), Image.Resampling.LANCZOS).crop(
-        (fitted.crop_x, fitted.crop_y, fitted.crop_x + photo.w, fitted.crop_y + photo.h))
+        (fitted.crop_x, fitted.crop_y, fitted.crop_x + photo.w, fitted.crop_y + photo.h)
+    )
     mask = rounded_box(photo.w, photo.h, px(RADIUS, s), (255, 255, 255, 255)).getchannel("A")
     image.paste(crop, (photo.x, photo.y), mask)
     title = config.title or "Untitled"

@@ -1,5 +1,6 @@
 """Files a script points at (a section's image, the script's slide deck): resolved beside the script and checked
 at load time, so a typo fails with the script's line instead of halfway through a render."""
+
 from __future__ import annotations
 
 from pathlib import Path

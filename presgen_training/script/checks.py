@@ -1,4 +1,5 @@
 """Rules every parsed script must meet, whatever its format, and small text helpers the parsers share."""
+
 from __future__ import annotations
 
 import re

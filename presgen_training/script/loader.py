@@ -1,4 +1,5 @@
 """Read a script file, pick its parser by suffix and check the result."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -54,8 +55,9 @@ def read_script_text(path: Path, what: str = "script") -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ScriptError(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the {what} as UTF-8") \
-            from None
+        raise ScriptError(
+            path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the {what} as UTF-8"
+        ) from None
     if "\x00" in text:
         raise ScriptError(path, text[: text.index("\x00")].count("\n") + 1, "not a text file (contains NUL bytes)")
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -16,6 +16,7 @@ Without the lone ``#`` title the video title comes from the front matter or the 
 section. Text before the first section heading becomes a section titled with the video title. HTML comments and
 fenced code blocks are not spoken; inline markup (emphasis, links, code) is reduced to its text.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,9 +44,37 @@ _SLIDE_DIRECTIVE = re.compile(r"<!--\s*slide\s*:\s*(.*?)\s*-->", re.IGNORECASE |
 
 # HTML formatting dropped from the narration (its text stays); any other tag (an SSML <break/>, <emphasis>) is left
 # for the narration markup check, which honours pauses and rejects the rest with the line
-HTML_INLINE_TAGS = ("a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "font", "i",
-                    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u",
-                    "var", "wbr")
+HTML_INLINE_TAGS = (
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "br",
+    "cite",
+    "code",
+    "data",
+    "del",
+    "dfn",
+    "em",
+    "font",
+    "i",
+    "ins",
+    "kbd",
+    "mark",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "wbr",
+)
 
 _INLINE = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images are not spoken
@@ -99,8 +128,14 @@ def parse_markdown(text: str, path: Path) -> Script:
     title = meta.pop("title", None)
     content = [e for e in events if e.kind != "break"]
     headings = [e for e in content if e.kind == "heading"]
-    if (title is None and content and content[0].kind == "heading" and content[0].level == 1
-            and len(headings) > 1 and not any(h.level == 1 for h in headings[1:])):
+    if (
+        title is None
+        and content
+        and content[0].kind == "heading"
+        and content[0].level == 1
+        and len(headings) > 1
+        and not any(h.level == 1 for h in headings[1:])
+    ):
         title = content[0].text
         events = [e for e in events if e is not content[0]]
     title = title or title_from_filename(path)
@@ -129,10 +164,16 @@ def parse_markdown(text: str, path: Path) -> Script:
     if deck is None and directives:
         raise ScriptError(path, directives[0][0], "a section names a slide but the front matter names no 'deck'")
     sections = tuple(
-        Section(title=block.title or title, narration=strip_inline(" ".join(block.narration)),
-                bullets=tuple(strip_inline(b) for b in block.bullets), line=block.line, image=block.image,
-                slide=block.slide)
-        for block in blocks)
+        Section(
+            title=block.title or title,
+            narration=strip_inline(" ".join(block.narration)),
+            bullets=tuple(strip_inline(b) for b in block.bullets),
+            line=block.line,
+            image=block.image,
+            slide=block.slide,
+        )
+        for block in blocks
+    )
     return Script(title=title, sections=sections, path=path, deck=deck, **meta)
 
 
@@ -147,8 +188,11 @@ def _front_matter(lines: list[str], path: Path) -> tuple[int, dict[str, Any]]:
     if node is None:
         return end + 1, {}
     fields = mapping_fields(node, path, FRONT_MATTER_KEYS, "the front matter")
-    return end + 1, {"title": optional_text(fields.get("title"), path, "title"),
-                     "deck": optional_text(fields.get("deck"), path, "deck"), **voice_settings(fields, path)}
+    return end + 1, {
+        "title": optional_text(fields.get("title"), path, "title"),
+        "deck": optional_text(fields.get("deck"), path, "deck"),
+        **voice_settings(fields, path),
+    }
 
 
 def _drop_comments(text: str, path: Path) -> tuple[str, list[tuple[int, str]]]:

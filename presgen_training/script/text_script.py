@@ -9,6 +9,7 @@
 Sections without a title line are called "Part 1", "Part 2", ... The title rules are deliberately strict so a
 hard-wrapped paragraph (whose next line usually starts in lower case) is never mistaken for a title.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,8 +56,12 @@ def _paragraphs(text: str) -> list[tuple[int, list[str]]]:
 
 def _looks_like_title(line: str) -> bool:
     line = line.strip()
-    return (0 < len(line) <= MAX_TITLE_CHARS and len(line.split()) <= MAX_TITLE_WORDS
-            and not _ENDS_LIKE_PROSE.search(line) and not _BULLET.match(line))
+    return (
+        0 < len(line) <= MAX_TITLE_CHARS
+        and len(line.split()) <= MAX_TITLE_WORDS
+        and not _ENDS_LIKE_PROSE.search(line)
+        and not _BULLET.match(line)
+    )
 
 
 def _section(first_line: int, lines: list[str], index: int, path: Path) -> Section:
@@ -81,5 +86,9 @@ def _section(first_line: int, lines: list[str], index: int, path: Path) -> Secti
         else:
             narration.append(line)
             continuing_bullet = False
-    return Section(title=title, narration=clean_text(" ".join(narration)),
-                   bullets=tuple(clean_text(b) for b in bullets), line=first_line)
+    return Section(
+        title=title,
+        narration=clean_text(" ".join(narration)),
+        bullets=tuple(clean_text(b) for b in bullets),
+        line=first_line,
+    )

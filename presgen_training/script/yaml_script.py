@@ -17,6 +17,7 @@
 The file is composed into YAML nodes (not loaded straight to Python objects) so every error can name the line
 of the key or value at fault.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -51,8 +52,7 @@ def parse_yaml(text: str, path: Path) -> Script:
         raise ScriptError(path, line_of(root), "missing 'sections' (a list of {title, narration, bullets})")
     sections_node = fields["sections"][1]
     if not isinstance(sections_node, yaml.SequenceNode):
-        raise ScriptError(path, line_of(sections_node),
-                          f"'sections' must be a list, not {kind(sections_node)}")
+        raise ScriptError(path, line_of(sections_node), f"'sections' must be a list, not {kind(sections_node)}")
     if not sections_node.value:
         raise ScriptError(path, line_of(sections_node), "'sections' is empty")
     sections = tuple(parse_section(node, index, path) for index, node in enumerate(sections_node.value))
@@ -68,8 +68,11 @@ def voice_settings(fields: dict[str, tuple[yaml.Node, yaml.Node]], path: Path) -
     if language is not None:
         settings["language"] = parse_language_tag(language)
         if settings["language"] is None:
-            raise ScriptError(path, line_of(fields["language"][1]),
-                              f"language '{language}' is not a language tag; write e.g. en, en-US, de")
+            raise ScriptError(
+                path,
+                line_of(fields["language"][1]),
+                f"language '{language}' is not a language tag; write e.g. en, en-US, de",
+            )
     if "rate" in fields and not is_null(fields["rate"][1]):
         settings["rate"] = parse_rate(fields["rate"][1], path)
     if "lexicon" in fields:
@@ -83,8 +86,12 @@ def parse_rate(node: yaml.Node, path: Path) -> float:
     except ValueError:
         rate = None
     if rate is None or not MIN_RATE <= rate <= MAX_RATE:
-        raise ScriptError(path, line_of(node), f"rate must be a number from {MIN_RATE:g} (slow) to {MAX_RATE:g} "
-                                               f"(fast), 1 being the normal pace; not {_shown(node)}")
+        raise ScriptError(
+            path,
+            line_of(node),
+            f"rate must be a number from {MIN_RATE:g} (slow) to {MAX_RATE:g} "
+            f"(fast), 1 being the normal pace; not {_shown(node)}",
+        )
     return rate
 
 
@@ -93,14 +100,21 @@ def parse_lexicon(node: yaml.Node, path: Path) -> tuple[tuple[str, str], ...]:
     if is_null(node):
         return ()
     if not isinstance(node, yaml.MappingNode):
-        raise ScriptError(path, line_of(node), f"the lexicon must be a mapping of word: pronunciation, "
-                                               f"not {kind(node)}")
+        raise ScriptError(
+            path, line_of(node), f"the lexicon must be a mapping of word: pronunciation, not {kind(node)}"
+        )
     entries: dict[str, str] = {}
     for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.ScalarNode) \
-                or is_null(value_node):
-            raise ScriptError(path, line_of(key_node), "each lexicon entry is word: respelling or word: /IPA/, "
-                                                       f"not {kind(value_node)}")
+        if (
+            not isinstance(key_node, yaml.ScalarNode)
+            or not isinstance(value_node, yaml.ScalarNode)
+            or is_null(value_node)
+        ):
+            raise ScriptError(
+                path,
+                line_of(key_node),
+                f"each lexicon entry is word: respelling or word: /IPA/, not {kind(value_node)}",
+            )
         word, value = key_node.value.strip(), value_node.value.strip()
         if word in entries:
             raise ScriptError(path, line_of(key_node), f"'{word}' is in the lexicon twice")
@@ -118,8 +132,9 @@ def _shown(node: yaml.Node) -> str:
 def parse_section(node: yaml.Node, index: int, path: Path) -> Section:
     where = f"section {index + 1}"
     if not isinstance(node, yaml.MappingNode):
-        raise ScriptError(path, line_of(node),
-                          f"{where} must be a mapping with title, narration and bullets, not {kind(node)}")
+        raise ScriptError(
+            path, line_of(node), f"{where} must be a mapping with title, narration and bullets, not {kind(node)}"
+        )
     fields = mapping_fields(node, path, SECTION_KEYS, where)
     title = optional_text(fields.get("title"), path, f"{where} title") or default_section_title(index)
     if "narration" not in fields:
@@ -170,8 +185,9 @@ def compose(text: str, path: Path, first_line: int = 1) -> yaml.Node | None:
     return node
 
 
-def mapping_fields(node: yaml.Node, path: Path, allowed: tuple[str, ...],
-                   where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+def mapping_fields(
+    node: yaml.Node, path: Path, allowed: tuple[str, ...], where: str
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     """Key -> (key node, value node); unknown or repeated keys are errors naming their line."""
     if not isinstance(node, yaml.MappingNode):
         raise ScriptError(path, line_of(node), f"{where} must be a mapping of {', '.join(allowed)}, not {kind(node)}")
@@ -182,8 +198,9 @@ def mapping_fields(node: yaml.Node, path: Path, allowed: tuple[str, ...],
             shown = key if isinstance(key, str) else kind(key_node)
             hint = difflib.get_close_matches(str(shown), allowed, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise ScriptError(path, line_of(key_node),
-                              f"unknown key '{shown}' in {where}{suggestion}; allowed: {', '.join(allowed)}")
+            raise ScriptError(
+                path, line_of(key_node), f"unknown key '{shown}' in {where}{suggestion}; allowed: {', '.join(allowed)}"
+            )
         if key in fields:
             raise ScriptError(path, line_of(key_node), f"duplicate key '{key}' in {where}")
         fields[key] = (key_node, value_node)

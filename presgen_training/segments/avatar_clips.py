@@ -6,6 +6,7 @@ object: face box, warnings, timings). The layout of the whole video uses one fac
 engine settings ("facts"), computed once from every segment's clip and then kept, so editing one section never
 moves the cards of the others.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,17 +62,25 @@ def avatar_key(inputs: AvatarInputs, engine: str, segment: Segment, audio: Path,
     candidate = next((c for c in inputs.resolution.candidates if c.engine == engine), None)
     row = engines.row(engine)
     settings = inputs.settings
-    parts = {**base_parts("avatar"), "engine": engine, "source": file_identity(inputs.source),
-             "source_is_image": inputs.source_is_image, "audio": file_identity(audio),
-             "timings": file_identity(timings) if timings is not None else None,
-             "start_s": segment.motion_start_s, "handoff_s": segment.handoff_s,
-             "motion": settings.motion, "blink": settings.blink}
+    parts = {
+        **base_parts("avatar"),
+        "engine": engine,
+        "source": file_identity(inputs.source),
+        "source_is_image": inputs.source_is_image,
+        "audio": file_identity(audio),
+        "timings": file_identity(timings) if timings is not None else None,
+        "start_s": segment.motion_start_s,
+        "handoff_s": segment.handoff_s,
+        "motion": settings.motion,
+        "blink": settings.blink,
+    }
     if row.env is None:
         parts["code"] = code_digest(STATIC_CODE, "presgen_training/ffmpeg.py")
     else:
         parts["code"] = code_digest(WRAPPER_CODE)
-        parts["env"] = engine_env_identity(candidate.env if candidate else row.env,
-                                           candidate.python if candidate else None)
+        parts["env"] = engine_env_identity(
+            candidate.env if candidate else row.env, candidate.python if candidate else None
+        )
         models = settings.models_dir or settings.config.models_dir
         parts["models"] = _folder_fingerprint(Path(models)) if engine.startswith("musetalk") and models else None
     return content_key(parts)
@@ -99,26 +108,46 @@ def find_cached(inputs: AvatarInputs, segments: Sequence[Segment]) -> dict[int, 
         key = avatar_key(inputs, engine, segment, audio, timings)
         path = inputs.store.get(key, CLIP_SUFFIX)
         if path is not None:
-            found[segment.index] = AvatarClip(segment.index, engine, key, path,
-                                              inputs.store.get_json(key, META_SUFFIX), True)
+            found[segment.index] = AvatarClip(
+                segment.index, engine, key, path, inputs.store.get_json(key, META_SUFFIX), True
+            )
     return found
 
 
-def render_missing(inputs: AvatarInputs, segments: Sequence[Segment],
-                   on_event: Callable[[dict[str, Any]], None] | None = None,
-                   on_attempt: Callable[[Attempt], None] | None = None) -> tuple[dict[int, AvatarClip], list[Attempt]]:
+def render_missing(
+    inputs: AvatarInputs,
+    segments: Sequence[Segment],
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> tuple[dict[int, AvatarClip], list[Attempt]]:
     """Render the given segments' clips in one engine run (the chain decides the engine) and cache them."""
     if not segments:
         return {}, []
     clips = []
     for segment in segments:
         audio, timings = segment_inputs(inputs, segment)
-        clips.append(Clip(segment.index, audio, inputs.work / f"avatar-{segment.index:04d}.mp4", segment.duration_s,
-                          timings, segment.motion_start_s, segment.handoff_s))
+        clips.append(
+            Clip(
+                segment.index,
+                audio,
+                inputs.work / f"avatar-{segment.index:04d}.mp4",
+                segment.duration_s,
+                timings,
+                segment.motion_start_s,
+                segment.handoff_s,
+            )
+        )
     # the resolution's skipped engines were already reported: only new attempts are recorded here
     resolution = Resolution(inputs.resolution.candidates, [])
-    outcome = make_avatar(inputs.source, inputs.source_is_image, clips, inputs.settings, resolution,
-                          on_event=on_event, on_attempt=on_attempt)
+    outcome = make_avatar(
+        inputs.source,
+        inputs.source_is_image,
+        clips,
+        inputs.settings,
+        resolution,
+        on_event=on_event,
+        on_attempt=on_attempt,
+    )
     made: dict[int, AvatarClip] = {}
     results: list[dict[str, Any] | None] = list(outcome.results) or [None] * len(clips)
     for segment, clip, result in zip(segments, clips, results):
@@ -134,8 +163,16 @@ def render_missing(inputs: AvatarInputs, segments: Sequence[Segment],
 
 def facts_key(inputs: AvatarInputs, engine: str) -> str:
     s = inputs.settings
-    return content_key({**base_parts("facts"), "engine": engine, "source": file_identity(inputs.source),
-                        "source_is_image": inputs.source_is_image, "motion": s.motion, "blink": s.blink})
+    return content_key(
+        {
+            **base_parts("facts"),
+            "engine": engine,
+            "source": file_identity(inputs.source),
+            "source_is_image": inputs.source_is_image,
+            "motion": s.motion,
+            "blink": s.blink,
+        }
+    )
 
 
 def layout_facts(inputs: AvatarInputs, clips: dict[int, AvatarClip]) -> dict[str, Any]:
@@ -159,8 +196,13 @@ def layout_facts(inputs: AvatarInputs, clips: dict[int, AvatarClip]) -> dict[str
         found = detect_face(any_clip.path, info.width, info.height, info.duration_s or 0.0)
         face_box = list(found) if found is not None else None
         source = "detected" if found is not None else "none"
-    facts = {"face_box": face_box, "face_source": source, "width": info.width, "height": info.height,
-             "engine": any_clip.engine}
+    facts = {
+        "face_box": face_box,
+        "face_source": source,
+        "width": info.width,
+        "height": info.height,
+        "engine": any_clip.engine,
+    }
     if all(c.engine == engine for c in clips.values()):  # a fallback's facts are not the intended engine's
         inputs.store.put_json(key, FACTS_SUFFIX, facts)
     return facts
@@ -170,6 +212,7 @@ def _folder_fingerprint(folder: Path) -> str:
     """Names, sizes and mtimes of a weights folder (hashing gigabytes per render would be too slow)."""
     if not folder.is_dir():
         return f"missing:{folder}"
-    listing = sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
-                     for p in folder.rglob("*") if p.is_file())
+    listing = sorted(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    )
     return content_key({"files": json.dumps(listing)})

@@ -1,6 +1,7 @@
 """The finished MP4: the segments' video streams joined by stream copy (frame-exact: every segment is a whole number of
 frames and starts on a keyframe) under the whole narration, encoded once as one continuous AAC track, so no joint
 can click or drop a sample."""
+
 from __future__ import annotations
 
 import tempfile
@@ -29,9 +30,15 @@ def concat_list(clips: Sequence[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_final(clips: Sequence[Path], narration_wav: Path, output: Path, frames: int,
-                metadata: Path | None = None, audio_delay_frames: int = 0,
-                progress: Callable[[int, int], None] | None = None) -> None:
+def write_final(
+    clips: Sequence[Path],
+    narration_wav: Path,
+    output: Path,
+    frames: int,
+    metadata: Path | None = None,
+    audio_delay_frames: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Write ``output`` (atomically): ``clips`` one after another with ``narration_wav`` as the sound, starting
     ``audio_delay_frames`` in (after an intro card) and padded with silence to the end (under an end card).
     ``metadata``: an ffmetadata file (title, chapters) to carry into the MP4."""
@@ -44,13 +51,33 @@ def write_final(clips: Sequence[Path], narration_wav: Path, output: Path, frames
             args += ["-f", "ffmetadata", "-i", file_arg(metadata), "-map_metadata", "2", "-map_chapters", "2"]
         delay_ms = round(audio_delay_frames * 1000 / OUTPUT_FPS)
         args += ["-filter_complex", f"[1:a:0]adelay=delays={delay_ms}:all=1,apad[aout]"]
-        args += ["-map", "0:v:0", "-map", "[aout]", "-c:v", "copy",
-                 "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_SAMPLE_RATE),
-                 "-frames:v", str(frames), "-t", f"{duration_s:.3f}", "-movflags", "+faststart", "-f", "mp4"]
+        args += [
+            "-map",
+            "0:v:0",
+            "-map",
+            "[aout]",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-b:a",
+            AUDIO_BITRATE,
+            "-ar",
+            str(AUDIO_SAMPLE_RATE),
+            "-frames:v",
+            str(frames),
+            "-t",
+            f"{duration_s:.3f}",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+        ]
         on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None
         with atomic_output(output) as partial:
-            run_ffmpeg_progress([*args, file_arg(partial)], f"joining {len(clips)} segments into {output.name}",
-                                on_frames)
+            run_ffmpeg_progress(
+                [*args, file_arg(partial)], f"joining {len(clips)} segments into {output.name}", on_frames
+            )
             written = probe(partial)
             if written.duration_s is None or abs(written.duration_s - duration_s) > DURATION_TOLERANCE_S:
                 raise MediaError(f"the joined video lasts {written.duration_s} s instead of {duration_s:.2f} s")

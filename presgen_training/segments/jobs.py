@@ -4,6 +4,7 @@
 A presenter job renders a batch of segments' presenter clips in one engine run; an overlay job composes one
 segment's finished clip. Both read and write only the shared cache and the render's work folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,11 @@ class PresenterResult:
         return bool(failed) and failed[0].code in RETRYABLE_CODES
 
 
-def run_presenter_job(job: PresenterJob, on_event: Callable[[dict[str, Any]], None] | None = None,
-                      on_attempt: Callable[[Attempt], None] | None = None) -> PresenterResult:
+def run_presenter_job(
+    job: PresenterJob,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> PresenterResult:
     """Render the job's clips (the job's chain decides the engine) into the cache. An engine failure is returned,
     not raised, so a scheduler can retry it or fall back."""
     attempts: list[Attempt] = []
@@ -93,8 +97,12 @@ def run_job(job: Job) -> tuple[PresenterResult | overlay_clips.OverlayClip, dict
     waited for: exact when one job runs per process at a time, as on a Ray worker)."""
     started, cpu = time.monotonic(), cpu_seconds()
     result = run_presenter_job(job) if isinstance(job, PresenterJob) else run_overlay_job(job)
-    return result, {"host": os.uname().nodename, "pid": os.getpid(), "wall_s": round(time.monotonic() - started, 3),
-                    "cpu_s": round(cpu_seconds() - cpu, 3)}
+    return result, {
+        "host": os.uname().nodename,
+        "pid": os.getpid(),
+        "wall_s": round(time.monotonic() - started, 3),
+        "cpu_s": round(cpu_seconds() - cpu, 3),
+    }
 
 
 def cpu_seconds() -> float:

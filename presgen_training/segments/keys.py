@@ -1,4 +1,5 @@
 """What each cache key covers: the code that makes the bytes, the inputs, and every setting that changes them."""
+
 from __future__ import annotations
 
 import functools

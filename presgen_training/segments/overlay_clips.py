@@ -1,6 +1,7 @@
 """Finished-video clips per window of the overlay plan: one per section segment, plus the intro and end cards when
 the video has them. A clip is reused from the cache when none of its pictures, their places and frames, the
 presenter clip under it or the encoder settings changed."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -54,20 +55,36 @@ def _layer_parts(layer: Layer, first: int, end: int) -> dict[str, Any]:
     def identity(path: Path | None) -> str | None:
         return file_identity(path) if path is not None else None
 
-    return {"kind": layer.kind, "image": identity(layer.image), "intro": [identity(p) for p in layer.intro],
-            "mask": identity(layer.mask), "fit": asdict(layer.fit) if layer.fit else None, "rect": list(layer.rect),
-            "start": layer.first_frame - first, "from": max(layer.first_frame, first) - first,
-            "to": min(layer.end_frame, end) - first}
+    return {
+        "kind": layer.kind,
+        "image": identity(layer.image),
+        "intro": [identity(p) for p in layer.intro],
+        "mask": identity(layer.mask),
+        "fit": asdict(layer.fit) if layer.fit else None,
+        "rect": list(layer.rect),
+        "start": layer.first_frame - first,
+        "from": max(layer.first_frame, first) - first,
+        "to": min(layer.end_frame, end) - first,
+    }
 
 
 def overlay_key(plan: OverlayPlan, window: Window, config: OverlayConfig) -> str:
-    layers = [_layer_parts(layer, window.first, window.end)
-              for layer in window_layers(plan, window.first, window.end)]
-    return content_key({**base_parts("overlay"), "code": code_digest(OVERLAY_CODE), "avatar": window.presenter_key,
-                        "presenter_options": list(window.presenter_options), "frames": window.frames,
-                        "before_content": max(0, plan.content_start - window.first),
-                        "size": [plan.width, plan.height], "background": list(plan.background),
-                        "layers": layers, "preset": config.x264_preset, "crf": config.crf})
+    layers = [_layer_parts(layer, window.first, window.end) for layer in window_layers(plan, window.first, window.end)]
+    return content_key(
+        {
+            **base_parts("overlay"),
+            "code": code_digest(OVERLAY_CODE),
+            "avatar": window.presenter_key,
+            "presenter_options": list(window.presenter_options),
+            "frames": window.frames,
+            "before_content": max(0, plan.content_start - window.first),
+            "size": [plan.width, plan.height],
+            "background": list(plan.background),
+            "layers": layers,
+            "preset": config.x264_preset,
+            "crf": config.crf,
+        }
+    )
 
 
 def cached_overlay(store: Store, key: str, window: Window) -> OverlayClip | None:
@@ -75,8 +92,9 @@ def cached_overlay(store: Store, key: str, window: Window) -> OverlayClip | None
     return OverlayClip(window, key, path, True) if path is not None else None
 
 
-def render_overlay(store: Store, key: str, plan: OverlayPlan, window: Window, config: OverlayConfig,
-                   progress: ProgressFn | None = None) -> OverlayClip:
+def render_overlay(
+    store: Store, key: str, plan: OverlayPlan, window: Window, config: OverlayConfig, progress: ProgressFn | None = None
+) -> OverlayClip:
     with store.lock(key):
         path = store.get(key, CLIP_SUFFIX)  # another render may have made it while we waited
         if path is not None:

@@ -4,6 +4,7 @@ Segment k is section k's speech plus the pause after it (the first also holds th
 the narration stage makes each one a whole number of frames. On the engine's motion clock segment k starts at
 k * MOTION_SLOT_S and hands off to k + 1's start, so a segment's pixels never depend on how long the others are.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -54,8 +55,9 @@ def plan_segments(narration: Narration) -> list[Segment]:
         if timing.segment_start_s is None or timing.segment_end_s is None:
             raise PresgenError(f"section {timing.index + 1} has no segment bounds (narration stage bug)")
         first, end = _frame(timing.segment_start_s), _frame(timing.segment_end_s)
-        segments.append(Segment(timing.index, len(narration.sections), timing.segment_start_s,
-                                timing.segment_end_s, first, end))
+        segments.append(
+            Segment(timing.index, len(narration.sections), timing.segment_start_s, timing.segment_end_s, first, end)
+        )
     for before, after in itertools.pairwise(segments):
         if before.end_frame != after.first_frame:
             raise PresgenError(f"segments {before.index + 1} and {after.index + 1} do not join (narration stage bug)")
@@ -90,14 +92,18 @@ def cut_audio(narration_wav: Path, segment: Segment, out: Path) -> Path:
 
 def cut_timings(document: dict[str, Any], segment: Segment) -> dict[str, Any]:
     """The --timings document of one segment: its phonemes and words, times from the segment's start."""
+
     def inside(item: dict[str, Any]) -> bool:
         start_s: float = item["start_s"]
         return segment.start_s <= start_s < segment.end_s
 
     def shifted(item: dict[str, Any]) -> dict[str, Any]:
         end = min(item["end_s"], segment.end_s)
-        return {**item, "start_s": round(item["start_s"] - segment.start_s, 4),
-                "end_s": round(end - segment.start_s, 4)}
+        return {
+            **item,
+            "start_s": round(item["start_s"] - segment.start_s, 4),
+            "end_s": round(end - segment.start_s, 4),
+        }
 
     cut = {k: v for k, v in document.items() if k not in ("phonemes", "words", "sections")}
     cut["duration_s"] = round(segment.end_s - segment.start_s, 4)

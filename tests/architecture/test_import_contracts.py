@@ -1,5 +1,6 @@
 """The boundary rules are import-linter contracts (pyproject.toml), run by `make lint`: they hold on the code, and
 each one fails when a module breaks it (checked on a copy of the packages with one violating module added)."""
+
 from __future__ import annotations
 
 import shutil
@@ -15,18 +16,29 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 VIOLATIONS = {
     "Nothing imports the CLI layer": ("presgen_training/narration/_breaks_rule.py", "import presgen_training.cli\n"),
     "The orchestrator and the wrapper never import each other": (
-        "presgen_training/_breaks_rule.py", "import musetalk_wrapper.media\n"),
+        "presgen_training/_breaks_rule.py",
+        "import musetalk_wrapper.media\n",
+    ),
     "Engines never import each other": (
-        "musetalk_wrapper/engines/puppet/_breaks_rule.py", "from musetalk_wrapper.engines.musetalk import blending\n"),
+        "musetalk_wrapper/engines/puppet/_breaks_rule.py",
+        "from musetalk_wrapper.engines.musetalk import blending\n",
+    ),
     "Stages never import the wrapper client or the avatar stage": (
-        "presgen_training/overlay/_breaks_rule.py", "from presgen_training import wrapper_client\n"),
+        "presgen_training/overlay/_breaks_rule.py",
+        "from presgen_training import wrapper_client\n",
+    ),
 }
 
 
 def lint(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LINT_IMPORTS), "--config", str(folder / "pyproject.toml"), "--no-cache"],
-                          capture_output=True, text=True, cwd=folder, env={"PYTHONPATH": str(folder), "PATH": ""},
-                          timeout=300)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(folder / "pyproject.toml"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={"PYTHONPATH": str(folder), "PATH": ""},
+        timeout=300,
+    )
 
 
 def test_the_code_keeps_every_contract() -> None:

@@ -1,5 +1,6 @@
 """Deliberate twins across the venv boundary (the orchestrator and the wrapper may not share code): the constants
 both sides rely on are equal, and both probes read the same media the same way."""
+
 from __future__ import annotations
 
 import ast
@@ -39,8 +40,19 @@ def _constant(path: str, name: str) -> object:
 
 
 MEDIA = {
-    "video-with-sound": ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=2", "-f", "lavfi", "-i",
-                         "sine=frequency=300:duration=2", "-shortest", "-pix_fmt", "yuv420p"],
+    "video-with-sound": [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x240:r=25:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:duration=2",
+        "-shortest",
+        "-pix_fmt",
+        "yuv420p",
+    ],
     "video-30fps": ["-f", "lavfi", "-i", "testsrc2=s=176x144:r=30:d=1", "-pix_fmt", "yuv420p"],
     "photo": ["-f", "lavfi", "-i", "testsrc2=s=97x65:d=1", "-frames:v", "1"],
     "tiny-photo": ["-f", "lavfi", "-i", "color=c=red:s=1x1:d=1", "-frames:v", "1"],
@@ -54,6 +66,11 @@ def test_both_probes_agree(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}{SUFFIX.get(name, '.mp4')}"
     run_ffmpeg([*MEDIA[name], file_arg(path)], f"making {name}")
     ours, theirs = orchestrator_media.probe(path), wrapper_media.probe(path)
-    assert (ours.width, ours.height, ours.fps, ours.has_video, ours.has_audio) == \
-           (theirs.width, theirs.height, theirs.fps, theirs.has_video, theirs.has_audio)
+    assert (ours.width, ours.height, ours.fps, ours.has_video, ours.has_audio) == (
+        theirs.width,
+        theirs.height,
+        theirs.fps,
+        theirs.has_video,
+        theirs.has_audio,
+    )
     assert ours.duration_s == theirs.duration_s

@@ -1,6 +1,7 @@
 """The lip-sync measure (``python -m musetalk_wrapper.sync_eval``, run in the puppet env) and ``presgen eval
 sync``, which runs it from the orchestrator. The measure must be able to fail: a still mouth scores near 0, a
 render measured against shifted or unrelated audio loses its lag or its correlation."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,15 +25,24 @@ STATIC_MAX_ABS_CORRELATION = 0.2
 
 
 def _ffmpeg(*args: str) -> None:
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-v", "error", *args],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-400:]
 
 
 def _measure(python: Path, video: Path, *args: str) -> tuple[int, dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([str(python), "-m", "musetalk_wrapper.sync_eval", str(video), "--json", *args],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [str(python), "-m", "musetalk_wrapper.sync_eval", str(video), "--json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1, (proc.stdout, proc.stderr[-2000:])
     return proc.returncode, json.loads(lines[0])
@@ -41,8 +51,7 @@ def _measure(python: Path, video: Path, *args: str) -> tuple[int, dict[str, Any]
 @pytest.fixture(scope="module")
 def audio(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("audio")
-    out = {"speech": d / "speech.wav", "short": d / "short.wav", "delayed": d / "delayed.wav",
-           "other": d / "other.wav"}
+    out = {"speech": d / "speech.wav", "short": d / "short.wav", "delayed": d / "delayed.wav", "other": d / "other.wav"}
     eng = str(media_dir / "eng.wav")
     _ffmpeg("-ss", "2", "-t", "12", "-i", eng, str(out["speech"]))
     _ffmpeg("-ss", "2", "-t", "6", "-i", eng, str(out["short"]))
@@ -52,18 +61,31 @@ def audio(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def puppet_render(puppet_python: Path, media_dir: Path, audio: dict[str, Path],
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
+def puppet_render(
+    puppet_python: Path, media_dir: Path, audio: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     out = tmp_path_factory.mktemp("render") / "sun.mp4"
-    proc = run_wrapper(puppet_python, "--engine", "puppet", "--json-output", "--quiet", "--audio", str(audio["short"]),
-                       "--video", str(media_dir / "sun.mp4"), "--output", str(out))
+    proc = run_wrapper(
+        puppet_python,
+        "--engine",
+        "puppet",
+        "--json-output",
+        "--quiet",
+        "--audio",
+        str(audio["short"]),
+        "--video",
+        str(media_dir / "sun.mp4"),
+        "--output",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     return out
 
 
 @pytest.mark.parametrize("source", ["sun.mp4", "man.png"])
-def test_a_static_render_scores_near_zero(source: str, puppet_python: Path, media_dir: Path,
-                                          audio: dict[str, Path], tmp_path: Path, artifacts_dir: Path) -> None:
+def test_a_static_render_scores_near_zero(
+    source: str, puppet_python: Path, media_dir: Path, audio: dict[str, Path], tmp_path: Path, artifacts_dir: Path
+) -> None:
     """The source looped (or held) with the narration muxed: what a broken lip-sync install produces."""
     static = tmp_path / "static.mp4"
     src = str(media_dir / source)
@@ -71,8 +93,29 @@ def test_a_static_render_scores_near_zero(source: str, puppet_python: Path, medi
         loop = ["-stream_loop", "-1", "-i", src]
     else:
         loop = ["-loop", "1", "-framerate", "25", "-i", src]
-    _ffmpeg(*loop, "-i", str(audio["speech"]), "-map", "0:v", "-map", "1:a", "-r", "25", "-c:v", "libx264",
-            "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(static))
+    _ffmpeg(
+        *loop,
+        "-i",
+        str(audio["speech"]),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-r",
+        "25",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "18",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(static),
+    )
     code, m = _measure(puppet_python, static, "--source", src)
     assert code == 0 and m["success"], m
     assert abs(m["correlation"]) < STATIC_MAX_ABS_CORRELATION, m
@@ -93,8 +136,9 @@ def own_measure(puppet_python: Path, puppet_render: Path, media_dir: Path) -> di
     return m
 
 
-def test_the_measure_finds_the_lag_and_rejects_other_audio(puppet_python: Path, puppet_render: Path,
-                                                           audio: dict[str, Path], own_measure: dict[str, Any]) -> None:
+def test_the_measure_finds_the_lag_and_rejects_other_audio(
+    puppet_python: Path, puppet_render: Path, audio: dict[str, Path], own_measure: dict[str, Any]
+) -> None:
     own = own_measure
     assert own["correlation"] >= 0.6 and abs(own["lag_frames"]) <= 1, own
     _, late = _measure(puppet_python, puppet_render, "--audio", str(audio["delayed"]))
@@ -106,8 +150,25 @@ def test_the_measure_finds_the_lag_and_rejects_other_audio(puppet_python: Path, 
 
 def test_a_video_without_a_face_is_no_face(puppet_python: Path, audio: dict[str, Path], tmp_path: Path) -> None:
     blank = tmp_path / "blank.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=320x240:r=25", "-i", str(audio["short"]), "-t", "2",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(blank))
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=320x240:r=25",
+        "-i",
+        str(audio["short"]),
+        "-t",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        str(blank),
+    )
     code, m = _measure(puppet_python, blank)
     assert code == 4 and m["error"]["code"] == "NO_FACE", m
     code, m = _measure(puppet_python, tmp_path / "missing.mp4")
@@ -120,8 +181,9 @@ def _parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def test_presgen_eval_sync_prints_the_measure(puppet_render: Path, media_dir: Path, own_measure: dict[str, Any],
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_presgen_eval_sync_prints_the_measure(
+    puppet_render: Path, media_dir: Path, own_measure: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     source = str(media_dir / "sun.mp4")
     args = _parse("eval", "sync", str(puppet_render), "--source", source, "--json")
     assert args.func(args) == 0
@@ -137,14 +199,21 @@ def test_presgen_eval_sync_prints_the_measure(puppet_render: Path, media_dir: Pa
 
 def test_presgen_eval_sync_from_the_command_line(puppet_render: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "presgen_training", "eval", "sync", str(puppet_render), "--json"],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "presgen_training", "eval", "sync", str(puppet_render), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["correlation"] >= 0.6
 
 
-def test_presgen_eval_sync_without_the_puppet_env_says_so(puppet_render: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_presgen_eval_sync_without_the_puppet_env_says_so(
+    puppet_render: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PRESGEN_ENV_PUPPET", str(tmp_path / "no-python"))
     args = _parse("eval", "sync", str(puppet_render))
     with pytest.raises(PresgenError, match=r"puppet env.*PRESGEN_ENV_PUPPET"):

@@ -1,4 +1,5 @@
 """presgen doctor: a short list of fixes on a machine with no envs; exit 0 only when all is healthy."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_doctor(envs_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PRESGEN_ENV_") and k not in ("PRESGEN_ROOT", "PRESGEN_CONFIG")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PRESGEN_ENV_") and k not in ("PRESGEN_ROOT", "PRESGEN_CONFIG")
+    }
     env["PRESGEN_ENVS_HOME"] = str(envs_home)
-    return subprocess.run([sys.executable, "-m", "presgen_training", "doctor", *args], capture_output=True, text=True,
-                          timeout=300, cwd=REPO, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", "doctor", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -78,8 +88,9 @@ def test_env_findings_follow_the_env(puppet_python: Path, monkeypatch: pytest.Mo
     assert finding.status == "problem" and finding.fixes == ("presgen env create puppet",)
 
 
-def test_optional_engine_without_weights_is_a_note(musetalk_python: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_optional_engine_without_weights_is_a_note(
+    musetalk_python: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """A fresh install that renders the demo is healthy: musetalk without weights is optional, not a problem."""
     monkeypatch.setenv("PRESGEN_MODELS", str(tmp_path / "no-models"))
     findings = {f.area: f for f in doctor.check_engine_envs(UserConfig())}
@@ -89,12 +100,15 @@ def test_optional_engine_without_weights_is_a_note(musetalk_python: Path, monkey
     assert [f.status for f in weights] == ["info"] and weights[0].fixes
 
 
-@pytest.mark.parametrize(("reason", "fix"), [
-    ("env 'puppet' is not built; run: presgen env create puppet", "presgen env create puppet"),
-    ("package 'numpy' is missing (import numpy failed): run presgen env create mt", "presgen env create mt"),
-    ("upstream MuseTalk is not vendored (x not found); run: make vendor", "make vendor"),
-    ("no fix named here", None),
-])
+@pytest.mark.parametrize(
+    ("reason", "fix"),
+    [
+        ("env 'puppet' is not built; run: presgen env create puppet", "presgen env create puppet"),
+        ("package 'numpy' is missing (import numpy failed): run presgen env create mt", "presgen env create mt"),
+        ("upstream MuseTalk is not vendored (x not found); run: make vendor", "make vendor"),
+        ("no fix named here", None),
+    ],
+)
 def test_fix_of(reason: str, fix: str | None) -> None:
     assert doctor.fix_of(reason) == fix
 

@@ -1,5 +1,6 @@
 """The fault suite (bench/faults.py) under pytest: one regression case per reliability defect, against the real CLI
 in a sandbox with its own TMPDIR. `make faults` runs every case, the engine boundary ones included."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,10 +20,27 @@ sys.modules["fault_suite"] = faults
 _spec.loader.exec_module(faults)
 
 # Engine misbehaviour is also covered faster at the library level (tests/presgen_training/avatar/test_chain.py).
-CASES = ["relative-paths", "out-is-input", "sigint-engine", "sigterm-engine", "sighup-engine", "sigterm-ffmpeg",
-         "grandchild-holds-stdout", "health-that-lies", "read-only-output-folder", "full-tmpdir",
-         "explicit-puppet-no-face", "fallback-flag", "tiny-image", "video-as-image", "two-renders-one-output",
-         "output-mode-follows-umask", "no-progress-tty", "engine-hangs", "missing-interpreter"]
+CASES = [
+    "relative-paths",
+    "out-is-input",
+    "sigint-engine",
+    "sigterm-engine",
+    "sighup-engine",
+    "sigterm-ffmpeg",
+    "grandchild-holds-stdout",
+    "health-that-lies",
+    "read-only-output-folder",
+    "full-tmpdir",
+    "explicit-puppet-no-face",
+    "fallback-flag",
+    "tiny-image",
+    "video-as-image",
+    "two-renders-one-output",
+    "output-mode-follows-umask",
+    "no-progress-tty",
+    "engine-hangs",
+    "missing-interpreter",
+]
 
 
 @pytest.fixture(scope="module")

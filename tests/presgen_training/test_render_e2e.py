@@ -4,6 +4,7 @@ Properties a viewer cares about: the video lasts as long as the narration, plays
 appear in their place only once they are spoken, captions cover the speech, and in the overlay layout no card
 ever covers the presenter's face.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,19 +41,35 @@ SRT_TIME = re.compile(r"(\d+):(\d+):(\d+),(\d+) --> (\d+):(\d+):(\d+),(\d+)")
 
 
 def frame_at(video: Path, t: float, width: int, height: int, vf: str = "") -> np.ndarray:
-    raw = run_ffmpeg(["-ss", f"{t:.3f}", "-i", file_arg(video), "-frames:v", "1",
-                      *(["-vf", vf] if vf else []), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], "grabbing a frame")
+    raw = run_ffmpeg(
+        [
+            "-ss",
+            f"{t:.3f}",
+            "-i",
+            file_arg(video),
+            "-frames:v",
+            "1",
+            *(["-vf", vf] if vf else []),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        "grabbing a frame",
+    )
     return np.frombuffer(raw, np.uint8).reshape(height, width, 3).astype(np.int16)
 
 
 def crop(img: np.ndarray, rect: list[int]) -> np.ndarray:
     x, y, w, h = rect
-    return img[y:y + h, x:x + w]
+    return img[y : y + h, x : x + w]
 
 
 def presgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True, cwd=REPO, timeout=900
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,24 +80,56 @@ def script_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def photo_render(script_file: Path, media_dir: Path, puppet_python: Path,
-                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def photo_render(
+    script_file: Path, media_dir: Path, puppet_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("photo") / "habits.mp4"
-    proc = presgen("render", "--script", str(script_file), "--source-image", str(media_dir / "man.png"),
-                   "--out", str(out), "--layout", "side", "--captions", "sidecar", "--json", "--quiet")
+    proc = presgen(
+        "render",
+        "--script",
+        str(script_file),
+        "--source-image",
+        str(media_dir / "man.png"),
+        "--out",
+        str(out),
+        "--layout",
+        "side",
+        "--captions",
+        "sidecar",
+        "--json",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     return out, json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="module")
-def video_render(script_file: Path, media_dir: Path, puppet_python: Path,
-                 tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+def video_render(
+    script_file: Path, media_dir: Path, puppet_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict, Path]:
     folder = tmp_path_factory.mktemp("video")
     out, work = folder / "habits.mp4", folder / "work"
     # The other documented form of the command line: python -m presgen_training --script ...
-    proc = presgen("--script", str(script_file), "--source-video", str(media_dir / "sun.mp4"), "--out", str(out),
-                   "--quality", "standard", "--layout", "overlay", "--captions", "burn", "--avatar", "puppet",
-                   "--work-dir", str(work), "--json", "--quiet")
+    proc = presgen(
+        "--script",
+        str(script_file),
+        "--source-video",
+        str(media_dir / "sun.mp4"),
+        "--out",
+        str(out),
+        "--quality",
+        "standard",
+        "--layout",
+        "overlay",
+        "--captions",
+        "burn",
+        "--avatar",
+        "puppet",
+        "--work-dir",
+        str(work),
+        "--json",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     return out, json.loads(proc.stdout), work
 

@@ -1,4 +1,5 @@
 """The wrapper client's stdout rule: exactly one JSON object, judged once the process has exited."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,18 @@ import pytest
 
 from presgen_training.wrapper_client import WrapperFailure, parse_one_object
 
-OK = {"success": True, "output_path": "/x.mp4", "engine": "puppet", "message": "", "duration_s": 1.0, "fps": 25,
-      "frames": 25, "timings_s": {"total": 1.0}, "warnings": [], "schema_version": 2}
+OK = {
+    "success": True,
+    "output_path": "/x.mp4",
+    "engine": "puppet",
+    "message": "",
+    "duration_s": 1.0,
+    "fps": 25,
+    "frames": 25,
+    "timings_s": {"total": 1.0},
+    "warnings": [],
+    "schema_version": 2,
+}
 
 
 def test_exactly_one_object_is_accepted() -> None:
@@ -16,13 +27,16 @@ def test_exactly_one_object_is_accepted() -> None:
     assert parse_one_object("\n  " + json.dumps(OK) + "  \n", 0, []) == OK
 
 
-@pytest.mark.parametrize("stdout, says", [
-    ("", "printed nothing"),
-    ("null", "not an object"),
-    ("[1, 2]", "not an object"),
-    (json.dumps(OK) + json.dumps(OK), "more than one"),
-    ("Loading weights...\n" + json.dumps(OK), "junk"),
-])
+@pytest.mark.parametrize(
+    "stdout, says",
+    [
+        ("", "printed nothing"),
+        ("null", "not an object"),
+        ("[1, 2]", "not an object"),
+        (json.dumps(OK) + json.dumps(OK), "more than one"),
+        ("Loading weights...\n" + json.dumps(OK), "junk"),
+    ],
+)
 def test_anything_else_is_a_protocol_failure(stdout: str, says: str) -> None:
     with pytest.raises(WrapperFailure) as err:
         parse_one_object(stdout, 0, ["last words"])

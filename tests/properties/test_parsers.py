@@ -1,6 +1,7 @@
 """Property tests of the three script parsers and of the wrapper's result: whatever the input, a script either loads
 or fails with a PresgenError naming the file (never a traceback), and an engine result is never accepted unless it
 is valid against the schema."""
+
 from __future__ import annotations
 
 import json
@@ -18,11 +19,33 @@ from presgen_training.timeline import Script
 from presgen_training.wrapper_client import WrapperFailure, judge_render, result_schema
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SCRIPT_WORDS = st.sampled_from(["title", "sections", "narration", "bullets", "voice", "# Intro", "- point", "",
-                                "Hello there.", "  ", "\t", ":", "---", "```", "[pause 1s]", "ü", "\u200b"])
+SCRIPT_WORDS = st.sampled_from(
+    [
+        "title",
+        "sections",
+        "narration",
+        "bullets",
+        "voice",
+        "# Intro",
+        "- point",
+        "",
+        "Hello there.",
+        "  ",
+        "\t",
+        ":",
+        "---",
+        "```",
+        "[pause 1s]",
+        "ü",
+        "\u200b",
+    ]
+)
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=4)
-                           | st.dictionaries(st.text(max_size=12), children, max_size=5), max_leaves=20)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=20,
+)
 
 
 def load(text: str | bytes, suffix: str) -> Script | PresgenError:
@@ -66,19 +89,35 @@ def test_any_yaml_document_loads_or_fails_cleanly(value: object) -> None:
     load(yaml.safe_dump(value, allow_unicode=True), ".yaml")
 
 
-SECTION = st.fixed_dictionaries({"title": st.text(max_size=20), "narration": st.text(max_size=60)},
-                                optional={"bullets": st.lists(st.text(max_size=20) | st.integers(), max_size=3)})
+SECTION = st.fixed_dictionaries(
+    {"title": st.text(max_size=20), "narration": st.text(max_size=60)},
+    optional={"bullets": st.lists(st.text(max_size=20) | st.integers(), max_size=3)},
+)
 
 
 @SETTINGS
-@given(st.fixed_dictionaries({"sections": st.lists(SECTION | JSON_VALUES, max_size=4)},
-                             optional={"title": JSON_SCALARS, "voice": JSON_SCALARS}))
+@given(
+    st.fixed_dictionaries(
+        {"sections": st.lists(SECTION | JSON_VALUES, max_size=4)},
+        optional={"title": JSON_SCALARS, "voice": JSON_SCALARS},
+    )
+)
 def test_nearly_valid_yaml_scripts_load_or_fail_cleanly(document: dict[str, object]) -> None:
     load(yaml.safe_dump(document, allow_unicode=True), ".yaml")
 
 
-SUCCESS = {"success": True, "output_path": "/x.mp4", "engine": "puppet", "message": "", "duration_s": 1.0, "fps": 25,
-           "frames": 25, "timings_s": {"total": 1.0}, "warnings": [], "schema_version": 2}
+SUCCESS = {
+    "success": True,
+    "output_path": "/x.mp4",
+    "engine": "puppet",
+    "message": "",
+    "duration_s": 1.0,
+    "fps": 25,
+    "frames": 25,
+    "timings_s": {"total": 1.0},
+    "warnings": [],
+    "schema_version": 2,
+}
 
 
 @SETTINGS

@@ -7,6 +7,7 @@ Video frame i takes 10 consecutive steps starting at floor(i*50/fps) of the padd
 t_i + 120 ms at 25 fps), flattened time-major to [10 * n_states, d_model] ([50, 384] for whisper-tiny),
 plus a sinusoidal positional encoding.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,11 +25,12 @@ PE_MAX_LEN = 5000
 
 
 @torch.inference_mode()
-def encoder_hidden_states(audio: np.ndarray, extractor: object, encoder: torch.nn.Module,
-                          device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+def encoder_hidden_states(
+    audio: np.ndarray, extractor: object, encoder: torch.nn.Module, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
     """float32 CPU tensor [floor(seconds * 50), n_states, d_model] for mono 16 kHz ``audio``."""
     seg = SEGMENT_S * SAMPLE_RATE
-    pieces = [audio[i:i + seg] for i in range(0, max(len(audio), 1), seg)]
+    pieces = [audio[i : i + seg] for i in range(0, max(len(audio), 1), seg)]
     mel = extractor(pieces, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features  # type: ignore[operator]
     out = encoder(mel.to(device=device, dtype=dtype), output_hidden_states=True)
     states = torch.stack(out.hidden_states, dim=2)  # [segments, 1500, n_states, d_model]
@@ -43,14 +45,16 @@ def frame_features(states: torch.Tensor, n_frames: int, fps: float) -> torch.Ten
     unit = math.ceil(per_frame)
     left, right = unit * PAD_LEFT, unit * 3 * PAD_RIGHT
     _, n_states, d_model = states.shape
-    padded = torch.cat([states.new_zeros(left, n_states, d_model), states,
-                        states.new_zeros(right, n_states, d_model)])
+    padded = torch.cat([states.new_zeros(left, n_states, d_model), states, states.new_zeros(right, n_states, d_model)])
     starts = [math.floor(i * per_frame) for i in range(n_frames)]
     need = max(starts, default=0) + WINDOW_STEPS
     if need > len(padded):  # frames past the audio's last step (rounding) see silence
         padded = torch.cat([padded, padded.new_zeros(need - len(padded), n_states, d_model)])
-    windows = torch.stack([padded[s:s + WINDOW_STEPS] for s in starts]) if starts else \
-        padded.new_zeros(0, WINDOW_STEPS, n_states, d_model)
+    windows = (
+        torch.stack([padded[s : s + WINDOW_STEPS] for s in starts])
+        if starts
+        else padded.new_zeros(0, WINDOW_STEPS, n_states, d_model)
+    )
     return windows.reshape(n_frames, WINDOW_STEPS * n_states, d_model)
 
 

@@ -4,6 +4,7 @@ backend and its prepared frames (face box, latents, blend mask), backed by the o
 Keyed by the source file (path, size, mtime) and every option that changes preparation, so the second and
 later renders of a batch (several sections on one engine instance) reuse all of it.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -39,13 +40,26 @@ def preparation_params(request: RenderRequest, models_dir: Path, dtype: torch.dt
         landmark_id: Any = file_fingerprint(path) if path.is_file() else str(path)
     else:
         landmark_id = importlib.metadata.version("mediapipe")
-    files = [model_files.weights_path(models_dir, rel) for rel in (
-        model_files.VAE_CONFIG, model_files.VAE_WEIGHTS, model_files.BISENET_WEIGHTS)]
-    return {"landmarks": request.landmarks, "landmarks_model": landmark_id, "bbox_shift": request.bbox_shift,
-            "extra_margin": EXTRA_MARGIN_PX, "fps": request.fps, "max_side": MAX_SIDE_PX,
-            "image": request.image is not None, "crop": CROP_SIZE, "parsing": "jaw", "cheek": CHEEK_WIDTH_PX,
-            "blur": BLUR_FRACTION, "parse_resize": PARSE_RESIZE, "weights": [file_fingerprint(p) for p in files],
-            "dtype": str(dtype)}
+    files = [
+        model_files.weights_path(models_dir, rel)
+        for rel in (model_files.VAE_CONFIG, model_files.VAE_WEIGHTS, model_files.BISENET_WEIGHTS)
+    ]
+    return {
+        "landmarks": request.landmarks,
+        "landmarks_model": landmark_id,
+        "bbox_shift": request.bbox_shift,
+        "extra_margin": EXTRA_MARGIN_PX,
+        "fps": request.fps,
+        "max_side": MAX_SIDE_PX,
+        "image": request.image is not None,
+        "crop": CROP_SIZE,
+        "parsing": "jaw",
+        "cheek": CHEEK_WIDTH_PX,
+        "blur": BLUR_FRACTION,
+        "parse_resize": PARSE_RESIZE,
+        "weights": [file_fingerprint(p) for p in files],
+        "dtype": str(dtype),
+    }
 
 
 @dataclass

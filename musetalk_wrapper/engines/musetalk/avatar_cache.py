@@ -6,6 +6,7 @@ backend, bbox_shift, fps, weights files, dtype, cache format). Each frame is its
 temp name and renamed, so a reader never sees half a file and two renders can share an entry; an advisory
 lock around preparation makes the second of two concurrent renders reuse the first one's work.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -64,9 +65,14 @@ class AvatarCache:
         os.utime(self.dir)  # its last use: presgen's cache eviction removes the least recently used entries first
         meta = self.dir / "meta.json"
         if not meta.is_file():
-            _atomic_write(meta, json.dumps({"format": CACHE_FORMAT, "source": str(source),
-                                            "source_sha256": source_sha256, "params": params},
-                                           indent=2, sort_keys=True).encode())
+            _atomic_write(
+                meta,
+                json.dumps(
+                    {"format": CACHE_FORMAT, "source": str(source), "source_sha256": source_sha256, "params": params},
+                    indent=2,
+                    sort_keys=True,
+                ).encode(),
+            )
 
     def _frame_path(self, index: int) -> Path:
         return self.dir / f"frame-{index:06d}.npz"
@@ -77,8 +83,12 @@ class AvatarCache:
             with np.load(path) as data:
                 if not bool(data["has_face"]):
                     return PreparedFrame(None, None, None, None)
-                return PreparedFrame(data["face_box"].tolist(), data["crop_box"].tolist(),
-                                     data["latents"].astype(np.float32), data["mask"].copy())
+                return PreparedFrame(
+                    data["face_box"].tolist(),
+                    data["crop_box"].tolist(),
+                    data["latents"].astype(np.float32),
+                    data["mask"].copy(),
+                )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
@@ -88,9 +98,12 @@ class AvatarCache:
         fields: dict[str, np.ndarray] = {"has_face": np.array(frame.face_box is not None)}
         if frame.face_box is not None:
             assert frame.crop_box is not None and frame.latents is not None and frame.mask is not None
-            fields |= {"face_box": np.array(frame.face_box, dtype=np.int32),
-                       "crop_box": np.array(frame.crop_box, dtype=np.int32),
-                       "latents": frame.latents.astype(np.float32), "mask": frame.mask}
+            fields |= {
+                "face_box": np.array(frame.face_box, dtype=np.int32),
+                "crop_box": np.array(frame.crop_box, dtype=np.int32),
+                "latents": frame.latents.astype(np.float32),
+                "mask": frame.mask,
+            }
         fd, tmp = tempfile.mkstemp(prefix=".frame-", suffix=".tmp", dir=self.dir)
         try:
             with os.fdopen(fd, "wb") as fh:

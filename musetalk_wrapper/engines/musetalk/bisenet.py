@@ -4,6 +4,7 @@ Module names follow the checkpoint (``models/face-parse-bisent/79999_iter.pth``,
 strictly; the backbone's names follow torchvision so ``resnet18-5c106cde.pth`` loads into it too.
 19 CelebAMask-HQ classes; input RGB 512x512 normalised with the ImageNet mean/std.
 """
+
 from __future__ import annotations
 
 import torch

@@ -9,6 +9,7 @@ Geometry per frame (upstream V1.5 offline blending):
   limited to the face box, its upper half (of the crop) cleared, then Gaussian-blurred (kernel ~5 % of
   the crop width). Only pixels where the mask is non-zero can change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def crop_padded(frame: np.ndarray, box: CropBox) -> np.ndarray:
     out = np.zeros((box.y2 - box.y1, box.x2 - box.x1, frame.shape[2]), dtype=frame.dtype)
     fx1, fy1, fx2, fy2 = max(box.x1, 0), max(box.y1, 0), min(box.x2, w), min(box.y2, h)
     if fx2 > fx1 and fy2 > fy1:
-        out[fy1 - box.y1:fy2 - box.y1, fx1 - box.x1:fx2 - box.x1] = frame[fy1:fy2, fx1:fx2]
+        out[fy1 - box.y1 : fy2 - box.y1, fx1 - box.x1 : fx2 - box.x1] = frame[fy1:fy2, fx1:fx2]
     return out
 
 
@@ -64,7 +65,7 @@ def jaw_kernel() -> np.ndarray:
     k = np.zeros((33, 33), dtype=np.uint8)
     for row in range(10, 33):
         half = min(row - 10, 10)
-        k[row, 16 - half:16 + half + 1] = 1
+        k[row, 16 - half : 16 + half + 1] = 1
     return k
 
 
@@ -77,7 +78,7 @@ def jaw_mask(labels: np.ndarray, cheek_width: int = CHEEK_WIDTH_PX) -> np.ndarra
     size = labels.shape[1]
     cheeks = np.zeros(labels.shape, dtype=bool)
     cheeks[:, : size // 2 - cheek_width + 1] = True
-    cheeks[:, size // 2 + cheek_width:] = True
+    cheeks[:, size // 2 + cheek_width :] = True
     region = np.where(cheeks, eroded, dilated) > 0
     keep = (region & (labels != NOSE)) | np.isin(labels, (MOUTH, UPPER_LIP, LOWER_LIP))
     return np.where(keep, 255, 0).astype(np.uint8)
@@ -98,8 +99,9 @@ def blend_mask(labels: np.ndarray, face: FaceBox, crop: CropBox) -> np.ndarray:
     return result
 
 
-def paste_face(frame: np.ndarray, face_rgb: np.ndarray, face: FaceBox, crop: CropBox, mask: np.ndarray,
-               strength: float = 1.0) -> np.ndarray:
+def paste_face(
+    frame: np.ndarray, face_rgb: np.ndarray, face: FaceBox, crop: CropBox, mask: np.ndarray, strength: float = 1.0
+) -> np.ndarray:
     """The frame with the generated 256x256 face resized into the face box, alpha-blended through ``mask``
     (scaled by ``strength`` < 1 where the mouth fades at a pause edge)."""
     if strength < 1.0:
@@ -112,8 +114,8 @@ def paste_face(frame: np.ndarray, face_rgb: np.ndarray, face: FaceBox, crop: Cro
     if x2 <= x1 or y2 <= y1:
         return out
     layer = frame[y1:y2, x1:x2].copy()
-    layer[face.y1 - y1:face.y2 - y1, face.x1 - x1:face.x2 - x1] = generated
-    alpha = mask[y1 - crop.y1:y2 - crop.y1, x1 - crop.x1:x2 - crop.x1].astype(np.uint16)[..., None]
+    layer[face.y1 - y1 : face.y2 - y1, face.x1 - x1 : face.x2 - x1] = generated
+    alpha = mask[y1 - crop.y1 : y2 - crop.y1, x1 - crop.x1 : x2 - crop.x1].astype(np.uint16)[..., None]
     base = frame[y1:y2, x1:x2].astype(np.uint16)
     blended = (layer.astype(np.uint16) * alpha + base * (255 - alpha) + 127) // 255
     out[y1:y2, x1:x2] = blended.astype(np.uint8)
@@ -125,7 +127,7 @@ def full_frame_mask(mask: np.ndarray, crop: CropBox, width: int, height: int) ->
     canvas = np.zeros((height, width), dtype=np.uint8)
     x1, y1, x2, y2 = max(crop.x1, 0), max(crop.y1, 0), min(crop.x2, width), min(crop.y2, height)
     if x2 > x1 and y2 > y1:
-        canvas[y1:y2, x1:x2] = mask[y1 - crop.y1:y2 - crop.y1, x1 - crop.x1:x2 - crop.x1]
+        canvas[y1:y2, x1:x2] = mask[y1 - crop.y1 : y2 - crop.y1, x1 - crop.x1 : x2 - crop.x1]
     return canvas
 
 

@@ -4,6 +4,7 @@ Any problem becomes ENGINE_UNAVAILABLE naming the file and the command that re-f
 Models are built on the meta device and the checkpoint tensors are assigned in place: no random init,
 no second copy of the weights in memory.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,12 +31,18 @@ _LEGACY_NAMES = {"query": "to_q", "key": "to_k", "value": "to_v", "proj_attn": "
 def unusable(path: Path, models_dir: Path, problem: str) -> EngineError:
     """ENGINE_UNAVAILABLE for a weights file, with the command that fetches a good copy."""
     rel = _relative(path, models_dir)
-    wf = weights.BY_PATH.get(rel) or next((f for f in weights.FILES if rel.startswith(f.path.rsplit("/", 1)[0])),
-                                          None)
-    fix = (f"; fetch it again with: {weights.fetch_command(wf, models_dir)}"
-           f" (by hand: {weights.manual_command(wf, models_dir)})") if wf else ""
-    return EngineError(ErrorCode.ENGINE_UNAVAILABLE, f"unusable MuseTalk weights file {path}: {problem}{fix}",
-                       {"file": str(path)})
+    wf = weights.BY_PATH.get(rel) or next((f for f in weights.FILES if rel.startswith(f.path.rsplit("/", 1)[0])), None)
+    fix = (
+        (
+            f"; fetch it again with: {weights.fetch_command(wf, models_dir)}"
+            f" (by hand: {weights.manual_command(wf, models_dir)})"
+        )
+        if wf
+        else ""
+    )
+    return EngineError(
+        ErrorCode.ENGINE_UNAVAILABLE, f"unusable MuseTalk weights file {path}: {problem}{fix}", {"file": str(path)}
+    )
 
 
 def _relative(path: Path, models_dir: Path) -> str:
@@ -66,8 +73,16 @@ def read_state_dict(path: Path, models_dir: Path) -> StateDict:
             data = torch.load(path, map_location="cpu", weights_only=True, mmap=is_zip)
     except FileNotFoundError:
         raise unusable(path, models_dir, "missing") from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError,
-            AttributeError, TypeError) as exc:
+    except (
+        pickle.UnpicklingError,
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        AttributeError,
+        TypeError,
+    ) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise unusable(path, models_dir, f"cannot be read as a checkpoint ({first})") from exc
     if isinstance(data, Mapping) and "state_dict" in data and isinstance(data["state_dict"], Mapping):
@@ -91,14 +106,18 @@ def _listed(keys: list[str]) -> str:
     return shown + (f" (+{len(keys) - MAX_LISTED_KEYS} more)" if len(keys) > MAX_LISTED_KEYS else "")
 
 
-def mismatch(module: nn.Module, sd: Mapping[str, torch.Tensor], allow_missing: Callable[[str], bool] | None = None
-             ) -> str | None:
+def mismatch(
+    module: nn.Module, sd: Mapping[str, torch.Tensor], allow_missing: Callable[[str], bool] | None = None
+) -> str | None:
     """Why ``sd`` does not fit ``module`` exactly (missing / unexpected keys, wrong shapes), or None."""
     own = module.state_dict(keep_vars=True)
     missing = [k for k in own if k not in sd and not (allow_missing and allow_missing(k))]
     unexpected = [k for k in sd if k not in own]
-    shapes = [f"{k} {list(sd[k].shape)} (expected {list(own[k].shape)})"
-              for k in own if k in sd and tuple(sd[k].shape) != tuple(own[k].shape)]
+    shapes = [
+        f"{k} {list(sd[k].shape)} (expected {list(own[k].shape)})"
+        for k in own
+        if k in sd and tuple(sd[k].shape) != tuple(own[k].shape)
+    ]
     problems = []
     if missing:
         problems.append(f"{len(missing)} missing key(s): {_listed(missing)}")
@@ -109,8 +128,14 @@ def mismatch(module: nn.Module, sd: Mapping[str, torch.Tensor], allow_missing: C
     return "; ".join(problems) or None
 
 
-def load_strict(module: nn.Module, sd: Mapping[str, torch.Tensor], path: Path, models_dir: Path,
-                what: str, materialized: bool = True) -> None:
+def load_strict(
+    module: nn.Module,
+    sd: Mapping[str, torch.Tensor],
+    path: Path,
+    models_dir: Path,
+    what: str,
+    materialized: bool = True,
+) -> None:
     """Load every tensor of ``sd`` into ``module`` (strict), assigning them in place of meta tensors.
 
     ``materialized=False`` accepts meta tensors in ``sd`` (key/shape proofs without the weights)."""

@@ -7,6 +7,7 @@ HANDOFF_FRAMES frames (at most half the clip) dissolve into the motion at c'_i =
 rising linearly to exactly 1 on the last frame, which then shows H - 1 / fps: the next clip (start_s = H)
 continues without a jump.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,13 @@ class FramePlan:
 
     @property
     def sources(self) -> tuple[int, ...]:
-        return (self.primary,) if self.weight == 0.0 else \
-            (self.secondary,) if self.weight == 1.0 else (self.primary, self.secondary)
+        return (
+            (self.primary,)
+            if self.weight == 0.0
+            else (self.secondary,)
+            if self.weight == 1.0
+            else (self.primary, self.secondary)
+        )
 
 
 def clock_position(seconds: float, fps: int) -> int:
@@ -34,8 +40,7 @@ def clock_position(seconds: float, fps: int) -> int:
     return math.floor(seconds * fps + 0.5)
 
 
-def plan(n_frames: int, fps: int, count: int, start_s: float = 0.0, handoff_s: float | None = None
-         ) -> list[FramePlan]:
+def plan(n_frames: int, fps: int, count: int, start_s: float = 0.0, handoff_s: float | None = None) -> list[FramePlan]:
     base = clock_position(start_s, fps)
     frames = [FramePlan(pingpong(base + i, count), pingpong(base + i, count), 0.0) for i in range(n_frames)]
     window = min(HANDOFF_FRAMES, n_frames // 2) if handoff_s is not None else 0

@@ -4,6 +4,7 @@ On CPUs with native bf16 (AVX512-BF16 or AMX), generation (UNet + VAE decode) ru
 here, UNet 0.93 -> 0.50 s/frame and VAE decode 2.04 -> 1.08 s/frame. Face preparation stays fp32, so the avatar
 cache is the same whatever precision later renders use.
 """
+
 from __future__ import annotations
 
 import torch

@@ -6,6 +6,7 @@ normalised with the ImageNet mean/std in 0..255 units; the SimCC outputs (x: 2 b
 y: over 768) are decoded by argmax and mapped back through the same affine. The 68 face points are
 whole-body keypoints 23..90. Not identical to mmpose (no flip test), so expect pixel-level differences.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,8 +44,14 @@ def preprocess(frame_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Model input [1, 3, 384, 288] float32 and the affine used."""
     h, w = frame_rgb.shape[:2]
     matrix, _, _ = whole_image_affine(w, h)
-    warped = cv2.warpAffine(frame_rgb, matrix, (INPUT_W, INPUT_H), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    warped = cv2.warpAffine(
+        frame_rgb,
+        matrix,
+        (INPUT_W, INPUT_H),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0),
+    )
     x = (warped.astype(np.float32) - MEAN_RGB) / STD_RGB
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None]), matrix
 
@@ -83,8 +90,11 @@ class DWPoseOnnxLandmarks:
         by_bins = {o.shape[-1]: o.name for o in outputs}
         x_bins, y_bins = int(INPUT_W * SIMCC_SPLIT), int(INPUT_H * SIMCC_SPLIT)
         if set(by_bins) != {x_bins, y_bins}:
-            raise _unusable(model_path, f"outputs {[o.shape for o in outputs]}, expected SimCC"
-                                        f" [1, {N_KEYPOINTS}, {x_bins}] and [1, {N_KEYPOINTS}, {y_bins}]")
+            raise _unusable(
+                model_path,
+                f"outputs {[o.shape for o in outputs]}, expected SimCC"
+                f" [1, {N_KEYPOINTS}, {x_bins}] and [1, {N_KEYPOINTS}, {y_bins}]",
+            )
         self._input = inputs[0].name
         self._out_x, self._out_y = by_bins[x_bins], by_bins[y_bins]
 

@@ -4,6 +4,7 @@
 imports happen in ``render()`` (see ``render.py``); the instance keeps what a render loaded and prepared, so
 several renders on one instance load the networks and prepare a source once.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -17,9 +18,15 @@ from musetalk_wrapper.request import RenderRequest
 
 ENV_NAME = "musetalk"
 # import name -> PyPI package
-REQUIRED_PACKAGES = {"torch": "torch", "diffusers": "diffusers", "transformers": "transformers",
-                     "safetensors": "safetensors", "cv2": "opencv-contrib-python", "numpy": "numpy",
-                     "imageio_ffmpeg": "imageio-ffmpeg"}
+REQUIRED_PACKAGES = {
+    "torch": "torch",
+    "diffusers": "diffusers",
+    "transformers": "transformers",
+    "safetensors": "safetensors",
+    "cv2": "opencv-contrib-python",
+    "numpy": "numpy",
+    "imageio_ffmpeg": "imageio-ffmpeg",
+}
 BACKEND_PACKAGES = {"mediapipe": ("mediapipe", "mediapipe"), "dwpose-onnx": ("onnxruntime", "onnxruntime")}
 
 
@@ -39,8 +46,9 @@ class MuseTalkEngine:
             packages[module] = package
         for module, package in packages.items():
             if importlib.util.find_spec(module) is None:
-                return Unhealthy(unavailable_missing_package(package, ENV_NAME, module).message,
-                                 (rebuild_env_command(ENV_NAME),))
+                return Unhealthy(
+                    unavailable_missing_package(package, ENV_NAME, module).message, (rebuild_env_command(ENV_NAME),)
+                )
         models_dir = weights.resolve_models_dir(request.models_dir if request is not None else None)
         problem = weights.first_problem(models_dir)
         if problem:
@@ -50,9 +58,11 @@ class MuseTalkEngine:
             if not path.is_file():
                 wf = weights.BY_PATH[DWPOSE_DEFAULT]
                 fix = f"{weights.fetch_command(wf, models_dir)} (by hand: {weights.manual_command(wf, models_dir)})"
-                return Unhealthy(f"--landmarks dwpose-onnx needs the DWPose ONNX model, not found at {path};"
-                                 f" pass --dwpose-model or fetch it with: {fix}",
-                                 (weights.fetch_command(wf, models_dir),))
+                return Unhealthy(
+                    f"--landmarks dwpose-onnx needs the DWPose ONNX model, not found at {path};"
+                    f" pass --dwpose-model or fetch it with: {fix}",
+                    (weights.fetch_command(wf, models_dir),),
+                )
         return None
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:

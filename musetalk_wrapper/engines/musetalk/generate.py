@@ -2,6 +2,7 @@
 
 On CUDA the inputs go through pinned (page-locked) host memory and are copied asynchronously.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,14 @@ def to_device(tensor: torch.Tensor, device: torch.device, dtype: torch.dtype) ->
 
 
 @torch.inference_mode()
-def predict_latents(unet: torch.nn.Module, latents: np.ndarray, audio: torch.Tensor, device: torch.device,
-                    dtype: torch.dtype, autocast: torch.dtype | None = None) -> torch.Tensor:
+def predict_latents(
+    unet: torch.nn.Module,
+    latents: np.ndarray,
+    audio: torch.Tensor,
+    device: torch.device,
+    dtype: torch.dtype,
+    autocast: torch.dtype | None = None,
+) -> torch.Tensor:
     """[B, 2C, h, w] masked+reference latents and [B, tokens, d] audio (positional encoding added) -> [B, C, h, w]."""
     x = to_device(torch.from_numpy(np.ascontiguousarray(latents)), device, dtype)
     timestep = torch.zeros((), device=device, dtype=torch.long)
@@ -27,8 +34,9 @@ def predict_latents(unet: torch.nn.Module, latents: np.ndarray, audio: torch.Ten
 
 
 @torch.inference_mode()
-def decode_faces(vae: torch.nn.Module, latents: torch.Tensor, scale: float,
-                 autocast: torch.dtype | None = None) -> np.ndarray:
+def decode_faces(
+    vae: torch.nn.Module, latents: torch.Tensor, scale: float, autocast: torch.dtype | None = None
+) -> np.ndarray:
     """uint8 RGB [B, H, W, 3] images from predicted latents."""
     with torch.autocast(latents.device.type, dtype=autocast or latents.dtype, enabled=autocast is not None):
         images = vae.decode(latents / scale).sample

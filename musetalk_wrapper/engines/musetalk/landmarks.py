@@ -7,6 +7,7 @@ Box rule (upstream ``get_landmark_and_bbox`` for DWPose): x1/x2 = min/max x and 
 y1 = 2 * (y[29] + bbox_shift) - y2, i.e. the box's upper edge mirrors the chin about the lowest nose-bridge
 point, shifted by ``bbox_shift``; V1.5 then adds a 10 px jaw margin to y2.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,11 +28,74 @@ DWPOSE_DEFAULT = "dwpose/dw-ll_ucoco_384.onnx"  # in the models folder, unless -
 # MediaPipe FaceMesh index(es) averaged into iBUG point j (PeizhiYan/Mediapipe_2_Dlib_Landmarks, as listed in
 # the MuseTalk facts): approximate, since MediaPipe has no true jaw contour.
 MEDIAPIPE_TO_IBUG68: tuple[tuple[int, ...], ...] = (
-    (127,), (234,), (93,), (132, 58), (58, 172), (136,), (150,), (176,), (152,), (400,), (379,), (365,),
-    (397, 288), (361,), (323,), (454,), (356,), (70,), (63,), (105,), (66,), (107,), (336,), (296,), (334,),
-    (293,), (300,), (168, 6), (197, 195), (5,), (4,), (75,), (97,), (2,), (326,), (305,), (33,), (160,), (158,),
-    (133,), (153,), (144,), (362,), (385,), (387,), (263,), (373,), (380,), (61,), (39,), (37,), (0,), (267,),
-    (269,), (291,), (321,), (314,), (17,), (84,), (91,), (78,), (82,), (13,), (312,), (308,), (317,), (14,), (87,),
+    (127,),
+    (234,),
+    (93,),
+    (132, 58),
+    (58, 172),
+    (136,),
+    (150,),
+    (176,),
+    (152,),
+    (400,),
+    (379,),
+    (365,),
+    (397, 288),
+    (361,),
+    (323,),
+    (454,),
+    (356,),
+    (70,),
+    (63,),
+    (105,),
+    (66,),
+    (107,),
+    (336,),
+    (296,),
+    (334,),
+    (293,),
+    (300,),
+    (168, 6),
+    (197, 195),
+    (5,),
+    (4,),
+    (75,),
+    (97,),
+    (2,),
+    (326,),
+    (305,),
+    (33,),
+    (160,),
+    (158,),
+    (133,),
+    (153,),
+    (144,),
+    (362,),
+    (385,),
+    (387,),
+    (263,),
+    (373,),
+    (380,),
+    (61,),
+    (39,),
+    (37,),
+    (0,),
+    (267,),
+    (269,),
+    (291,),
+    (321,),
+    (314,),
+    (17,),
+    (84,),
+    (91,),
+    (78,),
+    (82,),
+    (13,),
+    (312,),
+    (308,),
+    (317,),
+    (14,),
+    (87,),
 )
 
 
@@ -60,12 +124,12 @@ class LandmarkBackend(Protocol):
     def landmarks68(self, frame_rgb: np.ndarray) -> np.ndarray | None:
         """(68, 2) float pixel coordinates of the most prominent face, or None when there is no face."""
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
-def box_from_landmarks(lm68: np.ndarray, frame_w: int, frame_h: int, bbox_shift: int = 0,
-                       extra_margin: int = EXTRA_MARGIN_PX) -> FaceBox | None:
+def box_from_landmarks(
+    lm68: np.ndarray, frame_w: int, frame_h: int, bbox_shift: int = 0, extra_margin: int = EXTRA_MARGIN_PX
+) -> FaceBox | None:
     """The face crop box of one frame, clipped to the frame, or None if it is degenerate."""
     pts = lm68.astype(np.int32)  # upstream truncates the keypoints to int before the rule
     x1, x2 = int(pts[:, 0].min()), int(pts[:, 0].max())
@@ -93,8 +157,9 @@ class MediaPipeLandmarks:
     def __init__(self, min_confidence: float = 0.5) -> None:
         import mediapipe as mp
 
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
-                                                     refine_landmarks=True, min_detection_confidence=min_confidence)
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=min_confidence
+        )
 
     def landmarks68(self, frame_rgb: np.ndarray) -> np.ndarray | None:
         h, w = frame_rgb.shape[:2]
@@ -113,20 +178,24 @@ def dwpose_model_path(request: RenderRequest, models_dir: Path) -> Path:
     return request.dwpose_model or models_dir / DWPOSE_DEFAULT
 
 
-def landmark_backend_factory(request: RenderRequest, models_dir: Path, device: Any,
-                             opened: list[LandmarkBackend]) -> Callable[[], LandmarkBackend]:
+def landmark_backend_factory(
+    request: RenderRequest, models_dir: Path, device: Any, opened: list[LandmarkBackend]
+) -> Callable[[], LandmarkBackend]:
     """A builder of the requested backend (built on first use: a full cache hit never needs one); each one
     built is appended to ``opened`` for the caller to close."""
+
     def build() -> LandmarkBackend:
         if request.landmarks == "dwpose-onnx":
             from musetalk_wrapper.engines.musetalk.dwpose import DWPoseOnnxLandmarks
 
-            backend: LandmarkBackend = DWPoseOnnxLandmarks(dwpose_model_path(request, models_dir),
-                                                            use_cuda=device.type == "cuda")
+            backend: LandmarkBackend = DWPoseOnnxLandmarks(
+                dwpose_model_path(request, models_dir), use_cuda=device.type == "cuda"
+            )
         elif request.landmarks == "mediapipe":
             backend = MediaPipeLandmarks()
         else:
             raise EngineError(ErrorCode.BAD_INPUT, f"unknown landmark backend '{request.landmarks}'")
         opened.append(backend)
         return backend
+
     return build

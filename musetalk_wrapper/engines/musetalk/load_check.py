@@ -4,6 +4,7 @@ folder the way a render does (strictly: every key, every shape; large files memo
 Run in the musetalk env by ``presgen weights fetch`` after the download. stdout: one JSON object,
 ``{"ok": true, "models_dir": ...}`` or ``{"ok": false, "problem": "...", "file": "..."}``; exit 0 or 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,10 @@ def load_all(models_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m musetalk_wrapper.engines.musetalk.load_check",
-                                     description="Load every MuseTalk network strictly, without running one.")
+    parser = argparse.ArgumentParser(
+        prog="python -m musetalk_wrapper.engines.musetalk.load_check",
+        description="Load every MuseTalk network strictly, without running one.",
+    )
     parser.add_argument("--models-dir", type=Path, help=f"models folder (default: ${weights.MODELS_ENV} or ./models)")
     args = parser.parse_args(argv)
     models_dir = weights.resolve_models_dir(args.models_dir)
@@ -45,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries the one JSON object
             load_all(models_dir)
     except EngineError as err:
-        result = {"ok": False, "models_dir": str(models_dir), "problem": err.message,
-                  "file": err.details.get("file")}
+        result = {"ok": False, "models_dir": str(models_dir), "problem": err.message, "file": err.details.get("file")}
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

@@ -3,6 +3,7 @@
 Architectures come from the folder's own configs (``musetalkV15/musetalk.json``, ``sd-vae/config.json``,
 ``whisper/config.json``), so a tiny-configuration folder in the same formats loads through the same code.
 """
+
 from __future__ import annotations
 
 import json
@@ -106,15 +107,16 @@ def whisper_config(models_dir: Path) -> WhisperConfig:
     try:
         return WhisperConfig(**cfg)
     except (TypeError, ValueError) as exc:
-        raise unusable(weights_path(models_dir, WHISPER_CONFIG), models_dir,
-                       f"not a valid whisper config ({exc})") from exc
+        raise unusable(
+            weights_path(models_dir, WHISPER_CONFIG), models_dir, f"not a valid whisper config ({exc})"
+        ) from exc
 
 
 def encoder_state_dict(sd: StateDict) -> tuple[StateDict, list[str]]:
     """The encoder's tensors from a WhisperForConditionalGeneration ('model.' prefix) or WhisperModel file,
     and the keys that belong to neither the encoder nor the (unused) decoder."""
     prefix = "model." if any(k.startswith("model.encoder.") for k in sd) else ""
-    enc = {k[len(prefix) + len("encoder."):]: v for k, v in sd.items() if k.startswith(prefix + "encoder.")}
+    enc = {k[len(prefix) + len("encoder.") :]: v for k, v in sd.items() if k.startswith(prefix + "encoder.")}
     others = [k for k in sd if not k.startswith((prefix + "encoder.", prefix + "decoder.", "proj_out."))]
     return enc, others
 
@@ -166,10 +168,16 @@ def check_compatible(models_dir: Path) -> None:
     d_model = int(whisper_config(models_dir).d_model)
     cross = _config(models_dir, UNET_CONFIG).get("cross_attention_dim")
     if cross != d_model:
-        raise unusable(weights_path(models_dir, UNET_CONFIG), models_dir,
-                       f"cross_attention_dim {cross} does not match whisper d_model {d_model}")
+        raise unusable(
+            weights_path(models_dir, UNET_CONFIG),
+            models_dir,
+            f"cross_attention_dim {cross} does not match whisper d_model {d_model}",
+        )
     in_ch = _config(models_dir, UNET_CONFIG).get("in_channels")
     lat = _config(models_dir, VAE_CONFIG).get("latent_channels", 4)
     if in_ch != 2 * lat:
-        raise unusable(weights_path(models_dir, UNET_CONFIG), models_dir,
-                       f"in_channels {in_ch} is not twice the VAE's latent_channels {lat}")
+        raise unusable(
+            weights_path(models_dir, UNET_CONFIG),
+            models_dir,
+            f"in_channels {in_ch} is not twice the VAE's latent_channels {lat}",
+        )

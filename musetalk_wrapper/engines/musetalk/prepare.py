@@ -1,6 +1,7 @@
 """Preparing source frames for generation: face box, VAE latents of the masked and reference crops, and
 the blend mask. Results come from the avatar cache when present and go into it when computed.
 """
+
 from __future__ import annotations
 
 import time
@@ -51,7 +52,8 @@ class Located:
     @property
     def any_face(self) -> bool:
         return any(f.face_box is not None for f in self.frames.values()) or any(
-            b is not None for b in self.boxes.values())
+            b is not None for b in self.boxes.values()
+        )
 
 
 @dataclass
@@ -62,12 +64,13 @@ class PrepResult:
 
 
 @torch.inference_mode()
-def encode_latents(vae: torch.nn.Module, crops: list[np.ndarray], scale: float, device: torch.device,
-                   dtype: torch.dtype) -> np.ndarray:
+def encode_latents(
+    vae: torch.nn.Module, crops: list[np.ndarray], scale: float, device: torch.device, dtype: torch.dtype
+) -> np.ndarray:
     """[B, 2C, h, w] float32: latent means of the lower-half-masked crops, then of the crops themselves."""
     x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float().div_(255.0)
     masked = x.clone()
-    masked[:, :, x.shape[2] // 2:, :] = 0.0  # zeroed before normalising, so it becomes -1
+    masked[:, :, x.shape[2] // 2 :, :] = 0.0  # zeroed before normalising, so it becomes -1
     both = torch.cat([masked, x]).sub_(0.5).div_(0.5).to(device=device, dtype=dtype)
     # Deterministic: the distribution's mode (= mean), as in training, not upstream inference's .sample().
     latents = vae.encode(both).latent_dist.mode() * scale
@@ -77,7 +80,7 @@ def encode_latents(vae: torch.nn.Module, crops: list[np.ndarray], scale: float, 
 
 
 def _face_crop(frame: np.ndarray, box: FaceBox) -> np.ndarray:
-    crop = frame[box.y1:box.y2, box.x1:box.x2]
+    crop = frame[box.y1 : box.y2, box.x1 : box.x2]
     result: np.ndarray = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_LANCZOS4)
     return result
 
@@ -107,8 +110,9 @@ def locate(ctx: PrepContext, indices: Iterable[int]) -> Located:
     started = time.monotonic()
     for i in missing:
         lm = backend.landmarks68(ctx.frames[i])
-        located.boxes[i] = None if lm is None else box_from_landmarks(lm, ctx.frames.width, ctx.frames.height,
-                                                                     ctx.bbox_shift)
+        located.boxes[i] = (
+            None if lm is None else box_from_landmarks(lm, ctx.frames.width, ctx.frames.height, ctx.bbox_shift)
+        )
     ctx.add_time("landmarks", time.monotonic() - started)
     return located
 
@@ -132,7 +136,7 @@ def complete(ctx: PrepContext, located: Located, progress: Progress) -> PrepResu
         parse_device = next(bisenet.parameters()).device
         order = list(with_face)
         for start in range(0, len(order), ctx.batch_size):
-            batch = order[start:start + ctx.batch_size]
+            batch = order[start : start + ctx.batch_size]
             frames = [ctx.frames[i] for i in batch]
             boxes = [with_face[i] for i in batch]
             t0 = time.monotonic()
@@ -146,8 +150,9 @@ def complete(ctx: PrepContext, located: Located, progress: Progress) -> PrepResu
             ctx.add_time("face_parsing", t2 - t1)
             for k, i in enumerate(batch):
                 crop = crop_box_for(boxes[k])
-                out[i] = PreparedFrame(boxes[k].as_list(), crop.as_list(), latents[k],
-                                       blend_mask(labels[k], boxes[k], crop))
+                out[i] = PreparedFrame(
+                    boxes[k].as_list(), crop.as_list(), latents[k], blend_mask(labels[k], boxes[k], crop)
+                )
                 if ctx.cache is not None:
                     ctx.cache.store(i, out[i])
             ctx.add_time("masks_store", time.monotonic() - t2)

@@ -7,6 +7,7 @@ stay loaded between ``render()`` calls, so a batch of sections pays for them onc
 Which source frame each output frame shows follows the motion clock (``clock.py``); the generated mouth is
 blended in with a per-frame weight that fades at pause edges (``silence.mouth_weights``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -70,8 +71,13 @@ class Networks:
         return self._get("unet", lambda: model_files.load_unet(self.dir, self.device, self.dtype))
 
     def whisper(self) -> tuple[Any, Any]:
-        pair: tuple[Any, Any] = self._get("whisper", lambda: (model_files.load_feature_extractor(self.dir),
-                                              model_files.load_whisper_encoder(self.dir, self.device, self.dtype)))
+        pair: tuple[Any, Any] = self._get(
+            "whisper",
+            lambda: (
+                model_files.load_feature_extractor(self.dir),
+                model_files.load_whisper_encoder(self.dir, self.device, self.dtype),
+            ),
+        )
         return pair
 
 
@@ -149,8 +155,22 @@ class Session:
 
         avatar, reused = self.avatar(request, preparation_params(request, models_dir, dtype), timings)
         plan = clock.plan(n_frames, request.fps, avatar.frames.count, request.start_s, request.handoff_s)
-        job = _Job(request, progress, device, dtype, autocast, batch_size_for(request.batch_size, device, dtype),
-                   audio, silent, mouth_weights(silent), plan, nets, avatar, timings, list(avatar.warnings))
+        job = _Job(
+            request,
+            progress,
+            device,
+            dtype,
+            autocast,
+            batch_size_for(request.batch_size, device, dtype),
+            audio,
+            silent,
+            mouth_weights(silent),
+            plan,
+            nets,
+            avatar,
+            timings,
+            list(avatar.warnings),
+        )
         out = _render(job)
         out.details["avatar_in_memory"] = reused
         return out
@@ -175,9 +195,19 @@ def _prepare(job: _Job, needed: list[int]) -> int:
     avatar.frames.ensure(needed)
     job.add_time("decode_source", time.monotonic() - started)
     missing = [i for i in needed if i not in avatar.prepared]
-    ctx = PrepContext(avatar.frames, avatar.cache, request.bbox_shift, job.batch_size, job.device, job.dtype,
-                      landmark_backend_factory(request, job.nets.dir, job.device, avatar.backends),
-                      job.nets.vae, job.nets.bisenet, job.nets.latent_scale, job.timings)
+    ctx = PrepContext(
+        avatar.frames,
+        avatar.cache,
+        request.bbox_shift,
+        job.batch_size,
+        job.device,
+        job.dtype,
+        landmark_backend_factory(request, job.nets.dir, job.device, avatar.backends),
+        job.nets.vae,
+        job.nets.bisenet,
+        job.nets.latent_scale,
+        job.timings,
+    )
     if avatar.backends:  # already built by an earlier render: reuse it
         backend = avatar.backends[0]
         ctx.landmarks = lambda: backend
@@ -189,8 +219,11 @@ def _prepare(job: _Job, needed: list[int]) -> int:
         job.timings["locate"] = time.monotonic() - started
         faces = [avatar.prepared[i] for i in needed if i in avatar.prepared] + list(located.frames.values())
         if not any(f.face_box is not None for f in faces) and not any(b is not None for b in located.boxes.values()):
-            raise EngineError(ErrorCode.NO_FACE, f"no face found in {request.source}"
-                              + ("" if request.image is not None else f" (checked {len(needed)} frame(s))"))
+            raise EngineError(
+                ErrorCode.NO_FACE,
+                f"no face found in {request.source}"
+                + ("" if request.image is not None else f" (checked {len(needed)} frame(s))"),
+            )
         if located.boxes and (job.mouth > 0).any():
             job.nets.unet()  # before the costly preparation: a broken checkpoint fails in seconds, not minutes
         started = time.monotonic()
@@ -222,19 +255,33 @@ def _render(job: _Job) -> EngineOutput:
     details: dict[str, Any] = {
         "cache": "hit" if computed == 0 else "miss",
         "cache_entry": str(cache.dir) if cache is not None else None,
-        "prepared_frames": computed, "reused_frames": len(needed) - computed,
+        "prepared_frames": computed,
+        "reused_frames": len(needed) - computed,
         "face_box": [x1, y1, x2 - x1, y2 - y1],
-        "landmarks": request.landmarks, "device": job.device.type, "dtype": str(job.dtype).replace("torch.", ""),
+        "landmarks": request.landmarks,
+        "device": job.device.type,
+        "dtype": str(job.dtype).replace("torch.", ""),
         "generation_dtype": str(job.autocast or job.dtype).replace("torch.", ""),
-        "batch_size": job.batch_size, "silent_frames": int(job.silent.sum()),
-        "generated_frames": int(blended.sum()), "faceless_frames": faceless, "source_frames": job.avatar.frames.count,
-        "start_s": request.start_s, "handoff_s": request.handoff_s,
-        "handoff_frames": sum(1 for p in job.plan if p.weight > 0), "pause_fade_frames": PAUSE_FADE_FRAMES,
+        "batch_size": job.batch_size,
+        "silent_frames": int(job.silent.sum()),
+        "generated_frames": int(blended.sum()),
+        "faceless_frames": faceless,
+        "source_frames": job.avatar.frames.count,
+        "start_s": request.start_s,
+        "handoff_s": request.handoff_s,
+        "handoff_frames": sum(1 for p in job.plan if p.weight > 0),
+        "pause_fade_frames": PAUSE_FADE_FRAMES,
         "models_dir": str(job.nets.dir),
     }
-    return EngineOutput(frames=job.n_frames, fps=float(request.fps), duration_s=job.n_frames / request.fps,
-                        message=f"rendered {job.n_frames} frames with musetalk ({details['cache']} avatar cache)",
-                        timings_s=job.timings, warnings=job.warnings, details=details)
+    return EngineOutput(
+        frames=job.n_frames,
+        fps=float(request.fps),
+        duration_s=job.n_frames / request.fps,
+        message=f"rendered {job.n_frames} frames with musetalk ({details['cache']} avatar cache)",
+        timings_s=job.timings,
+        warnings=job.warnings,
+        details=details,
+    )
 
 
 def _generate(job: _Job, feats: torch.Tensor, jobs: list[tuple[int, int]]) -> dict[tuple[int, int], np.ndarray]:
@@ -242,11 +289,12 @@ def _generate(job: _Job, feats: torch.Tensor, jobs: list[tuple[int, int]]) -> di
     prepared = job.avatar.prepared
     faces: dict[tuple[int, int], np.ndarray] = {}
     for start in range(0, len(jobs), job.batch_size):
-        part = jobs[start:start + job.batch_size]
+        part = jobs[start : start + job.batch_size]
         latents = np.stack([prepared[s].latents for _, s in part])  # type: ignore[misc]
         t0 = time.monotonic()
-        predicted = predict_latents(job.nets.unet(), latents, feats[[i for i, _ in part]], job.device, job.dtype,
-                                    job.autocast)
+        predicted = predict_latents(
+            job.nets.unet(), latents, feats[[i for i, _ in part]], job.device, job.dtype, job.autocast
+        )
         t1 = time.monotonic()
         decoded = decode_faces(job.nets.vae(), predicted, job.nets.latent_scale(), job.autocast)
         job.add_time("unet", t1 - t0)
@@ -285,8 +333,13 @@ def _write_video(job: _Job, feats: torch.Tensor | None) -> np.ndarray:
     with media.VideoWriter(request.output, frames.width, frames.height, request.audio, request.fps) as writer:
         for start in range(0, job.n_frames, job.batch_size):
             chunk = range(start, min(start + job.batch_size, job.n_frames))
-            pairs = [(i, s) for i in chunk if job.mouth[i] > 0 for s in job.plan[i].sources
-                     if prepared[s].face_box is not None]
+            pairs = [
+                (i, s)
+                for i in chunk
+                if job.mouth[i] > 0
+                for s in job.plan[i].sources
+                if prepared[s].face_box is not None
+            ]
             faces = _generate(job, feats, pairs) if pairs and feats is not None else {}
             t0 = time.monotonic()
             for i in chunk:
@@ -299,9 +352,14 @@ def _write_video(job: _Job, feats: torch.Tensor | None) -> np.ndarray:
             job.progress.update("generate", chunk.stop, job.n_frames)
     if debug_dir:
         Path(debug_dir).mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(Path(debug_dir) / "blend_masks.npz", masks=np.stack(debug_masks), blended=blended,
-                            silent=job.silent, mouth=job.mouth,
-                            source_index=np.array([p.primary for p in job.plan]))
+        np.savez_compressed(
+            Path(debug_dir) / "blend_masks.npz",
+            masks=np.stack(debug_masks),
+            blended=blended,
+            silent=job.silent,
+            mouth=job.mouth,
+            source_index=np.array([p.primary for p in job.plan]),
+        )
     return blended
 
 

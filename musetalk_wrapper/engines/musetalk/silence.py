@@ -6,6 +6,7 @@ short-time energy of 10 ms hops. A hop is quiet below min(noise floor + 10 dB, s
 the noise floor is the 10th and the speech level the 95th percentile of the hop energies; near-digital
 silence (TTS) is quiet whatever the percentiles say.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,7 +52,7 @@ def silent_frames(audio: np.ndarray, sample_rate: int, n_frames: int, fps: float
         a = int(np.floor(i / fps / HOP_S))
         b = int(np.ceil((i + 1) / fps / HOP_S))
         if a < len(hops):
-            span = hops[a:min(b, len(hops))]
+            span = hops[a : min(b, len(hops))]
             out[i] = bool(span.size) and bool(span.all())
     return out
 

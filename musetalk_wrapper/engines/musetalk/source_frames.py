@@ -7,6 +7,7 @@ nothing kept); ``ensure`` decodes only the frames a render needs, into a sparse 
 source costs disk only for the frames shown. Sizes are made even (yuv420p) and the longest side is capped, so
 a 4K source does not need gigabytes per second of output.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -61,8 +62,9 @@ class SourceFrames:
             raise EngineError(ErrorCode.BAD_INPUT, f"no decodable frames in {source}")
         self.height, self.width = first.shape[:2]
         path = Path(self._tmp.name) / "frames.u8"  # sparse: only written frames take disk space
-        self._frames = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8,
-                                                 shape=(self.count, self.height, self.width, 3))
+        self._frames = np.lib.format.open_memmap(
+            path, mode="w+", dtype=np.uint8, shape=(self.count, self.height, self.width, 3)
+        )
         self._have = np.zeros(self.count, dtype=bool)
         self._frames[0] = first
         self._have[0] = True

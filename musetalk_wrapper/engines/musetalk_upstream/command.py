@@ -4,6 +4,7 @@ Upstream names its output ``{video}_{audio}.mp4`` from the inputs' base names cu
 ``<result_dir>/v15/``, and keeps a box cache at ``<result_dir>/../{video}.pkl``. So the inputs are linked into
 the work folder as ``source.<ext>`` and ``audio.<ext>``, and the result dir is a child of the work folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,13 @@ class UpstreamJob:
 def prepare_job(work: Path, source: Path, is_image: bool, audio: Path, bbox_shift: int, ffmpeg: str) -> UpstreamJob:
     inputs = work / "inputs"
     inputs.mkdir(parents=True)
-    source_in = _link_or_convert(source, inputs, SOURCE_STEM,
-                                 UPSTREAM_IMAGE_SUFFIXES if is_image else UPSTREAM_VIDEO_SUFFIXES,
-                                 ".png" if is_image else ".mp4")
+    source_in = _link_or_convert(
+        source,
+        inputs,
+        SOURCE_STEM,
+        UPSTREAM_IMAGE_SUFFIXES if is_image else UPSTREAM_VIDEO_SUFFIXES,
+        ".png" if is_image else ".mp4",
+    )
     audio_in = _link_or_convert(audio, inputs, AUDIO_STEM, UPSTREAM_AUDIO_SUFFIXES, ".wav")
     config = work / "inference.yaml"
     write_inference_config(config, source_in, audio_in, bbox_shift)
@@ -84,15 +89,27 @@ def write_inference_config(path: Path, video: Path, audio: Path, bbox_shift: int
 
 def inference_argv(python: str, job: UpstreamJob, batch_size: int, fps: int, float16: bool) -> list[str]:
     """``python -m scripts.inference ...`` as upstream's inference.sh runs it for v1.5, run from the vendor dir."""
-    argv = [python, "-m", "scripts.inference",
-            "--inference_config", str(job.config),
-            "--result_dir", str(job.result_dir),
-            "--unet_model_path", UNET_WEIGHTS,
-            "--unet_config", UNET_CONFIG,
-            "--version", VERSION,
-            "--ffmpeg_path", str(job.bin_dir),
-            "--batch_size", str(batch_size),
-            "--fps", str(fps)]
+    argv = [
+        python,
+        "-m",
+        "scripts.inference",
+        "--inference_config",
+        str(job.config),
+        "--result_dir",
+        str(job.result_dir),
+        "--unet_model_path",
+        UNET_WEIGHTS,
+        "--unet_config",
+        UNET_CONFIG,
+        "--version",
+        VERSION,
+        "--ffmpeg_path",
+        str(job.bin_dir),
+        "--batch_size",
+        str(batch_size),
+        "--fps",
+        str(fps),
+    ]
     if float16:
         argv.append("--use_float16")
     return argv

@@ -4,6 +4,7 @@ Upstream can exit 0 having written nothing (it only prints its own errors in pla
 which it finds no face, so its result is checked: the file exists and its video covers the audio. The result
 is then re-encoded to 25 fps H.264 + AAC with the narration audio, written to a temp name and renamed.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -50,8 +51,9 @@ def _timeout_s(audio_s: float) -> float:
         try:
             return float(value)
         except ValueError:
-            raise EngineError(ErrorCode.BAD_INPUT,
-                              f"{TIMEOUT_ENV} must be a number of seconds, not {value!r}") from None
+            raise EngineError(
+                ErrorCode.BAD_INPUT, f"{TIMEOUT_ENV} must be a number of seconds, not {value!r}"
+            ) from None
     return TIMEOUT_BASE_S + TIMEOUT_PER_AUDIO_S * audio_s
 
 
@@ -87,16 +89,27 @@ class UpstreamEngine:
         if request.bbox_shift:
             warnings.append("upstream MuseTalk v1.5 ignores bbox_shift (it forces 0)")
         timings: dict[str, float] = {}
-        work = Path(tempfile.mkdtemp(prefix="presgen-upstream-", dir=request.cache_dir if request.cache_dir
-                                     and request.cache_dir.is_dir() else None))
+        work = Path(
+            tempfile.mkdtemp(
+                prefix="presgen-upstream-",
+                dir=request.cache_dir if request.cache_dir and request.cache_dir.is_dir() else None,
+            )
+        )
         try:
             progress.stage("prepare")
-            job = prepare_job(work, request.source, is_image(request.source), request.audio, request.bbox_shift,
-                              ffmpeg_exe())
-            argv = inference_argv(sys.executable, job, request.batch_size or UPSTREAM_BATCH, request.fps,
-                                  _float16(request.device))
-            env = {**os.environ, "PYTHONPATH": str(vendor), "PYTHONUNBUFFERED": "1",
-                   "PATH": f"{job.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "FFMPEG_PATH": str(job.bin_dir)}
+            job = prepare_job(
+                work, request.source, is_image(request.source), request.audio, request.bbox_shift, ffmpeg_exe()
+            )
+            argv = inference_argv(
+                sys.executable, job, request.batch_size or UPSTREAM_BATCH, request.fps, _float16(request.device)
+            )
+            env = {
+                **os.environ,
+                "PYTHONPATH": str(vendor),
+                "PYTHONUNBUFFERED": "1",
+                "PATH": f"{job.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                "FFMPEG_PATH": str(job.bin_dir),
+            }
             if request.device == "cpu":
                 env["CUDA_VISIBLE_DEVICES"] = ""
             timeout_s = _timeout_s(audio_s)
@@ -107,10 +120,12 @@ class UpstreamEngine:
             output = self._checked_output(run, job.expected_output, find_output(job), timeout_s)
             video_s = _video_seconds(output, request.fps)
             if video_s < audio_s - DURATION_TOLERANCE_S:
-                raise EngineError(ErrorCode.RUNTIME,
-                                  f"upstream MuseTalk wrote {video_s:.2f} s of video for {audio_s:.2f} s of audio "
-                                  "(it drops frames in which it finds no face)",
-                                  {"upstream_output_s": round(video_s, 3), "audio_s": round(audio_s, 3)})
+                raise EngineError(
+                    ErrorCode.RUNTIME,
+                    f"upstream MuseTalk wrote {video_s:.2f} s of video for {audio_s:.2f} s of audio "
+                    "(it drops frames in which it finds no face)",
+                    {"upstream_output_s": round(video_s, 3), "audio_s": round(audio_s, 3)},
+                )
             progress.stage("encode")
             started = time.monotonic()
             self._encode(output, request, audio_s)
@@ -122,40 +137,56 @@ class UpstreamEngine:
         details: dict[str, object] = {"vendor_dir": str(vendor), "upstream_seconds": round(run.seconds, 2)}
         if commit:
             details["upstream_commit"] = commit
-        return EngineOutput(frames=frames, fps=float(request.fps), duration_s=frames / request.fps,
-                            message=f"rendered {frames} frames with upstream MuseTalk"
-                                    + (f" {commit[:12]}" if commit else ""),
-                            timings_s=timings, warnings=warnings, details=details)
+        return EngineOutput(
+            frames=frames,
+            fps=float(request.fps),
+            duration_s=frames / request.fps,
+            message=f"rendered {frames} frames with upstream MuseTalk" + (f" {commit[:12]}" if commit else ""),
+            timings_s=timings,
+            warnings=warnings,
+            details=details,
+        )
 
     @staticmethod
     def _checked_output(run: UpstreamRun, expected: Path, found: Path | None, timeout_s: float) -> Path:
         tail = {"stderr_tail": run.stderr_tail[-15:], "stdout_tail": run.stdout_tail[-5:]}
         if run.timed_out:
-            raise EngineError(ErrorCode.RUNTIME, f"upstream MuseTalk did not finish within {timeout_s:.0f} s "
-                                                 f"(set {TIMEOUT_ENV} to allow longer); stopped it", tail)
+            raise EngineError(
+                ErrorCode.RUNTIME,
+                f"upstream MuseTalk did not finish within {timeout_s:.0f} s "
+                f"(set {TIMEOUT_ENV} to allow longer); stopped it",
+                tail,
+            )
         if run.returncode != 0:
             last = run.last_error_line()
             if m := _MISSING_MODULE.search(last):
                 package = m[1].split(".")[0]
-                raise EngineError(ErrorCode.ENGINE_UNAVAILABLE,
-                                  f"upstream MuseTalk cannot import '{m[1]}' in {sys.executable}; "
-                                  f"run: presgen env create {ENV}",
-                                  {"missing_package": package, "env": ENV, **tail})
+                raise EngineError(
+                    ErrorCode.ENGINE_UNAVAILABLE,
+                    f"upstream MuseTalk cannot import '{m[1]}' in {sys.executable}; run: presgen env create {ENV}",
+                    {"missing_package": package, "env": ENV, **tail},
+                )
             hint = ""
             if not s3fd_cached() and any("s3fd" in ln or "URLError" in ln for ln in run.stderr_tail):
                 hint = " (upstream downloads its S3FD face detector on first use; that needs network)"
-            raise EngineError(ErrorCode.RUNTIME, f"upstream MuseTalk failed (exit {run.returncode}): {last}{hint}",
-                              tail)
+            raise EngineError(
+                ErrorCode.RUNTIME, f"upstream MuseTalk failed (exit {run.returncode}): {last}{hint}", tail
+            )
         if found is None:
             where = f"{expected.parent.name}/{expected.name}"
-            raise EngineError(ErrorCode.RUNTIME, f"upstream MuseTalk exited 0 without writing a video (expected "
-                                                 f"{where} under its --result_dir); its last output: "
-                                                 f"{run.last_error_line()}", tail)
+            raise EngineError(
+                ErrorCode.RUNTIME,
+                f"upstream MuseTalk exited 0 without writing a video (expected "
+                f"{where} under its --result_dir); its last output: "
+                f"{run.last_error_line()}",
+                tail,
+            )
         try:
             info = probe(found)
         except EngineError as err:
-            raise EngineError(ErrorCode.RUNTIME, f"upstream MuseTalk wrote an unreadable video: {err.message}",
-                              tail) from err
+            raise EngineError(
+                ErrorCode.RUNTIME, f"upstream MuseTalk wrote an unreadable video: {err.message}", tail
+            ) from err
         if not info.has_video:
             raise EngineError(ErrorCode.RUNTIME, f"upstream MuseTalk wrote {found.name} without a video stream", tail)
         return found
@@ -170,17 +201,47 @@ class UpstreamEngine:
         os.close(fd)
         tmp = Path(tmp_name)
         # out_range=tv: a source from a JPEG arrives full-range (yuvj420p), which players treat differently
-        vf = (f"fps={request.fps},scale=trunc(iw/2)*2:trunc(ih/2)*2:out_range=tv,"
-              f"tpad=stop_mode=clone:stop_duration={DURATION_TOLERANCE_S + 0.1},format=yuv420p")
+        vf = (
+            f"fps={request.fps},scale=trunc(iw/2)*2:trunc(ih/2)*2:out_range=tv,"
+            f"tpad=stop_mode=clone:stop_duration={DURATION_TOLERANCE_S + 0.1},format=yuv420p"
+        )
         try:
-            run_ffmpeg(["-i", f"file:{upstream_video}", "-i", f"file:{request.audio}",
-                        "-map", "0:v:0", "-map", "1:a:0", "-vf", vf,
-                        "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-                        "-color_range", "tv",
-                        "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-t", f"{audio_s:.3f}",
-                        "-movflags", "+faststart", "-f", "mp4", f"file:{tmp}"],
-                       "re-encoding upstream MuseTalk's video")
+            run_ffmpeg(
+                [
+                    "-i",
+                    f"file:{upstream_video}",
+                    "-i",
+                    f"file:{request.audio}",
+                    "-map",
+                    "0:v:0",
+                    "-map",
+                    "1:a:0",
+                    "-vf",
+                    vf,
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "veryfast",
+                    "-crf",
+                    "18",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-color_range",
+                    "tv",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    AUDIO_BITRATE,
+                    "-t",
+                    f"{audio_s:.3f}",
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                    f"file:{tmp}",
+                ],
+                "re-encoding upstream MuseTalk's video",
+            )
             os.replace(tmp, output)
         finally:
             tmp.unlink(missing_ok=True)
-

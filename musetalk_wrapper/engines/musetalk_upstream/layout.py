@@ -3,6 +3,7 @@
 Upstream reads its weights from paths relative to its own folder (``models/...``, several hard-coded), so the
 weights must sit in ``<vendor>/models`` (a symlink to a folder elsewhere is fine).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,13 +42,14 @@ def missing_models(vendor: Path) -> list[str]:
 def unavailable_reason(vendor: Path) -> str | None:
     """Why upstream cannot run from ``vendor`` (not vendored, weights missing), naming the fix; None if it can."""
     if not (vendor / ENTRY_SCRIPT).is_file():
-        return (f"upstream MuseTalk is not vendored ({vendor / ENTRY_SCRIPT} not found); "
-                f"run: make vendor")
+        return f"upstream MuseTalk is not vendored ({vendor / ENTRY_SCRIPT} not found); run: make vendor"
     missing = missing_models(vendor)
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        return (f"upstream MuseTalk's weights are missing in {vendor}: {shown} (or link a folder that has them: "
-                f"ln -s /path/to/models {vendor / 'models'}); run: cd {vendor} && sh download_weights.sh")
+        return (
+            f"upstream MuseTalk's weights are missing in {vendor}: {shown} (or link a folder that has them: "
+            f"ln -s /path/to/models {vendor / 'models'}); run: cd {vendor} && sh download_weights.sh"
+        )
     return None
 
 

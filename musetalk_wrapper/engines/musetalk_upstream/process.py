@@ -1,5 +1,6 @@
 """Run upstream's script: stdin closed (never interactive), a time limit, the last output lines kept, tqdm bars
 turned into progress events, and the whole process group stopped on timeout, SIGTERM or our own death."""
+
 from __future__ import annotations
 
 import collections
@@ -64,6 +65,7 @@ def _pump(stream: IO[bytes], tail: collections.deque[str], on_line: Callable[[st
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """The orchestrator stops a render with SIGTERM: unwind (and stop upstream) instead of dying on the spot."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -90,8 +92,7 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def run_upstream(argv: list[str], cwd: Path, env: dict[str, str], timeout_s: float,
-                 progress: Progress) -> UpstreamRun:
+def run_upstream(argv: list[str], cwd: Path, env: dict[str, str], timeout_s: float, progress: Progress) -> UpstreamRun:
     stdout_tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     stderr_tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
 
@@ -103,11 +104,21 @@ def run_upstream(argv: list[str], cwd: Path, env: dict[str, str], timeout_s: flo
             progress.update("upstream", int(m[1]), int(m[2]))
 
     started = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_parent)
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
     assert proc.stdout is not None and proc.stderr is not None
-    readers = [threading.Thread(target=_pump, args=(proc.stdout, stdout_tail, on_stdout), daemon=True),
-               threading.Thread(target=_pump, args=(proc.stderr, stderr_tail, on_stderr), daemon=True)]
+    readers = [
+        threading.Thread(target=_pump, args=(proc.stdout, stdout_tail, on_stdout), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, stderr_tail, on_stderr), daemon=True),
+    ]
     for reader in readers:
         reader.start()
     timed_out = False

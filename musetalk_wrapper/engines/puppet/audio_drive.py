@@ -1,5 +1,6 @@
 """Mouth shapes from the audio alone (any audio file, no timings): loudness opens the jaw, the spectrum
 decides between open vowels, spread or rounded lips and the near-closed teeth of fricatives."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ def mouth_from_audio(feat: AudioFeatures) -> MouthTrack:
     f1 = _normalise(feat.f1_share, speech)
     hiss = _normalise(feat.hiss_share, speech)
     f2 = _normalise(feat.f2_centroid_hz, speech)
-    level = feat.level ** LEVEL_GAMMA
+    level = feat.level**LEVEL_GAMMA
     open_ = level * (0.55 + 0.6 * f1) * (1.0 - 0.45 * hiss)
     width = (f2 - 0.5) * 1.4 * np.minimum(feat.level * 3.0, 1.0)
     upper = 0.15 + 0.45 * hiss

@@ -1,4 +1,5 @@
 """Per-output-frame audio features: loudness, band energies and the pauses where the mouth must be closed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def analyse(audio: np.ndarray, fps: float, n_frames: int | None = None) -> Audio
     n = n_frames if n_frames is not None else frame_count(len(audio), fps)
     win = int(2 * SAMPLE_RATE / fps)
     frames = _frames(audio, n, fps, win)
-    rms = np.sqrt(np.mean(frames ** 2, axis=1))
+    rms = np.sqrt(np.mean(frames**2, axis=1))
     db = np.where(rms > 1e-5, 20.0 * np.log10(np.maximum(rms, 1e-12)), DB_FLOOR)
     speech = float(np.percentile(db, 95))
     floor = float(np.percentile(db, 5))
@@ -101,5 +102,12 @@ def analyse(audio: np.ndarray, fps: float, n_frames: int | None = None) -> Audio
     own_rms = np.sqrt((sq[ends] - sq[starts]) / np.maximum(ends - starts, 1))
     own_db = np.where(own_rms > 1e-5, 20.0 * np.log10(np.maximum(own_rms, 1e-12)), DB_FLOOR)
     silent = pause_mask(own_db < threshold, fps)
-    return AudioFeatures(fps=fps, db=db, level=level, f1_share=band(BAND_F1) / total,
-                         hiss_share=band(BAND_HISS) / total, f2_centroid_hz=f2_centroid, silent=silent)
+    return AudioFeatures(
+        fps=fps,
+        db=db,
+        level=level,
+        f1_share=band(BAND_F1) / total,
+        hiss_share=band(BAND_HISS) / total,
+        f2_centroid_hz=f2_centroid,
+        silent=silent,
+    )

@@ -4,6 +4,7 @@ One engine instance keeps the sources it prepared (decoded frames, face track, m
 source file and the options that change preparation, so a batch of render() calls on one source (one clip per
 script section) prepares it once.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -43,8 +44,11 @@ class PuppetEngine:
         import mediapipe as mp
 
         if not hasattr(getattr(mp, "solutions", None), "face_mesh"):
-            return Unhealthy(f"mediapipe {getattr(mp, '__version__', '?')} has no mp.solutions.face_mesh; "
-                             f"the puppet engine needs mediapipe=={MEDIAPIPE_VERSION}; run: {fix[0]}", fix)
+            return Unhealthy(
+                f"mediapipe {getattr(mp, '__version__', '?')} has no mp.solutions.face_mesh; "
+                f"the puppet engine needs mediapipe=={MEDIAPIPE_VERSION}; run: {fix[0]}",
+                fix,
+            )
         return _graph_starts()
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:

@@ -1,5 +1,6 @@
 """Eyes of a photo: blinks (the upper lid slides down to meet the slightly raised lower lid, leaving no eye white)
 and small eye-line shifts (the iris moves inside the eye opening)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,13 +54,25 @@ def build_eye_rigs(points: np.ndarray, image: np.ndarray) -> list[EyeRig]:
     frame = FaceFrame.from_landmarks(points)
     rigs = []
     for eye in (RIGHT_EYE, LEFT_EYE):
-        ids = np.array(list(eye.corners) + list(eye.upper_lid) + list(eye.lower_lid) + list(eye.crease)
-                       + list(eye.fixed), dtype=np.int32)
+        ids = np.array(
+            list(eye.corners) + list(eye.upper_lid) + list(eye.lower_lid) + list(eye.crease) + list(eye.fixed),
+            dtype=np.int32,
+        )
         local = frame.to_local(points[ids])
         x0, y0 = local.min(axis=0) - EYE_MARGIN
         x1, y1 = local.max(axis=0) + EYE_MARGIN
-        anchors = np.array([[x0, y0], [0.5 * (x0 + x1), y0], [x1, y0], [x1, 0.5 * (y0 + y1)], [x1, y1],
-                            [0.5 * (x0 + x1), y1], [x0, y1], [x0, 0.5 * (y0 + y1)]])
+        anchors = np.array(
+            [
+                [x0, y0],
+                [0.5 * (x0 + x1), y0],
+                [x1, y0],
+                [x1, 0.5 * (y0 + y1)],
+                [x1, y1],
+                [0.5 * (x0 + x1), y1],
+                [x0, y1],
+                [x0, 0.5 * (y0 + y1)],
+            ]
+        )
         tris = delaunay(np.concatenate([_targets(local, eye, 0.5)[0], anchors]))
         up, lo, _ = _slices(eye)
         opening = {0, 1} | set(range(up.start, lo.stop))
@@ -110,8 +123,9 @@ def apply_blink(image: np.ndarray, points: np.ndarray, closure: float, rigs: lis
 def _draw_lash(crop: np.ndarray, line: np.ndarray, width_px: float, strength: float, rgb: np.ndarray) -> None:
     bits = 4
     mask = np.zeros(crop.shape[:2], np.uint8)
-    cv2.polylines(mask, [np.round(line * (1 << bits)).astype(np.int32)], False, 255, max(1, round(width_px)),
-                  cv2.LINE_AA, bits)
+    cv2.polylines(
+        mask, [np.round(line * (1 << bits)).astype(np.int32)], False, 255, max(1, round(width_px)), cv2.LINE_AA, bits
+    )
     a = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 0.5 + 0.15 * width_px)[..., None] * strength
     # thinner towards the corners, as lashes are
     crop[:] = np.clip(crop * (1.0 - a) + rgb * a + 0.5, 0, 255).astype(np.uint8)
@@ -125,8 +139,14 @@ def apply_gaze(image: np.ndarray, points: np.ndarray, shift: tuple[float, float]
     frame = FaceFrame.from_landmarks(points)
     d = (shift[0] * GAZE_MAX[0] * frame.ex + shift[1] * GAZE_MAX[1] * frame.ey) * frame.scale
     for eye in (RIGHT_EYE, LEFT_EYE):
-        outline = np.concatenate([points[[eye.corners[0]]], points[list(eye.upper_lid)], points[[eye.corners[1]]],
-                                  points[list(eye.lower_lid)][::-1]])
+        outline = np.concatenate(
+            [
+                points[[eye.corners[0]]],
+                points[list(eye.upper_lid)],
+                points[[eye.corners[1]]],
+                points[list(eye.lower_lid)][::-1],
+            ]
+        )
         x0, y0, x1, y1 = clip_box(outline, w, h, margin=3)
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue

@@ -4,6 +4,7 @@
 the image-left corner to the image-right corner, so index ``i`` of an upper chain sits above index ``i`` of the
 matching lower chain.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,44 @@ NOSE_TIP = 1
 SUBNASALE = 2  # where the nose meets the upper lip: nothing above this line is warped by the mouth
 CHIN = 152
 
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
-             176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+FACE_OVAL = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+)
 
 
 @dataclass(frozen=True)

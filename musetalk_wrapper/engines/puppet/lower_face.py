@@ -5,6 +5,7 @@ the inside of the mouth (drawn, or a real mouth from the presenter's own video) 
 The mesh's top edge is a row of fixed anchors through the subnasale, so the nose and everything above it keep
 their exact source pixels; its bottom edge lies well below the chin, where the neck takes up the jaw's drop.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,8 +99,10 @@ def build_rig(points: np.ndarray, style: InteriorStyle) -> MouthRig:
     x0, x1 = float(xs.min()) - SIDE_MARGIN, float(xs.max()) + SIDE_MARGIN
     y0, y1 = nose_y, chin_y + BELOW_CHIN
     anchors = _rectangle(x0, y0, x1, y1, ANCHOR_STEP)
-    cols = {name: np.array([ids.index(i) for i in chain]) for name, chain in
-            zip(("inner_upper", "inner_lower", "outer_upper", "outer_lower"), LIP_CHAINS, strict=True)}
+    cols = {
+        name: np.array([ids.index(i) for i in chain])
+        for name, chain in zip(("inner_upper", "inner_lower", "outer_upper", "outer_lower"), LIP_CHAINS, strict=True)
+    }
     rest = 0.5 * (local[list(LIP_INNER_UPPER), 1] + local[list(LIP_INNER_LOWER), 1]) - nose_y
     rig = MouthRig(ids_arr, anchors, np.zeros((0, 3), np.int32), cols, nose_y, rest, style)
     opened, _ = target_local(local[ids_arr], MouthShape(REFERENCE_OPEN, 0.0, 0.3), rig)
@@ -126,7 +129,7 @@ def _profile(x: np.ndarray, centre: float, half: float, width: float) -> np.ndar
     """How far each column of the opening parts, 1 in the middle and 0 at the corners."""
     p = 2.0 + 1.5 * max(width, 0.0)
     r = np.clip(np.abs(x - centre) / max(half, 1e-6), 0.0, 1.0)
-    return np.clip(1.0 - r ** p, 0.0, 1.0) ** 0.65
+    return np.clip(1.0 - r**p, 0.0, 1.0) ** 0.65
 
 
 def target_local(local: np.ndarray, shape: MouthShape, rig: MouthRig) -> tuple[np.ndarray, float]:
@@ -157,19 +160,33 @@ def target_local(local: np.ndarray, shape: MouthShape, rig: MouthRig) -> tuple[n
     out = local.copy()
     x, y = local[:, 0] - centre, local[:, 1]
     ax = np.abs(x)
-    jaw_w = _smoothstep(-0.02, 0.14, y) * (1.0 - 0.65 * _smoothstep(0.15, 0.7, ax)) \
+    jaw_w = (
+        _smoothstep(-0.02, 0.14, y)
+        * (1.0 - 0.65 * _smoothstep(0.15, 0.7, ax))
         * (1.0 + 0.12 * np.clip((y - 0.1) / 0.3, 0.0, 1.0))
+    )
     top = rig.nose_line_y
-    lift_w = np.clip((y - top) / max(-0.02 - top, 1e-6), 0.0, 1.0) ** 1.5 \
-        * (1.0 - _smoothstep(0.2, 0.45, ax)) * (1.0 - _smoothstep(-0.02, 0.08, y))
-    side = np.sign(x) * np.minimum(ax, outer_half) * np.exp(-(np.maximum(ax - outer_half, 0.0) / 0.18) ** 2) \
-        * np.exp(-(y / 0.16) ** 2)
+    lift_w = (
+        np.clip((y - top) / max(-0.02 - top, 1e-6), 0.0, 1.0) ** 1.5
+        * (1.0 - _smoothstep(0.2, 0.45, ax))
+        * (1.0 - _smoothstep(-0.02, 0.08, y))
+    )
+    side = (
+        np.sign(x)
+        * np.minimum(ax, outer_half)
+        * np.exp(-((np.maximum(ax - outer_half, 0.0) / 0.18) ** 2))
+        * np.exp(-((y / 0.16) ** 2))
+    )
     out[:, 1] += jaw * jaw_w - lift * lift_w
     out[:, 0] += stretch * side
 
     # The lips themselves, column by column.
-    for name, dy in (("inner_upper", du), ("inner_lower", dl), ("outer_upper", du * OUTER_UPPER_FOLLOW),
-                     ("outer_lower", dl)):
+    for name, dy in (
+        ("inner_upper", du),
+        ("inner_lower", dl),
+        ("outer_upper", du * OUTER_UPPER_FOLLOW),
+        ("outer_lower", dl),
+    ):
         pos = c[name]
         out[pos, 0] = local[pos, 0] + stretch * (local[pos, 0] - centre)
         out[pos, 1] = local[pos, 1] + dy
@@ -200,14 +217,30 @@ def place(points: np.ndarray, shape: MouthShape, rig: MouthRig) -> Placement:
     target, jaw = target_local(local, shape, rig)
     anchors = frame.to_image(rig.anchors)
     c = rig.cols
-    nose_y = float(frame.to_local(points[SUBNASALE:SUBNASALE + 1])[0, 1])
-    geo = MouthGeometry(origin=frame.origin, ex=frame.ex, ey=frame.ey, scale=frame.scale,
-                        inner_upper=target[c["inner_upper"]], inner_lower=target[c["inner_lower"]],
-                        teeth_rest=nose_y + rig.teeth_rest, jaw=max(jaw, 0.0), width=shape.width,
-                        tongue=shape.tongue, tongue_out=shape.tongue_out)
+    nose_y = float(frame.to_local(points[SUBNASALE : SUBNASALE + 1])[0, 1])
+    geo = MouthGeometry(
+        origin=frame.origin,
+        ex=frame.ex,
+        ey=frame.ey,
+        scale=frame.scale,
+        inner_upper=target[c["inner_upper"]],
+        inner_lower=target[c["inner_lower"]],
+        teeth_rest=nose_y + rig.teeth_rest,
+        jaw=max(jaw, 0.0),
+        width=shape.width,
+        tongue=shape.tongue,
+        tongue_out=shape.tongue_out,
+    )
     gap = float(local[c["inner_lower"][CENTRE_COL], 1] - local[c["inner_upper"][CENTRE_COL], 1]) * frame.scale
-    return Placement(np.concatenate([points[rig.ids], anchors]), np.concatenate([frame.to_image(target), anchors]),
-                     frame, local, target, geo, gap)
+    return Placement(
+        np.concatenate([points[rig.ids], anchors]),
+        np.concatenate([frame.to_image(target), anchors]),
+        frame,
+        local,
+        target,
+        geo,
+        gap,
+    )
 
 
 class RealMouths(Protocol):
@@ -218,8 +251,9 @@ class RealMouths(Protocol):
     def paint(self, use: Any, crop: np.ndarray, offset: np.ndarray, placement: Placement, rig: MouthRig) -> None: ...
 
 
-def apply_mouth(image: np.ndarray, points: np.ndarray, shape: MouthShape, rig: MouthRig,
-                real: RealMouths | None = None) -> bool:
+def apply_mouth(
+    image: np.ndarray, points: np.ndarray, shape: MouthShape, rig: MouthRig, real: RealMouths | None = None
+) -> bool:
     """Warp ``image`` (RGB, modified in place) so the mouth takes ``shape``. Returns whether one of the ``real``
     mouths was painted (else the interior is drawn)."""
     h, w = image.shape[:2]

@@ -2,6 +2,7 @@
 head sway, blinks, eye-line shifts) is a pure function of clock time, so a clip rendered alone equals the same
 frames inside a longer render. Pseudo-random events come from a hash of whole clock buckets, never from state.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,13 +29,19 @@ GAZE_SHIFT = (0.45, 0.8)  # iris shift, share of the largest shift the eye allow
 SWAY_DEG = 0.7  # head roll amplitude
 SWAY_SHIFT = 0.018  # head shift amplitude (face units)
 SWAY_WAVES = (  # (parameter, frequency Hz, weight): slow incommensurate sines
-    (0, 0.11, 0.6), (0, 0.27, 0.4), (1, 0.07, 0.7), (1, 0.19, 0.3), (2, 0.09, 0.3), (2, 0.23, 0.2))
+    (0, 0.11, 0.6),
+    (0, 0.27, 0.4),
+    (1, 0.07, 0.7),
+    (1, 0.19, 0.3),
+    (2, 0.09, 0.3),
+    (2, 0.23, 0.2),
+)
 
 
 def unit_hash(name: str, index: int) -> float:
     """A number in [0, 1) fixed by (name, index): the same in every process and on every machine."""
     digest = hashlib.blake2b(f"{name}:{index}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2.0 ** 64
+    return int.from_bytes(digest, "big") / 2.0**64
 
 
 def to_tick(seconds: float, fps: float) -> float:

@@ -6,6 +6,7 @@ mouth (two, cross-faded, when they are about as near), warps it so its lips land
 colour to the surrounding skin and blends it in. Shapes the bank lacks fall back to the drawn interior.
 Every choice depends on that frame alone, so a frame looks the same whichever clip it is rendered in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,20 @@ GAP_BIN, WIDTH_BIN = 0.01, 0.025  # one entry per bin of opening and width (face
 MAX_YAW_DEG = 20.0  # frames turned further are left out of the bank
 PATCH_BOX = (-0.72, 0.72, -0.4, 0.52)  # u0, u1, v0, v1 around the mouth centre (face units)
 PATCH_MAX_PX_PER_D = 260  # patches are cut at the source's resolution, at most this many px per face unit
-ANCHORS = ((-0.62, -0.3), (-0.31, -0.3), (0.0, -0.3), (0.31, -0.3), (0.62, -0.3), (-0.62, 0.08), (0.62, 0.08),
-           (-0.62, 0.44), (-0.31, 0.44), (0.0, 0.44), (0.31, 0.44), (0.62, 0.44))
+ANCHORS = (
+    (-0.62, -0.3),
+    (-0.31, -0.3),
+    (0.0, -0.3),
+    (0.31, -0.3),
+    (0.62, -0.3),
+    (-0.62, 0.08),
+    (0.62, 0.08),
+    (-0.62, 0.44),
+    (-0.31, 0.44),
+    (0.0, 0.44),
+    (0.31, 0.44),
+    (0.62, 0.44),
+)
 NEED_GAP = 0.02  # a frame takes a bank mouth when its own opening must change by more than this (face units)
 SIGMA_GAP, SIGMA_WIDTH = 0.012, 0.035  # how far a bank mouth may be from the target, per unit of cost
 MAX_COST = 6.0  # beyond this the bank has no mouth for the shape: draw the interior
@@ -56,8 +69,9 @@ class BankUse:
 
 
 class MouthBank:
-    def __init__(self, entries: list[BankEntry], lip_positions: np.ndarray, triangles: np.ndarray,
-                 px_per_d: float) -> None:
+    def __init__(
+        self, entries: list[BankEntry], lip_positions: np.ndarray, triangles: np.ndarray, px_per_d: float
+    ) -> None:
         self.entries = entries
         self.lip_positions = lip_positions  # positions in rig.ids of the lip points
         self.triangles = triangles
@@ -91,8 +105,7 @@ class MouthBank:
             return BankUse(((best, 1.0 - w2), (second, w2)))
         return BankUse(((best, 1.0),))
 
-    def paint(self, use: BankUse, crop: np.ndarray, offset: np.ndarray, placement: Placement,
-              rig: MouthRig) -> None:
+    def paint(self, use: BankUse, crop: np.ndarray, offset: np.ndarray, placement: Placement, rig: MouthRig) -> None:
         """Blend the chosen real mouth(s) into ``crop`` (the warped frame around the mouth)."""
         frame, c = placement.frame, rig.cols
         scale = frame.scale
@@ -144,7 +157,7 @@ def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """2x3 least-squares similarity (rotation, uniform scale, shift) taking ``src`` points onto ``dst``."""
     sc, dc = src.mean(axis=0), dst.mean(axis=0)
     a, b = src - sc, dst - dc
-    denom = float((a ** 2).sum()) or 1.0
+    denom = float((a**2).sum()) or 1.0
     p = float((a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]).sum()) / denom
     q = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()) / denom
     rot = np.array([[p, -q], [q, p]])
@@ -164,12 +177,19 @@ def _soft_polygon(shape: tuple[int, int], polygon: np.ndarray, grow_px: float, s
 
 
 def _lip_positions(rig: MouthRig) -> np.ndarray:
-    return np.unique(np.concatenate([rig.cols[name] for name in ("inner_upper", "inner_lower", "outer_upper",
-                                                                  "outer_lower")]))
+    return np.unique(
+        np.concatenate([rig.cols[name] for name in ("inner_upper", "inner_lower", "outer_upper", "outer_lower")])
+    )
 
 
-def build_bank(frames: list[np.ndarray], points: list[np.ndarray], frame_indices: list[int], yaws: list[float],
-               rig: MouthRig, reference: np.ndarray) -> MouthBank:
+def build_bank(
+    frames: list[np.ndarray],
+    points: list[np.ndarray],
+    frame_indices: list[int],
+    yaws: list[float],
+    rig: MouthRig,
+    reference: np.ndarray,
+) -> MouthBank:
     """One entry per bin of (opening, width) among the given source frames, the most frontal one of each bin.
     ``reference``: the rig's reference landmarks (for the shared mesh of the patches)."""
     lips = _lip_positions(rig)
@@ -206,8 +226,9 @@ def build_bank(frames: list[np.ndarray], points: list[np.ndarray], frame_indices
     return MouthBank(entries, lips, tris, px_per_d)
 
 
-def _cut_patch(image: np.ndarray, points: np.ndarray, rig: MouthRig, lips: np.ndarray, anchors: np.ndarray,
-               px_per_d: float) -> tuple[np.ndarray, np.ndarray]:
+def _cut_patch(
+    image: np.ndarray, points: np.ndarray, rig: MouthRig, lips: np.ndarray, anchors: np.ndarray, px_per_d: float
+) -> tuple[np.ndarray, np.ndarray]:
     frame = FaceFrame.from_landmarks(points)
     u0, u1, v0, v1 = PATCH_BOX
     w, h = round((u1 - u0) * px_per_d), round((v1 - v0) * px_per_d)
@@ -215,7 +236,8 @@ def _cut_patch(image: np.ndarray, points: np.ndarray, rig: MouthRig, lips: np.nd
     s = frame.scale / px_per_d
     m = np.array([[frame.ex[0] * s, frame.ey[0] * s, 0.0], [frame.ex[1] * s, frame.ey[1] * s, 0.0]])
     m[:, 2] = frame.origin + (u0 * frame.ex + v0 * frame.ey) * frame.scale
-    patch = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_REPLICATE)
+    patch = cv2.warpAffine(
+        image, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
     local = np.concatenate([frame.to_local(points[rig.ids[lips]]), anchors])
     return patch, (local - np.array([u0, v0])) * px_per_d

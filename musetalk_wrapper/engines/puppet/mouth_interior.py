@@ -2,6 +2,7 @@
 a dark cavity shaded from the lips inwards and from the top, the tongue lying behind the lower teeth (its tip
 raised for /l/ /n/ /t/ /d/, between the teeth for /th/), the lower teeth on wide opens and the upper teeth hanging
 from the fixed upper jaw, each tooth with its own edge, gaps and shading along the dental arch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -108,8 +109,12 @@ def _seen_teeth(images: list[np.ndarray], points: list[np.ndarray]) -> np.ndarra
     return np.concatenate(found) if found else np.zeros((0, 3))
 
 
-def sample_style(image: np.ndarray, points: np.ndarray, more_images: list[np.ndarray] | None = None,
-                 more_points: list[np.ndarray] | None = None) -> InteriorStyle:
+def sample_style(
+    image: np.ndarray,
+    points: np.ndarray,
+    more_images: list[np.ndarray] | None = None,
+    more_points: list[np.ndarray] | None = None,
+) -> InteriorStyle:
     """Colours from the presenter: the lips tint the cavity and tongue; the teeth take the colour of teeth seen in
     the source (``image`` and ``more_images``) or else a warm white as bright as the face's highlights."""
     h, w = image.shape[:2]
@@ -126,15 +131,20 @@ def sample_style(image: np.ndarray, points: np.ndarray, more_images: list[np.nda
     else:
         x, y, bw, bh = face_box(points)
         x0, y0 = max(0, int(x)), max(0, int(y))
-        face = image[y0:min(h, int(y + bh)), x0:min(w, int(x + bw))].reshape(-1, 3).astype(np.float64)
+        face = image[y0 : min(h, int(y + bh)), x0 : min(w, int(x + bw))].reshape(-1, 3).astype(np.float64)
         bright = float(np.percentile(_luma(face), 90)) if len(face) else 200.0
         teeth_luma = float(np.clip(TEETH_BRIGHTNESS * bright, *TEETH_LUMA_RANGE))
         skin = np.median(face, axis=0) if len(face) else np.array([200.0, 170.0, 150.0])
         tint = (1.0 - SKIN_TINT) * TEETH_TINT / _luma(TEETH_TINT) + SKIN_TINT * skin / max(float(_luma(skin)), 1.0)
         teeth = tint * teeth_luma
     tongue = 0.5 * lip_rgb + 0.5 * np.array([215.0, 118.0, 122.0])
-    return InteriorStyle(lip_rgb=lip_rgb, teeth_rgb=np.clip(teeth, 0, 255), cavity_rgb=lip_rgb * 0.2 + 4.0,
-                         tongue_rgb=tongue, teeth_from_source=from_source)
+    return InteriorStyle(
+        lip_rgb=lip_rgb,
+        teeth_rgb=np.clip(teeth, 0, 255),
+        cavity_rgb=lip_rgb * 0.2 + 4.0,
+        tongue_rgb=tongue,
+        teeth_from_source=from_source,
+    )
 
 
 def _smoothstep(e0: float | np.ndarray, e1: float | np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -163,8 +173,9 @@ def _teeth_row(u: np.ndarray, widths: tuple[float, ...], radius: float) -> tuple
     return tooth, across, projected, turn
 
 
-def _tooth_edges(v_edge: np.ndarray, tooth: np.ndarray, across: np.ndarray, lengths: tuple[float, ...] | None,
-                 lower: bool) -> np.ndarray:
+def _tooth_edges(
+    v_edge: np.ndarray, tooth: np.ndarray, across: np.ndarray, lengths: tuple[float, ...] | None, lower: bool
+) -> np.ndarray:
     """Incisal edge of each tooth: rounded corners, a pointed canine, laterals a little shorter."""
     sign = -1.0 if lower else 1.0  # upper teeth edges curve up (smaller v) at the corners, lower ones down
     edge = v_edge.copy()
@@ -172,7 +183,7 @@ def _tooth_edges(v_edge: np.ndarray, tooth: np.ndarray, across: np.ndarray, leng
         edge -= sign * np.asarray(lengths)[tooth]
     side = np.abs(2.0 * across - 1.0)  # 0 mid-tooth, 1 at its sides
     corner = np.clip((side - (1.0 - 2.0 * CORNER_SHARE)) / (2.0 * CORNER_SHARE), 0.0, 1.0)
-    edge -= sign * CORNER_ROUND * (1.0 - np.sqrt(1.0 - corner ** 2))
+    edge -= sign * CORNER_ROUND * (1.0 - np.sqrt(1.0 - corner**2))
     canine = tooth == 2
     edge[canine] += sign * CANINE_CUSP * (1.0 - side[canine]) ** 1.5
     return edge
@@ -230,7 +241,7 @@ def paint_interior(crop: np.ndarray, offset: np.ndarray, geo: MouthGeometry, sty
 
     # Cavity: darkest high up under the teeth and towards the cheeks; the inside of the lips near their edge.
     depth = np.clip((v - lip_up) / np.float32(opening), 0.0, 1.0)
-    shade = (0.75 + 0.45 * depth) * (1.0 - 0.45 * across ** 2)
+    shade = (0.75 + 0.45 * depth) * (1.0 - 0.45 * across**2)
     near_lip = np.exp(-np.minimum(np.abs(v - lip_up), np.abs(lip_lo - v)) / np.float32(0.01 + 2 * px))
     colour = _rgb(style.cavity_rgb, shade)
     _over(colour, _rgb(style.lip_rgb * 0.4, np.ones_like(near_lip)), 0.6 * near_lip)
@@ -241,7 +252,7 @@ def paint_interior(crop: np.ndarray, offset: np.ndarray, geo: MouthGeometry, sty
     lower_edge = lip_lo - np.float32(show + 0.25 * px)
     tongue_top = lower_edge - TONGUE_RISE * opening * np.clip(1.0 - (du / TONGUE_HALF) ** 2, 0.0, 1.0) ** 0.7
     tip = max(geo.tongue, geo.tongue_out)
-    teeth_edge = rest + np.float32(TEETH_BELOW_REST) - ARCH_RISE * across ** 2
+    teeth_edge = rest + np.float32(TEETH_BELOW_REST) - ARCH_RISE * across**2
     tip_zone = np.clip(1.0 - (du / TIP_HALF) ** 2, 0.0, 1.0)
     if tip > 0.0:
         tip_top = teeth_edge - 0.006 + (TIP_OUT + 0.006) * geo.tongue_out
@@ -249,16 +260,16 @@ def paint_interior(crop: np.ndarray, offset: np.ndarray, geo: MouthGeometry, sty
         tongue_top = np.minimum(tongue_top, raised)
     tongue_a = _step_down(v, tongue_top, px)
     front = _smoothstep(tongue_top, lip_lo, v)
-    groove = 1.0 - 0.12 * np.exp(-(du / np.float32(0.012 + px)) ** 2)
-    tongue_shade = (0.42 + 0.5 * front) * ((1.0 - 0.45 * across ** 2) * (1.0 - 0.45 * rounded))
+    groove = 1.0 - 0.12 * np.exp(-((du / np.float32(0.012 + px)) ** 2))
+    tongue_shade = (0.42 + 0.5 * front) * ((1.0 - 0.45 * across**2) * (1.0 - 0.45 * rounded))
     tongue_shade *= groove + (1.0 - groove) * front
     _over(colour, _rgb(style.tongue_rgb, tongue_shade), tongue_a)
 
     # Lower teeth: their edges just above the lower lip on wide opens (the lip hides them otherwise).
     tooth, t_across, t_width, turn = _teeth_row(du, LOWER_TEETH, LOWER_ARCH_R)
-    ledge = _tooth_edges(lower_edge + 0.008 * turn ** 2, tooth, t_across, None, lower=True)
+    ledge = _tooth_edges(lower_edge + 0.008 * turn**2, tooth, t_across, None, lower=True)
     lower_a = _step_down(v, ledge, 0.5 * px) * (1.0 - _smoothstep(0.3, 0.55, turn))
-    lower_shade = 0.8 * (1.0 - 0.35 * turn ** 2) * (1.0 - 0.5 * rounded) * _gaps(t_across, t_width, scale, 1.0)
+    lower_shade = 0.8 * (1.0 - 0.35 * turn**2) * (1.0 - 0.5 * rounded) * _gaps(t_across, t_width, scale, 1.0)
     _over(colour, _rgb(style.teeth_rgb, np.broadcast_to(lower_shade, lower_a.shape)), lower_a)
 
     # Upper teeth: hanging from the upper jaw down to just below where the lips met at rest.
@@ -272,8 +283,9 @@ def paint_interior(crop: np.ndarray, offset: np.ndarray, geo: MouthGeometry, sty
     convex = 0.92 + 0.08 * np.sin(np.pi * t_across)  # each tooth catches the light in its middle
     recessed = 1.0 - 0.55 * rounded  # rounded lips push forward: the teeth behind them are in shadow
     to_edge = np.clip((uedge - v) / 0.03, 0.0, 1.0)  # the gaps between teeth open up towards their edges
-    upper_shade = under_lip * (convex * recessed * (1.0 - 0.4 * turn ** 2)) \
-        * _gaps(t_across, t_width, scale, 1.0 - 0.6 * to_edge)
+    upper_shade = (
+        under_lip * (convex * recessed * (1.0 - 0.4 * turn**2)) * _gaps(t_across, t_width, scale, 1.0 - 0.6 * to_edge)
+    )
     upper_rgb = _rgb(style.teeth_rgb, upper_shade)
     translucent = _smoothstep(uedge - 0.014, uedge, v)  # incisal edges are greyer and a little blue
     upper_rgb *= 1.0 - 0.12 * translucent[None] * np.array([1.0, 0.95, 0.8], np.float32)[:, None, None]

@@ -1,4 +1,5 @@
 """The mouth shape per output frame, whichever driver (phoneme timings or audio) produced it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,14 @@ class MouthTrack:
         def unit(a: np.ndarray | None) -> np.ndarray:
             return np.zeros(len(self.open)) if a is None else np.clip(a, 0.0, 1.0)
 
-        return MouthTrack(np.clip(self.open, 0.0, 1.0), np.clip(self.width, -1.0, 1.0), unit(self.upper),
-                          unit(self.tongue), unit(self.tongue_out), unit(self.speaking))
+        return MouthTrack(
+            np.clip(self.open, 0.0, 1.0),
+            np.clip(self.width, -1.0, 1.0),
+            unit(self.upper),
+            unit(self.tongue),
+            unit(self.tongue_out),
+            unit(self.speaking),
+        )
 
 
 SPEAKING_RAMP_S = 0.16  # the mouth leaves its resting shape over this time before speech, and returns after it

@@ -3,6 +3,7 @@
 The filter lowers its cutoff when landmarks are still (removing detector shimmer) and raises it when they move
 (so lips and head motion are followed without visible lag).
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,9 @@ def one_euro_zero_lag(series: np.ndarray, fps: float, params: OneEuroParams = On
     return result
 
 
-def one_euro_windowed(series: np.ndarray, centres: np.ndarray, window: int, fps: float,
-                      params: OneEuroParams = OneEuroParams()) -> np.ndarray:
+def one_euro_windowed(
+    series: np.ndarray, centres: np.ndarray, window: int, fps: float, params: OneEuroParams = OneEuroParams()
+) -> np.ndarray:
     """Zero-lag One Euro value at each index in ``centres``, from the ``window`` samples on each side only
     (indices clamped to the series): each result depends on its neighbourhood alone, so a frame filtered inside
     a short stretch of the series equals the same frame filtered inside a long one."""

@@ -4,6 +4,7 @@ The displacement is a similarity about a pivot below the chin, weighted by a smo
 head and falls to 0 at the edges of a box around it, so only that box is resampled (computed on a coarse grid and
 interpolated: the field is smooth).
 """
+
 from __future__ import annotations
 
 import cv2
@@ -24,8 +25,9 @@ class HeadSway:
         f = self.frame
         self.pivot = points[CHIN] + f.ey * f.scale * PIVOT_BELOW_CHIN
         a, b = HEAD_AXES[0] * FALLOFF, HEAD_AXES[1] * FALLOFF
-        corners = f.to_image(np.array([[-a, HEAD_CENTRE_V - b], [a, HEAD_CENTRE_V - b], [-a, HEAD_CENTRE_V + b],
-                                       [a, HEAD_CENTRE_V + b]]))
+        corners = f.to_image(
+            np.array([[-a, HEAD_CENTRE_V - b], [a, HEAD_CENTRE_V - b], [-a, HEAD_CENTRE_V + b], [a, HEAD_CENTRE_V + b]])
+        )
         x0, y0 = np.floor(corners.min(axis=0)).astype(int)
         x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
         self.box = (max(0, int(x0)), max(0, int(y0)), min(width, int(x1)), min(height, int(y1)))
@@ -81,6 +83,7 @@ class HeadSway:
         gh, gw = sx.shape
         coarse = cv2.merge([sx, sy])
         maps = cv2.resize(coarse, (gw * GRID_PX, gh * GRID_PX), interpolation=cv2.INTER_LINEAR)[:h, :w]
-        result: np.ndarray = cv2.remap(crop, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR,
-                                       borderMode=cv2.BORDER_REPLICATE)
+        result: np.ndarray = cv2.remap(
+            crop, np.ascontiguousarray(maps), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         return result

@@ -6,6 +6,7 @@ warm-up frames, and smoothed with a filter that looks at a fixed window of frame
 frame do not depend on which frames a clip needs: a clip late in a long source decodes only its own chunks (plus
 the first seconds, where the mouth bank and the rig come from), and its pixels equal those of a longer render.
 """
+
 from __future__ import annotations
 
 import threading
@@ -188,17 +189,25 @@ class PreparedSource:
                     m.close()
         bad = source_errors(errors)
         if bad:
-            self.warnings.append(f"{self.path.name} has corrupt data ({len(bad)} decoder error lines, e.g. "
-                                 f"'{bad[0].strip()[:80]}'); the damaged frames were concealed or repeated")
+            self.warnings.append(
+                f"{self.path.name} has corrupt data ({len(bad)} decoder error lines, e.g. "
+                f"'{bad[0].strip()[:80]}'); the damaged frames were concealed or repeated"
+            )
         for j, dets in results:
             track_j = raw_track(dets, self.width, self.height)
             yaws = np.array([c.yaw_deg for c in track_j.checks])
             self._chunks[j] = _Chunk(arrays[j], track_j, yaws)
 
-    def _store_frame(self, k: int, frame: np.ndarray, arrays: dict[int, np.ndarray], warmup: list[np.ndarray],
-                     pool: ThreadPoolExecutor,
-                     track: Callable[[int, list[np.ndarray], int], tuple[int, list[Detection | None]]],
-                     pending: list[Future[tuple[int, list[Detection | None]]]]) -> np.ndarray:
+    def _store_frame(
+        self,
+        k: int,
+        frame: np.ndarray,
+        arrays: dict[int, np.ndarray],
+        warmup: list[np.ndarray],
+        pool: ThreadPoolExecutor,
+        track: Callable[[int, list[np.ndarray], int], tuple[int, list[Detection | None]]],
+        pending: list[Future[tuple[int, list[Detection | None]]]],
+    ) -> np.ndarray:
         """Put decoded frame ``k`` in place (frames before the pass's first chunk only warm the tracker up);
         when it completes a chunk, start tracking that chunk."""
         j, i = divmod(k, CHUNK_FRAMES)
@@ -265,8 +274,11 @@ class PreparedSource:
         (if they show no face, from the nearest chunk that does)."""
         frames = [k for k in range(span) if self._good(k)]
         if not frames:
-            donor = next(j for j in range(len(self._chunks) + 1_000_000)
-                         if self._ensure_chunk(j, progress) and self._chunks[j].track.good.any())
+            donor = next(
+                j
+                for j in range(len(self._chunks) + 1_000_000)
+                if self._ensure_chunk(j, progress) and self._chunks[j].track.good.any()
+            )
             start = donor * CHUNK_FRAMES
             stop = min(self.n_frames, start + CHUNK_FRAMES)
             self._track_range(max(0, start - SMOOTH_WINDOW), min(self.n_frames, stop + SMOOTH_WINDOW), progress)
@@ -278,11 +290,21 @@ class PreparedSource:
         for a, b in _runs(np.array(frames, dtype=np.int64)):
             self._smooth(list(range(a, b)))
         opened = [k for k in pool if inner_lip_gap(self._smoothed[k]) > 0.035][:60]
-        style = sample_style(np.asarray(self.frame(ref)), self._smoothed[ref],
-                             [np.asarray(self.frame(k)) for k in opened], [self._smoothed[k] for k in opened])
+        style = sample_style(
+            np.asarray(self.frame(ref)),
+            self._smoothed[ref],
+            [np.asarray(self.frame(k)) for k in opened],
+            [self._smoothed[k] for k in opened],
+        )
         self.rig = build_rig(self._smoothed[ref], style)
-        self.bank = build_bank([np.asarray(self.frame(k)) for k in frames], [self._smoothed[k] for k in frames],
-                               frames, [yaw[k] for k in frames], self.rig, self._smoothed[ref])
+        self.bank = build_bank(
+            [np.asarray(self.frame(k)) for k in frames],
+            [self._smoothed[k] for k in frames],
+            frames,
+            [yaw[k] for k in frames],
+            self.rig,
+            self._smoothed[ref],
+        )
 
     def _good(self, k: int) -> bool:
         return bool(self._chunks[k // CHUNK_FRAMES].track.good[k % CHUNK_FRAMES])
@@ -326,8 +348,9 @@ def prepare_source(request: RenderRequest, progress: Progress) -> PreparedSource
     return PreparedSource("video", request.video, request.fps, n)
 
 
-def _still_source(kind: str, request: RenderRequest, image: np.ndarray, det: Detection | None,
-                  warnings: list[str] | None = None) -> PreparedSource:
+def _still_source(
+    kind: str, request: RenderRequest, image: np.ndarray, det: Detection | None, warnings: list[str] | None = None
+) -> PreparedSource:
     h, w = image.shape[:2]
     check = check_face(det, w, h)
     if not check.usable or det is None:
@@ -368,8 +391,10 @@ def _first_good_frame(request: RenderRequest, progress: Progress) -> PreparedSou
         raise no_face_error(request, exc, frame)
     warnings = []
     if errors:
-        warnings.append(f"{request.video.name} has corrupt data ({len(errors)} decoder error lines, e.g. "
-                        f"'{errors[0].strip()[:80]}'); the damaged frames were concealed or repeated")
+        warnings.append(
+            f"{request.video.name} has corrupt data ({len(errors)} decoder error lines, e.g. "
+            f"'{errors[0].strip()[:80]}'); the damaged frames were concealed or repeated"
+        )
     return _still_source("still", request, frame, det, warnings)
 
 
@@ -384,9 +409,9 @@ def no_face_error(request: RenderRequest, exc: NoUsableFace, frame: np.ndarray) 
     messages = {
         NO_FACE: f"no face found in {where}",
         TOO_SMALL: f"the face in {where} is only {check.width_px:.0f} px wide; the puppet engine needs at least "
-                   f"{MIN_FACE_PX} px (use a larger or closer photo)",
+        f"{MIN_FACE_PX} px (use a larger or closer photo)",
         PROFILE: f"the face in {where} is turned about {abs(check.yaw_deg):.0f} deg (profile); the puppet engine "
-                 f"needs a face within {PROFILE_YAW_DEG:.0f} deg of frontal",
+        f"needs a face within {PROFILE_YAW_DEG:.0f} deg of frontal",
         CUT_OFF: f"the mouth is cut off by the frame edge in {where}",
     }
     details: dict[str, object] = {"frame_png": str(png), "frame_index": exc.frame_index, "reason": exc.reason}

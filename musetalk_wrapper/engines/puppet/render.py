@@ -1,6 +1,7 @@
 """The puppet render of one clip: audio -> mouth shapes, the motion clock -> source frame, sway, blinks and
 eye-line shifts, then every output frame drawn (two at a time, in threads; each is a pure function of its
 index) and encoded."""
+
 from __future__ import annotations
 
 import time
@@ -64,18 +65,20 @@ def plan_clip(request: RenderRequest, progress: Progress) -> Clip:
     warnings: list[str] = []
     mouth, driver = _mouth(request, features, audio_s, warnings)
     clock = clip_clock(n_out, request.fps, request.start_s, request.handoff_s)
-    return Clip(request, n_out, audio_s, features, mouth, driver, clock, warnings,
-                {"audio": time.monotonic() - t})
+    return Clip(request, n_out, audio_s, features, mouth, driver, clock, warnings, {"audio": time.monotonic() - t})
 
 
-def _mouth(request: RenderRequest, features: AudioFeatures, audio_s: float,
-           warnings: list[str]) -> tuple[MouthTrack, str]:
+def _mouth(
+    request: RenderRequest, features: AudioFeatures, audio_s: float, warnings: list[str]
+) -> tuple[MouthTrack, str]:
     if request.timings is not None:
         timings = load_timings(request.timings)
         if timings_match_audio(timings, audio_s):
             return mouth_from_timings(timings, features), "timings"
-        warnings.append(f"timings last {timings.duration_s:.2f} s but the audio {audio_s:.2f} s; "
-                        "mouth shapes come from the audio instead")
+        warnings.append(
+            f"timings last {timings.duration_s:.2f} s but the audio {audio_s:.2f} s; "
+            "mouth shapes come from the audio instead"
+        )
     return mouth_from_audio(features), "audio"
 
 
@@ -106,9 +109,17 @@ class FrameDrawer:
         self.blinks = self.photo_motion and req.blink
         m = clip.mouth
         assert m.tongue is not None and m.tongue_out is not None and m.speaking is not None
-        self._shapes = [MouthShape(float(m.open[i]), float(m.width[i]), float(m.upper[i]), float(m.tongue[i]),
-                                   float(m.tongue_out[i]), 1.0 - float(m.speaking[i]) if source.is_photo else 0.0)
-                        for i in range(clip.n_out)]
+        self._shapes = [
+            MouthShape(
+                float(m.open[i]),
+                float(m.width[i]),
+                float(m.upper[i]),
+                float(m.tongue[i]),
+                float(m.tongue_out[i]),
+                1.0 - float(m.speaking[i]) if source.is_photo else 0.0,
+            )
+            for i in range(clip.n_out)
+        ]
         self.sway: HeadSway | None = None
         if source.is_photo:
             pts = source.points(0)
@@ -147,8 +158,11 @@ class FrameDrawer:
     @staticmethod
     def _photo_motion(point: ClockPoint, fps: float) -> tuple[float, tuple[float, float], np.ndarray]:
         """Blink closure, eye-line shift and head pose at the clock (blended across a handoff)."""
-        closure, gaze, pose = blink_closure(point.tick, fps), np.array(gaze_shift(point.tick, fps)), \
-            sway_pose(point.tick, fps)
+        closure, gaze, pose = (
+            blink_closure(point.tick, fps),
+            np.array(gaze_shift(point.tick, fps)),
+            sway_pose(point.tick, fps),
+        )
         if point.other is not None:
             closure = float(blend(closure, blink_closure(point.other, fps), point.weight))
             gaze = np.asarray(blend(gaze, np.array(gaze_shift(point.other, fps)), point.weight))
@@ -227,15 +241,24 @@ def render_clip(request: RenderRequest, source: PreparedSource, progress: Progre
         t = time.monotonic()
     encode += time.monotonic() - t  # closing: the encoder flushes its last frames
     timings.update(render=time.monotonic() - started - encode, encode=encode)
-    details: dict[str, object] = {"face_box": median_face_box(boxes, w, h), "source_frames": len(shown),
-                                  "mouth_driver": clip.driver, "source_kind": source.kind}
+    details: dict[str, object] = {
+        "face_box": median_face_box(boxes, w, h),
+        "source_frames": len(shown),
+        "mouth_driver": clip.driver,
+        "source_kind": source.kind,
+    }
     if source.bank is not None:
         details["mouth_bank"] = {"entries": len(source.bank), "frames": int(sum(real)), "runs": _runs(real)}
     kind = "photo" if request.image is not None else "video"
     return EngineOutput(
-        frames=clip.n_out, fps=float(request.fps), duration_s=clip.audio_s,
+        frames=clip.n_out,
+        fps=float(request.fps),
+        duration_s=clip.audio_s,
         message=f"rendered {clip.n_out} frames with puppet ({kind} source, mouth from the {clip.driver})",
-        timings_s=timings, warnings=clip.warnings + source.clip_warnings(shown), details=details)
+        timings_s=timings,
+        warnings=clip.warnings + source.clip_warnings(shown),
+        details=details,
+    )
 
 
 def median_face_box(boxes: list[tuple[float, float, float, float]], width: int, height: int) -> list[int]:

@@ -1,5 +1,6 @@
 """The presenter source: a photo (one frame) or a video decoded in fixed chunks of frames, kept in memory up to a
 budget and in temporary files beyond it."""
+
 from __future__ import annotations
 
 import tempfile
@@ -14,8 +15,17 @@ from musetalk_wrapper.media import load_image, read_video_frames
 MAX_SIDE = 1920  # px: output frames are capped so the longer side is at most this
 RAM_BYTES = 1 << 30  # decoded source frames beyond 1 GiB go to temporary files
 # ffmpeg complaints caused by us closing its output pipe early, not by the source
-_OUTPUT_SIDE = ("Broken pipe", "muxer", "muxing", "trailer", "closing file", "out#", "vost#", "Conversion failed",
-                "Last message repeated")
+_OUTPUT_SIDE = (
+    "Broken pipe",
+    "muxer",
+    "muxing",
+    "trailer",
+    "closing file",
+    "out#",
+    "vost#",
+    "Conversion failed",
+    "Last message repeated",
+)
 
 
 def output_size(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
@@ -35,12 +45,14 @@ def load_photo(path: Path) -> np.ndarray:
     return np.ascontiguousarray(img[:oh, :ow])
 
 
-def iter_video(path: Path, fps: int, decode_errors: list[str] | None = None, start: int = 0,
-               stop: int | None = None) -> Generator[np.ndarray, None, None]:
+def iter_video(
+    path: Path, fps: int, decode_errors: list[str] | None = None, start: int = 0, stop: int | None = None
+) -> Generator[np.ndarray, None, None]:
     """Frames ``start`` .. ``stop`` - 1 at ``fps``, capped and cropped to even sizes (the crop drops at most one
     row and column)."""
-    for frame in read_video_frames(path, fps=fps, max_side=MAX_SIDE, decode_errors=decode_errors,
-                                   start_frame=start, stop_frame=stop):
+    for frame in read_video_frames(
+        path, fps=fps, max_side=MAX_SIDE, decode_errors=decode_errors, start_frame=start, stop_frame=stop
+    ):
         h, w = frame.shape[:2]
         yield frame[: h // 2 * 2, : w // 2 * 2]
 
@@ -83,8 +95,9 @@ class ChunkStore:
         if self._used + nbytes > self._ram_bytes:
             if self._dir is None:
                 self._dir = tempfile.TemporaryDirectory(prefix="presgen-puppet-")
-            arr: np.ndarray = np.memmap(Path(self._dir.name) / f"chunk-{index}.rgb", dtype=np.uint8, mode="w+",
-                                        shape=shape)
+            arr: np.ndarray = np.memmap(
+                Path(self._dir.name) / f"chunk-{index}.rgb", dtype=np.uint8, mode="w+", shape=shape
+            )
         else:
             arr = np.empty(shape, dtype=np.uint8)
             self._used += nbytes

@@ -1,4 +1,5 @@
 """Face tracking: MediaPipe face mesh on every source frame, face checks and gap filling."""
+
 from __future__ import annotations
 
 import contextlib
@@ -89,11 +90,14 @@ def check_face(det: Detection | None, width: int, height: int) -> FaceCheck:
 def graph_error(exc: RuntimeError) -> EngineError:
     """MediaPipe's multi-line graph failure as one line naming the broken part and the fix."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    cause = next((ln[ln.index("Failed to load"):] for ln in lines if "Failed to load" in ln),
-                 lines[-1] if lines else "unknown error")
+    cause = next(
+        (ln[ln.index("Failed to load") :] for ln in lines if "Failed to load" in ln),
+        lines[-1] if lines else "unknown error",
+    )
     fix = rebuild_env_command(ENV)
-    return EngineError(ErrorCode.ENGINE_UNAVAILABLE, f"MediaPipe's face mesh cannot start ({cause[:200]}); run: {fix}",
-                       {"fix": [fix]})
+    return EngineError(
+        ErrorCode.ENGINE_UNAVAILABLE, f"MediaPipe's face mesh cannot start ({cause[:200]}); run: {fix}", {"fix": [fix]}
+    )
 
 
 class FaceMesh:
@@ -114,8 +118,12 @@ class FaceMesh:
 
     def _new(self, static: bool) -> Any:
         return self._mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=static, max_num_faces=1, refine_landmarks=True,
-            min_detection_confidence=MIN_DETECTION_CONFIDENCE, min_tracking_confidence=0.5)
+            static_image_mode=static,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+            min_tracking_confidence=0.5,
+        )
 
     def close(self) -> None:
         # a graph that failed to start fails again on close; its error was already raised
@@ -164,7 +172,7 @@ class FaceMesh:
                 step = win // 2
                 for y0 in range(0, max(h - win, 0) + 1, step):
                     for x0 in range(0, max(w - win, 0) + 1, step):
-                        det = self._run(searcher, rgb[y0:y0 + win, x0:x0 + win], x0, y0)
+                        det = self._run(searcher, rgb[y0 : y0 + win, x0 : x0 + win], x0, y0)
                         if det is not None:
                             self._roi = _grow_box(det.points, w, h)
                             if self._video:
@@ -243,8 +251,10 @@ def track_warnings(checks: list[FaceCheck]) -> list[str]:
     if good:
         yaw = float(np.median([abs(c.yaw_deg) for c in good]))
         if yaw > TURNED_YAW_DEG:
-            warnings.append(f"the face is turned about {yaw:.0f} deg from the camera; "
-                            "the mouth may look distorted (a frontal face works best)")
+            warnings.append(
+                f"the face is turned about {yaw:.0f} deg from the camera; "
+                "the mouth may look distorted (a frontal face works best)"
+            )
     if any(c.partly_outside for c in good):
         warnings.append("part of the face is outside the frame")
     return warnings

@@ -1,5 +1,6 @@
 """Mouth shapes from phoneme timings (espeak IPA from piper): a viseme per phoneme, blended with its
 neighbours by dominance (co-articulation), scaled by the audio's loudness and closed in pauses."""
+
 from __future__ import annotations
 
 import math
@@ -32,36 +33,71 @@ UNKNOWN = Viseme(0.3, 0.0, 0.2, 0.5)
 _V = Viseme
 VISEMES: dict[str, Viseme] = {
     # lips closed
-    "m": CLOSED, "b": CLOSED, "p": CLOSED,
+    "m": CLOSED,
+    "b": CLOSED,
+    "p": CLOSED,
     # teeth on lower lip
-    "f": TEETH_ON_LIP, "v": TEETH_ON_LIP,
+    "f": TEETH_ON_LIP,
+    "v": TEETH_ON_LIP,
     # open
-    "a": _V(1.0, 0.1, 0.15, 1.0), "ɑ": _V(0.95, -0.05, 0.15, 1.0), "æ": _V(0.85, 0.25, 0.22, 1.0),
-    "ʌ": _V(0.72, 0.0, 0.15, 1.0), "ɐ": _V(0.62, 0.0, 0.15, 1.0), "ɒ": _V(0.85, -0.3, 0.15, 1.0),
+    "a": _V(1.0, 0.1, 0.15, 1.0),
+    "ɑ": _V(0.95, -0.05, 0.15, 1.0),
+    "æ": _V(0.85, 0.25, 0.22, 1.0),
+    "ʌ": _V(0.72, 0.0, 0.15, 1.0),
+    "ɐ": _V(0.62, 0.0, 0.15, 1.0),
+    "ɒ": _V(0.85, -0.3, 0.15, 1.0),
     # spread
-    "ɛ": _V(0.62, 0.3, 0.25, 1.0), "e": _V(0.5, 0.35, 0.25, 1.0), "ɪ": _V(0.36, 0.35, 0.25, 1.0),
-    "i": _V(0.3, 0.5, 0.3, 1.0), "ᵻ": _V(0.3, 0.25, 0.25, 1.0), "ɨ": _V(0.3, 0.2, 0.25, 1.0),
+    "ɛ": _V(0.62, 0.3, 0.25, 1.0),
+    "e": _V(0.5, 0.35, 0.25, 1.0),
+    "ɪ": _V(0.36, 0.35, 0.25, 1.0),
+    "i": _V(0.3, 0.5, 0.3, 1.0),
+    "ᵻ": _V(0.3, 0.25, 0.25, 1.0),
+    "ɨ": _V(0.3, 0.2, 0.25, 1.0),
     "j": _V(0.2, 0.4, 0.3, 1.0),
     # neutral
-    "ə": _V(0.42, 0.0, 0.18, 0.8), "ɘ": _V(0.42, 0.0, 0.18, 0.8), "ɜ": _V(0.45, -0.2, 0.2, 1.0),
+    "ə": _V(0.42, 0.0, 0.18, 0.8),
+    "ɘ": _V(0.42, 0.0, 0.18, 0.8),
+    "ɜ": _V(0.45, -0.2, 0.2, 1.0),
     # rounded
-    "ɚ": _V(0.35, -0.35, 0.2, 1.0), "ɝ": _V(0.4, -0.35, 0.2, 1.0), "ɔ": _V(0.7, -0.55, 0.15, 1.2),
-    "o": _V(0.55, -0.65, 0.15, 1.2), "ɵ": _V(0.45, -0.5, 0.15, 1.2), "ʊ": _V(0.3, -0.6, 0.15, 1.2),
-    "u": _V(0.25, -0.85, 0.12, 1.3), "ʉ": _V(0.25, -0.7, 0.12, 1.3), "y": _V(0.25, -0.8, 0.12, 1.3),
-    "ø": _V(0.4, -0.7, 0.15, 1.2), "œ": _V(0.55, -0.5, 0.15, 1.2), "w": _V(0.1, -0.85, 0.2, 2.5),
-    "ʍ": _V(0.1, -0.85, 0.2, 2.5), "ɹ": _V(0.2, -0.4, 0.3, 1.5), "r": _V(0.2, -0.3, 0.3, 1.2),
-    "ʃ": _V(0.16, -0.45, 0.5, 2.0), "ʒ": _V(0.16, -0.45, 0.5, 2.0), "ʧ": _V(0.16, -0.45, 0.5, 2.0),
+    "ɚ": _V(0.35, -0.35, 0.2, 1.0),
+    "ɝ": _V(0.4, -0.35, 0.2, 1.0),
+    "ɔ": _V(0.7, -0.55, 0.15, 1.2),
+    "o": _V(0.55, -0.65, 0.15, 1.2),
+    "ɵ": _V(0.45, -0.5, 0.15, 1.2),
+    "ʊ": _V(0.3, -0.6, 0.15, 1.2),
+    "u": _V(0.25, -0.85, 0.12, 1.3),
+    "ʉ": _V(0.25, -0.7, 0.12, 1.3),
+    "y": _V(0.25, -0.8, 0.12, 1.3),
+    "ø": _V(0.4, -0.7, 0.15, 1.2),
+    "œ": _V(0.55, -0.5, 0.15, 1.2),
+    "w": _V(0.1, -0.85, 0.2, 2.5),
+    "ʍ": _V(0.1, -0.85, 0.2, 2.5),
+    "ɹ": _V(0.2, -0.4, 0.3, 1.5),
+    "r": _V(0.2, -0.3, 0.3, 1.2),
+    "ʃ": _V(0.16, -0.45, 0.5, 2.0),
+    "ʒ": _V(0.16, -0.45, 0.5, 2.0),
+    "ʧ": _V(0.16, -0.45, 0.5, 2.0),
     "ʤ": _V(0.16, -0.45, 0.5, 2.0),
     # teeth nearly together
-    "s": _V(0.1, 0.2, 0.55, 1.5), "z": _V(0.1, 0.2, 0.55, 1.5),
-    "θ": _V(0.2, 0.05, 0.45, 1.5, tongue_out=1.0), "ð": _V(0.2, 0.05, 0.45, 1.2, tongue_out=1.0),
+    "s": _V(0.1, 0.2, 0.55, 1.5),
+    "z": _V(0.1, 0.2, 0.55, 1.5),
+    "θ": _V(0.2, 0.05, 0.45, 1.5, tongue_out=1.0),
+    "ð": _V(0.2, 0.05, 0.45, 1.2, tongue_out=1.0),
     # tongue consonants: shaped mostly by the vowels around them; the tip rises to the teeth ridge
-    "t": _V(0.2, 0.05, 0.25, 0.8, tongue=1.0), "d": _V(0.2, 0.05, 0.25, 0.8, tongue=1.0),
-    "n": _V(0.2, 0.05, 0.25, 0.7, tongue=1.0), "ɾ": _V(0.25, 0.05, 0.25, 0.6, tongue=0.8),
-    "l": _V(0.3, 0.0, 0.25, 0.7, tongue=1.0), "ɫ": _V(0.3, -0.1, 0.25, 0.7, tongue=1.0),
-    "k": _V(0.25, 0.0, 0.2, 0.6), "ɡ": _V(0.25, 0.0, 0.2, 0.6), "g": _V(0.25, 0.0, 0.2, 0.6),
-    "ŋ": _V(0.22, 0.0, 0.2, 0.6), "x": _V(0.25, 0.0, 0.2, 0.6), "ç": _V(0.2, 0.3, 0.3, 0.8),
-    "h": _V(0.3, 0.0, 0.2, 0.2), "ʔ": _V(0.15, 0.0, 0.2, 0.5),
+    "t": _V(0.2, 0.05, 0.25, 0.8, tongue=1.0),
+    "d": _V(0.2, 0.05, 0.25, 0.8, tongue=1.0),
+    "n": _V(0.2, 0.05, 0.25, 0.7, tongue=1.0),
+    "ɾ": _V(0.25, 0.05, 0.25, 0.6, tongue=0.8),
+    "l": _V(0.3, 0.0, 0.25, 0.7, tongue=1.0),
+    "ɫ": _V(0.3, -0.1, 0.25, 0.7, tongue=1.0),
+    "k": _V(0.25, 0.0, 0.2, 0.6),
+    "ɡ": _V(0.25, 0.0, 0.2, 0.6),
+    "g": _V(0.25, 0.0, 0.2, 0.6),
+    "ŋ": _V(0.22, 0.0, 0.2, 0.6),
+    "x": _V(0.25, 0.0, 0.2, 0.6),
+    "ç": _V(0.2, 0.3, 0.3, 0.8),
+    "h": _V(0.3, 0.0, 0.2, 0.2),
+    "ʔ": _V(0.15, 0.0, 0.2, 0.5),
 }
 VOWELS = set("aɑæʌɐɒɛeɪiᵻɨəɘɜɚɝɔoɵʊuʉyøœ")
 PAUSE_SYMBOLS = set("^$_.,;:!?…—–-\"'()")
@@ -84,8 +120,11 @@ def viseme_for(symbol: str) -> Viseme:
 
 
 def _is_modifier(symbol: str) -> bool:
-    return all(unicodedata.combining(ch) or unicodedata.category(ch) == "Lm" for ch in symbol) \
-        and symbol not in STRESS_MARKS and symbol not in LENGTH_MARKS
+    return (
+        all(unicodedata.combining(ch) or unicodedata.category(ch) == "Lm" for ch in symbol)
+        and symbol not in STRESS_MARKS
+        and symbol not in LENGTH_MARKS
+    )
 
 
 def merge_marks(phones: tuple[Phone, ...]) -> list[Phone]:
@@ -129,7 +168,7 @@ def mouth_from_timings(timings: Timings, feat: AudioFeatures) -> MouthTrack:
         weight[lo:hi] += w
     shape = acc / weight[:, None]
     open_, width, upper, tongue, tongue_out = (shape[:, k] for k in range(5))
-    open_ = smooth(open_, (1, 3, 1)) * (AUDIO_GAIN_FLOOR + (1.0 - AUDIO_GAIN_FLOOR) * feat.level ** 0.7)
+    open_ = smooth(open_, (1, 3, 1)) * (AUDIO_GAIN_FLOOR + (1.0 - AUDIO_GAIN_FLOOR) * feat.level**0.7)
     open_ = calibrated(open_, feat.silent)
     for ph in phones:  # lip closures and teeth-on-lip must actually be reached, however short
         vis = viseme_for(ph.symbol)

@@ -1,4 +1,5 @@
 """Piecewise-affine image warp over a fixed triangulation, evaluated only inside a crop box."""
+
 from __future__ import annotations
 
 import cv2
@@ -58,8 +59,12 @@ def moving_triangles(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray) ->
     return result
 
 
-def triangle_maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple[int, int, int, int],
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def triangle_maps(
+    src: np.ndarray,
+    dst: np.ndarray,
+    tris: np.ndarray,
+    box: tuple[int, int, int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """For every pixel of ``box`` (x0, y0, x1, y1 in dst coordinates): where to sample the source (map_x, map_y,
     float32) and whether a triangle covers it; pixels no triangle covers map to themselves."""
     x0, y0, x1, y1 = box
@@ -84,8 +89,9 @@ def triangle_maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple
     return map_x, map_y, label > 0
 
 
-def _maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple[int, int, int, int],
-          step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _maps(
+    src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple[int, int, int, int], step: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """triangle_maps, on every ``step``-th pixel and interpolated when step > 1 (the map is continuous and
     piecewise linear: the error is a fraction of a pixel where two triangles meet)."""
     if step == 1:
@@ -113,9 +119,14 @@ def _maps(src: np.ndarray, dst: np.ndarray, tris: np.ndarray, box: tuple[int, in
     return map_x, map_y, covered
 
 
-def warp_region(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
-                box: tuple[int, int, int, int], source: np.ndarray | None = None,
-                ) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]] | None:
+def warp_region(
+    image: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    triangles: np.ndarray,
+    box: tuple[int, int, int, int],
+    source: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]] | None:
     """Warp so that points ``src`` land on ``dst``, inside ``box`` = (x0, y0, x1, y1) of ``image``.
 
     ``source`` (default: ``image``) is the picture sampled at ``src`` coordinates. Returns the warped pixels of the
@@ -138,8 +149,9 @@ def warp_region(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: 
     map_x, map_y, covered = maps
     if not covered.any():
         return None
-    warped = cv2.remap(image if source is None else source, map_x, map_y, cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.remap(
+        image if source is None else source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return warped, covered, (x0, y0, x1, y1)
 
 
@@ -155,7 +167,7 @@ def feather(image: np.ndarray, warped: np.ndarray, moved: np.ndarray, origin: tu
     h, w = moved.shape
     m = moved.astype(np.float32)
     alpha = np.maximum(cv2.GaussianBlur(m, (0, 0), FEATHER_SIGMA_PX), cv2.erode(m, np.ones((3, 3), np.uint8)))
-    blend_into(image[y0:y0 + h, x0:x0 + w], warped, alpha)
+    blend_into(image[y0 : y0 + h, x0 : x0 + w], warped, alpha)
 
 
 def blend_into(region: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:

@@ -1,6 +1,7 @@
 """Fixtures for the musetalk engine tests: the official checkpoint manifests (shared/musetalk), a tiny-
 configuration models folder built by the musetalk env, the same folder fetched by ``presgen weights fetch`` from
 a local stand-in for the Hugging Face Hub, and short audio clips cut from eng.wav."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,15 +36,20 @@ def manifests_dir(media_dir: Path) -> Path:
 def tiny_models(musetalk_python: Path, manifests_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight models folder in the official layout and file formats, tiny UNet/VAE/whisper."""
     out = tmp_path_factory.mktemp("tiny-models")
-    proc = subprocess.run([str(musetalk_python), str(SUPPORT / "tiny_models.py"), str(out), str(manifests_dir)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(musetalk_python), str(SUPPORT / "tiny_models.py"), str(out), str(manifests_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 
 
 @pytest.fixture(scope="session")
-def fetched(tiny_models: Path, musetalk_python: Path, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[dict[str, Any]]:
+def fetched(
+    tiny_models: Path, musetalk_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """``presgen weights fetch`` of the tiny folder, served in the hub's URL layout (the official repos and
     pinned revisions; resnet18 and BiSeNet from a plain host): {"models": folder, "report": its JSON report}."""
     sys.path.insert(0, str(SUPPORT))
@@ -97,9 +103,24 @@ def cut_audio(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Call
     def cut(start: float, seconds: float) -> Path:
         out = folder / f"eng_{start:g}_{seconds:g}.wav"
         if not out.exists():
-            subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-ss", str(start), "-t",
-                            str(seconds), "-i", str(media_dir / "eng.wav"), str(out)], check=True)
+            subprocess.run(
+                [
+                    imageio_ffmpeg.get_ffmpeg_exe(),
+                    "-v",
+                    "error",
+                    "-y",
+                    "-ss",
+                    str(start),
+                    "-t",
+                    str(seconds),
+                    "-i",
+                    str(media_dir / "eng.wav"),
+                    str(out),
+                ],
+                check=True,
+            )
         return out
+
     return cut
 
 

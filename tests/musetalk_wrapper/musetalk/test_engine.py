@@ -4,6 +4,7 @@ Random weights make the generated mouth noise, which is what lets these tests se
 writes: only inside the blend mask, only on frames with speech, everything else equal to the source up to
 codec noise.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,20 +43,60 @@ def decode(path: Path, limit: int | None = None) -> np.ndarray:
 
 def audio_seconds(path: Path) -> float:
     """Length of the audio stream, from its decoded samples."""
-    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1",
-                          "-ar", "16000", "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-f",
+            "f32le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return len(raw) / 4 / 16000
 
 
-def render(python: Path, audio: Path, source: Path, out: Path, models: Path, cache: Path, *extra: str,
-           debug: Path | None = None) -> tuple[dict[str, Any], int]:
+def render(
+    python: Path,
+    audio: Path,
+    source: Path,
+    out: Path,
+    models: Path,
+    cache: Path,
+    *extra: str,
+    debug: Path | None = None,
+) -> tuple[dict[str, Any], int]:
     env_before = os.environ.get("PRESGEN_MUSETALK_DEBUG_DIR")
     if debug is not None:
         os.environ["PRESGEN_MUSETALK_DEBUG_DIR"] = str(debug)
     try:
-        proc = run_wrapper(python, "--engine", "musetalk", "--audio", str(audio), "--video", str(source),
-                           "--output", str(out), "--models-dir", str(models), "--cache-dir", str(cache),
-                           "--json-output", *extra, timeout=900)
+        proc = run_wrapper(
+            python,
+            "--engine",
+            "musetalk",
+            "--audio",
+            str(audio),
+            "--video",
+            str(source),
+            "--output",
+            str(out),
+            "--models-dir",
+            str(models),
+            "--cache-dir",
+            str(cache),
+            "--json-output",
+            *extra,
+            timeout=900,
+        )
     finally:
         if debug is not None:
             if env_before is None:
@@ -76,15 +117,22 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def first(musetalk_python: Path, tiny_models: Path, media_dir: Path, cut_audio: Callable[[float, float], Path],
-          workdir: Path) -> dict[str, Any]:
+def first(
+    musetalk_python: Path, tiny_models: Path, media_dir: Path, cut_audio: Callable[[float, float], Path], workdir: Path
+) -> dict[str, Any]:
     # 2.4 s .. 5.4 s of eng.wav: a 0.66 s pause, then speech
     audio = cut_audio(2.4, 3.0)
     out = workdir / "first.mp4"
-    result, code = render(musetalk_python, audio, media_dir / "sun.mp4", out, tiny_models, workdir / "cache",
-                          debug=workdir / "debug")
-    return {"result": result, "code": code, "audio": audio, "out": out,
-            "debug": np.load(workdir / "debug" / "blend_masks.npz")}
+    result, code = render(
+        musetalk_python, audio, media_dir / "sun.mp4", out, tiny_models, workdir / "cache", debug=workdir / "debug"
+    )
+    return {
+        "result": result,
+        "code": code,
+        "audio": audio,
+        "out": out,
+        "debug": np.load(workdir / "debug" / "blend_masks.npz"),
+    }
 
 
 def test_first_render_contract_and_length(first: dict[str, Any]) -> None:
@@ -103,8 +151,7 @@ def test_first_render_contract_and_length(first: dict[str, Any]) -> None:
         assert result["timings_s"][stage] > 0
 
 
-def test_pixels_change_only_inside_blend_mask(first: dict[str, Any], media_dir: Path, artifacts_dir: Path
-                                              ) -> None:
+def test_pixels_change_only_inside_blend_mask(first: dict[str, Any], media_dir: Path, artifacts_dir: Path) -> None:
     out = decode(first["out"]).astype(np.int16)
     src = decode(media_dir / "sun.mp4", limit=75).astype(np.int16)
     dbg = first["debug"]
@@ -145,12 +192,18 @@ def _grow(mask: np.ndarray, px: int) -> np.ndarray:
     return out
 
 
-def test_new_audio_reuses_the_avatar_cache(first: dict[str, Any], musetalk_python: Path, tiny_models: Path,
-                                           media_dir: Path, cut_audio: Callable[[float, float], Path],
-                                           workdir: Path) -> None:
+def test_new_audio_reuses_the_avatar_cache(
+    first: dict[str, Any],
+    musetalk_python: Path,
+    tiny_models: Path,
+    media_dir: Path,
+    cut_audio: Callable[[float, float], Path],
+    workdir: Path,
+) -> None:
     audio = cut_audio(10.0, 2.0)  # another sentence, 50 frames: all prepared by the first render
-    result, _ = render(musetalk_python, audio, media_dir / "sun.mp4", workdir / "second.mp4", tiny_models,
-                       workdir / "cache")
+    result, _ = render(
+        musetalk_python, audio, media_dir / "sun.mp4", workdir / "second.mp4", tiny_models, workdir / "cache"
+    )
     details = result["details"]
     assert details["cache"] == "hit", details
     assert details["prepared_frames"] == 0 and details["reused_frames"] == 50
@@ -159,12 +212,25 @@ def test_new_audio_reuses_the_avatar_cache(first: dict[str, Any], musetalk_pytho
     assert result["frames"] == 50 and len(decode(workdir / "second.mp4")) == 50
 
 
-def test_changed_bbox_shift_misses_the_cache(first: dict[str, Any], musetalk_python: Path, tiny_models: Path,
-                                             media_dir: Path, cut_audio: Callable[[float, float], Path],
-                                             workdir: Path) -> None:
+def test_changed_bbox_shift_misses_the_cache(
+    first: dict[str, Any],
+    musetalk_python: Path,
+    tiny_models: Path,
+    media_dir: Path,
+    cut_audio: Callable[[float, float], Path],
+    workdir: Path,
+) -> None:
     audio = cut_audio(10.0, 1.0)
-    result, _ = render(musetalk_python, audio, media_dir / "sun.mp4", workdir / "shifted.mp4", tiny_models,
-                       workdir / "cache", "--bbox-shift", "6")
+    result, _ = render(
+        musetalk_python,
+        audio,
+        media_dir / "sun.mp4",
+        workdir / "shifted.mp4",
+        tiny_models,
+        workdir / "cache",
+        "--bbox-shift",
+        "6",
+    )
     details = result["details"]
     assert details["cache"] == "miss" and details["prepared_frames"] == 25
     assert details["cache_entry"] != first["result"]["details"]["cache_entry"]

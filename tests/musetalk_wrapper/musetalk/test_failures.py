@@ -1,6 +1,7 @@
 """Broken set-ups give one clear error, never a traceback: missing weights, a wrong file or a truncated
 checkpoint in place of a weights file (ENGINE_UNAVAILABLE naming the file and the command that fixes it),
 no face in the source (NO_FACE), and no output file is left behind."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,21 @@ LinkModels = Callable[[Path, Path, dict[str, bytes | Path | None]], Path]
 
 
 def run(python: Path, models: Path, audio: Path, out: Path, *source: str) -> tuple[dict[str, Any], int, str]:
-    proc = run_wrapper(python, "--engine", "musetalk", "--audio", str(audio), *source, "--output", str(out),
-                       "--models-dir", str(models), "--cache-dir", str(out.parent / "cache"), "--json-output")
+    proc = run_wrapper(
+        python,
+        "--engine",
+        "musetalk",
+        "--audio",
+        str(audio),
+        *source,
+        "--output",
+        str(out),
+        "--models-dir",
+        str(models),
+        "--cache-dir",
+        str(out.parent / "cache"),
+        "--json-output",
+    )
     result = json.loads(proc.stdout)
     jsonschema.validate(result, SCHEMA)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
@@ -48,70 +62,155 @@ def short_audio(cut_audio: Callable[[float, float], Path]) -> Path:
 
 
 def test_missing_models_folder(musetalk_python: Path, media_dir: Path, short_audio: Path, tmp_path: Path) -> None:
-    result, code, _ = run(musetalk_python, tmp_path / "no-models", short_audio, tmp_path / "o.mp4",
-                          "--video", str(media_dir / "sun.mp4"))
-    unavailable(result, code, "missing MuseTalk weights file", "musetalkV15/musetalk.json",
-                "huggingface-cli download TMElyralab/MuseTalk", "presgen weights check")
+    result, code, _ = run(
+        musetalk_python, tmp_path / "no-models", short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
+    )
+    unavailable(
+        result,
+        code,
+        "missing MuseTalk weights file",
+        "musetalkV15/musetalk.json",
+        "huggingface-cli download TMElyralab/MuseTalk",
+        "presgen weights check",
+    )
 
 
-def test_missing_single_file_names_it_and_its_fix(musetalk_python: Path, tiny_models: Path, media_dir: Path,
-                                                  short_audio: Path, tmp_path: Path, link_models: LinkModels) -> None:
+def test_missing_single_file_names_it_and_its_fix(
+    musetalk_python: Path,
+    tiny_models: Path,
+    media_dir: Path,
+    short_audio: Path,
+    tmp_path: Path,
+    link_models: LinkModels,
+) -> None:
     models = link_models(tiny_models, tmp_path / "models", {"face-parse-bisent/resnet18-5c106cde.pth": None})
-    result, code, _ = run(musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video",
-                          str(media_dir / "sun.mp4"))
-    message = unavailable(result, code, "face-parse-bisent/resnet18-5c106cde.pth",
-                          "curl -L --create-dirs -o", "https://download.pytorch.org/models/resnet18-5c106cde.pth")
+    result, code, _ = run(
+        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
+    )
+    message = unavailable(
+        result,
+        code,
+        "face-parse-bisent/resnet18-5c106cde.pth",
+        "curl -L --create-dirs -o",
+        "https://download.pytorch.org/models/resnet18-5c106cde.pth",
+    )
     assert "more file" not in message
 
 
-def test_truncated_checkpoint(musetalk_python: Path, tiny_models: Path, media_dir: Path, short_audio: Path,
-                              tmp_path: Path, link_models: LinkModels) -> None:
+def test_truncated_checkpoint(
+    musetalk_python: Path,
+    tiny_models: Path,
+    media_dir: Path,
+    short_audio: Path,
+    tmp_path: Path,
+    link_models: LinkModels,
+) -> None:
     data = (tiny_models / "musetalkV15" / "unet.pth").read_bytes()
     models = link_models(tiny_models, tmp_path / "models", {"musetalkV15/unet.pth": data[: len(data) * 2 // 3]})
-    result, code, _ = run(musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video",
-                          str(media_dir / "sun.mp4"))
+    result, code, _ = run(
+        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
+    )
     unavailable(result, code, "musetalkV15/unet.pth", "truncated", "huggingface-cli download TMElyralab/MuseTalk")
 
 
-def test_html_page_in_place_of_a_checkpoint(musetalk_python: Path, tiny_models: Path, media_dir: Path,
-                                            short_audio: Path, tmp_path: Path, link_models: LinkModels) -> None:
+def test_html_page_in_place_of_a_checkpoint(
+    musetalk_python: Path,
+    tiny_models: Path,
+    media_dir: Path,
+    short_audio: Path,
+    tmp_path: Path,
+    link_models: LinkModels,
+) -> None:
     page = b"<!DOCTYPE html>\n<html><body>Sign in to continue</body></html>\n"
     models = link_models(tiny_models, tmp_path / "models", {"face-parse-bisent/79999_iter.pth": page})
-    result, code, _ = run(musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video",
-                          str(media_dir / "sun.mp4"))
-    unavailable(result, code, "face-parse-bisent/79999_iter.pth", "HTML page",
-                "presgen weights fetch --models-dir", "id=154JgKpzCPW82qINcVieuPH3fZ2e0P812")
+    result, code, _ = run(
+        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
+    )
+    unavailable(
+        result,
+        code,
+        "face-parse-bisent/79999_iter.pth",
+        "HTML page",
+        "presgen weights fetch --models-dir",
+        "id=154JgKpzCPW82qINcVieuPH3fZ2e0P812",
+    )
 
 
-def test_wrong_checkpoint_fails_at_load(musetalk_python: Path, tiny_models: Path, media_dir: Path,
-                                        short_audio: Path, tmp_path: Path, link_models: LinkModels) -> None:
+def test_wrong_checkpoint_fails_at_load(
+    musetalk_python: Path,
+    tiny_models: Path,
+    media_dir: Path,
+    short_audio: Path,
+    tmp_path: Path,
+    link_models: LinkModels,
+) -> None:
     """A valid torch file of another network passes the cheap checks; the strict load names it."""
-    models = link_models(tiny_models, tmp_path / "models",
-                         {"musetalkV15/unet.pth": tiny_models / "sd-vae" / "diffusion_pytorch_model.bin"})
-    result, code, stderr = run(musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video",
-                               str(media_dir / "sun.mp4"))
-    unavailable(result, code, "musetalkV15/unet.pth", "does not match the MuseTalk UNet architecture",
-                "missing key(s)", "huggingface-cli download TMElyralab/MuseTalk")
+    models = link_models(
+        tiny_models,
+        tmp_path / "models",
+        {"musetalkV15/unet.pth": tiny_models / "sd-vae" / "diffusion_pytorch_model.bin"},
+    )
+    result, code, stderr = run(
+        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
+    )
+    unavailable(
+        result,
+        code,
+        "musetalkV15/unet.pth",
+        "does not match the MuseTalk UNet architecture",
+        "missing key(s)",
+        "huggingface-cli download TMElyralab/MuseTalk",
+    )
     assert '"stage": "prepare"' not in stderr  # failed before the costly preparation
 
 
-def test_no_face(musetalk_python: Path, tiny_models: Path, media_dir: Path, short_audio: Path,
-                 tmp_path: Path) -> None:
+def test_no_face(musetalk_python: Path, tiny_models: Path, media_dir: Path, short_audio: Path, tmp_path: Path) -> None:
     wall = tmp_path / "wall.png"  # the red wall of sun.mp4's top-left corner
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(media_dir / "sun.mp4"),
-                    "-vf", "crop=180:200:0:0", "-frames:v", "1", str(wall)], check=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(media_dir / "sun.mp4"),
+            "-vf",
+            "crop=180:200:0:0",
+            "-frames:v",
+            "1",
+            str(wall),
+        ],
+        check=True,
+    )
     result, code, _ = run(musetalk_python, tiny_models, short_audio, tmp_path / "o.mp4", "--image", str(wall))
     assert code == EXIT_NO_FACE and result["error"]["code"] == "NO_FACE", result
     assert "wall.png" in result["error"]["message"]
 
 
-def test_dwpose_backend_without_its_model(musetalk_python: Path, tiny_models: Path, media_dir: Path,
-                                         short_audio: Path, tmp_path: Path) -> None:
+def test_dwpose_backend_without_its_model(
+    musetalk_python: Path, tiny_models: Path, media_dir: Path, short_audio: Path, tmp_path: Path
+) -> None:
     missing = tmp_path / "dw-ll_ucoco_384.onnx"
-    result, code, _ = run(musetalk_python, tiny_models, short_audio, tmp_path / "o.mp4", "--video",
-                          str(media_dir / "sun.mp4"), "--landmarks", "dwpose-onnx", "--dwpose-model", str(missing))
-    unavailable(result, code, str(missing), "presgen weights fetch --models-dir", "--with-dwpose",
-                "huggingface-cli download yzd-v/DWPose dw-ll_ucoco_384.onnx")
+    result, code, _ = run(
+        musetalk_python,
+        tiny_models,
+        short_audio,
+        tmp_path / "o.mp4",
+        "--video",
+        str(media_dir / "sun.mp4"),
+        "--landmarks",
+        "dwpose-onnx",
+        "--dwpose-model",
+        str(missing),
+    )
+    unavailable(
+        result,
+        code,
+        str(missing),
+        "presgen weights fetch --models-dir",
+        "--with-dwpose",
+        "huggingface-cli download yzd-v/DWPose dw-ll_ucoco_384.onnx",
+    )
 
 
 def test_check_reports_health(musetalk_python: Path, tiny_models: Path, tmp_path: Path) -> None:
@@ -120,7 +219,11 @@ def test_check_reports_health(musetalk_python: Path, tiny_models: Path, tmp_path
     jsonschema.validate(result, SCHEMA)
     assert result["engine"] == "musetalk"
     env = {"PRESGEN_MODELS": str(tiny_models)}
-    ok = subprocess.run([str(musetalk_python), "-m", "musetalk_wrapper", "--engine", "musetalk", "--check",
-                         "--json-output"], capture_output=True, text=True, cwd=REPO,
-                        env={**os.environ, **env, "PYTHONPATH": str(REPO)})
+    ok = subprocess.run(
+        [str(musetalk_python), "-m", "musetalk_wrapper", "--engine", "musetalk", "--check", "--json-output"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+    )
     assert json.loads(ok.stdout)["healthy"] is True, ok.stdout

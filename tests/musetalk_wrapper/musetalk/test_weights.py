@@ -1,5 +1,6 @@
 """``python -m musetalk_wrapper.weights check`` (standard library only) and ``presgen weights check``, which
 runs it in a subprocess and renders its JSON: what is missing or broken and the command that fetches it."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,15 +16,30 @@ import pytest
 from helpers import REPO
 from presgen_training.commands import weights as weights_command
 
-OFFICIAL_UNET_CONFIG = {"block_out_channels": [320, 640, 1280, 1280], "cross_attention_dim": 384,
-                        "in_channels": 8, "layers_per_block": 2}
+OFFICIAL_UNET_CONFIG = {
+    "block_out_channels": [320, 640, 1280, 1280],
+    "cross_attention_dim": 384,
+    "in_channels": 8,
+    "layers_per_block": 2,
+}
 
 
-def check(models: Path, *extra: str, cwd: Path = REPO, env: dict[str, str] | None = None
-          ) -> tuple[dict, int]:
-    proc = subprocess.run([sys.executable, "-m", "musetalk_wrapper.weights", "check", "--json",
-                           *(["--models-dir", str(models)] if models else []), *extra],
-                          capture_output=True, text=True, cwd=cwd, env={"PYTHONPATH": str(REPO), **(env or {})})
+def check(models: Path, *extra: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> tuple[dict, int]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "musetalk_wrapper.weights",
+            "check",
+            "--json",
+            *(["--models-dir", str(models)] if models else []),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PYTHONPATH": str(REPO), **(env or {})},
+    )
     return json.loads(proc.stdout), proc.returncode
 
 
@@ -51,8 +67,10 @@ def test_empty_folder_lists_every_file_with_its_command(tmp_path: Path) -> None:
     assert report["commands"][0] == f"presgen weights fetch --models-dir {models}"  # one command fetches it all
     assert files["musetalkV15/unet.pth"]["fetch"] == report["commands"][0]
     # by hand: the pinned revisions and the canonical URLs
-    assert f"huggingface-cli download TMElyralab/MuseTalk musetalkV15/musetalk.json musetalkV15/unet.pth " \
-           f"--revision {revs['TMElyralab/MuseTalk']} --local-dir {models}" in cmds
+    assert (
+        f"huggingface-cli download TMElyralab/MuseTalk musetalkV15/musetalk.json musetalkV15/unet.pth "
+        f"--revision {revs['TMElyralab/MuseTalk']} --local-dir {models}" in cmds
+    )
     assert f"--local-dir {models}/sd-vae" in cmds and "stabilityai/sd-vae-ft-mse" in cmds
     assert "openai/whisper-tiny config.json pytorch_model.bin preprocessor_config.json" in cmds
     assert "id=154JgKpzCPW82qINcVieuPH3fZ2e0P812" in cmds  # BiSeNet from its Google Drive host
@@ -80,7 +98,8 @@ def test_broken_files_are_named(tmp_path: Path) -> None:
     (models / "sd-vae" / "diffusion_pytorch_model.bin").write_bytes(data[:-40])  # cut off: no end record
     (models / "whisper").mkdir()
     (models / "whisper" / "pytorch_model.bin").write_text(
-        "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 151061672\n")
+        "version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 151061672\n"
+    )
     (models / "face-parse-bisent").mkdir()
     (models / "face-parse-bisent" / "79999_iter.pth").write_bytes(b"<!DOCTYPE html><html></html>")
     (models / "face-parse-bisent" / "resnet18-5c106cde.pth").write_bytes(b"")
@@ -99,8 +118,9 @@ def test_broken_files_are_named(tmp_path: Path) -> None:
     problem = by_path(check(models)[0])["face-parse-bisent/resnet18-5c106cde.pth"]["problem"]
     assert "truncated" in problem and "46,796,448" in problem
     # A tiny (non-official) architecture has no size bound: a complete small zip is fine there.
-    (models / "musetalkV15" / "musetalk.json").write_text(json.dumps({**OFFICIAL_UNET_CONFIG,
-                                                                       "block_out_channels": [32, 64]}))
+    (models / "musetalkV15" / "musetalk.json").write_text(
+        json.dumps({**OFFICIAL_UNET_CONFIG, "block_out_channels": [32, 64]})
+    )
     assert by_path(check(models)[0])["musetalkV15/unet.pth"]["status"] == "ok"
 
 
@@ -124,8 +144,9 @@ def _presgen_weights(argv: list[str]) -> int:
     return int(args.func(args))
 
 
-def test_presgen_weights_check_renders_and_fails_when_incomplete(tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_presgen_weights_check_renders_and_fails_when_incomplete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = _presgen_weights(["weights", "check", "--models-dir", str(tmp_path / "m")])
     out = capsys.readouterr().out
     assert code == 1
@@ -136,8 +157,9 @@ def test_presgen_weights_check_renders_and_fails_when_incomplete(tmp_path: Path,
     assert code == 1 and report["complete"] is False and len(report["commands"]) == 6
 
 
-def test_presgen_weights_uses_config_models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_presgen_weights_uses_config_models_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "presgen.toml"
     config.write_text(f'[paths]\nmodels_dir = "{tmp_path / "from-config"}"\n')
     monkeypatch.setenv("PRESGEN_CONFIG", str(config))

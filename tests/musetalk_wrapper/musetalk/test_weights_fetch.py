@@ -1,6 +1,7 @@
 """``python -m musetalk_wrapper.weights_fetch`` against a local stand-in for the Hugging Face Hub and a plain
 download host (support/fake_hub.py): files land verified and atomically, an interrupted download resumes,
 a corrupted one is rejected and removed, a 404 is one clear line, and offline mode works from the caches."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,10 +59,20 @@ def table_for(hub: FakeHub, path: Path, drop: str | None = None) -> Path:
         if where.startswith("hub"):
             sources: list[dict[str, str]] = [{"hub": REPO_ID, "file": rel.split("/", 1)[1]}]
         else:
-            sources = [{"url": f"{hub.url}/files/{Path(rel).name}", "host": "the plain host"},
-                       {"hub": MIRROR, "file": Path(rel).name}]
-        files.append({"path": rel, "kind": "json" if rel.endswith(".json") else "torch", "needed_for": "test",
-                      "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "sources": sources})
+            sources = [
+                {"url": f"{hub.url}/files/{Path(rel).name}", "host": "the plain host"},
+                {"hub": MIRROR, "file": Path(rel).name},
+            ]
+        files.append(
+            {
+                "path": rel,
+                "kind": "json" if rel.endswith(".json") else "torch",
+                "needed_for": "test",
+                "size_bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "sources": sources,
+            }
+        )
     if drop:
         files = [f for f in files if f["path"] != drop]
     path.write_text(json.dumps({"revisions": {REPO_ID: REV, MIRROR: MIRROR_REV}, "files": files}))
@@ -74,18 +85,40 @@ class Fetch:
     def __init__(self, hub: FakeHub, tmp: Path) -> None:
         self.hub, self.tmp = hub, tmp
         self.table = table_for(hub, tmp / "table.json")
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), "HF_ENDPOINT": hub.url, "HF_HOME": str(tmp / "hf"),
-                    "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DOWNLOAD_TIMEOUT": "5"}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "HF_ENDPOINT": hub.url,
+            "HF_HOME": str(tmp / "hf"),
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DOWNLOAD_TIMEOUT": "5",
+        }
         self.env.pop("HF_HUB_OFFLINE", None)
 
     def argv(self, models: Path, *extra: str) -> list[str]:
-        return [sys.executable, "-m", "musetalk_wrapper.weights_fetch", "--json", "--models-dir", str(models),
-                "--table", str(self.table), "--download-cache", str(self.tmp / "downloads"), *extra]
+        return [
+            sys.executable,
+            "-m",
+            "musetalk_wrapper.weights_fetch",
+            "--json",
+            "--models-dir",
+            str(models),
+            "--table",
+            str(self.table),
+            "--download-cache",
+            str(self.tmp / "downloads"),
+            *extra,
+        ]
 
-    def run(self, models: Path, *extra: str, env: dict[str, str] | None = None
-            ) -> tuple[int, dict[str, Any], str]:
-        proc = subprocess.run(self.argv(models, *extra), capture_output=True, text=True, timeout=300,
-                              env={**self.env, **(env or {})}, cwd=REPO)
+    def run(self, models: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+        proc = subprocess.run(
+            self.argv(models, *extra),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**self.env, **(env or {})},
+            cwd=REPO,
+        )
         lines = proc.stdout.strip().splitlines()
         assert len(lines) == 1, f"stdout must be one JSON line: {proc.stdout!r}\n{proc.stderr[-3000:]}"
         assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
@@ -193,8 +226,13 @@ def test_revision_override_and_usage_errors(hub: FakeHub, tmp_path: Path) -> Non
     code, report, _ = fetch.run(tmp_path / "models", "--revision", f"{REPO_ID}={'c' * 40}")
     assert code == 1 and report["overridden"] == [REPO_ID]
     assert "revision cccc" in outcomes(report)["net/model.bin"]["problem"]
-    proc = subprocess.run(fetch.argv(tmp_path / "models", "--revision", "nobody/else=main"), capture_output=True,
-                          text=True, env=fetch.env, cwd=REPO)
+    proc = subprocess.run(
+        fetch.argv(tmp_path / "models", "--revision", "nobody/else=main"),
+        capture_output=True,
+        text=True,
+        env=fetch.env,
+        cwd=REPO,
+    )
     assert proc.returncode == 2 and "--revision takes REPO=REVISION" in proc.stderr
 
 
@@ -204,8 +242,9 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
     models = tmp_path / "models"
     hub.by_name("model.bin").stall_after = HUB_CHUNK + MIB
     model_sha = hashlib.sha256(FILES["net/model.bin"][0]).hexdigest()
-    proc = subprocess.Popen(fetch.argv(models), env=fetch.env, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        fetch.argv(models), env=fetch.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert hub.stalled.wait(120), "the download never started"
         partial = tmp_path / "hf" / "hub" / "models--org--weights" / "blobs" / f"{model_sha}.incomplete"

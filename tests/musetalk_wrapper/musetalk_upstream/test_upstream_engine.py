@@ -3,6 +3,7 @@ command line and, depending on FAKE_UPSTREAM_MODE, writes a video the way upstre
 own frame rate, audio muxed in, under <result_dir>/v15/), crashes, exits 0 without output, or hangs.
 
 The wrapper runs under the orchestrator's interpreter (no torch): the engine only spawns upstream."""
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,18 @@ AUDIO_S = 3.0
 
 FAKE_INFERENCE = Path(__file__).resolve().parent / "support" / "fake_inference.py"
 
-MODEL_FILES = ("musetalkV15/unet.pth", "musetalkV15/musetalk.json", "sd-vae/config.json",
-               "sd-vae/diffusion_pytorch_model.bin", "whisper/config.json", "whisper/pytorch_model.bin",
-               "whisper/preprocessor_config.json", "dwpose/dw-ll_ucoco_384.pth",
-               "face-parse-bisent/79999_iter.pth", "face-parse-bisent/resnet18-5c106cde.pth")
+MODEL_FILES = (
+    "musetalkV15/unet.pth",
+    "musetalkV15/musetalk.json",
+    "sd-vae/config.json",
+    "sd-vae/diffusion_pytorch_model.bin",
+    "whisper/config.json",
+    "whisper/pytorch_model.bin",
+    "whisper/preprocessor_config.json",
+    "dwpose/dw-ll_ucoco_384.pth",
+    "face-parse-bisent/79999_iter.pth",
+    "face-parse-bisent/resnet18-5c106cde.pth",
+)
 
 
 def make_fake_vendor(root: Path, with_models: bool = True) -> Path:
@@ -47,8 +56,10 @@ def make_fake_vendor(root: Path, with_models: bool = True) -> Path:
 def inputs(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("upstream-inputs")
     audio = folder / "narration.take1.wav"  # a '.' inside the name: upstream cuts names at the first one
-    run_ffmpeg(["-i", f"file:{media_dir / 'eng.wav'}", "-t", str(AUDIO_S), "-ac", "1", "-ar", "16000",
-                f"file:{audio}"], "cutting test audio")
+    run_ffmpeg(
+        ["-i", f"file:{media_dir / 'eng.wav'}", "-t", str(AUDIO_S), "-ac", "1", "-ar", "16000", f"file:{audio}"],
+        "cutting test audio",
+    )
     return media_dir / "sit.jpeg", audio
 
 
@@ -64,14 +75,28 @@ def _mode(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def render(vendor: Path, inputs: tuple[Path, Path], out: Path, mode: str, *extra: str,
-           source_flag: str = "--image") -> tuple[dict, int, str]:
+def render(
+    vendor: Path, inputs: tuple[Path, Path], out: Path, mode: str, *extra: str, source_flag: str = "--image"
+) -> tuple[dict, int, str]:
     """Run the wrapper the way the orchestrator does; the fake reads FAKE_UPSTREAM_MODE from the environment."""
     source, audio = inputs
     os.environ["FAKE_UPSTREAM_MODE"] = mode  # restored by monkeypatch (see _mode)
-    proc = run_wrapper(WRAPPER_PYTHON, "--engine", "musetalk-upstream", source_flag, str(source),
-                       "--audio", str(audio), "--output", str(out), "--vendor-dir", str(vendor),
-                       "--json-output", *extra, timeout=120)
+    proc = run_wrapper(
+        WRAPPER_PYTHON,
+        "--engine",
+        "musetalk-upstream",
+        source_flag,
+        str(source),
+        "--audio",
+        str(audio),
+        "--output",
+        str(out),
+        "--vendor-dir",
+        str(vendor),
+        "--json-output",
+        *extra,
+        timeout=120,
+    )
     obj = json.loads(proc.stdout)
     jsonschema.validate(obj, SCHEMA)
     return obj, proc.returncode, proc.stderr
@@ -94,8 +119,10 @@ def test_success_gives_a_25fps_video_of_the_audio_length(vendor, inputs, tmp_pat
     events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any(e["event"] == "progress" and e["stage"] == "upstream" for e in events)
     assert not list(out.parent.glob(".*partial*"))
-    run_ffmpeg(["-ss", "1.5", "-i", f"file:{out}", "-frames:v", "1", f"file:{artifacts_dir / 'upstream-fake.png'}"],
-               "grabbing a frame")
+    run_ffmpeg(
+        ["-ss", "1.5", "-i", f"file:{out}", "-frames:v", "1", f"file:{artifacts_dir / 'upstream-fake.png'}"],
+        "grabbing a frame",
+    )
 
 
 def test_video_source_is_passed_as_a_video(vendor, inputs, media_dir, tmp_path):

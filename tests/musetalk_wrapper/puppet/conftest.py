@@ -3,6 +3,7 @@
 Renders run the wrapper in the puppet env as a subprocess (``helpers.run_wrapper``) and the measure as
 ``<puppet python> -m musetalk_wrapper.sync_eval``, the way the orchestrator runs them.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,10 @@ from helpers import REPO, run_wrapper
 
 SPEECH_START_S = 2.0  # eng.wav opens with 3 s of silence: keep 1 s of it, then speech with a 0.6 s pause
 SPEECH_S = 12.0  # longer than yongen.mp4 (10.72 s), so its render plays back and forth
-NARRATION_TEXT = ("Welcome to the quarterly review. Today, we look at three things: the budget, "
-                  "the new office in Boston, and how we keep moving forward.")
+NARRATION_TEXT = (
+    "Welcome to the quarterly review. Today, we look at three things: the budget, "
+    "the new office in Boston, and how we keep moving forward."
+)
 
 
 def ffmpeg(*args: str) -> None:
@@ -58,15 +61,23 @@ class MediaFacts:
 def media_facts(path: Path) -> MediaFacts:
     exe = imageio_ffmpeg.get_ffmpeg_exe()
     info = subprocess.run([exe, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
-    count = subprocess.run([exe, "-hide_banner", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
-                           capture_output=True, text=True).stderr
+    count = subprocess.run(
+        [exe, "-hide_banner", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    ).stderr
     h, m, s = re.search(r"Duration: (\d+):(\d+):([\d.]+)", info).groups()  # type: ignore[union-attr]
     size = re.search(r"Video: .*?(\d{2,5})x(\d{2,5})", info)
     fps = re.search(r"([\d.]+) fps", info)
     frames = re.findall(r"frame=\s*(\d+)", count)
-    return MediaFacts(int(h) * 3600 + int(m) * 60 + float(s), int(size.group(1)) if size else 0,
-                      int(size.group(2)) if size else 0, float(fps.group(1)) if fps else 0.0,
-                      int(frames[-1]) if frames and size else 0, "Audio:" in info)
+    return MediaFacts(
+        int(h) * 3600 + int(m) * 60 + float(s),
+        int(size.group(1)) if size else 0,
+        int(size.group(2)) if size else 0,
+        float(fps.group(1)) if fps else 0.0,
+        int(frames[-1]) if frames and size else 0,
+        "Audio:" in info,
+    )
 
 
 @dataclass(frozen=True)
@@ -90,8 +101,14 @@ def render(python: Path, output: Path, *args: str) -> Render:
 
 def sync_eval(python: Path, video: Path, *args: str) -> tuple[int, dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([str(python), "-m", "musetalk_wrapper.sync_eval", str(video), "--json", *args],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [str(python), "-m", "musetalk_wrapper.sync_eval", str(video), "--json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1, f"sync_eval stdout {proc.stdout!r}; stderr: {proc.stderr[-2000:]}"
     return proc.returncode, json.loads(lines[0])
@@ -156,8 +173,14 @@ class Renders:
 
 
 @pytest.fixture(scope="session")
-def renders(puppet_python: Path, media_dir: Path, speech: Path, other_speech: Path, narration: tuple[Path, Path],
-            tmp_path_factory: pytest.TempPathFactory) -> Renders:
+def renders(
+    puppet_python: Path,
+    media_dir: Path,
+    speech: Path,
+    other_speech: Path,
+    narration: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Renders:
     out_dir = tmp_path_factory.mktemp("renders")
     made: Renders
 
@@ -170,6 +193,7 @@ def renders(puppet_python: Path, media_dir: Path, speech: Path, other_speech: Pa
             else:
                 audio_args = ("--audio", str(speech if audio_kind == "speech" else other_speech))
             return render(puppet_python, out_dir / f"{name}.mp4", *audio_args, flag, str(source_path(name)), *extra)
+
         return make
 
     def source_path(name: str) -> Path:

@@ -1,5 +1,6 @@
 """Bad input gets a clear error or a recorded warning, never a traceback, and never a half-written video.
 Each case builds its own broken media from the shared test media."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,9 @@ def test_flat_colour_image_has_no_face(tmp_path: Path, clip: Path, tools: Any, p
     assert "no face found in flat.png" in error["message"]
 
 
-def test_face_of_30_px_is_too_small(tmp_path: Path, clip: Path, tools: Any, puppet_python: Path,
-                                    media_dir: Path) -> None:
+def test_face_of_30_px_is_too_small(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     img = tmp_path / "small.png"  # man.png's face is ~400 px wide: 80 px of image width leaves ~30 px of face
     tools.ffmpeg("-i", str(media_dir / "man.png"), "-vf", "scale=80:120:flags=area", str(img))
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--image", str(img))
@@ -54,20 +56,25 @@ def test_face_of_30_px_is_too_small(tmp_path: Path, clip: Path, tools: Any, pupp
     assert error["details"]["face_px"] < 48 and "at least 48 px" in error["message"]
 
 
-@pytest.mark.parametrize("name, vf", [
-    ("squeezed", "scale=iw*0.4:ih"),  # a face squeezed to 40% of its width, like a face seen from the side
-    ("half-face", "crop=495:ih:0:0"),  # cut through the nose
-])
-def test_unreadable_face_is_refused(name: str, vf: str, tmp_path: Path, clip: Path, tools: Any,
-                                    puppet_python: Path, media_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "name, vf",
+    [
+        ("squeezed", "scale=iw*0.4:ih"),  # a face squeezed to 40% of its width, like a face seen from the side
+        ("half-face", "crop=495:ih:0:0"),  # cut through the nose
+    ],
+)
+def test_unreadable_face_is_refused(
+    name: str, vf: str, tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     img = tmp_path / f"{name}.png"
     tools.ffmpeg("-i", str(media_dir / "man.png"), "-vf", vf, str(img))
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--image", str(img))
     _assert_no_face(r, "no face found")
 
 
-def test_face_cut_by_the_frame_edge_renders_with_a_warning(tmp_path: Path, clip: Path, tools: Any,
-                                                           puppet_python: Path, media_dir: Path) -> None:
+def test_face_cut_by_the_frame_edge_renders_with_a_warning(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     img = tmp_path / "cheek.png"  # the right cheek is cut off, the mouth is whole
     tools.ffmpeg("-i", str(media_dir / "man.png"), "-vf", "crop=600:ih:0:0", str(img))
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--image", str(img))
@@ -77,46 +84,91 @@ def test_face_cut_by_the_frame_edge_renders_with_a_warning(tmp_path: Path, clip:
     assert x + w <= 600
 
 
-def test_small_face_in_a_large_photo_is_found(tmp_path: Path, clip: Path, tools: Any, puppet_python: Path,
-                                             media_dir: Path) -> None:
+def test_small_face_in_a_large_photo_is_found(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     """A 90 px face in a 1920x1080 frame: too small for MediaPipe's detector on the whole frame."""
     img = tmp_path / "wide.png"
-    tools.ffmpeg("-i", str(media_dir / "man.png"), "-vf", "scale=-2:340,pad=1920:1080:1300:740:color=0xe6e6e6",
-                 str(img))
+    tools.ffmpeg(
+        "-i", str(media_dir / "man.png"), "-vf", "scale=-2:340,pad=1920:1080:1300:740:color=0xe6e6e6", str(img)
+    )
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--image", str(img))
     assert r.ok, r.result
     x, y, w, h = r.result["details"]["face_box"]
     assert 1300 < x < x + w < 1300 + 230 and 740 < y < y + h < 1080 and 70 < w < 120
 
 
-def test_small_face_in_a_large_video_is_tracked(tmp_path: Path, clip: Path, tools: Any, puppet_python: Path,
-                                                media_dir: Path) -> None:
+def test_small_face_in_a_large_video_is_tracked(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     video = tmp_path / "wide.mp4"
-    tools.ffmpeg("-i", str(media_dir / "sun.mp4"), "-t", str(CLIP_S), "-an", "-vf",
-                 "scale=-2:500,pad=1920:1080:1200:580:color=gray", "-c:v", "libx264", "-preset", "ultrafast",
-                 "-crf", "20", str(video))
+    tools.ffmpeg(
+        "-i",
+        str(media_dir / "sun.mp4"),
+        "-t",
+        str(CLIP_S),
+        "-an",
+        "-vf",
+        "scale=-2:500,pad=1920:1080:1200:580:color=gray",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "20",
+        str(video),
+    )
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--video", str(video))
     assert r.ok and not r.result["warnings"], r.result
     x, y, w, h = r.result["details"]["face_box"]
     assert 1200 < x < x + w < 1200 + 376 and 580 < y < y + h < 1080 and 50 < w < 100
 
 
-def test_frames_without_a_face_are_counted(tmp_path: Path, clip: Path, tools: Any, puppet_python: Path,
-                                           media_dir: Path) -> None:
+def test_frames_without_a_face_are_counted(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     video = tmp_path / "cutaway.mp4"  # 1 s of presenter, 0.6 s cut to a blank card, presenter again
-    tools.ffmpeg("-i", str(media_dir / "sun.mp4"), "-t", str(CLIP_S), "-an", "-vf",
-                 "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='between(t,1,1.599)'",
-                 "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", str(video))
+    tools.ffmpeg(
+        "-i",
+        str(media_dir / "sun.mp4"),
+        "-t",
+        str(CLIP_S),
+        "-an",
+        "-vf",
+        "drawbox=x=0:y=0:w=iw:h=ih:color=gray:t=fill:enable='between(t,1,1.599)'",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "20",
+        str(video),
+    )
     r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--video", str(video))
     assert r.ok, r.result
     assert any(w.startswith("15 of 75 source frames had no usable face") for w in r.result["warnings"]), r.result
 
 
-def test_corrupt_chunk_in_a_video_is_recorded(tmp_path: Path, clip: Path, tools: Any, puppet_python: Path,
-                                              media_dir: Path) -> None:
+def test_corrupt_chunk_in_a_video_is_recorded(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     clean = tmp_path / "clean.mp4"
-    tools.ffmpeg("-i", str(media_dir / "sun.mp4"), "-t", "4", "-an", "-c:v", "libx264", "-preset", "veryfast",
-                 "-g", "25", "-crf", "23", str(clean))
+    tools.ffmpeg(
+        "-i",
+        str(media_dir / "sun.mp4"),
+        "-t",
+        "4",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-g",
+        "25",
+        "-crf",
+        "23",
+        str(clean),
+    )
     data = bytearray(clean.read_bytes())
     lo, hi = int(len(data) * 0.45), int(len(data) * 0.55)  # the middle of the stream, not the headers
     data[lo:hi] = bytes((i * 151 + 17) % 256 for i in range(hi - lo))
@@ -132,42 +184,89 @@ def test_corrupt_chunk_in_a_video_is_recorded(tmp_path: Path, clip: Path, tools:
     assert r2.ok and not r2.result["warnings"], r2.result
 
 
-def test_audio_longer_than_10_minutes_is_refused(tmp_path: Path, tools: Any, puppet_python: Path,
-                                                 media_dir: Path) -> None:
+def test_audio_longer_than_10_minutes_is_refused(
+    tmp_path: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     long_audio = tmp_path / "long.wav"
     tools.ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "601", str(long_audio))
-    r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(long_audio),
-                     "--image", str(media_dir / "man.png"))
+    r = tools.render(
+        puppet_python, tmp_path / "out.mp4", "--audio", str(long_audio), "--image", str(media_dir / "man.png")
+    )
     assert r.returncode == 3 and r.result["error"]["code"] == "BAD_INPUT", r.result
     assert "10 min" in r.result["error"]["message"]
     _no_leftovers(r.output)
 
 
-def test_broken_timings_file_is_bad_input(tmp_path: Path, clip: Path, tools: Any, puppet_python: Path,
-                                          media_dir: Path) -> None:
+def test_broken_timings_file_is_bad_input(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     timings = tmp_path / "timings.json"
-    timings.write_text(json.dumps({"schema_version": 1, "duration_s": 3.0, "words": [],
-                                   "phonemes": [{"phoneme": "a", "start_s": 1.0, "end_s": 0.5}]}))
-    r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--timings", str(timings),
-                     "--image", str(media_dir / "man.png"))
+    timings.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "duration_s": 3.0,
+                "words": [],
+                "phonemes": [{"phoneme": "a", "start_s": 1.0, "end_s": 0.5}],
+            }
+        )
+    )
+    r = tools.render(
+        puppet_python,
+        tmp_path / "out.mp4",
+        "--audio",
+        str(clip),
+        "--timings",
+        str(timings),
+        "--image",
+        str(media_dir / "man.png"),
+    )
     assert r.returncode == 3 and r.result["error"]["code"] == "BAD_INPUT", r.result
     assert "timings.json" in r.result["error"]["message"] and "phonemes[0]" in r.result["error"]["message"]
     _no_leftovers(r.output)
 
 
-def test_timings_for_another_audio_fall_back_to_the_audio(tmp_path: Path, clip: Path, tools: Any,
-                                                          puppet_python: Path, media_dir: Path) -> None:
+def test_timings_for_another_audio_fall_back_to_the_audio(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
     timings = tmp_path / "timings.json"
-    timings.write_text(json.dumps({"schema_version": 1, "duration_s": 20.0, "words": [],
-                                   "phonemes": [{"phoneme": "a", "start_s": 0.5, "end_s": 19.0}]}))
-    r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--timings", str(timings),
-                     "--image", str(media_dir / "man.png"), "--motion", "off")
+    timings.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "duration_s": 20.0,
+                "words": [],
+                "phonemes": [{"phoneme": "a", "start_s": 0.5, "end_s": 19.0}],
+            }
+        )
+    )
+    r = tools.render(
+        puppet_python,
+        tmp_path / "out.mp4",
+        "--audio",
+        str(clip),
+        "--timings",
+        str(timings),
+        "--image",
+        str(media_dir / "man.png"),
+        "--motion",
+        "off",
+    )
     assert r.ok and r.result["details"]["mouth_driver"] == "audio", r.result
     assert any("timings last 20.00 s" in w for w in r.result["warnings"])
 
 
-def test_video_with_motion_off_is_animated_as_a_still(tmp_path: Path, clip: Path, tools: Any,
-                                                      puppet_python: Path, media_dir: Path) -> None:
-    r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), "--video",
-                     str(media_dir / "sun.mp4"), "--motion", "off")
+def test_video_with_motion_off_is_animated_as_a_still(
+    tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
+    r = tools.render(
+        puppet_python,
+        tmp_path / "out.mp4",
+        "--audio",
+        str(clip),
+        "--video",
+        str(media_dir / "sun.mp4"),
+        "--motion",
+        "off",
+    )
     assert r.ok and r.result["details"]["source_frames"] == 1, r.result

@@ -2,6 +2,7 @@
 of 10 consecutive frames at the loudest speech and in the longest pause, and eye crops across a blink for photos
 that blink; each strip shows the source above the output. The test also checks what numbers can: an open mouth
 shows a dark cavity in speech and not in pauses, and a blink darkens the eyes."""
+
 from __future__ import annotations
 
 import subprocess
@@ -32,9 +33,9 @@ def _frame_levels(wav_path: Path, n_frames: int) -> np.ndarray:
     hop = rate / FPS
     out = np.full(n_frames, -100.0)
     for i in range(n_frames):
-        seg = data[int(i * hop):int((i + 1) * hop)]
+        seg = data[int(i * hop) : int((i + 1) * hop)]
         if len(seg):
-            out[i] = 20 * np.log10(np.sqrt(np.mean(seg ** 2)) + 1e-9)
+            out[i] = 20 * np.log10(np.sqrt(np.mean(seg**2)) + 1e-9)
     return out
 
 
@@ -61,8 +62,22 @@ def _windows(levels: np.ndarray) -> dict[str, int]:
 def _decode(video: Path, indices: list[int], width: int, height: int) -> dict[int, np.ndarray]:
     wanted = sorted(set(indices))
     select = "+".join(f"eq(n\\,{i})" for i in wanted)
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(video), "-vf", f"select={select}",
-           "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-i",
+        str(video),
+        "-vf",
+        f"select={select}",
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
+    ]
     raw = subprocess.run(cmd, capture_output=True, check=True).stdout
     arr = np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
     return dict(zip(wanted, arr, strict=True))
@@ -81,8 +96,10 @@ def _source_frames(source: Path, indices: list[int], width: int, height: int, n_
 
 def _boxes(face_box: list[int]) -> dict[str, tuple[int, int, int, int]]:
     x, y, w, h = face_box
-    return {"mouth": (int(x + 0.18 * w), int(y + 0.58 * h), int(x + 0.82 * w), int(y + 0.98 * h)),
-            "eyes": (int(x + 0.05 * w), int(y + 0.25 * h), int(x + 0.95 * w), int(y + 0.52 * h))}
+    return {
+        "mouth": (int(x + 0.18 * w), int(y + 0.58 * h), int(x + 0.82 * w), int(y + 0.98 * h)),
+        "eyes": (int(x + 0.05 * w), int(y + 0.25 * h), int(x + 0.95 * w), int(y + 0.52 * h)),
+    }
 
 
 def _strip(frames: list[np.ndarray], box: tuple[int, int, int, int]) -> Image.Image:
@@ -109,8 +126,15 @@ def _luma_mean(crop: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("name", SHEET_RENDERS)
-def test_contact_sheet(name: str, renders: Any, tools: Any, speech: Path, other_speech: Path,
-                       narration: tuple[Path, Path], artifacts_dir: Path) -> None:
+def test_contact_sheet(
+    name: str,
+    renders: Any,
+    tools: Any,
+    speech: Path,
+    other_speech: Path,
+    narration: tuple[Path, Path],
+    artifacts_dir: Path,
+) -> None:
     r = renders[name]
     assert r.ok, r.result
     facts = tools.media_facts(r.output)
@@ -137,8 +161,9 @@ def test_contact_sheet(name: str, renders: Any, tools: Any, speech: Path, other_
         part = "eyes" if label == "blink" else "mouth"
         run = list(range(start, start + RUN))
         head = Image.new("RGB", (TILE_W * RUN, 16), "white")
-        ImageDraw.Draw(head).text((4, 2), f"{name}: {label}, frames {start}-{start + RUN - 1} "
-                                          "(top: source, bottom: output)", fill="black")
+        ImageDraw.Draw(head).text(
+            (4, 2), f"{name}: {label}, frames {start}-{start + RUN - 1} (top: source, bottom: output)", fill="black"
+        )
         rows += [head, _strip([src[i] for i in run], boxes[part]), _strip([out[i] for i in run], boxes[part])]
     sheet = Image.new("RGB", (max(rw.width for rw in rows), sum(rw.height for rw in rows)), "white")
     y = 0
@@ -149,8 +174,11 @@ def test_contact_sheet(name: str, renders: Any, tools: Any, speech: Path, other_
 
     x0, y0, x1, y1 = boxes["mouth"]
     # pixels of the mouth region the output makes much darker than the source: a cavity in speech, none in pauses
-    added = {label: [_darkened(out[i][y0:y1, x0:x1], src[i][y0:y1, x0:x1]) for i in range(s, s + RUN)]
-             for label, s in starts.items() if label != "blink"}
+    added = {
+        label: [_darkened(out[i][y0:y1, x0:x1], src[i][y0:y1, x0:x1]) for i in range(s, s + RUN)]
+        for label, s in starts.items()
+        if label != "blink"
+    }
     assert max(added["speech"]) > 0.01 and max(added["speech"]) > max(added["pause"]) + 0.01, added
     if animated:
         ex0, ey0, ex1, ey1 = boxes["eyes"]

@@ -1,6 +1,7 @@
 """Real renders on the shared presenter media, judged by ``python -m musetalk_wrapper.sync_eval`` (what ``presgen
 eval sync`` runs): in sync with the speech, the mouth at rest in pauses (a photo's own resting mouth), opening as
 wide as real speech, natural blinks on photos, the face above the nose untouched; output as the contract says."""
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,23 @@ OPENING_P95 = (0.15, 0.25)  # inner-lip opening / outer eye-corner distance, as 
 BLINKS_PER_MIN = (10.0, 20.0)
 MIN_UPPER_PSNR_DB = 35.0
 RESULT_SCHEMA = json.loads((REPO / "musetalk_wrapper" / "result.schema.json").read_text())
-KEPT = ("correlation", "lag_frames", "correlation_near", "closed_share", "silent_frames", "opening_p95",
-        "blinks_per_min", "blink_frames", "upper_psnr_db", "frames")
+KEPT = (
+    "correlation",
+    "lag_frames",
+    "correlation_near",
+    "closed_share",
+    "silent_frames",
+    "opening_p95",
+    "blinks_per_min",
+    "blink_frames",
+    "upper_psnr_db",
+    "frames",
+)
 
 
-def _measure(tools: Any, puppet_python: Path, renders: Any, name: str,
-             sync_report: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _measure(
+    tools: Any, puppet_python: Path, renders: Any, name: str, sync_report: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     r = renders[name]
     assert r.ok, r.result
     code, m = tools.sync_eval(puppet_python, r.output, "--source", str(renders.source(name)))
@@ -37,8 +49,9 @@ def _measure(tools: Any, puppet_python: Path, renders: Any, name: str,
 
 
 @pytest.mark.parametrize("name", ["sun", "yongen", "man", "sit", "talking", "sun-timings", "man-timings-motion"])
-def test_the_presenter_talks_in_sync(name: str, tools: Any, puppet_python: Path, renders: Any,
-                                     sync_report: dict[str, dict[str, Any]]) -> None:
+def test_the_presenter_talks_in_sync(
+    name: str, tools: Any, puppet_python: Path, renders: Any, sync_report: dict[str, dict[str, Any]]
+) -> None:
     m = _measure(tools, puppet_python, renders, name, sync_report)
     assert m["correlation_near"] >= MIN_CORRELATION, m
     assert abs(m["lag_frames"]) <= 1, m
@@ -64,10 +77,13 @@ def test_a_talking_presenter_video_lends_its_own_mouths(renders: Any) -> None:
     assert still["mouth_bank"]["entries"] >= 1  # sun smiles the whole time: few shapes to lend
 
 
-@pytest.mark.parametrize("name, width, height, source_frames", [
-    ("sun", 576, 768, 300), ("yongen", 704, 1216, 268), ("man", 1024, 1536, 1), ("sit", 450, 674, 1)])
-def test_output_matches_the_contract(name: str, width: int, height: int, source_frames: int, renders: Any,
-                                     speech: Path, tools: Any) -> None:
+@pytest.mark.parametrize(
+    "name, width, height, source_frames",
+    [("sun", 576, 768, 300), ("yongen", 704, 1216, 268), ("man", 1024, 1536, 1), ("sit", 450, 674, 1)],
+)
+def test_output_matches_the_contract(
+    name: str, width: int, height: int, source_frames: int, renders: Any, speech: Path, tools: Any
+) -> None:
     r = renders[name]
     assert r.ok, r.result
     jsonschema.validate(r.result, RESULT_SCHEMA)

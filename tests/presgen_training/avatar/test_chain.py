@@ -1,5 +1,6 @@
 """The orchestrator survives any engine: a misbehaving fake is a recorded failure with a one-line reason; with
 --fallback the chain goes on to static, without it an explicitly chosen engine's failure is an error."""
+
 from __future__ import annotations
 
 import stat
@@ -13,11 +14,15 @@ from presgen_training.avatar.chain import AvatarError, AvatarSettings, Clip, mak
 from presgen_training.ffmpeg import file_arg, probe, run_ffmpeg
 
 AUDIO_S = 2.0
-SUCCESS = ("{'success': True, 'output_path': out, 'engine': 'puppet', 'message': 'ok', 'duration_s': 2.0, "
-           "'fps': 25, 'frames': 50, 'timings_s': {}, 'warnings': [], 'schema_version': 2}")
-RENDER = ("import imageio_ffmpeg\n"
-          "subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-v', 'error', '-y', '-f', 'lavfi', '-i',"
-          " 'color=c=red:s=64x64:r=25:d={d}', '-i', audio, '-shortest', '-pix_fmt', 'yuv420p', out], check=True)\n")
+SUCCESS = (
+    "{'success': True, 'output_path': out, 'engine': 'puppet', 'message': 'ok', 'duration_s': 2.0, "
+    "'fps': 25, 'frames': 50, 'timings_s': {}, 'warnings': [], 'schema_version': 2}"
+)
+RENDER = (
+    "import imageio_ffmpeg\n"
+    "subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-v', 'error', '-y', '-f', 'lavfi', '-i',"
+    " 'color=c=red:s=64x64:r=25:d={d}', '-i', audio, '-shortest', '-pix_fmt', 'yuv420p', out], check=True)\n"
+)
 
 # Each fake stands in for an engine env's python: it is called as `FAKE -m musetalk_wrapper ... --output=O`.
 PREAMBLE = f"""#!{sys.executable}
@@ -31,26 +36,36 @@ FAKES = {
     "crashes": "raise RuntimeError('CUDA out of memory (fake)')\n",
     "prints_junk": "print('Loading model... done'); print('{not json')\n",
     "two_objects": "print(json.dumps({'success': False, 'schema_version': 2, "
-                   "'error': {'code': 'RUNTIME', 'message': 'a'}}));"
-                   "print(json.dumps({'success': False}))\n",
+    "'error': {'code': 'RUNTIME', 'message': 'a'}}));"
+    "print(json.dumps({'success': False}))\n",
     "breaks_schema": "print(json.dumps({'success': True, 'output_path': out}))\n",
     "success_no_file": f"print(json.dumps({SUCCESS}))\n",
     "success_short_file": RENDER.format(d=0.5) + f"print(json.dumps({SUCCESS}))\n",
     "garbage_file": f"open(out, 'wb').write(os.urandom(4096))\nprint(json.dumps({SUCCESS}))\n",
     "lies_about_output": RENDER.format(d=AUDIO_S) + f"out = out + '.elsewhere.mp4'\nprint(json.dumps({SUCCESS}))\n",
     "reports_no_face": "print(json.dumps({'success': False, 'schema_version': 2, 'error': {'code': 'NO_FACE',"
-                       " 'message': 'no face found in 550 frames'}})); sys.exit(4)\n",
+    " 'message': 'no face found in 550 frames'}})); sys.exit(4)\n",
     "killed": "os.kill(os.getpid(), signal.SIGKILL)\n",
     "floods_stdout": "sys.stdout.write('x' * (100 << 20)); sys.stdout.flush()\n",
     "floods_stderr": RENDER.format(d=AUDIO_S)
-                     + "for _ in range(200000): print('warning: chatty library', file=sys.stderr)\n"
-                     f"print(json.dumps({SUCCESS}))\n",
+    + "for _ in range(200000): print('warning: chatty library', file=sys.stderr)\n"
+    f"print(json.dumps({SUCCESS}))\n",
 }
 EXPECTED_CODE = {
-    "hangs": "TIMEOUT", "hangs_with_child": "TIMEOUT", "crashes": "PROTOCOL", "prints_junk": "PROTOCOL",
-    "two_objects": "PROTOCOL", "breaks_schema": "PROTOCOL", "success_no_file": "BAD_OUTPUT",
-    "success_short_file": "BAD_OUTPUT", "garbage_file": "BAD_OUTPUT", "lies_about_output": "BAD_OUTPUT",
-    "reports_no_face": "NO_FACE", "killed": "PROTOCOL", "floods_stdout": "PROTOCOL", "floods_stderr": None,
+    "hangs": "TIMEOUT",
+    "hangs_with_child": "TIMEOUT",
+    "crashes": "PROTOCOL",
+    "prints_junk": "PROTOCOL",
+    "two_objects": "PROTOCOL",
+    "breaks_schema": "PROTOCOL",
+    "success_no_file": "BAD_OUTPUT",
+    "success_short_file": "BAD_OUTPUT",
+    "garbage_file": "BAD_OUTPUT",
+    "lies_about_output": "BAD_OUTPUT",
+    "reports_no_face": "NO_FACE",
+    "killed": "PROTOCOL",
+    "floods_stdout": "PROTOCOL",
+    "floods_stderr": None,
 }
 
 
@@ -79,8 +94,12 @@ def test_misbehaving_engine_falls_back_to_static(behaviour: str, inputs: tuple[P
     audio, image = inputs
     work = tmp_path / "work"
     work.mkdir()
-    settings = AvatarSettings(choice="puppet", allow_fallback=True,
-                              python_override=fake_python(tmp_path, FAKES[behaviour], behaviour), timeout_s=3.0)
+    settings = AvatarSettings(
+        choice="puppet",
+        allow_fallback=True,
+        python_override=fake_python(tmp_path, FAKES[behaviour], behaviour),
+        timeout_s=3.0,
+    )
     started = time.monotonic()
     outcome = make_avatar(image, True, one_clip(audio, work), settings)
     assert time.monotonic() - started < 30, "a hanging engine must be stopped by the timeout"
@@ -113,8 +132,9 @@ def test_hanging_engine_children_are_stopped(inputs: tuple[Path, Path], tmp_path
     audio, image = inputs
     marker = tmp_path / "child.pid"
     body = f"p = subprocess.Popen(['sleep', '3600']); open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(3600)\n"
-    settings = AvatarSettings(choice="puppet", allow_fallback=True, python_override=fake_python(tmp_path, body),
-                              timeout_s=3.0)
+    settings = AvatarSettings(
+        choice="puppet", allow_fallback=True, python_override=fake_python(tmp_path, body), timeout_s=3.0
+    )
     make_avatar(image, True, one_clip(audio, tmp_path), settings)
     assert not alive(int(marker.read_text())), "the engine's child process survived the timeout"
 
@@ -124,8 +144,10 @@ def test_good_result_is_kept_when_a_grandchild_holds_stdout(inputs: tuple[Path, 
     the child is stopped."""
     audio, image = inputs
     marker = tmp_path / "child.pid"
-    body = (RENDER.format(d=AUDIO_S) + f"print(json.dumps({SUCCESS}), flush=True)\n"
-            f"p = subprocess.Popen(['sleep', '3600']); open({str(marker)!r}, 'w').write(str(p.pid))\n")
+    body = (
+        RENDER.format(d=AUDIO_S) + f"print(json.dumps({SUCCESS}), flush=True)\n"
+        f"p = subprocess.Popen(['sleep', '3600']); open({str(marker)!r}, 'w').write(str(p.pid))\n"
+    )
     settings = AvatarSettings(choice="puppet", python_override=fake_python(tmp_path, body), timeout_s=60.0)
     started = time.monotonic()
     outcome = make_avatar(image, True, one_clip(audio, tmp_path), settings)
@@ -143,15 +165,19 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_missing_env_is_skipped_and_recorded(inputs: tuple[Path, Path], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_env_is_skipped_and_recorded(
+    inputs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     audio, image = inputs
     monkeypatch.setenv("PRESGEN_ENVS_HOME", str(tmp_path / "no-envs"))
     monkeypatch.delenv("PRESGEN_ENV_PUPPET", raising=False)
     monkeypatch.delenv("PRESGEN_ENV_MUSETALK", raising=False)
     outcome = make_avatar(image, True, one_clip(audio, tmp_path), AvatarSettings(choice="auto"))
     assert [(a.engine, a.outcome) for a in outcome.attempts] == [
-        ("musetalk", "skipped"), ("puppet", "skipped"), ("static", "ok")]
+        ("musetalk", "skipped"),
+        ("puppet", "skipped"),
+        ("static", "ok"),
+    ]
     assert "presgen env create puppet" in (outcome.attempts[1].reason or "")
     assert outcome.attempts[1].fix == ["presgen env create puppet"]
 

@@ -1,4 +1,5 @@
 """The static avatar engine: a still (or the video played forward and backward) for exactly the audio's length."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -30,14 +31,30 @@ def speech(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def short_clip(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 2 s (50 frames) of sun.mp4: far shorter than the speech, so it must ping-pong."""
     out = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    run_ffmpeg(["-i", file_arg(media_dir / "sun.mp4"), "-frames:v", "50", "-an", "-c:v", "libx264", "-crf", "12",
-                "-pix_fmt", "yuv420p", file_arg(out)], "cut")
+    run_ffmpeg(
+        [
+            "-i",
+            file_arg(media_dir / "sun.mp4"),
+            "-frames:v",
+            "50",
+            "-an",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "12",
+            "-pix_fmt",
+            "yuv420p",
+            file_arg(out),
+        ],
+        "cut",
+    )
     return out
 
 
 def frames(video: Path, width: int, height: int) -> list[np.ndarray]:
-    return [np.frombuffer(f, np.uint8).reshape(height, width, 3).astype(np.int16)
-            for f in read_frames(video, width, height)]
+    return [
+        np.frombuffer(f, np.uint8).reshape(height, width, 3).astype(np.int16) for f in read_frames(video, width, height)
+    ]
 
 
 def diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,8 +70,9 @@ def assert_avatar_video(path: Path, audio_s: float) -> None:
     assert abs(count_frames(path) - round(audio_s * FPS)) <= 1
 
 
-def test_still_photo_lasts_as_long_as_the_audio(media_dir: Path, speech: Path, tmp_path: Path,
-                                               artifacts_dir: Path) -> None:
+def test_still_photo_lasts_as_long_as_the_audio(
+    media_dir: Path, speech: Path, tmp_path: Path, artifacts_dir: Path
+) -> None:
     out = tmp_path / "photo.mp4"
     result = render_static(media_dir / "man.png", speech, out, max_side=768)
     assert result.source_kind == "image"
@@ -72,8 +90,9 @@ def test_odd_sized_photo_gets_even_dimensions(media_dir: Path, speech: Path, tmp
     assert_avatar_video(tmp_path / "sit.mp4", 7.3)
 
 
-def test_short_video_ping_pongs_without_jumps(short_clip: Path, speech: Path, tmp_path: Path,
-                                             artifacts_dir: Path) -> None:
+def test_short_video_ping_pongs_without_jumps(
+    short_clip: Path, speech: Path, tmp_path: Path, artifacts_dir: Path
+) -> None:
     out = tmp_path / "pingpong.mp4"
     result = render_static(short_clip, speech, out)
     assert result.source_kind == "video" and result.frames == round(7.3 * FPS)
@@ -93,8 +112,9 @@ def test_short_video_ping_pongs_without_jumps(short_clip: Path, speech: Path, tm
     Image.fromarray(strip).save(artifacts_dir / "static-pingpong-turn.png")
 
 
-def test_ping_pong_memory_is_bounded(short_clip: Path, speech: Path, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ping_pong_memory_is_bounded(
+    short_clip: Path, speech: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With room for only 20 frames in the reverse buffer, the cycle uses the clip's first 20 frames."""
     info = probe(short_clip)
     assert info.width and info.height
@@ -124,10 +144,10 @@ def _frames_iter(video: Path, width: int, height: int) -> Iterator[np.ndarray]:
         yield np.frombuffer(f, np.uint8).reshape(height, width, 3).astype(np.int16)
 
 
-@pytest.mark.parametrize("case", ["missing-source", "corrupt-source", "audio-is-silent-video", "missing-audio",
-                                  "source-is-audio"])
-def test_bad_input_is_one_line_and_leaves_no_file(case: str, media_dir: Path, speech: Path,
-                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "case", ["missing-source", "corrupt-source", "audio-is-silent-video", "missing-audio", "source-is-audio"]
+)
+def test_bad_input_is_one_line_and_leaves_no_file(case: str, media_dir: Path, speech: Path, tmp_path: Path) -> None:
     source, audio = media_dir / "man.png", speech
     if case == "missing-source":
         source = tmp_path / "nobody.png"

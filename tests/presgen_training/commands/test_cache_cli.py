@@ -1,5 +1,6 @@
 """`presgen cache info|prune`: sizes per area, and eviction least-recently-used first that spares entries in use
 (locked, or used within the last minute), the engine's avatar folders included."""
+
 from __future__ import annotations
 
 import fcntl
@@ -80,8 +81,9 @@ def test_prune_keeps_entries_in_use(cache: Path, capsys: pytest.CaptureFixture[s
     assert report["removed"] == 1 and report["in_use"] == 2 and report["kept_bytes"] == 2 * ENTRY_BYTES
 
 
-@pytest.mark.parametrize(("text", "size"), [("0", 0), ("500M", 500 * 2**20), ("1.5GB", 3 * 2**29), ("2g", 2**31),
-                                            ("10 KiB", 10 * 2**10)])
+@pytest.mark.parametrize(
+    ("text", "size"), [("0", 0), ("500M", 500 * 2**20), ("1.5GB", 3 * 2**29), ("2g", 2**31), ("10 KiB", 10 * 2**10)]
+)
 def test_sizes(text: str, size: int) -> None:
     assert parse_size(text) == size
 

@@ -1,5 +1,6 @@
 """The example course (examples/course.yaml and its scripts), copied with its presenter photo into a temp folder so
 its relative paths resolve there and its output stays out of the repository."""
+
 from __future__ import annotations
 
 import shutil
@@ -18,9 +19,11 @@ def copy_example_course(folder: Path) -> Path:
     examples.mkdir(parents=True)
     shutil.copy(REPO / "examples" / "course.yaml", examples / "course.yaml")
     shutil.copytree(REPO / "examples" / "course", examples / "course")
-    subprocess.run([sys.executable, str(REPO / "examples" / "presenter_photo.py"),
-                    str(folder / "out" / "presenter.png")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(REPO / "examples" / "presenter_photo.py"), str(folder / "out" / "presenter.png")],
+        check=True,
+        capture_output=True,
+    )
     return examples / "course.yaml"
 
 
@@ -30,8 +33,9 @@ def example_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _presgen(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True, cwd=REPO, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="session")

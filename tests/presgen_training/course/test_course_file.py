@@ -1,4 +1,5 @@
 """Course files: the example's matrix, and bad input that must fail in seconds with one line naming file:line."""
+
 from __future__ import annotations
 
 import time
@@ -41,11 +42,14 @@ def test_example_course_is_three_modules_in_their_own_folders(example_course: Pa
 
 
 def test_every_axis_multiplies_and_names_the_folders(tmp_path: Path) -> None:
-    path = write_course(tmp_path, """\
+    path = write_course(
+        tmp_path,
+        """\
 modules: [{script: a.yaml}, {script: b.yaml}]
 presenters: [{image: face.png}, {name: bob, video: face.png}]
 voices: [{voice: joe}, {name: fast, voice: joe, pause: 0.3}]
-""")
+""",
+    )
     variants = load_course(path).variants()
     assert len(variants) == 2 * 2 * 2
     assert variants[0].name == "a--face--joe" and variants[-1].name == "b--bob--fast"
@@ -53,25 +57,31 @@ voices: [{voice: joe}, {name: fast, voice: joe, pause: 0.3}]
 
 
 def test_missing_script_names_the_course_line(tmp_path: Path, presgen) -> None:
-    path = write_course(tmp_path, "presenters: [{image: face.png}]\nmodules:\n  - script: a.yaml\n"
-                                  "  - script: gone/nope.md\n")
+    path = write_course(
+        tmp_path, "presenters: [{image: face.png}]\nmodules:\n  - script: a.yaml\n  - script: gone/nope.md\n"
+    )
     proc = presgen("course", str(path), "--out", str(tmp_path / "site"), timeout=60)
     one_line_error(proc, f"{path}:4", "nope.md")
     assert not (tmp_path / "site").exists(), "nothing may be written for a course file that is wrong"
 
 
 def test_duplicate_output_names_are_refused(tmp_path: Path, presgen) -> None:
-    path = write_course(tmp_path, "presenters: [{image: face.png}]\nmodules:\n  - script: a.yaml\n"
-                                  "  - script: other/A.yaml\n", scripts=("a.yaml", "other/A.yaml"))
+    path = write_course(
+        tmp_path,
+        "presenters: [{image: face.png}]\nmodules:\n  - script: a.yaml\n  - script: other/A.yaml\n",
+        scripts=("a.yaml", "other/A.yaml"),
+    )
     one_line_error(presgen("course", str(path), timeout=60), f"{path}:4", "duplicate name 'A'", "line 3")
-    path = write_course(tmp_path, "presenters: [{name: p, image: face.png}, {name: p, image: face.png}]\n"
-                                  "modules: [{script: a.yaml}]\n")
+    path = write_course(
+        tmp_path, "presenters: [{name: p, image: face.png}, {name: p, image: face.png}]\nmodules: [{script: a.yaml}]\n"
+    )
     one_line_error(presgen("course", str(path), timeout=60), f"{path}:1", "duplicate name 'p'")
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path: Path, presgen) -> None:
-    path = write_course(tmp_path, "presenters: [{image: face.png}]\nrender: {qualty: fast}\n"
-                                  "modules: [{script: a.yaml}]\n")
+    path = write_course(
+        tmp_path, "presenters: [{image: face.png}]\nrender: {qualty: fast}\nmodules: [{script: a.yaml}]\n"
+    )
     one_line_error(presgen("course", str(path), timeout=60), f"{path}:2", "did you mean 'quality'")
 
 

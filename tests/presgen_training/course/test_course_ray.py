@@ -1,6 +1,7 @@
 """The course's segment jobs as Ray tasks on a local Ray cluster (2 CPUs) started by the test, with a real course.
 A Ray worker is killed (with its engine) while it renders a presenter clip: the job is tried again and the course
 completes, into the same folder layout as a local run."""
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
     cache = tmp_path_factory.mktemp("ray-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PRESGEN_CACHE_DIR", str(cache))
-        ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
-                 runtime_env={"env_vars": {"PRESGEN_CACHE_DIR": str(cache), "PRESGEN_CONFIG": ""}})
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PRESGEN_CACHE_DIR": str(cache), "PRESGEN_CONFIG": ""}},
+        )
         try:
             yield cache
         finally:
@@ -55,8 +61,11 @@ def kill_a_worker_mid_render(folder: Path, stop: threading.Event, killed: list[i
                 continue
             try:
                 argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
-                if "musetalk_wrapper" not in argv or not any(a.startswith(("--segments=", "--audio=")) for a in argv) \
-                        or not any(str(folder) in a for a in argv):
+                if (
+                    "musetalk_wrapper" not in argv
+                    or not any(a.startswith(("--segments=", "--audio=")) for a in argv)
+                    or not any(str(folder) in a for a in argv)
+                ):
                     continue
                 worker = parent(int(proc.name))
                 if "ray" not in Path(f"/proc/{worker}/cmdline").read_bytes().decode(errors="replace"):
@@ -72,8 +81,9 @@ def kill_a_worker_mid_render(folder: Path, stop: threading.Event, killed: list[i
 
 
 @pytest.fixture(scope="module")
-def ray_run(cluster: Path, make_example_course, tmp_path_factory: pytest.TempPathFactory,
-            puppet_python: Path) -> tuple[CourseRun, dict, list[int]]:
+def ray_run(
+    cluster: Path, make_example_course, tmp_path_factory: pytest.TempPathFactory, puppet_python: Path
+) -> tuple[CourseRun, dict, list[int]]:
     folder = tmp_path_factory.mktemp("ray-course")
     course = load_course(make_example_course(folder))
     state = CourseRun(course, StageReporter(enabled=False), RunSettings(backoff_s=0.5), only=MODULES)

@@ -6,6 +6,7 @@ segments already in the cache; the killed engine is retried and its module made 
 module is marked failed with its reason while the others finish (exit code 1); every video has its manifest,
 captions, chapters and thumbnail; index.html lists every module and plays every video in Chromium.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,14 @@ CHROMIUM = shutil.which("chromium")
 
 
 def start(course: Path, cache: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "presgen_training", "course", str(course), "--jobs", "2"],
-                            cwd=REPO, env={**os.environ, "PRESGEN_CACHE_DIR": str(cache)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "presgen_training", "course", str(course), "--jobs", "2"],
+        cwd=REPO,
+        env={**os.environ, "PRESGEN_CACHE_DIR": str(cache)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finished(out: Path) -> list[str]:
@@ -53,8 +59,11 @@ def engine_render(folder: Path) -> int | None:
             argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if "musetalk_wrapper" in argv and any(a.startswith(("--segments=", "--audio=")) for a in argv) and \
-                any(str(folder) in a for a in argv):
+        if (
+            "musetalk_wrapper" in argv
+            and any(a.startswith(("--segments=", "--audio=")) for a in argv)
+            and any(str(folder) in a for a in argv)
+        ):
             return int(proc.name)
     return None
 
@@ -85,9 +94,16 @@ def runs(make_example_course, tmp_path_factory: pytest.TempPathFactory, puppet_p
             killed = pid
         time.sleep(POLL_S)
     second_out, second_err = second.communicate(timeout=RUN_TIMEOUT_S)
-    return {"folder": folder, "out": out, "first": (first.returncode, first_out, first_err), "before": before,
-            "clips_before": clips_before, "second": (second.returncode, second_out, second_err), "killed": killed,
-            "course": json.loads((out / "course.manifest.json").read_text())}
+    return {
+        "folder": folder,
+        "out": out,
+        "first": (first.returncode, first_out, first_err),
+        "before": before,
+        "clips_before": clips_before,
+        "second": (second.returncode, second_out, second_err),
+        "killed": killed,
+        "course": json.loads((out / "course.manifest.json").read_text()),
+    }
 
 
 def entry(runs: dict, module: str) -> dict:
@@ -112,8 +128,9 @@ def test_resume_redoes_no_finished_module_or_segment(runs: dict) -> None:
         assert entry(runs, module)["status"] == "done"
         manifest = module_manifest(runs, module)
         for segment in [s for s in manifest["segments"] if "avatar_key" in s]:
-            assert segment["avatar_cached"] == (segment["avatar_key"] in runs["clips_before"]), \
+            assert segment["avatar_cached"] == (segment["avatar_key"] in runs["clips_before"]), (
                 f"{module} segment {segment['index'] + 1}: cached clips must be reused, and only those"
+            )
         if all(s.get("avatar_cached", True) for s in manifest["segments"]):
             assert manifest["stages_s"]["avatar"] == 0, "no presenter work for a module whose clips were cached"
 
@@ -136,8 +153,15 @@ def test_a_failing_module_does_not_stop_the_course(runs: dict) -> None:
     assert all(entry(runs, m)["status"] in ("done", "unchanged") for m in MODULES)
     assert err.strip().splitlines()[-1].startswith("presgen: error: 1 of 4 videos failed")
     header, *rows = [line for line in out.splitlines() if line.strip()][:5]
-    assert re.split(r"\s{2,}", header.strip()) == ["video", "duration", "engine", "fallbacks", "seconds", "cached",
-                                                   "status"]
+    assert re.split(r"\s{2,}", header.strip()) == [
+        "video",
+        "duration",
+        "engine",
+        "fallbacks",
+        "seconds",
+        "cached",
+        "status",
+    ]
     assert [row.split()[0] for row in rows] == [*MODULES, "broken"]
 
 
@@ -148,18 +172,32 @@ def test_every_video_has_its_files(runs: dict) -> None:
             assert (runs["out"] / v[key]).is_file(), f"{module}: {key} missing"
         assert set(v["captions"]) == {"srt", "vtt"}
         assert abs(v["duration_s"] - module_manifest(runs, module)["output"]["duration_s"]) < 1e-6
-        assert [c["title"] for c in v["chapters"]] == [s["title"] for s in module_manifest(runs, module)["narration"]
-                                                       ["sections"]]
+        assert [c["title"] for c in v["chapters"]] == [
+            s["title"] for s in module_manifest(runs, module)["narration"]["sections"]
+        ]
     assert not (runs["out"] / ".work").exists(), "the work folder is removed after the run"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium: apt-get install -y chromium")
 def test_index_page_lists_and_plays_every_module_in_chromium(runs: dict) -> None:
     out = runs["out"]
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                          "--disable-dev-shm-usage", f"--user-data-dir={runs['folder'] / 'chromium'}",
-                          "--virtual-time-budget=10000", "--dump-dom", (out / "index.html").as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={runs['folder'] / 'chromium'}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            (out / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert re.findall(r'data-module="([^"]+)"', dom) == [*MODULES, "broken"]
     assert 'class="failed"' in dom
     videos = re.findall(r"<video[^>]*>.*?</video>", dom, flags=re.S)

@@ -1,5 +1,6 @@
 """Decks the tests build with python-pptx (titles, bullets, notes, an image, a table, a 4:3 deck), the same deck
 as PDF and ODP (converted by LibreOffice), and the deck tools: tests that need them skip with the install command."""
+
 from __future__ import annotations
 
 import sys
@@ -36,18 +37,27 @@ def decks(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         SlideSpec("Security basics", subtitle="A short module", notes=NOTES[1]),
         SlideSpec("Check the sender", bullets=["Read the full address", "Look-alike domains"], notes=NOTES[2]),
         SlideSpec("Reports are rising", bullets=["Doubled this year"], image=chart, notes=NOTES[3]),
-        SlideSpec("What to do", table=[["Situation", "Action"], ["Odd sender", "Do not reply"],
-                                       ["Odd link", "Hover first"]], notes=NOTES[4]),
+        SlideSpec(
+            "What to do",
+            table=[["Situation", "Action"], ["Odd sender", "Do not reply"], ["Odd link", "Hover first"]],
+            notes=NOTES[4],
+        ),
         SlideSpec("Questions", bullets=["Ask the security team"]),  # no notes
         SlideSpec("Draft slide", bullets=["Not ready"], notes="Never shown.", hidden=True),
     ]
     main = build_deck(folder / "security.pptx", slides)
-    four_three = build_deck(folder / "classic.pptx", [
-        SlideSpec("An old 4:3 deck", bullets=["Narrow slides", "Letterboxed in 16:9"], notes="An old deck."),
-        SlideSpec("Second slide", bullets=["Still 4:3"], notes="Still four by three.")], size=STANDARD)
+    four_three = build_deck(
+        folder / "classic.pptx",
+        [
+            SlideSpec("An old 4:3 deck", bullets=["Narrow slides", "Letterboxed in 16:9"], notes="An old deck."),
+            SlideSpec("Second slide", bullets=["Still 4:3"], notes="Still four by three."),
+        ],
+        size=STANDARD,
+    )
     empty = build_deck(folder / "empty.pptx", [])
-    return SimpleNamespace(folder=folder, main=main, four_three=four_three, empty=empty, chart=chart,
-                           notes=NOTES, specs=slides)
+    return SimpleNamespace(
+        folder=folder, main=main, four_three=four_three, empty=empty, chart=chart, notes=NOTES, specs=slides
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +69,17 @@ def converted(decks: SimpleNamespace, deck_tools: None, tmp_path_factory: pytest
     folder = tmp_path_factory.mktemp("converted")
     pdf = folder / "security.pdf"
     convert_to_pdf(decks.main, pdf)
-    run_tool(LIBREOFFICE, ["--headless", f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--convert-to",
-                           "odp", "--outdir", str(folder), str(decks.main)], "converting the test deck to ODP")
+    run_tool(
+        LIBREOFFICE,
+        [
+            "--headless",
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--convert-to",
+            "odp",
+            "--outdir",
+            str(folder),
+            str(decks.main),
+        ],
+        "converting the test deck to ODP",
+    )
     return SimpleNamespace(pdf=pdf, odp=folder / "security.odp")

@@ -1,5 +1,6 @@
 """Slide pictures: LibreOffice converts once per deck content (cached, atomic), pdftoppm draws pages at the exact
 size asked, text blocks come back per slide; fonts the machine lacks are named; missing tools name the install."""
+
 from __future__ import annotations
 
 import os
@@ -48,29 +49,51 @@ def test_text_blocks_of_a_slide(decks: SimpleNamespace, deck_tools: None, tmp_pa
 
 def test_fonts_the_machine_lacks_are_named(deck_tools: None) -> None:
     warning = missing_fonts_warning("talk.pptx", ("DejaVu Sans", "Zyxwv Corporate Sans"))
-    assert warning is not None and warning.startswith("talk.pptx uses fonts this machine lacks: Zyxwv Corporate "
-                                                      "Sans (drawn with ")
+    assert warning is not None and warning.startswith(
+        "talk.pptx uses fonts this machine lacks: Zyxwv Corporate Sans (drawn with "
+    )
     assert "DejaVu Sans (drawn" not in warning
     assert missing_fonts_warning("talk.pptx", ("DejaVu Sans",)) is None
 
 
-def test_missing_deck_tools_name_the_install_command(decks: SimpleNamespace, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_deck_tools_name_the_install_command(
+    decks: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PRESGEN_NO_DECK_TOOLS", "1")
     with pytest.raises(DeckError) as info:
         DeckPictures(read_deck(decks.main), root=tmp_path).picture(1, (640, 360))
-    assert str(info.value) == ("LibreOffice is not installed (needed for drawing PPTX/ODP slides); install it "
-                               f"with: {INSTALL_COMMAND}")
+    assert str(info.value) == (
+        f"LibreOffice is not installed (needed for drawing PPTX/ODP slides); install it with: {INSTALL_COMMAND}"
+    )
     assert "make deck-tools" in INSTALL_COMMAND and "libreoffice-impress" in INSTALL_COMMAND
 
 
-def test_render_without_deck_tools_fails_in_one_line_and_leaves_nothing(decks: SimpleNamespace,
-                                                                        media_dir: Path, tmp_path: Path) -> None:
+def test_render_without_deck_tools_fails_in_one_line_and_leaves_nothing(
+    decks: SimpleNamespace, media_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out" / "talk.mp4"
     env = {**os.environ, "PRESGEN_NO_DECK_TOOLS": "1", "PRESGEN_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "presgen_training", "render", "--deck", str(decks.main),
-                           "--source-image", str(media_dir / "man.png"), "--out", str(out), "--avatar", "static"],
-                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presgen_training",
+            "render",
+            "--deck",
+            str(decks.main),
+            "--source-image",
+            str(media_dir / "man.png"),
+            "--out",
+            str(out),
+            "--avatar",
+            "static",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("presgen: error: LibreOffice is not installed") and "make deck-tools" in last

@@ -1,5 +1,6 @@
 """Reading decks: titles, text, tables, speaker notes, hidden slides and fonts, from PPTX, ODP and PDF; slides
 become sections (notes narrated, slides without notes skipped with a warning or read aloud)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,14 @@ def test_pptx_titles_text_tables_notes_and_hidden_slides(decks: SimpleNamespace)
     assert deck.kind == "pptx" and len(deck.slides) == 6
     assert round(deck.aspect, 2) == 1.78
     s = deck.slides
-    assert [x.title for x in s] == ["Security basics", "Check the sender", "Reports are rising", "What to do",
-                                    "Questions", "Draft slide"]
+    assert [x.title for x in s] == [
+        "Security basics",
+        "Check the sender",
+        "Reports are rising",
+        "What to do",
+        "Questions",
+        "Draft slide",
+    ]
     assert s[0].lines == ("A short module",)
     assert s[1].lines == ("Read the full address", "Look-alike domains")
     assert s[3].lines == ("Situation, Action", "Odd sender, Do not reply", "Odd link, Hover first")
@@ -33,11 +40,13 @@ def test_pptx_titles_text_tables_notes_and_hidden_slides(decks: SimpleNamespace)
 def test_one_section_per_slide_narrated_from_notes(decks: SimpleNamespace) -> None:
     made = deck_script(read_deck(decks.main))
     assert [(s.slide, s.title, s.narration) for s in made.script.sections] == [
-        (n, t, decks.notes[n]) for n, t in enumerate(["Security basics", "Check the sender", "Reports are rising",
-                                                      "What to do"], start=1)]
+        (n, t, decks.notes[n])
+        for n, t in enumerate(["Security basics", "Check the sender", "Reports are rising", "What to do"], start=1)
+    ]
     assert made.script.title == "Security basics" and made.script.deck == decks.main
-    assert made.warnings == ["slide 5 skipped: no speaker notes (add notes, or pass --narrate-slide-text to read a "
-                             "slide's own text)"]
+    assert made.warnings == [
+        "slide 5 skipped: no speaker notes (add notes, or pass --narrate-slide-text to read a slide's own text)"
+    ]
 
 
 def test_slides_without_notes_read_their_own_text_when_asked(decks: SimpleNamespace) -> None:
@@ -66,26 +75,35 @@ def test_a_slide_with_2000_words_of_notes_warns(decks: SimpleNamespace, tmp_path
     path = build_deck(tmp_path / "long.pptx", [SlideSpec("Long", notes=words), SlideSpec("Short", notes="Hi.")])
     made = deck_script(read_deck(path))
     assert len(made.script.sections) == 2 and len(made.script.sections[0].narration.split()) == 2000
-    assert made.warnings == ["slide 1: 2000 words of notes, about 13 min on one slide; consider splitting it into "
-                             "several slides"]
+    assert made.warnings == [
+        "slide 1: 2000 words of notes, about 13 min on one slide; consider splitting it into several slides"
+    ]
     assert LONG_NOTES_WORDS < 2000
 
 
-@pytest.mark.parametrize("case", ["corrupt", "password", "legacy-ppt", "zero-slides", "empty-file", "no-notes",
-                                  "missing", "wrong-type"])
+@pytest.mark.parametrize(
+    "case", ["corrupt", "password", "legacy-ppt", "zero-slides", "empty-file", "no-notes", "missing", "wrong-type"]
+)
 def test_bad_decks_are_one_clear_line(case: str, decks: SimpleNamespace, tmp_path: Path) -> None:
     path = tmp_path / "talk.pptx"
-    expected = {"corrupt": "not a readable PowerPoint file", "password": "password-protected",
-                "legacy-ppt": "old binary PowerPoint file", "zero-slides": "has no slides",
-                "empty-file": "is empty", "no-notes": "nothing to narrate", "missing": "deck not found",
-                "wrong-type": "unknown deck type"}[case]
+    expected = {
+        "corrupt": "not a readable PowerPoint file",
+        "password": "password-protected",
+        "legacy-ppt": "old binary PowerPoint file",
+        "zero-slides": "has no slides",
+        "empty-file": "is empty",
+        "no-notes": "nothing to narrate",
+        "missing": "deck not found",
+        "wrong-type": "unknown deck type",
+    }[case]
     if case == "corrupt":
         data = decks.main.read_bytes()
         path.write_bytes(data[: len(data) // 2])  # cut short: the zip's directory is gone
     elif case == "password":
         # an encrypted OOXML package is a compound file holding EncryptionInfo and EncryptedPackage streams
-        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le")
-                         + b"\0" * 1024)
+        path.write_bytes(
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 1024
+        )
     elif case == "legacy-ppt":
         path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2048)
     elif case == "zero-slides":
@@ -94,6 +112,7 @@ def test_bad_decks_are_one_clear_line(case: str, decks: SimpleNamespace, tmp_pat
         path.write_bytes(b"")
     elif case == "no-notes":
         from demo_deck import SlideSpec, build_deck
+
         build_deck(path, [SlideSpec("Only a title")])
     elif case == "wrong-type":
         path = tmp_path / "talk.key"
@@ -107,8 +126,12 @@ def test_bad_decks_are_one_clear_line(case: str, decks: SimpleNamespace, tmp_pat
 def test_odp_and_pdf_decks_read_the_same_slides(converted: SimpleNamespace) -> None:
     odp = read_deck(converted.odp)
     assert odp.kind == "odp"
-    assert [s.title for s in odp.visible()][:4] == ["Security basics", "Check the sender", "Reports are rising",
-                                                    "What to do"]
+    assert [s.title for s in odp.visible()][:4] == [
+        "Security basics",
+        "Check the sender",
+        "Reports are rising",
+        "What to do",
+    ]
     assert odp.visible()[1].notes == "Check the sender before you click."
     assert odp.visible()[3].lines[0].startswith("Situation")
     assert round(odp.aspect, 2) == 1.78
@@ -133,8 +156,11 @@ def test_a_300_page_pdf_is_refused_unless_slides_are_chosen(deck_tools: None, tm
     pages[0].save(path, save_all=True, append_images=pages[1:])
     deck = read_deck(path)
     assert len(deck.slides) == 300
-    with pytest.raises(DeckError, match=r"300 slides to narrate; one video takes at most 150: choose some with "
-                                        r"--slides 1-150 or split the deck"):
+    with pytest.raises(
+        DeckError,
+        match=r"300 slides to narrate; one video takes at most 150: choose some with "
+        r"--slides 1-150 or split the deck",
+    ):
         deck_script(deck, narrate_slide_text=True)
     with pytest.raises(DeckError, match="nothing to narrate"):  # drawn text only: pdftotext finds none
         deck_script(deck, narrate_slide_text=True, slides="1-3")

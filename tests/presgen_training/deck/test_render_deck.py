@@ -5,6 +5,7 @@ change on the section's first frame, the presenter's picture-in-picture covers n
 independently of the renderer: python-pptx's text shapes, narrowed to the ink the slide picture has inside them),
 and the chapters read back with ffmpeg.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,25 @@ INK_DIFF = 60
 
 
 def presgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "presgen_training", "render", *args, "--avatar", "static",
-                           "--quality", "fast", "--json", "--quiet"], capture_output=True, text=True, cwd=REPO,
-                          timeout=900)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presgen_training",
+            "render",
+            *args,
+            "--avatar",
+            "static",
+            "--quality",
+            "fast",
+            "--json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=900,
+    )
 
 
 def frames(video: Path, size: tuple[int, int], indices: set[int]) -> dict[int, np.ndarray]:
@@ -48,17 +65,19 @@ def frames(video: Path, size: tuple[int, int], indices: set[int]) -> dict[int, n
 
 def psnr(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> float:
     mse = float(((a - b) ** 2)[keep].mean())
-    return 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+    return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
 def slide_check(frame: np.ndarray, picture: Path, slide: Rect, hide: list[Rect]) -> float:
     """PSNR of the slide's region of a frame against the rasterised slide, leaving out ``hide`` (the presenter)."""
     want = np.asarray(Image.open(picture).convert("RGB"), np.float64)
     assert want.shape[:2] == (slide.h, slide.w)
-    got = frame[slide.y:slide.bottom, slide.x:slide.right]
+    got = frame[slide.y : slide.bottom, slide.x : slide.right]
     keep = np.ones((slide.h, slide.w), bool)
     for r in hide:
-        keep[max(0, r.y - slide.y):max(0, r.bottom - slide.y), max(0, r.x - slide.x):max(0, r.right - slide.x)] = False
+        keep[max(0, r.y - slide.y) : max(0, r.bottom - slide.y), max(0, r.x - slide.x) : max(0, r.right - slide.x)] = (
+            False
+        )
     return psnr(got, want, keep)
 
 
@@ -79,14 +98,19 @@ def text_extents(deck: Path, slide_number: int, picture: Path, slide: Rect) -> l
         y1 = min(slide.h, int((shape.top + shape.height) * sy) + 1)
         ys, xs = np.nonzero(ink[y0:y1, x0:x1])
         if len(xs):
-            found.append(Rect(slide.x + x0 + int(xs.min()), slide.y + y0 + int(ys.min()), int(xs.max() - xs.min()) + 1,
-                              int(ys.max() - ys.min()) + 1))
+            found.append(
+                Rect(
+                    slide.x + x0 + int(xs.min()),
+                    slide.y + y0 + int(ys.min()),
+                    int(xs.max() - xs.min()) + 1,
+                    int(ys.max() - ys.min()) + 1,
+                )
+            )
     return found
 
 
 def chapters_of(video: Path) -> list[tuple[float, float, str]]:
-    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", file_arg(video)], capture_output=True,
-                          text=True).stderr
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", file_arg(video)], capture_output=True, text=True).stderr
     starts = re.findall(r"Chapter #\d+:\d+: start ([\d.]+), end ([\d.]+)\s*\n\s*Metadata:\s*\n\s*title\s*: (.*)", text)
     return [(float(a), float(b), t.strip()) for a, b, t in starts]
 
@@ -97,11 +121,23 @@ def rect(value: list[int] | None) -> Rect:
 
 
 @pytest.fixture(scope="module")
-def pptx_render(decks: SimpleNamespace, deck_tools: None, media_dir: Path,
-                tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+def pptx_render(
+    decks: SimpleNamespace, deck_tools: None, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("pptx") / "security.mp4"
-    proc = presgen("--deck", str(decks.main), "--source-video", str(media_dir / "sun.mp4"), "--out", str(out),
-                   "--intro", "after", "--end-card", "--captions", "off")
+    proc = presgen(
+        "--deck",
+        str(decks.main),
+        "--source-video",
+        str(media_dir / "sun.mp4"),
+        "--out",
+        str(out),
+        "--intro",
+        "after",
+        "--end-card",
+        "--captions",
+        "off",
+    )
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads(proc.stdout)
     assert any(w.startswith("slide 5 skipped: no speaker notes") for w in manifest["deck"]["warnings"])
@@ -135,8 +171,9 @@ def test_chapters_read_back_with_ffmpeg(pptx_render: SimpleNamespace) -> None:
     assert vtt.startswith("WEBVTT") and all(t in vtt for t in titles)
 
 
-def test_slides_are_where_they_should_be_and_change_on_the_boundary(pptx_render: SimpleNamespace,
-                                                                    tmp_path: Path) -> None:
+def test_slides_are_where_they_should_be_and_change_on_the_boundary(
+    pptx_render: SimpleNamespace, tmp_path: Path
+) -> None:
     sections = pptx_render.manifest["overlay"]["sections"]
     pictures = DeckPictures(read_deck(pptx_render.deck))
     wanted = set()
@@ -152,8 +189,12 @@ def test_slides_are_where_they_should_be_and_change_on_the_boundary(pptx_render:
         assert slide_check(got[s["first_frame"]], picture, slide, hide) >= MIN_PSNR_DB  # on its first frame
         if i:
             before = slide_check(got[s["first_frame"] - 1], picture, slide, hide)
-            previous = slide_check(got[s["first_frame"] - 1], pictures.picture(i, (slide.w, slide.h)), slide,
-                                   [rect(sections[i - 1]["presenter_rect"]).inflate(40, 40)])
+            previous = slide_check(
+                got[s["first_frame"] - 1],
+                pictures.picture(i, (slide.w, slide.h)),
+                slide,
+                [rect(sections[i - 1]["presenter_rect"]).inflate(40, 40)],
+            )
             assert previous >= MIN_PSNR_DB and before < previous, f"slide {i + 1} came before its section"
 
 
@@ -168,12 +209,25 @@ def test_the_presenter_covers_no_text(pptx_render: SimpleNamespace) -> None:
 
 
 @pytest.fixture(scope="module")
-def pdf_render(converted: SimpleNamespace, media_dir: Path,
-               tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+def pdf_render(
+    converted: SimpleNamespace, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("pdf") / "security.mp4"
-    proc = presgen("--deck", str(converted.pdf), "--narrate-slide-text", "--source-image",
-                   str(media_dir / "man.png"), "--out", str(out), "--aspect", "9:16", "--captions", "burn",
-                   "--theme", "light")
+    proc = presgen(
+        "--deck",
+        str(converted.pdf),
+        "--narrate-slide-text",
+        "--source-image",
+        str(media_dir / "man.png"),
+        "--out",
+        str(out),
+        "--aspect",
+        "9:16",
+        "--captions",
+        "burn",
+        "--theme",
+        "light",
+    )
     assert proc.returncode == 0, proc.stderr
     return SimpleNamespace(out=out, manifest=json.loads(proc.stdout), size=(480, 854), pdf=converted.pdf)
 
@@ -195,11 +249,21 @@ def test_a_pdf_deck_in_portrait_puts_the_slide_on_top(pdf_render: SimpleNamespac
 
 
 @pytest.fixture(scope="module")
-def classic_render(decks: SimpleNamespace, deck_tools: None, media_dir: Path,
-                   tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+def classic_render(
+    decks: SimpleNamespace, deck_tools: None, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("classic") / "classic.mp4"
-    proc = presgen("--deck", str(decks.four_three), "--source-video", str(media_dir / "sun.mp4"), "--out", str(out),
-                   "--captions", "off", "--no-chapters")
+    proc = presgen(
+        "--deck",
+        str(decks.four_three),
+        "--source-video",
+        str(media_dir / "sun.mp4"),
+        "--out",
+        str(out),
+        "--captions",
+        "off",
+        "--no-chapters",
+    )
     assert proc.returncode == 0, proc.stderr
     return SimpleNamespace(out=out, manifest=json.loads(proc.stdout))
 

@@ -1,5 +1,6 @@
 """Every test here builds into a temp PRESGEN_ENVS_HOME, never the repo's .envs, and sees no PRESGEN_ENV_* override
 from the developer's shell."""
+
 from __future__ import annotations
 
 import os

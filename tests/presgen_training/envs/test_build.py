@@ -1,5 +1,6 @@
 """Build mechanics on tiny specs (no packages to download): atomic create, markers, --if-needed, failures that
 leave nothing ready, --all skipping what this machine cannot build, remove."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def presgen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True,
-                          timeout=300, cwd=REPO, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def tiny(make_spec, name: str = "tiny", **extra: object) -> Path:
@@ -65,8 +72,12 @@ def test_if_needed_skips_until_the_spec_changes(make_spec) -> None:
 
 
 def test_failing_step_leaves_no_env_and_names_the_step(make_spec, envs_home: Path) -> None:
-    tiny(make_spec, steps=[{"python": ["-c", "import sys; print('compiler exploded'); sys.exit(3)"],
-                            "label": "build the extension"}])
+    tiny(
+        make_spec,
+        steps=[
+            {"python": ["-c", "import sys; print('compiler exploded'); sys.exit(3)"], "label": "build the extension"}
+        ],
+    )
     with pytest.raises(EnvBuildError) as err:
         create_env("tiny")
     message = str(err.value)
@@ -79,8 +90,11 @@ def test_failing_step_leaves_no_env_and_names_the_step(make_spec, envs_home: Pat
 
 def test_failing_health_check_names_the_package(make_spec) -> None:
     tiny(make_spec, imports={"json": "json", "surely_not_installed_xyz": "surely-not-installed"})
-    with pytest.raises(EnvBuildError, match=r"package 'surely-not-installed' is missing "
-                                            r"\(import surely_not_installed_xyz failed\): run presgen env create tiny"):
+    with pytest.raises(
+        EnvBuildError,
+        match=r"package 'surely-not-installed' is missing "
+        r"\(import surely_not_installed_xyz failed\): run presgen env create tiny",
+    ):
         create_env("tiny")
     assert not env_dir("tiny").exists() and env_state("tiny").status == "not built"
 
@@ -119,8 +133,10 @@ def test_gpu_env_is_skipped_by_all_without_a_gpu(make_spec, tmp_path: Path) -> N
     make_spec("cuda-thing", json.dumps({"python": HERE, "requires": {"gpu": "nvidia"}}))
     proc = presgen("env", "create", "--all", env={"PATH": str(tmp_path / "empty-bin")})  # no nvidia-smi
     assert proc.returncode == 0, proc.stderr
-    assert "[cuda-thing] skipped: cannot be built on this machine: env 'cuda-thing' needs an NVIDIA GPU " \
-           "(nvidia-smi not found)" in proc.stdout
+    assert (
+        "[cuda-thing] skipped: cannot be built on this machine: env 'cuda-thing' needs an NVIDIA GPU "
+        "(nvidia-smi not found)" in proc.stdout
+    )
 
 
 def test_create_by_name_reports_an_unmet_python(make_spec) -> None:
@@ -155,8 +171,14 @@ def test_unknown_env_is_one_line(make_spec) -> None:
 
 def test_sigterm_during_a_step_cleans_up(make_spec, envs_home: Path) -> None:
     tiny(make_spec, steps=[{"python": ["-c", "import time; time.sleep(120)"], "label": "slow step"}])
-    proc = subprocess.Popen([sys.executable, "-m", "presgen_training", "env", "create", "tiny"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "presgen_training", "env", "create", "tiny"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=dict(os.environ),
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if "slow step" in line:
@@ -200,10 +222,14 @@ def test_check_reports_a_wrong_python(make_spec, monkeypatch: pytest.MonkeyPatch
 
 
 def test_import_error_text_is_reported(make_spec) -> None:
-    plant = ("import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'brokenmod.py')"
-             ".write_text('raise ImportError(\"libfoo.so.1: cannot open shared object file\")')")
+    plant = (
+        "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'brokenmod.py')"
+        ".write_text('raise ImportError(\"libfoo.so.1: cannot open shared object file\")')"
+    )
     tiny(make_spec, imports={"brokenmod": "broken-package"}, steps=[{"python": ["-c", plant]}])
     with pytest.raises(EnvBuildError) as err:
         create_env("tiny")
-    assert ("package 'broken-package' does not import (import brokenmod failed: ImportError: libfoo.so.1: cannot "
-            "open shared object file): run presgen env create tiny") in str(err.value)
+    assert (
+        "package 'broken-package' does not import (import brokenmod failed: ImportError: libfoo.so.1: cannot "
+        "open shared object file): run presgen env create tiny"
+    ) in str(err.value)

@@ -2,6 +2,7 @@
 
 First a create is killed (the whole process group, SIGKILL: no cleanup runs) while pip installs, and nothing may
 look ready; then the real build, check, a deliberately broken install, and remove."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ def listed_status(listing: str, name: str) -> str:
 
 def env_python_in(env: dict[str, str]) -> str:
     code = "from presgen_training.envs.locate import env_python; p, r = env_python('puppet'); print(p, '|', r)"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, check=True
+    ).stdout.strip()
 
 
 @dataclass
@@ -57,12 +59,22 @@ class Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     home = tmp_path_factory.mktemp("real-envs")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PRESGEN_ENV_") and k not in ("PRESGEN_ROOT", "PRESGEN_CONFIG")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PRESGEN_ENV_") and k not in ("PRESGEN_ROOT", "PRESGEN_CONFIG")
+    }
     env["PRESGEN_ENVS_HOME"] = str(home)
 
-    proc = subprocess.Popen(presgen_argv("env", "create", "puppet"), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO, start_new_session=True)
+    proc = subprocess.Popen(
+        presgen_argv("env", "create", "puppet"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     killed_at = ""
     for line in proc.stdout:
@@ -78,8 +90,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
     started = time.monotonic()
     create = presgen(env, "env", "create", "puppet", timeout=BUILD_TIMEOUT_S)
-    return Built(home, env, killed_at, after_kill_dirs, after_kill_env_python, after_kill_list, create,
-                 time.monotonic() - started)
+    return Built(
+        home,
+        env,
+        killed_at,
+        after_kill_dirs,
+        after_kill_env_python,
+        after_kill_list,
+        create,
+        time.monotonic() - started,
+    )
 
 
 def test_killed_create_leaves_nothing_that_looks_ready(built: Built) -> None:
@@ -125,8 +145,10 @@ def test_check_names_a_package_removed_from_the_env(built: Built) -> None:
     subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "imageio-ffmpeg"], check=True, capture_output=True)
     proc = presgen(built.env, "env", "check", "puppet")
     assert proc.returncode == 1
-    assert ("package 'imageio-ffmpeg' is missing (import imageio_ffmpeg failed): run presgen env create puppet"
-            in proc.stdout)
+    assert (
+        "package 'imageio-ffmpeg' is missing (import imageio_ffmpeg failed): run presgen env create puppet"
+        in proc.stdout
+    )
 
 
 def test_remove(built: Built) -> None:

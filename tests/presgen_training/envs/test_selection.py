@@ -1,4 +1,5 @@
 """engine_python: --env, the config's [engines] / [envs.X] keys and PRESGEN_ENV_<NAME> choose the interpreter."""
+
 from __future__ import annotations
 
 import json

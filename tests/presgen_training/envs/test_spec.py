@@ -1,4 +1,5 @@
 """env.json: python requirements, install steps, validation; finding a Python that fits."""
+
 from __future__ import annotations
 
 import json
@@ -16,18 +17,21 @@ REPO = Path(__file__).resolve().parents[3]
 HERE = tuple(sys.version_info[:3])
 
 
-@pytest.mark.parametrize(("text", "version", "allowed"), [
-    ("3.10", (3, 10, 13), True),
-    ("3.10", (3, 11, 7), False),
-    ("3.10", (3, 1, 0), False),
-    (">=3.9,<3.13", (3, 12, 9), True),
-    (">=3.9,<3.13", (3, 13, 0), False),
-    (">=3.9,<3.13", (3, 8, 18), False),
-    ("~=3.10", (3, 12, 0), True),
-    ("~=3.10", (4, 0, 0), False),
-    ("<=3.12", (3, 12, 5), True),
-    ("!=3.11", (3, 11, 2), False),
-])
+@pytest.mark.parametrize(
+    ("text", "version", "allowed"),
+    [
+        ("3.10", (3, 10, 13), True),
+        ("3.10", (3, 11, 7), False),
+        ("3.10", (3, 1, 0), False),
+        (">=3.9,<3.13", (3, 12, 9), True),
+        (">=3.9,<3.13", (3, 13, 0), False),
+        (">=3.9,<3.13", (3, 8, 18), False),
+        ("~=3.10", (3, 12, 0), True),
+        ("~=3.10", (4, 0, 0), False),
+        ("<=3.12", (3, 12, 5), True),
+        ("!=3.11", (3, 11, 2), False),
+    ],
+)
 def test_python_requirement(text: str, version: tuple[int, int, int], allowed: bool) -> None:
     assert parse_requirement(text).allows(version) is allowed
 
@@ -56,9 +60,19 @@ def test_repo_specs_load() -> None:
 
 def test_requirements_go_first_unless_a_step_names_them(make_spec) -> None:
     make_spec("extra", json.dumps({"python": ">=3.8", "steps": [{"mim": ["mmcv==2.0.1"]}]}), "numpy\n")
-    make_spec("ordered", json.dumps({"python": ">=3.8", "steps": [
-        {"pip": ["torch==2.0.1", "--index-url", "https://example.invalid/whl"], "label": "torch"},
-        {"pip": ["-r", "requirements.txt"]}]}), "numpy\n")
+    make_spec(
+        "ordered",
+        json.dumps(
+            {
+                "python": ">=3.8",
+                "steps": [
+                    {"pip": ["torch==2.0.1", "--index-url", "https://example.invalid/whl"], "label": "torch"},
+                    {"pip": ["-r", "requirements.txt"]},
+                ],
+            }
+        ),
+        "numpy\n",
+    )
     make_spec("bare", json.dumps({"python": ">=3.8"}))
     assert [s.kind for s in load_spec("extra").steps] == ["pip", "mim"]
     assert load_spec("extra").steps[0].args == ("-r", "requirements.txt")
@@ -69,15 +83,18 @@ def test_requirements_go_first_unless_a_step_names_them(make_spec) -> None:
     assert load_spec("extra").steps[0].argv(Path("/p"))[:4] == ["/p", "-m", "pip", "install"]
 
 
-@pytest.mark.parametrize(("env_json", "message"), [
-    ('{"python": "3.10", "colour": "blue"}', "unknown key"),
-    ('{"engines": []}', '"python" must be'),
-    ('{"python": "3.10", "steps": [{"pip": ["x"], "mim": ["y"]}]}', "exactly one of"),
-    ('{"python": "3.10", "steps": [{"pip": []}]}', "non-empty list"),
-    ('{"python": "3.10", "requires": {"gpu": "amd"}}', "unknown requirement"),
-    ('{"python": "3.10", "imports": ["numpy"]}', '"imports" must map'),
-    ("{not json", "invalid JSON"),
-])
+@pytest.mark.parametrize(
+    ("env_json", "message"),
+    [
+        ('{"python": "3.10", "colour": "blue"}', "unknown key"),
+        ('{"engines": []}', '"python" must be'),
+        ('{"python": "3.10", "steps": [{"pip": ["x"], "mim": ["y"]}]}', "exactly one of"),
+        ('{"python": "3.10", "steps": [{"pip": []}]}', "non-empty list"),
+        ('{"python": "3.10", "requires": {"gpu": "amd"}}', "unknown requirement"),
+        ('{"python": "3.10", "imports": ["numpy"]}', '"imports" must map'),
+        ("{not json", "invalid JSON"),
+    ],
+)
 def test_bad_spec_is_one_clear_error(make_spec, env_json: str, message: str) -> None:
     make_spec("bad", env_json)
     with pytest.raises(SpecError, match=message):

@@ -1,4 +1,5 @@
 """presgen env vendor against a local git repository standing in for upstream (no network in tests)."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,20 @@ GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "
 
 
 def presgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True,
-                          timeout=120, cwd=REPO, env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
 
 
 def head(repo: Path) -> str:
-    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -72,8 +80,9 @@ def test_unreachable_repository_is_one_line(tmp_path: Path) -> None:
     proc = presgen("env", "vendor", "--url", str(tmp_path / "no-such-repo"), "--dest", str(tmp_path / "MuseTalk"))
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"presgen: error: cannot clone {tmp_path / 'no-such-repo'} "
-                                                   "(this needs network access to it): ")
+    assert len(lines) == 1 and lines[0].startswith(
+        f"presgen: error: cannot clone {tmp_path / 'no-such-repo'} (this needs network access to it): "
+    )
     assert not (tmp_path / "MuseTalk").exists()
 
 

@@ -1,4 +1,5 @@
 """espeak-ng, the last resort: real synthesis with estimated word times (CI installs espeak-ng)."""
+
 from __future__ import annotations
 
 import shutil
@@ -12,8 +13,9 @@ from presgen_training.narration import NarrationConfig, list_voices, synthesize
 from presgen_training.narration.wav_io import read_wav
 from presgen_training.timeline import Script
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                                reason="espeak-ng is not on PATH (install: apt-get install espeak-ng)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not on PATH (install: apt-get install espeak-ng)"
+)
 
 
 def test_espeak_narration_with_estimated_word_times(tmp_path: Path, short_script: Callable[..., Script]) -> None:
@@ -34,8 +36,8 @@ def test_espeak_narration_with_estimated_word_times(tmp_path: Path, short_script
             assert previous <= word.start_s < word.end_s <= timing.end_s
             previous = word.end_s
         # estimated words span the speech, not the silence espeak-ng leaves around it
-        part = samples[round(timing.start_s * rate):round(timing.end_s * rate)]
-        assert abs(part[:round((timing.words[0].start_s - timing.start_s) * rate)]).max(initial=0) < 2000
+        part = samples[round(timing.start_s * rate) : round(timing.end_s * rate)]
+        assert abs(part[: round((timing.words[0].start_s - timing.start_s) * rate)]).max(initial=0) < 2000
 
 
 def test_espeak_voices_and_unknown_voice(tmp_path: Path, short_script: Callable[..., Script]) -> None:

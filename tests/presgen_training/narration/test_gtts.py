@@ -1,5 +1,6 @@
 """gtts's own path (MP3 from Google decoded to PCM, word times estimated), with the server's answer played by a
 real MP3 so the test does not depend on the network."""
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,10 @@ def speech_mp3(piper_voice: PiperEngineVoice, tmp_path_factory: pytest.TempPathF
     """Real speech as Google would send it: MP3, 24 kHz mono."""
     wav = tmp_path_factory.mktemp("mp3") / "speech.wav"
     write_wav(wav, piper_voice.speak("Pretend this came from Google.").samples, piper_voice.sample_rate)
-    return run_ffmpeg(["-i", f"file:{wav}", "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame", "-f", "mp3", "pipe:1"],
-                      "encoding a test MP3")
+    return run_ffmpeg(
+        ["-i", f"file:{wav}", "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame", "-f", "mp3", "pipe:1"],
+        "encoding a test MP3",
+    )
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, payload: bytes) -> list[tuple[str, str]]:
@@ -36,8 +39,9 @@ def serve(monkeypatch: pytest.MonkeyPatch, payload: bytes) -> list[tuple[str, st
     return requests
 
 
-def test_gtts_speech_is_decoded_and_timed(monkeypatch: pytest.MonkeyPatch, speech_mp3: bytes, tmp_path: Path,
-                                          short_script: Callable[..., Script]) -> None:
+def test_gtts_speech_is_decoded_and_timed(
+    monkeypatch: pytest.MonkeyPatch, speech_mp3: bytes, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     requests = serve(monkeypatch, speech_mp3)
     script = short_script("Pretend this came from Google.", "Twice.")
     narration = synthesize(script, NarrationConfig(engine="gtts", voice="en-gb"), tmp_path)
@@ -52,8 +56,9 @@ def test_gtts_speech_is_decoded_and_timed(monkeypatch: pytest.MonkeyPatch, speec
     assert first.start_s <= first.words[0].start_s < first.words[-1].end_s <= first.end_s
 
 
-def test_garbage_from_google_falls_back_when_allowed(monkeypatch: pytest.MonkeyPatch, piper_voice: PiperEngineVoice,
-                                                     tmp_path: Path, short_script: Callable[..., Script]) -> None:
+def test_garbage_from_google_falls_back_when_allowed(
+    monkeypatch: pytest.MonkeyPatch, piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     serve(monkeypatch, b"<html>captcha</html>")
     narration = synthesize(short_script("Hello."), NarrationConfig(engine="gtts", allow_fallback=True), tmp_path)
     assert narration.engine == "piper"
@@ -61,14 +66,16 @@ def test_garbage_from_google_falls_back_when_allowed(monkeypatch: pytest.MonkeyP
     assert narration.fallback_reason.startswith("gtts: ffmpeg failed while decoding gTTS audio")
 
 
-def test_rate_changes_the_tempo_not_the_words(monkeypatch: pytest.MonkeyPatch, speech_mp3: bytes, tmp_path: Path,
-                                               short_script: Callable[..., Script]) -> None:
+def test_rate_changes_the_tempo_not_the_words(
+    monkeypatch: pytest.MonkeyPatch, speech_mp3: bytes, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     serve(monkeypatch, speech_mp3)
     script = short_script("Pretend this came from Google.")
     normal = synthesize(script, NarrationConfig(engine="gtts"), tmp_path / "normal")
     faster = synthesize(script, NarrationConfig(engine="gtts", rate=1.5), tmp_path / "faster")
-    ratio = (normal.sections[0].end_s - normal.sections[0].start_s) / \
-        (faster.sections[0].end_s - faster.sections[0].start_s)
+    ratio = (normal.sections[0].end_s - normal.sections[0].start_s) / (
+        faster.sections[0].end_s - faster.sections[0].start_s
+    )
     assert ratio == pytest.approx(1.5, rel=0.05)
 
 

@@ -5,7 +5,6 @@ final MP4 of a real render."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 from presgen_training.avatar.chain import AvatarSettings
-from presgen_training.ffmpeg import file_arg, probe, run_ffmpeg
+from presgen_training.ffmpeg import file_arg, loudness_r128, probe, run_ffmpeg
 from presgen_training.narration import NarrationConfig, loudness, synthesize
 from presgen_training.narration.piper_voice import PiperEngineVoice
 from presgen_training.narration.wav_io import read_wav, write_wav
@@ -21,29 +20,6 @@ from presgen_training.pipeline import RenderOptions, render
 from presgen_training.timeline import Narration, Script
 
 RATE = 48000
-_R128 = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
-
-
-def ebur128(path: Path) -> tuple[float, float]:
-    """(integrated LUFS, true peak dBTP) of a file's audio, by ffmpeg's EBU R128 meter."""
-    out = run_ffmpeg(
-        [
-            "-i",
-            file_arg(path),
-            "-map",
-            "0:a:0",
-            "-af",
-            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
-            "-f",
-            "null",
-            "-",
-        ],
-        "measuring loudness",
-    ).decode()
-    found = _R128.findall(out)
-    integrated = [float(v) for k, v in found if k == "I"][-1]
-    peak = max(float(v) for k, v in found if k == "true_peak")
-    return integrated, 20 * math.log10(peak)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +41,7 @@ def test_normalize_reaches_the_target_and_never_the_ceiling(
     assert 20 * math.log10(loudness.true_peak(y)) <= loudness.TRUE_PEAK_CEILING_DBTP + 1e-6
     wav = tmp_path / "y.wav"
     write_wav(wav, np.round(y * 32767).astype(np.int16), RATE)
-    integrated, peak = ebur128(wav)  # an independent BS.1770 meter agrees
+    integrated, peak = loudness_r128(wav)  # an independent BS.1770 meter agrees
     assert integrated == pytest.approx(loudness.TARGET_LUFS, abs=0.3)
     assert peak <= loudness.TRUE_PEAK_CEILING_DBTP + 0.2
 
@@ -90,7 +66,7 @@ def test_every_section_is_normalized_on_its_own(demo_narration: Narration) -> No
         part = samples[round(timing.start_s * rate) : round(timing.end_s * rate)] / 32768.0
         assert loudness.integrated_loudness(part, rate) == pytest.approx(loudness.TARGET_LUFS, abs=0.15)
         assert 20 * math.log10(loudness.true_peak(part)) <= loudness.TRUE_PEAK_CEILING_DBTP + 0.01
-    integrated, peak = ebur128(demo_narration.wav_path)
+    integrated, peak = loudness_r128(demo_narration.wav_path)
     assert integrated == pytest.approx(loudness.TARGET_LUFS, abs=1.0) and peak <= loudness.DELIVERY_PEAK_DBTP
 
 
@@ -149,7 +125,7 @@ def test_final_video_sound_is_48_khz_aac_at_minus_16_lufs(static_render: tuple[P
     out, manifest = static_render
     info = probe(out)
     assert (info.audio_codec, info.sample_rate) == ("aac", 48000)
-    integrated, peak = ebur128(out)
+    integrated, peak = loudness_r128(out)
     assert integrated == pytest.approx(-16.0, abs=1.0)
     assert peak <= loudness.DELIVERY_PEAK_DBTP
     assert manifest["narration"]["sample_rate"] == 48000

@@ -1,5 +1,6 @@
 """Real piper synthesis: one WAV whose length, section times, word times and phoneme times agree with each other
 and with the audio itself."""
+
 from __future__ import annotations
 
 import itertools
@@ -27,8 +28,9 @@ def test_wav_is_16_bit_mono_at_48_khz(demo_narration: Narration) -> None:
         assert wav.getnframes() == round(demo_narration.duration_s * 48000)
     assert demo_narration.sample_rate == 48000
     assert demo_narration.wav_path.name == "narration.wav"
-    assert not [p for p in demo_narration.wav_path.parent.iterdir() if p.name != "narration.wav"], \
+    assert not [p for p in demo_narration.wav_path.parent.iterdir() if p.name != "narration.wav"], (
         "no temp files left behind"
+    )
 
 
 def test_duration_is_sections_plus_pauses(demo_narration: Narration, demo_config: NarrationConfig) -> None:
@@ -70,9 +72,9 @@ def test_pauses_are_silent_and_sections_are_speech(demo_narration: Narration) ->
     assert np.abs(samples).max() <= 32767 * 0.9, "headroom below full scale"
     edges = [0.0] + [t for s in demo_narration.sections for t in (s.start_s, s.end_s)] + [demo_narration.duration_s]
     for gap_start, gap_end in zip(edges[::2], edges[1::2]):
-        assert not samples[round(gap_start * rate):round(gap_end * rate)].any(), "pauses are digital silence"
+        assert not samples[round(gap_start * rate) : round(gap_end * rate)].any(), "pauses are digital silence"
     for timing in demo_narration.sections:
-        part = samples[round(timing.start_s * rate):round(timing.end_s * rate)].astype(np.float64)
+        part = samples[round(timing.start_s * rate) : round(timing.end_s * rate)].astype(np.float64)
         assert np.sqrt(np.mean(part**2)) > 1000, f"section {timing.index} is speech"
 
 
@@ -100,13 +102,16 @@ def test_word_times_follow_the_audio(demo_narration: Narration) -> None:
     level = samples.astype(np.float64) ** 2
 
     def rms(start_s: float, end_s: float) -> float:
-        part = level[round(start_s * rate):round(end_s * rate)]
+        part = level[round(start_s * rate) : round(end_s * rate)]
         return float(np.sqrt(part.mean())) if len(part) else 0.0
 
     words = demo_narration.words
     long_words = [w for w in words if sum(c.isalpha() for c in w.text) >= 5]
-    sentence_gaps = [(a.end_s, b.start_s) for a, b in itertools.pairwise(words)
-                     if a.text.endswith((".", ",")) and b.start_s - a.end_s > 0.1]
+    sentence_gaps = [
+        (a.end_s, b.start_s)
+        for a, b in itertools.pairwise(words)
+        if a.text.endswith((".", ",")) and b.start_s - a.end_s > 0.1
+    ]
     assert len(sentence_gaps) >= 10, "punctuation makes pauses between words"
     quietest_word = min(rms(w.start_s, w.end_s) for w in long_words)
     loudest_gap = max(rms(a, b) for a, b in sentence_gaps)
@@ -136,17 +141,18 @@ def test_alignment_sample_counts_add_up(piper_voice: PiperEngineVoice) -> None:
     assert clip.samples.dtype == np.int16 and clip.sample_rate == 22050
 
 
-def test_deterministic_synthesis_is_byte_identical(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                                   short_script: Callable[..., Script]) -> None:
+def test_deterministic_synthesis_is_byte_identical(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     script = short_script("Same words, same sound.")
     first = synthesize(script, NarrationConfig(), tmp_path / "a")
     second = synthesize(script, NarrationConfig(), tmp_path / "b")
     assert first.wav_path.read_bytes() == second.wav_path.read_bytes()
 
 
-def test_cache_serves_repeat_renders_without_synthesis(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                                       short_script: Callable[..., Script],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_serves_repeat_renders_without_synthesis(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
     script = short_script("Cached words.", "More cached words.")
     config = NarrationConfig(cache_dir=tmp_path / "cache")
     first = synthesize(script, config, tmp_path / "a")
@@ -164,8 +170,9 @@ def test_cache_serves_repeat_renders_without_synthesis(piper_voice: PiperEngineV
     assert third.duration_s == pytest.approx(first.duration_s - 0.6, abs=2 * SAMPLE_TOLERANCE_S)
 
 
-def test_unreadable_cache_file_is_resynthesized(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                                short_script: Callable[..., Script]) -> None:
+def test_unreadable_cache_file_is_resynthesized(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     script = short_script("A cache file gets damaged.")
     config = NarrationConfig(cache_dir=tmp_path / "cache")
     first = synthesize(script, config, tmp_path / "a")
@@ -175,11 +182,16 @@ def test_unreadable_cache_file_is_resynthesized(piper_voice: PiperEngineVoice, t
     assert second.wav_path.read_bytes() == first.wav_path.read_bytes()
 
 
-def test_progress_counts_sections(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                  short_script: Callable[..., Script]) -> None:
+def test_progress_counts_sections(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     calls: list[tuple[int, int]] = []
-    synthesize(short_script("One.", "Two.", "Three."), NarrationConfig(), tmp_path,
-               progress=lambda done, total: calls.append((done, total)))
+    synthesize(
+        short_script("One.", "Two.", "Three."),
+        NarrationConfig(),
+        tmp_path,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
 
 
@@ -196,14 +208,16 @@ def test_unknown_voice_in_the_script_names_the_script(tmp_path: Path, short_scri
         synthesize(script, NarrationConfig(), tmp_path)
 
 
-def test_script_voice_of_another_engine_is_not_an_error(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                                        short_script: Callable[..., Script]) -> None:
+def test_script_voice_of_another_engine_is_not_an_error(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     narration = synthesize(short_script("Hello.", voice="en-gb"), NarrationConfig(engine="piper"), tmp_path)
     assert (narration.engine, narration.voice, narration.fallback_reason) == ("piper", "joe", None)
 
 
-def test_voice_given_as_a_model_path(piper_voice: PiperEngineVoice, tmp_path: Path,
-                                     short_script: Callable[..., Script]) -> None:
+def test_voice_given_as_a_model_path(
+    piper_voice: PiperEngineVoice, tmp_path: Path, short_script: Callable[..., Script]
+) -> None:
     model = piper_voice.model
     narration = synthesize(short_script("Hello there."), NarrationConfig(voice=str(model)), tmp_path)
     assert narration.voice == str(model) and narration.engine == "piper"
@@ -220,8 +234,9 @@ def test_bad_settings_are_clear_errors() -> None:
         NarrationConfig(pause_s=-1)
     with pytest.raises(NarrationError, match=r"speaking rate must be from 0\.5"):
         NarrationConfig(rate=3)
-    with pytest.raises(NarrationError,
-                       match="unknown voice engine 'festival'; choose one of auto, piper, gtts, espeak-ng"):
+    with pytest.raises(
+        NarrationError, match="unknown voice engine 'festival'; choose one of auto, piper, gtts, espeak-ng"
+    ):
         synthesize(Script("t", ()), NarrationConfig(engine="festival"), Path("unused"))
 
 

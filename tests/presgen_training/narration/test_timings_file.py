@@ -1,5 +1,6 @@
 """The --timings file the avatar engine reads: valid against the wrapper's schema file, same times as the
 narration."""
+
 from __future__ import annotations
 
 import json

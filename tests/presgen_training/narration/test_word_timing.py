@@ -1,5 +1,6 @@
 """Word times belong to the script's words even where piper reads them as something else ("$5", "1,000",
 "e.g.") or merges them ("of the")."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,8 +11,10 @@ import pytest
 from presgen_training.narration.piper_voice import PiperEngineVoice
 from presgen_training.narration.word_timing import align_words, estimate_words, speech_span
 
-TRICKY = ("Welcome to PresGen, version 2.0! In the end, it costs $5 — one of the best deals for 1,000 users "
-          "(really), e.g. at 9am.")
+TRICKY = (
+    "Welcome to PresGen, version 2.0! In the end, it costs $5 — one of the best deals for 1,000 users "
+    "(really), e.g. at 9am."
+)
 
 
 def test_tricky_text_aligns_to_every_script_word(piper_voice: PiperEngineVoice) -> None:
@@ -45,7 +48,7 @@ def test_estimate_spreads_words_over_the_speech_only() -> None:
     rate = 1000
     samples = np.zeros(5 * rate, dtype=np.int16)
     rng = np.random.default_rng(0)
-    samples[1 * rate:4 * rate] = rng.integers(-8000, 8000, 3 * rate)
+    samples[1 * rate : 4 * rate] = rng.integers(-8000, 8000, 3 * rate)
     assert speech_span(samples, rate) == pytest.approx((1.0, 4.0), abs=0.011)
     tokens = ["Short", "words,", "then", "a", "considerably", "longer", "one."]
     words = estimate_words(tokens, samples, rate)

@@ -1,5 +1,6 @@
 """Overlay test fixtures: a Narration built by hand with known word times (no TTS), real speech and real
 presenter media (static-engine avatars made once per session)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ class SectionSpec:
 
 
 def timed_words(text: str, start_s: float, word_s: float) -> list[Word]:
-    return [Word(w, round(start_s + i * word_s, 3), round(start_s + (i + 1) * word_s, 3))
-            for i, w in enumerate(text.split())]
+    return [
+        Word(w, round(start_s + i * word_s, 3), round(start_s + (i + 1) * word_s, 3))
+        for i, w in enumerate(text.split())
+    ]
 
 
 def word_time(spec: SectionSpec, word_index: int) -> float:
@@ -38,38 +41,67 @@ def build_narration(specs: list[SectionSpec], wav: Path, duration_s: float) -> N
         all_words += words
         section = Section(spec.title, spec.text, spec.bullets)
         sections.append(SectionTiming(i, section, spec.start_s, words[-1].end_s if words else spec.start_s, words))
-    return Narration(wav_path=wav, duration_s=duration_s, sample_rate=16000, sections=sections, words=all_words,
-                     phonemes=[], engine="test", voice="hand-made")
+    return Narration(
+        wav_path=wav,
+        duration_s=duration_s,
+        sample_rate=16000,
+        sections=sections,
+        words=all_words,
+        phonemes=[],
+        engine="test",
+        voice="hand-made",
+    )
 
 
 def cut_wav(source: Path, target: Path, seconds: float) -> Path:
     """The first ``seconds`` of real speech, as a 16-bit mono WAV."""
-    run_ffmpeg(["-i", file_arg(source), "-t", f"{seconds}", "-ac", "1", "-c:a", "pcm_s16le", file_arg(target)],
-               "cutting test audio")
+    run_ffmpeg(
+        ["-i", file_arg(source), "-t", f"{seconds}", "-ac", "1", "-c:a", "pcm_s16le", file_arg(target)],
+        "cutting test audio",
+    )
     return target
 
 
 @pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     """The hand-made narration builder, for tests (fixtures are how conftest helpers reach test modules)."""
-    return SimpleNamespace(SectionSpec=SectionSpec, build=build_narration, word_time=word_time, cut_wav=cut_wav,
-                           static_avatar=static_avatar)
+    return SimpleNamespace(
+        SectionSpec=SectionSpec,
+        build=build_narration,
+        word_time=word_time,
+        cut_wav=cut_wav,
+        static_avatar=static_avatar,
+    )
 
 
 # A 12 s, two-section narration over real speech. Word times are made up (back to back) and known exactly.
 SECTIONS = [
-    SectionSpec("Why security matters",
-                "Welcome to the team. Most incidents begin with a reused password or an unlocked laptop left alone "
-                "in a busy cafe", 0.4, 0.28,
-                ("Reused passwords", "Unlocked laptops", "A bullet the narrator never says, long enough that it "
-                 "has to wrap onto a second line")),
-    SectionSpec("Passwords and sign-in",
-                "Use the company password manager and turn on two factor sign-in for every account you own", 6.6,
-                0.3, ("Use the password manager", "Turn on two-factor sign-in")),
+    SectionSpec(
+        "Why security matters",
+        "Welcome to the team. Most incidents begin with a reused password or an unlocked laptop left alone "
+        "in a busy cafe",
+        0.4,
+        0.28,
+        (
+            "Reused passwords",
+            "Unlocked laptops",
+            "A bullet the narrator never says, long enough that it has to wrap onto a second line",
+        ),
+    ),
+    SectionSpec(
+        "Passwords and sign-in",
+        "Use the company password manager and turn on two factor sign-in for every account you own",
+        6.6,
+        0.3,
+        ("Use the password manager", "Turn on two-factor sign-in"),
+    ),
 ]
 DURATION_S = 12.0
-CAPTIONS = [(0.4, 3.0, "Welcome to the team."), (3.2, 6.0, "Most incidents begin with a reused password"),
-            (6.6, 11.6, "Use the company password manager and turn on two factor sign-in")]
+CAPTIONS = [
+    (0.4, 3.0, "Welcome to the team."),
+    (3.2, 6.0, "Most incidents begin with a reused password"),
+    (6.6, 11.6, "Use the company password manager and turn on two factor sign-in"),
+]
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 Pixel checks decode the finished video: a bullet's place is bare panel one frame before the narration reaches it
 and holds text on that frame; in the overlay layout the face region matches the avatar video frame by frame.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,6 +33,7 @@ PANEL = Theme().panel
 
 # ------------------------------------------------------------------ pixel helpers
 
+
 def frames_at(video: Path, width: int, height: int, indices: Iterable[int]) -> dict[int, np.ndarray]:
     """Decoded frames by index, in one pass over the video."""
     wanted = set(indices)
@@ -46,7 +48,7 @@ def frames_at(video: Path, width: int, height: int, indices: Iterable[int]) -> d
 
 
 def crop(frame: np.ndarray, rect: Rect, inset: int = 0) -> np.ndarray:
-    return frame[rect.y + inset:rect.bottom - inset, rect.x + inset:rect.right - inset]
+    return frame[rect.y + inset : rect.bottom - inset, rect.x + inset : rect.right - inset]
 
 
 def ink(pixels: np.ndarray, background: tuple[int, int, int] | np.ndarray) -> float:
@@ -67,7 +69,7 @@ def presenter_reference(avatar: Path, result: ComposeResult, indices: Iterable[i
     found = {}
     for n, f in frames_at(avatar, fit.scaled_w, fit.scaled_h, indices).items():
         full = np.zeros((result.height, result.width, 3), np.int16)
-        full[r.y:r.bottom, r.x:r.right] = f[fit.crop_y:fit.crop_y + r.h, fit.crop_x:fit.crop_x + r.w]
+        full[r.y : r.bottom, r.x : r.right] = f[fit.crop_y : fit.crop_y + r.h, fit.crop_x : fit.crop_x + r.w]
         found[n] = full
     return found
 
@@ -78,7 +80,7 @@ def block_diff(a: np.ndarray, b: np.ndarray, block: int = 16) -> float:
     worst = 0.0
     for y in range(0, h - block + 1, block):
         for x in range(0, w - block + 1, block):
-            worst = max(worst, float(np.abs(a[y:y + block, x:x + block] - b[y:y + block, x:x + block]).mean()))
+            worst = max(worst, float(np.abs(a[y : y + block, x : x + block] - b[y : y + block, x : x + block]).mean()))
     return worst
 
 
@@ -90,7 +92,7 @@ def assert_video(path: Path, size: tuple[int, int], duration_s: float, frames: i
     assert info.audio_codec == "aac"
     assert info.duration_s is not None and abs(info.duration_s - duration_s) <= 0.1
     assert count_frames(path) == frames
-    head = path.read_bytes()[:1 << 20]
+    head = path.read_bytes()[: 1 << 20]
     assert 0 <= head.find(b"moov") < head.find(b"mdat") or head.find(b"mdat") == -1, "moov not first (faststart)"
 
 
@@ -102,16 +104,33 @@ def save_frames(video: Path, size: tuple[int, int], times: dict[str, float], fol
 
 # ------------------------------------------------------------------ side layout
 
+
 @pytest.fixture(scope="module")
-def side(video_avatar: Path, narration: Narration, caption_cues: list, tmp_path_factory: pytest.TempPathFactory,
-         artifacts_dir: Path) -> tuple[ComposeResult, Path, list[tuple[int, int]]]:
+def side(
+    video_avatar: Path,
+    narration: Narration,
+    caption_cues: list,
+    tmp_path_factory: pytest.TempPathFactory,
+    artifacts_dir: Path,
+) -> tuple[ComposeResult, Path, list[tuple[int, int]]]:
     out = tmp_path_factory.mktemp("side") / "side.mp4"
     calls: list[tuple[int, int]] = []
     config = OverlayConfig(layout="side", quality="fast", captions="burn", title=TITLE)
-    result = compose(video_avatar, narration, out, config, captions=caption_cues,
-                     progress=lambda done, total: calls.append((done, total)))
-    save_frames(out, (854, 480), {"section1-bullets": 5.0, "section2-start": 6.7, "section2-bullets": 9.0},
-                artifacts_dir, "overlay-side")
+    result = compose(
+        video_avatar,
+        narration,
+        out,
+        config,
+        captions=caption_cues,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    save_frames(
+        out,
+        (854, 480),
+        {"section1-bullets": 5.0, "section2-start": 6.7, "section2-bullets": 9.0},
+        artifacts_dir,
+        "overlay-side",
+    )
     return result, out, calls
 
 
@@ -135,8 +154,9 @@ def test_side_regions_split_the_frame(side: tuple[ComposeResult, Path, list]) ->
     assert all(frame.contains(c.rect) and c.rect.x % 2 == 0 and c.rect.y % 2 == 0 for c in result.cards)
 
 
-def test_bullets_appear_when_the_narration_reaches_them(side: tuple[ComposeResult, Path, list],
-                                                        narration: Narration) -> None:
+def test_bullets_appear_when_the_narration_reaches_them(
+    side: tuple[ComposeResult, Path, list], narration: Narration
+) -> None:
     result, out, _ = side
     spoken = {b.text: b for b in result.bullets}
     words = {w.text.strip(".,").lower(): w.start_s for w in narration.words}
@@ -147,8 +167,12 @@ def test_bullets_appear_when_the_narration_reaches_them(side: tuple[ComposeResul
     reveals = [round(b.reveal_s * FPS) for b in result.bullets]
     # a bullet spoken on its section's first frame has no "before" in that section
     section_starts = {0} | {first_frame(s.start_s) for s in narration.sections[1:]}
-    frames = frames_at(out, 854, 480, {f - 1 for f in reveals if f} | set(reveals)
-                       | {round(b.hide_s * FPS) - 1 for b in result.bullets})
+    frames = frames_at(
+        out,
+        854,
+        480,
+        {f - 1 for f in reveals if f} | set(reveals) | {round(b.hide_s * FPS) - 1 for b in result.bullets},
+    )
     for bullet, f in zip(result.bullets, reveals):
         if f not in section_starts:
             assert ink(crop(frames[f - 1], bullet.rect, 2), PANEL) < 0.002, f"{bullet.text!r} shown early"
@@ -164,8 +188,9 @@ def test_long_bullet_is_wrapped_not_clipped(side: tuple[ComposeResult, Path, lis
     assert result.panel_rect is not None and result.panel_rect.contains(long_.rect)
 
 
-def test_section_title_changes_at_the_section_start(side: tuple[ComposeResult, Path, list],
-                                                    narration: Narration) -> None:
+def test_section_title_changes_at_the_section_start(
+    side: tuple[ComposeResult, Path, list], narration: Narration
+) -> None:
     result, out, _ = side
     assert result.panel_rect is not None
     start = first_frame(narration.sections[1].start_s)
@@ -177,8 +202,7 @@ def test_section_title_changes_at_the_section_start(side: tuple[ComposeResult, P
     assert float(np.abs(later - at).mean()) < 1.0, "section header is not steady within its section"
 
 
-def test_captions_show_only_during_their_cue(side: tuple[ComposeResult, Path, list],
-                                             caption_cues: list) -> None:
+def test_captions_show_only_during_their_cue(side: tuple[ComposeResult, Path, list], caption_cues: list) -> None:
     result, out, _ = side
     assert result.captions_burned == len(caption_cues)
     box = result.caption_rect
@@ -208,9 +232,15 @@ def test_result_is_plain_data_for_the_manifest(side: tuple[ComposeResult, Path, 
 
 # ------------------------------------------------------------------ overlay layout
 
+
 @pytest.fixture(scope="module")
-def overlaid(photo_avatar: Path, narration: Narration, caption_cues: list, tmp_path_factory: pytest.TempPathFactory,
-             artifacts_dir: Path) -> tuple[ComposeResult, Path]:
+def overlaid(
+    photo_avatar: Path,
+    narration: Narration,
+    caption_cues: list,
+    tmp_path_factory: pytest.TempPathFactory,
+    artifacts_dir: Path,
+) -> tuple[ComposeResult, Path]:
     out = tmp_path_factory.mktemp("overlay") / "overlay.mp4"
     config = OverlayConfig(layout="overlay", quality="standard", captions="burn", title=TITLE)
     result = compose(photo_avatar, narration, out, config, captions=caption_cues)
@@ -247,8 +277,9 @@ def test_overlay_keeps_every_card_off_the_face(overlaid: tuple[ComposeResult, Pa
         assert block_diff(crop(got[n], face), crop(want[n], face)) < 12, f"face altered at frame {n}"
 
 
-def test_overlay_title_card_opens_each_section(overlaid: tuple[ComposeResult, Path], bare: Path,
-                                               narration: Narration) -> None:
+def test_overlay_title_card_opens_each_section(
+    overlaid: tuple[ComposeResult, Path], bare: Path, narration: Narration
+) -> None:
     result, out = overlaid
     titles = [c for c in result.cards if c.kind == "title"]
     assert [round(c.start_s * FPS) for c in titles] == [0, first_frame(narration.sections[1].start_s)]
@@ -267,8 +298,7 @@ def test_overlay_title_card_opens_each_section(overlaid: tuple[ComposeResult, Pa
         assert block_diff(crop(got[off], card.rect), crop(want[off], card.rect)) < 12, "title card stayed up"
 
 
-def test_overlay_bullets_come_in_on_cue(overlaid: tuple[ComposeResult, Path], bare: Path,
-                                       narration: Narration) -> None:
+def test_overlay_bullets_come_in_on_cue(overlaid: tuple[ComposeResult, Path], bare: Path, narration: Narration) -> None:
     result, out = overlaid
     reveals = [round(b.reveal_s * FPS) for b in result.bullets]
     indices = {f - 1 for f in reveals} | set(reveals)
@@ -297,8 +327,10 @@ def test_given_face_box_is_used(video_avatar: Path, narration: Narration, tmp_pa
 
 # ------------------------------------------------------------------ inputs that cannot work
 
-def test_avatar_without_sound_takes_the_narration_audio(video_avatar: Path, narration: Narration,
-                                                       tmp_path: Path) -> None:
+
+def test_avatar_without_sound_takes_the_narration_audio(
+    video_avatar: Path, narration: Narration, tmp_path: Path
+) -> None:
     silent = tmp_path / "silent.mp4"
     run_ffmpeg(["-i", file_arg(video_avatar), "-an", "-c:v", "copy", file_arg(silent)], "stripping audio")
     out = tmp_path / "out.mp4"
@@ -307,10 +339,10 @@ def test_avatar_without_sound_takes_the_narration_audio(video_avatar: Path, narr
     assert_video(out, (854, 480), 12.0, FRAMES)
 
 
-def test_avatar_a_little_short_holds_its_last_frame(video_avatar: Path, narration: Narration,
-                                                    tmp_path: Path) -> None:
-    longer = Narration(narration.wav_path, 12.5, narration.sample_rate, narration.sections, narration.words, [],
-                       "test", "test")
+def test_avatar_a_little_short_holds_its_last_frame(video_avatar: Path, narration: Narration, tmp_path: Path) -> None:
+    longer = Narration(
+        narration.wav_path, 12.5, narration.sample_rate, narration.sections, narration.words, [], "test", "test"
+    )
     out = tmp_path / "longer.mp4"
     result = compose(video_avatar, longer, out, OverlayConfig(quality="fast", captions="off"))
     assert result.frames == round(12.5 * FPS)
@@ -318,8 +350,9 @@ def test_avatar_a_little_short_holds_its_last_frame(video_avatar: Path, narratio
 
 
 @pytest.mark.parametrize("case", ["missing", "corrupt", "no-sound-no-wav", "face-outside"])
-def test_bad_input_is_one_line_and_leaves_no_file(case: str, video_avatar: Path, narration: Narration,
-                                                  tmp_path: Path) -> None:
+def test_bad_input_is_one_line_and_leaves_no_file(
+    case: str, video_avatar: Path, narration: Narration, tmp_path: Path
+) -> None:
     avatar, face_box = video_avatar, None
     if case == "missing":
         avatar = tmp_path / "nowhere.mp4"
@@ -329,8 +362,16 @@ def test_bad_input_is_one_line_and_leaves_no_file(case: str, video_avatar: Path,
     elif case == "no-sound-no-wav":
         avatar = tmp_path / "silent.mp4"
         run_ffmpeg(["-i", file_arg(video_avatar), "-an", "-c:v", "copy", file_arg(avatar)], "stripping audio")
-        narration = Narration(tmp_path / "gone.wav", narration.duration_s, narration.sample_rate,
-                              narration.sections, narration.words, [], "test", "test")
+        narration = Narration(
+            tmp_path / "gone.wav",
+            narration.duration_s,
+            narration.sample_rate,
+            narration.sections,
+            narration.words,
+            [],
+            "test",
+            "test",
+        )
     else:
         face_box = (5000, 5000, 10, 10)
     out_dir = tmp_path / "out"

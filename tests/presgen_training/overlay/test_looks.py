@@ -5,6 +5,7 @@ Renders use the overlay conftest's real speech and presenter (static engine) and
 sections: bullets; a slide (an image in the side and overlay layouts); nothing to show. Contact sheets of each
 layout x aspect go to test-artifacts/ for a person to look at.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,8 +44,12 @@ class DrawnSlides:
         image = Image.new("RGB", (w, h), (255, 255, 255))
         draw = ImageDraw.Draw(image)
         for x0, y0, _x1, y1 in TEXT_BOXES:
-            draw.text((x0 * w, y0 * h), f"Slide {slide_number} text", font=font(max(8, int((y1 - y0) * h * 0.4))),
-                      fill=(20, 20, 20))
+            draw.text(
+                (x0 * w, y0 * h),
+                f"Slide {slide_number} text",
+                font=font(max(8, int((y1 - y0) * h * 0.4))),
+                fill=(20, 20, 20),
+            )
         draw.rectangle((0.62 * w, 0.3 * h, 0.9 * w, 0.62 * h), fill=(37, 99, 235))  # a chart on the right
         path = self.folder / f"slide-{slide_number}-{w}x{h}.png"
         image.save(path)
@@ -63,24 +68,35 @@ def short_speech(media_dir: Path, kit: SimpleNamespace, tmp_path_factory: pytest
 
 
 @pytest.fixture(scope="module")
-def short_avatar(media_dir: Path, short_speech: Path, kit: SimpleNamespace,
-                 tmp_path_factory: pytest.TempPathFactory) -> Path:
+def short_avatar(
+    media_dir: Path, short_speech: Path, kit: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     return kit.static_avatar(media_dir / "sun.mp4", short_speech, tmp_path_factory.mktemp("short") / "sun.mp4")
 
 
 @pytest.fixture(scope="module")
 def three_sections(kit: SimpleNamespace, short_speech: Path) -> Narration:
-    specs = [kit.SectionSpec("Passwords", "Use the password manager for every account", 0.3, 0.25,
-                             ("Use the password manager", "Every account")),
-             kit.SectionSpec("Reports are rising", "Reports doubled this year on Mondays", 2.6, 0.3),
-             kit.SectionSpec("Thank you", "Thank you for keeping us safe", 5.0, 0.3)]
+    specs = [
+        kit.SectionSpec(
+            "Passwords",
+            "Use the password manager for every account",
+            0.3,
+            0.25,
+            ("Use the password manager", "Every account"),
+        ),
+        kit.SectionSpec("Reports are rising", "Reports doubled this year on Mondays", 2.6, 0.3),
+        kit.SectionSpec("Thank you", "Thank you for keeping us safe", 5.0, 0.3),
+    ]
     built = kit.build(specs, short_speech, SECONDS)
     built.sections[1].section = dataclasses.replace(built.sections[1].section, slide=1)
     return built
 
 
-CUES = [Cue(0.3, 2.3, "Use the password manager for every account"), Cue(2.6, 4.6, "Reports doubled this year"),
-        Cue(5.0, 7.0, "Thank you for keeping us safe")]
+CUES = [
+    Cue(0.3, 2.3, "Use the password manager for every account"),
+    Cue(2.6, 4.6, "Reports doubled this year"),
+    Cue(5.0, 7.0, "Thank you for keeping us safe"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -90,21 +106,33 @@ def slides(tmp_path_factory: pytest.TempPathFactory) -> DrawnSlides:
 
 def contact_sheet(video: Path, size: tuple[int, int], indices: list[int], target: Path) -> None:
     select = "+".join(f"eq(n\\,{n})" for n in indices)
-    run_ffmpeg(["-i", file_arg(video), "-vf", f"select='{select}',tile={len(indices)}x1", "-frames:v", "1",
-                file_arg(target)], "making a contact sheet")
+    run_ffmpeg(
+        ["-i", file_arg(video), "-vf", f"select='{select}',tile={len(indices)}x1", "-frames:v", "1", file_arg(target)],
+        "making a contact sheet",
+    )
 
 
 @pytest.fixture(scope="module")
-def looks(short_avatar: Path, three_sections: Narration, slides: DrawnSlides,
-          tmp_path_factory: pytest.TempPathFactory,
-          artifacts_dir: Path) -> dict[tuple[str, str], tuple[ComposeResult, Path]]:
+def looks(
+    short_avatar: Path,
+    three_sections: Narration,
+    slides: DrawnSlides,
+    tmp_path_factory: pytest.TempPathFactory,
+    artifacts_dir: Path,
+) -> dict[tuple[str, str], tuple[ComposeResult, Path]]:
     rendered = {}
     folder = tmp_path_factory.mktemp("looks")
     for layout in ("side", "overlay", "slides"):
         for aspect, size in SIZES.items():
             out = folder / f"{layout}-{aspect.replace(':', 'x')}.mp4"
-            config = OverlayConfig(layout=layout, quality="fast", aspect=aspect, captions="burn",
-                                   title="Security basics", theme=load_theme(THEMES[aspect]))
+            config = OverlayConfig(
+                layout=layout,
+                quality="fast",
+                aspect=aspect,
+                captions="burn",
+                title="Security basics",
+                theme=load_theme(THEMES[aspect]),
+            )
             result = compose(short_avatar, three_sections, out, config, captions=CUES, slides=slides)
             middles = [(s.first_frame + s.end_frame) // 2 for s in result.sections]
             contact_sheet(out, size, middles, artifacts_dir / f"looks-{layout}-{aspect.replace(':', 'x')}.png")
@@ -121,16 +149,23 @@ def test_every_layout_at_every_aspect(layout: str, aspect: str, looks: dict) -> 
     frame = Rect(0, 0, *SIZES[aspect])
     assert all(frame.contains(c.rect) for c in result.cards)
     arrangements = [s.arrangement for s in result.sections]
-    expected = {"side": ["panel", "panel", "stage"], "overlay": ["stage"] * 3,
-                "slides": ["panel", "slide" if aspect == "16:9" else "slide-band", "stage"]}[layout]
+    expected = {
+        "side": ["panel", "panel", "stage"],
+        "overlay": ["stage"] * 3,
+        "slides": ["panel", "slide" if aspect == "16:9" else "slide-band", "stage"],
+    }[layout]
     assert arrangements == expected
     # a section with neither bullets nor image never shows an empty panel: the presenter takes the frame
     last = result.sections[2]
-    assert not [c for c in result.cards if c.kind == "panel" and c.start_s * FPS < last.end_frame
-                and c.end_s * FPS > last.first_frame]
+    assert not [
+        c
+        for c in result.cards
+        if c.kind == "panel" and c.start_s * FPS < last.end_frame and c.end_s * FPS > last.first_frame
+    ]
     if result.face_rect is not None and layout == "overlay":
-        assert not [c for c in result.cards if c.kind in ("title", "bullets", "image") and
-                    c.rect.intersects(result.face_rect)]
+        assert not [
+            c for c in result.cards if c.kind in ("title", "bullets", "image") and c.rect.intersects(result.face_rect)
+        ]
 
 
 def test_slides_layout_puts_the_pip_clear_of_text(looks: dict) -> None:
@@ -146,18 +181,39 @@ def test_slides_layout_puts_the_pip_clear_of_text(looks: dict) -> None:
     assert pixels[10:30, 10:80].mean() > 240  # the white slide background
 
 
-def test_a_window_of_frames_renders_like_the_whole_video(short_avatar: Path, three_sections: Narration,
-                                                         slides: DrawnSlides, tmp_path: Path) -> None:
-    config = OverlayConfig(layout="slides", quality="fast", captions="burn", title="Window",
-                           bookends=Bookends(intro="after", intro_s=1.0, end_card=True, end_s=1.0))
+def test_a_window_of_frames_renders_like_the_whole_video(
+    short_avatar: Path, three_sections: Narration, slides: DrawnSlides, tmp_path: Path
+) -> None:
+    config = OverlayConfig(
+        layout="slides",
+        quality="fast",
+        captions="burn",
+        title="Window",
+        bookends=Bookends(intro="after", intro_s=1.0, end_card=True, end_s=1.0),
+    )
     plan = plan_overlay(short_avatar, three_sections, config, tmp_path, CUES, slides=slides)
     size = plan.width * plan.height * 3
 
     def raw(window: tuple[int, int] | None) -> np.ndarray:
         graph = build_graph(plan, avatar_input(short_avatar, plan, window), 1, window)
         a, b = window or (0, plan.frames)
-        cmd = [ffmpeg_exe(), "-v", "error", *graph.inputs, "-filter_complex", graph.filtergraph, "-map", "[vout]",
-               "-frames:v", str(b - a), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        cmd = [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            *graph.inputs,
+            "-filter_complex",
+            graph.filtergraph,
+            "-map",
+            "[vout]",
+            "-frames:v",
+            str(b - a),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ]
         data = subprocess.run(cmd, capture_output=True, check=True).stdout
         return np.frombuffer(data, np.uint8).reshape(-1, plan.height, plan.width, 3)
 
@@ -165,20 +221,29 @@ def test_a_window_of_frames_renders_like_the_whole_video(short_avatar: Path, thr
     assert len(whole) == plan.frames
     bullet = next(layer for layer in plan.layers if layer.kind == "bullet")
     second = plan.sections[1]
-    for window in [(0, 40), (bullet.first_frame + 2, bullet.first_frame + 12),
-                   (second.first_frame - 3, second.first_frame + 5), (plan.frames - 30, plan.frames)]:
+    for window in [
+        (0, 40),
+        (bullet.first_frame + 2, bullet.first_frame + 12),
+        (second.first_frame - 3, second.first_frame + 5),
+        (plan.frames - 30, plan.frames),
+    ]:
         part = raw(window)
         assert len(part) == window[1] - window[0]
-        assert np.array_equal(part, whole[window[0]:window[1]]), f"window {window} differs from the whole render"
+        assert np.array_equal(part, whole[window[0] : window[1]]), f"window {window} differs from the whole render"
     assert size > 0
 
 
-def test_intro_after_and_end_card_frame_the_sections(short_avatar: Path, three_sections: Narration,
-                                                     slides: DrawnSlides, tmp_path: Path,
-                                                     artifacts_dir: Path) -> None:
+def test_intro_after_and_end_card_frame_the_sections(
+    short_avatar: Path, three_sections: Narration, slides: DrawnSlides, tmp_path: Path, artifacts_dir: Path
+) -> None:
     out = tmp_path / "bookends.mp4"
-    config = OverlayConfig(layout="side", quality="fast", captions="off", title="Security basics",
-                           bookends=Bookends(intro="after", subtitle="A short module", end_card=True))
+    config = OverlayConfig(
+        layout="side",
+        quality="fast",
+        captions="off",
+        title="Security basics",
+        bookends=Bookends(intro="after", subtitle="A short module", end_card=True),
+    )
     result = compose(short_avatar, three_sections, out, config, slides=slides)
     content = round(SECONDS * FPS)
     assert result.frames == 75 + content + 75 and abs(probe(out).duration_s - SECONDS - 6) <= 0.1
@@ -189,11 +254,12 @@ def test_intro_after_and_end_card_frame_the_sections(short_avatar: Path, three_s
     # the narration is delayed by the intro: silence first, speech after
     pcm = run_ffmpeg(["-i", file_arg(out), "-t", "9", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"], "reading audio")
     samples = np.abs(np.frombuffer(pcm, np.int16).astype(np.int32))
-    assert samples[: 8000 * 3 - 800].max() < 200 and samples[8000 * 3:].max() > 2000
+    assert samples[: 8000 * 3 - 800].max() < 200 and samples[8000 * 3 :].max() > 2000
 
 
-def test_brand_theme_file(short_avatar: Path, three_sections: Narration, slides: DrawnSlides, tmp_path: Path,
-                          artifacts_dir: Path) -> None:
+def test_brand_theme_file(
+    short_avatar: Path, three_sections: Narration, slides: DrawnSlides, tmp_path: Path, artifacts_dir: Path
+) -> None:
     logo = tmp_path / "logo.png"
     mark = Image.new("RGBA", (200, 80), (0, 0, 0, 0))
     ImageDraw.Draw(mark).rounded_rectangle((0, 0, 199, 79), 20, fill=(225, 29, 72, 255))
@@ -201,10 +267,12 @@ def test_brand_theme_file(short_avatar: Path, three_sections: Narration, slides:
     background = tmp_path / "bg.jpg"
     Image.linear_gradient("L").resize((320, 180)).convert("RGB").save(background)
     theme_file = tmp_path / "brand.yaml"
-    theme_file.write_text("base: light\naccent: '#e11d48'\nbackground: bg.jpg\nlogo: logo.png\n"
-                          "logo_corner: top-left\ncard: {radius: 0}\ncaption: {size: 30}\n"
-                          "pip: {shape: circle, ring: '#e11d48'}\n"
-                          "fonts: {regular: /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf}\n")
+    theme_file.write_text(
+        "base: light\naccent: '#e11d48'\nbackground: bg.jpg\nlogo: logo.png\n"
+        "logo_corner: top-left\ncard: {radius: 0}\ncaption: {size: 30}\n"
+        "pip: {shape: circle, ring: '#e11d48'}\n"
+        "fonts: {regular: /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf}\n"
+    )
     theme = load_theme(theme_file)
     assert theme.accent == (225, 29, 72) and theme.background_image == background and theme.card_radius == 0
     out = tmp_path / "brand.mp4"
@@ -215,17 +283,24 @@ def test_brand_theme_file(short_avatar: Path, three_sections: Narration, slides:
     logo_card = next(c for c in result.cards if c.kind == "logo")
     assert logo_card.rect.x < 60 and logo_card.rect.y < 60
     assert not result.sections[1].presenter_rect.intersects(logo_card.rect)
-    contact_sheet(out, (854, 480), [(s.first_frame + s.end_frame) // 2 for s in result.sections],
-                  artifacts_dir / "looks-brand-theme.png")
+    contact_sheet(
+        out,
+        (854, 480),
+        [(s.first_frame + s.end_frame) // 2 for s in result.sections],
+        artifacts_dir / "looks-brand-theme.png",
+    )
 
 
-@pytest.mark.parametrize("text, message", [
-    ("colour: red\n", "unknown theme key 'colour'"),
-    ("accent: reddish\n", "accent must be a colour"),
-    ("logo: nowhere.png\n", "logo file not found"),
-    ("base: neon\n", "base 'neon' is not a built-in theme"),
-    ("logo_corner: middle\n", "logo_corner 'middle'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("colour: red\n", "unknown theme key 'colour'"),
+        ("accent: reddish\n", "accent must be a colour"),
+        ("logo: nowhere.png\n", "logo file not found"),
+        ("base: neon\n", "base 'neon' is not a built-in theme"),
+        ("logo_corner: middle\n", "logo_corner 'middle'"),
+    ],
+)
 def test_bad_theme_files_are_one_line(text: str, message: str, tmp_path: Path) -> None:
     from presgen_training.errors import PresgenError
 

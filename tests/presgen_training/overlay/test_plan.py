@@ -1,5 +1,6 @@
 """Card placement, without rendering: whatever the presenter's framing, cards stay in the frame, off the face
 and off each other, on even pixels."""
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -14,21 +15,39 @@ from presgen_training.overlay.geometry import Rect
 from presgen_training.overlay.plan import OverlayPlan, build_plan
 from presgen_training.timeline import Cue
 
-CUES = [Cue(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
-        Cue(2.6, 5.9, "Short one."), Cue(6.1, 9.5, "Use the company password manager for every single account.")]
+CUES = [
+    Cue(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
+    Cue(2.6, 5.9, "Short one."),
+    Cue(6.1, 9.5, "Use the company password manager for every single account."),
+]
 
 
 def still(width: int, height: int) -> Image.Image:
     return Image.new("RGB", (width, height), (120, 110, 100))
 
 
-def make_plan(kit: SimpleNamespace, tmp_path: Path, source: tuple[int, int], face: Rect | None, layout: str,
-              quality: str = "standard") -> OverlayPlan:
-    specs = [kit.SectionSpec("Why security matters, and why it matters to you in particular",
-                             "most incidents begin with a reused password or an unlocked laptop", 0.2, 0.4,
-                             ("Reused passwords", "Unlocked laptops", "A much longer third bullet that the narrator "
-                              "never actually says out loud")),
-             kit.SectionSpec("Passwords", "use the password manager", 6.0, 0.5, ("Use the password manager",))]
+def make_plan(
+    kit: SimpleNamespace,
+    tmp_path: Path,
+    source: tuple[int, int],
+    face: Rect | None,
+    layout: str,
+    quality: str = "standard",
+) -> OverlayPlan:
+    specs = [
+        kit.SectionSpec(
+            "Why security matters, and why it matters to you in particular",
+            "most incidents begin with a reused password or an unlocked laptop",
+            0.2,
+            0.4,
+            (
+                "Reused passwords",
+                "Unlocked laptops",
+                "A much longer third bullet that the narrator never actually says out loud",
+            ),
+        ),
+        kit.SectionSpec("Passwords", "use the password manager", 6.0, 0.5, ("Use the password manager",)),
+    ]
     narration = kit.build(specs, Path("unused.wav"), 10.0)
     config = OverlayConfig(layout=layout, quality=quality, captions="burn", title="Onboarding security")
     return build_plan(source, narration, config, CUES, face, "given" if face else "none", tmp_path, still)
@@ -47,8 +66,9 @@ FRAMINGS = {  # avatar size, face box in avatar pixels
 
 @pytest.mark.parametrize("quality", ["fast", "standard", "high"])
 @pytest.mark.parametrize("name", list(FRAMINGS))
-def test_overlay_cards_avoid_the_face_and_each_other(name: str, quality: str, kit: SimpleNamespace,
-                                                     tmp_path: Path) -> None:
+def test_overlay_cards_avoid_the_face_and_each_other(
+    name: str, quality: str, kit: SimpleNamespace, tmp_path: Path
+) -> None:
     source, face = FRAMINGS[name]
     plan = make_plan(kit, tmp_path, source, face, "overlay", quality)
     frame = Rect(0, 0, plan.width, plan.height)
@@ -125,12 +145,15 @@ def test_text_falls_back_to_pillows_own_font(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_characters_the_font_cannot_draw_are_named_in_a_warning(kit: SimpleNamespace, tmp_path: Path) -> None:
-    specs = [kit.SectionSpec("Café ✓ launch 🚀", "we launch today", 0.2, 0.4, ("日本 office opens",)),
-             kit.SectionSpec("Plain title", "nothing unusual", 3.0, 0.4, ("Café, naïve, “quoted” – fine",))]
+    specs = [
+        kit.SectionSpec("Café ✓ launch 🚀", "we launch today", 0.2, 0.4, ("日本 office opens",)),
+        kit.SectionSpec("Plain title", "nothing unusual", 3.0, 0.4, ("Café, naïve, “quoted” – fine",)),
+    ]
     narration = kit.build(specs, Path("unused.wav"), 6.0)
     config = OverlayConfig(layout="side", captions="burn", title="Launch")
-    plan = build_plan((1280, 720), narration, config, [Cue(0.2, 2.0, "Hello 👋")], Rect(500, 150, 200, 200),
-                      "given", tmp_path, still)
+    plan = build_plan(
+        (1280, 720), narration, config, [Cue(0.2, 2.0, "Hello 👋")], Rect(500, 150, 200, 200), "given", tmp_path, still
+    )
     glyphs = [w for w in plan.warnings if "cannot draw" in w]
     assert len(glyphs) == 2, plan.warnings  # section 1 and the captions; section 2's accents and quotes are drawn
     assert glyphs[0].startswith("section 1:") and all(ch in glyphs[0] for ch in "🚀日本") and "✓" not in glyphs[0]

@@ -1,4 +1,5 @@
 """Bullets appear when the narration first speaks them; unspoken ones are spread over their section."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,9 +13,13 @@ WAV = Path("unused.wav")
 
 
 def test_spoken_bullets_appear_on_their_first_word(kit: SimpleNamespace) -> None:
-    spec = kit.SectionSpec("Passwords", "Use the company password manager for every account and turn on two "
-                           "factor sign-in wherever it is offered", 1.0, 0.5,
-                           ("Use the password manager", "Turn on 2-factor sign in"))
+    spec = kit.SectionSpec(
+        "Passwords",
+        "Use the company password manager for every account and turn on two factor sign-in wherever it is offered",
+        1.0,
+        0.5,
+        ("Use the password manager", "Turn on 2-factor sign in"),
+    )
     cues = bullet_schedule(kit.build([spec], WAV, 12.0))
     assert [(c.bullet_index, c.source) for c in cues] == [(0, "spoken"), (1, "spoken")]
     assert cues[0].start_s == kit.word_time(spec, 0)  # "Use"
@@ -23,23 +28,38 @@ def test_spoken_bullets_appear_on_their_first_word(kit: SimpleNamespace) -> None
 
 
 def test_matching_ignores_case_punctuation_and_word_endings(kit: SimpleNamespace) -> None:
-    spec = kit.SectionSpec("Habits", "Most incidents begin small: a REUSED password, or links clicked in a hurry.",
-                           0.0, 0.4, ("Reused passwords", "Clicking links"))
+    spec = kit.SectionSpec(
+        "Habits",
+        "Most incidents begin small: a REUSED password, or links clicked in a hurry.",
+        0.0,
+        0.4,
+        ("Reused passwords", "Clicking links"),
+    )
     cues = bullet_schedule(kit.build([spec], WAV, 6.0))
     assert cues[0].start_s == kit.word_time(spec, 5) and cues[0].source == "spoken"  # "REUSED"
     assert cues[1].start_s == kit.word_time(spec, 8) and cues[1].source == "spoken"  # "links clicked"
 
 
 def test_a_lone_early_word_does_not_start_the_match(kit: SimpleNamespace) -> None:
-    spec = kit.SectionSpec("Phishing", "Keep your address book tidy. Check the sender address of every message.",
-                           0.0, 0.5, ("Check the sender address",))
+    spec = kit.SectionSpec(
+        "Phishing",
+        "Keep your address book tidy. Check the sender address of every message.",
+        0.0,
+        0.5,
+        ("Check the sender address",),
+    )
     cue = bullet_schedule(kit.build([spec], WAV, 6.0))[0]
     assert cue.start_s == kit.word_time(spec, 5)  # "Check", not the lone "address" at word 2
 
 
 def test_unspoken_bullets_are_spread_evenly_over_the_section(kit: SimpleNamespace) -> None:
-    first = kit.SectionSpec("Intro", "alpha beta gamma delta epsilon zeta eta theta iota kappa", 0.5, 1.0,
-                            ("Quarterly compliance", "Budget approvals", "Travel policy"))
+    first = kit.SectionSpec(
+        "Intro",
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa",
+        0.5,
+        1.0,
+        ("Quarterly compliance", "Budget approvals", "Travel policy"),
+    )
     second = kit.SectionSpec("Next", "lambda mu nu", 12.0, 0.5)
     narration = kit.build([first, second], WAV, 14.0)
     cues = bullet_schedule(narration)
@@ -51,8 +71,13 @@ def test_unspoken_bullets_are_spread_evenly_over_the_section(kit: SimpleNamespac
 
 
 def test_reveals_keep_bullet_order_and_unspoken_fill_between(kit: SimpleNamespace) -> None:
-    spec = kit.SectionSpec("Order", "first we lock screens then much later we update software and finally we rest",
-                           0.0, 1.0, ("Update software", "Never spoken item", "Lock screens"))
+    spec = kit.SectionSpec(
+        "Order",
+        "first we lock screens then much later we update software and finally we rest",
+        0.0,
+        1.0,
+        ("Update software", "Never spoken item", "Lock screens"),
+    )
     cues = bullet_schedule(kit.build([spec], WAV, 15.0))
     starts = [c.start_s for c in cues]
     assert starts == sorted(starts)

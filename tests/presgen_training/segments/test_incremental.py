@@ -5,6 +5,7 @@ the section's clock, not of what came before), section 3's are new, and the soun
 as the narration does (one continuous AAC track: no gap, no click, no shift). ``--section N`` previews one section
 from the same cached work.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,12 @@ from presgen_training.ffmpeg import OUTPUT_FPS, ffmpeg_exe, file_arg, probe, run
 
 pytestmark = [pytest.mark.slow]
 
-SECTIONS = [("Start", "Welcome to the team."), ("Passwords", "Use the password manager."),
-            ("Phishing", "Check the sender first."), ("Next", "Thank you for your time.")]
+SECTIONS = [
+    ("Start", "Welcome to the team."),
+    ("Passwords", "Use the password manager."),
+    ("Phishing", "Check the sender first."),
+    ("Next", "Thank you for your time."),
+]
 EDITED = (2, "Report every odd message.")  # section 3 (0-based 2) gets new words
 JOINT_WINDOW_S = 0.1
 
@@ -36,10 +41,33 @@ def script_text(sections: list[tuple[str, str]]) -> str:
 
 def render(folder: Path, name: str, source: Path, *extra: str) -> tuple[Path, dict, Path]:
     out, work = folder / f"{name}.mp4", folder / f"{name}-work"
-    proc = subprocess.run([sys.executable, "-m", "presgen_training", "render", "--script", str(folder / f"{name}.yaml"),
-                           "--source-image", str(source), "--out", str(out), "--quality", "fast", "--avatar", "puppet",
-                           "--work-dir", str(work), "--json", "--quiet", *extra],
-                          capture_output=True, text=True, cwd=REPO, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presgen_training",
+            "render",
+            "--script",
+            str(folder / f"{name}.yaml"),
+            "--source-image",
+            str(source),
+            "--out",
+            str(out),
+            "--quality",
+            "fast",
+            "--avatar",
+            "puppet",
+            "--work-dir",
+            str(work),
+            "--json",
+            "--quiet",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr
     return out, json.loads(proc.stdout), work
 
@@ -61,7 +89,7 @@ def frame_md5s(video: Path) -> list[str]:
 
 
 def segment_frames(manifest: dict, hashes: list[str]) -> list[list[str]]:
-    return [hashes[round(s["start_s"] * OUTPUT_FPS):round(s["end_s"] * OUTPUT_FPS)] for s in manifest["segments"]]
+    return [hashes[round(s["start_s"] * OUTPUT_FPS) : round(s["end_s"] * OUTPUT_FPS)] for s in manifest["segments"]]
 
 
 def test_only_the_edited_section_changes(renders: dict[str, tuple]) -> None:
@@ -78,8 +106,26 @@ def test_only_the_edited_section_changes(renders: dict[str, tuple]) -> None:
 
 
 def decoded_audio(video: Path, rate: int) -> np.ndarray:
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-map", "0:a:0", "-ac", "1",
-                          "-ar", str(rate), "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-map",
+            "0:a:0",
+            "-ac",
+            "1",
+            "-ar",
+            str(rate),
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, np.int16).astype(np.float64)
 
 
@@ -96,27 +142,50 @@ def test_sound_runs_on_across_every_joint(renders: dict[str, tuple]) -> None:
     assert abs(len(heard) - len(spoken)) <= rate * 0.05, "the soundtrack is not as long as the narration"
     n = min(len(heard), len(spoken))
     reach = rate // 500  # 2 ms: the whole track must line up with the narration, not drift at a joint
-    best = max(range(-reach, reach + 1), key=lambda lag: float(np.dot(heard[max(0, lag):n + min(0, lag)],
-                                                                      spoken[max(0, -lag):n - max(0, lag)])))
+    best = max(
+        range(-reach, reach + 1),
+        key=lambda lag: float(np.dot(heard[max(0, lag) : n + min(0, lag)], spoken[max(0, -lag) : n - max(0, lag)])),
+    )
     assert abs(best) <= rate // 1000, f"the soundtrack is shifted by {best} samples"
     half = int(JOINT_WINDOW_S * rate)
     for segment in manifest["segments"][1:]:
         at = round(segment["start_s"] * rate)
-        a, b = heard[at - half:at + half], spoken[at - half:at + half]
+        a, b = heard[at - half : at + half], spoken[at - half : at + half]
         error = np.sqrt(np.mean((a - b) ** 2))  # AAC at 160 kb/s: ~0.3% of the speech level measured
-        assert error <= 0.05 * np.sqrt(np.mean(b ** 2)) + 20, f"the sound differs from the narration at {at} samples"
+        assert error <= 0.05 * np.sqrt(np.mean(b**2)) + 20, f"the sound differs from the narration at {at} samples"
         assert np.abs(a).max() <= 1.1 * np.abs(b).max() + 100, f"a click at the joint at {segment['start_s']:.2f} s"
 
 
-def test_section_preview_reuses_the_full_render(renders: dict[str, tuple], tmp_path: Path,
-                                                media_dir: Path) -> None:
+def test_section_preview_reuses_the_full_render(renders: dict[str, tuple], tmp_path: Path, media_dir: Path) -> None:
     first, m1, _ = renders["first"]
     preview = tmp_path / "preview.mp4"
     script = first.with_suffix(".yaml")
-    proc = subprocess.run([sys.executable, "-m", "presgen_training", "render", "--script", str(script),
-                           "--source-image", str(media_dir / "man.png"), "--out", str(preview), "--quality", "fast",
-                           "--avatar", "puppet", "--section", "2", "--json", "--quiet"],
-                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presgen_training",
+            "render",
+            "--script",
+            str(script),
+            "--source-image",
+            str(media_dir / "man.png"),
+            "--out",
+            str(preview),
+            "--quality",
+            "fast",
+            "--avatar",
+            "puppet",
+            "--section",
+            "2",
+            "--json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads(proc.stdout)
     segment = m1["segments"][1]

@@ -1,5 +1,6 @@
 """Fixtures for the musetalk engine's internals, run inside the musetalk venv (tests/run_engine_tests.py):
 the tiny-configuration models folder built in this interpreter and the official checkpoint manifests."""
+
 from __future__ import annotations
 
 import json

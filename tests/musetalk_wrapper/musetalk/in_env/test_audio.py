@@ -1,4 +1,5 @@
 """Whisper features per video frame, the positional encoding, and pause detection."""
+
 from __future__ import annotations
 
 import math

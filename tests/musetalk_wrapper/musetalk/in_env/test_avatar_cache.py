@@ -1,4 +1,5 @@
 """The on-disk avatar cache: round trip, damaged entries, two writers at once, and the preparation lock."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -16,8 +17,15 @@ def _store_many(args: tuple[str, str, int]) -> int:
     cache = AvatarCache(Path(root), Path(source), "abc", {"p": 1})
     rng = np.random.default_rng(0)  # same content from both writers
     for i in range(30):
-        cache.store(i, PreparedFrame([1, 2, 30, 40], [0, 0, 50, 50], rng.standard_normal((8, 32, 32)).astype(
-            np.float32), rng.integers(0, 255, (50, 50), dtype=np.uint8)))
+        cache.store(
+            i,
+            PreparedFrame(
+                [1, 2, 30, 40],
+                [0, 0, 50, 50],
+                rng.standard_normal((8, 32, 32)).astype(np.float32),
+                rng.integers(0, 255, (50, 50), dtype=np.uint8),
+            ),
+        )
     return seed
 
 

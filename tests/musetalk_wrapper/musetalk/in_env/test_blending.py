@@ -1,5 +1,6 @@
 """The ``jaw`` blend mask and pasting: only masked pixels change, never the upper half of the crop; the
 face-parsing input and the mask resized as upstream's Pillow calls do."""
+
 from __future__ import annotations
 
 import cv2

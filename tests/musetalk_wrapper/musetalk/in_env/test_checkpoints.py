@@ -1,5 +1,6 @@
 """Strict loading against the official checkpoint manifests (meta tensors: no 3.4 GB in memory), the tiny
 folder through the engine's own loaders, and unreadable checkpoints reported as ENGINE_UNAVAILABLE."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,9 +37,14 @@ def test_strict_unet_full_size(manifest: Manifest, tiny_models: Path) -> None:
     broken["conv_out.weight"] = torch.empty([4, 320, 1, 1], device="meta")
     with torch.device("meta"):
         fresh = UNet2DConditionModel(**cfg)
-    expect_unusable(lambda: load_strict(fresh, broken, fake, tiny_models, "MuseTalk UNet", materialized=False),
-                    "conv_in.bias", "conv_out.weight [4, 320, 1, 1]", "unet.pth", "presgen weights fetch",
-                    "huggingface-cli download")
+    expect_unusable(
+        lambda: load_strict(fresh, broken, fake, tiny_models, "MuseTalk UNet", materialized=False),
+        "conv_in.bias",
+        "conv_out.weight [4, 320, 1, 1]",
+        "unet.pth",
+        "presgen weights fetch",
+        "huggingface-cli download",
+    )
 
 
 def test_strict_vae_both_namings(manifest: Manifest, tiny_models: Path) -> None:
@@ -60,8 +66,11 @@ def test_strict_whisper_encoder_with_model_prefix(manifest: Manifest, tiny_model
     from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
     man = manifest("whisper_tiny_encoder_state_dict.json")
-    arch = {k: v for k, v in manifest("whisper_tiny_config.json")["architecture"].items()
-            if k not in ("architectures", "torch_dtype")}
+    arch = {
+        k: v
+        for k, v in manifest("whisper_tiny_config.json")["architecture"].items()
+        if k not in ("architectures", "torch_dtype")
+    }
     on_disk = {"model." + k: v for k, v in {**man["encoder_state_dict"], **man["decoder_state_dict"]}.items()}
     on_disk["proj_out.weight"] = man["decoder_state_dict"]["decoder.embed_tokens.weight"]
     enc, others = mm.encoder_state_dict(meta_sd(on_disk))
@@ -115,8 +124,13 @@ def test_unreadable_checkpoints_are_engine_unavailable(tiny_models: Path, tmp_pa
     unet.parent.mkdir(parents=True, exist_ok=True)
     data = (tiny_models / "musetalkV15" / "unet.pth").read_bytes()
     unet.write_bytes(data[: len(data) // 2])
-    expect_unusable(lambda: read_state_dict(unet, models), str(unet), "cannot be read as a checkpoint",
-                    "presgen weights fetch", "huggingface-cli download TMElyralab/MuseTalk")
+    expect_unusable(
+        lambda: read_state_dict(unet, models),
+        str(unet),
+        "cannot be read as a checkpoint",
+        "presgen weights fetch",
+        "huggingface-cli download TMElyralab/MuseTalk",
+    )
     unet.write_bytes(b"<!DOCTYPE html><html>Too many requests</html>")
     expect_unusable(lambda: read_state_dict(unet, models), "unet.pth")
     torch.save({"epoch": 3, "weights": [1, 2]}, unet)
@@ -124,5 +138,9 @@ def test_unreadable_checkpoints_are_engine_unavailable(tiny_models: Path, tmp_pa
     vae_bin = models / "sd-vae" / "diffusion_pytorch_model.safetensors"
     vae_bin.parent.mkdir(parents=True, exist_ok=True)
     vae_bin.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}")
-    expect_unusable(lambda: read_state_dict(vae_bin, models), "sd-vae/diffusion_pytorch_model.safetensors",
-                    "presgen weights fetch", "stabilityai/sd-vae-ft-mse")
+    expect_unusable(
+        lambda: read_state_dict(vae_bin, models),
+        "sd-vae/diffusion_pytorch_model.safetensors",
+        "presgen weights fetch",
+        "stabilityai/sd-vae-ft-mse",
+    )

@@ -1,4 +1,5 @@
 """Device and precision choice: CUDA only when torch sees it; bf16 autocast where the CPU has it; fp16 needs CUDA."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,13 @@ def test_generation_precision() -> None:
         generation_autocast(cpu, torch.float32, "fp16")
     assert info.value.code is ErrorCode.BAD_INPUT and "CUDA" in info.value.message
     torch.manual_seed(0)
-    vae = AutoencoderKL(block_out_channels=(32, 64), down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4, norm_num_groups=32).eval()
+    vae = AutoencoderKL(
+        block_out_channels=(32, 64),
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        latent_channels=4,
+        norm_num_groups=32,
+    ).eval()
     z = torch.randn(2, 4, 16, 16)
     full = decode_faces(vae, z, 0.18215).astype(int)
     half = decode_faces(vae, z, 0.18215, torch.bfloat16).astype(int)

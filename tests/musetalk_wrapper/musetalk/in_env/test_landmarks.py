@@ -1,5 +1,6 @@
 """Landmarks and MuseTalk's box rule: the box rule itself, the MediaPipe 478 -> iBUG 68 table, MediaPipe on a
 real frame, and the DWPose ONNX backend's pre- and post-processing on tiny graphs with DWPose's signature."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -81,8 +82,13 @@ def test_dwpose_onnx_pre_and_post_processing(tiny_models: Path, tmp_path: Path) 
     wrong = dwpose_graph.build(tmp_path / "dwpose_wrong.onnx", kind="wrong_bins")
     expect_unusable(lambda: DWPoseOnnxLandmarks(wrong), "dwpose_wrong.onnx", "SimCC", "yzd-v/DWPose")
     # the engine builds this backend for --landmarks dwpose-onnx --dwpose-model M
-    request = RenderRequest(audio=tmp_path / "a.wav", output=tmp_path / "o.mp4", image=tmp_path / "i.png",
-                            landmarks="dwpose-onnx", dwpose_model=model)
+    request = RenderRequest(
+        audio=tmp_path / "a.wav",
+        output=tmp_path / "o.mp4",
+        image=tmp_path / "i.png",
+        landmarks="dwpose-onnx",
+        dwpose_model=model,
+    )
     opened: list[Any] = []
     built = landmark_backend_factory(request, tiny_models, torch.device("cpu"), opened)()
     assert isinstance(built, DWPoseOnnxLandmarks) and opened == [built]

@@ -1,6 +1,7 @@
 """The musetalk engine in-process on the tiny models, with the frames caught before encoding (bit-exact):
 the motion clock (a clip alone equals the same frames in a longer render; the handoff dissolve), reuse of the
 prepared source across renders on one engine instance, and the generated mouth fading at pause edges."""
+
 from __future__ import annotations
 
 import wave
@@ -70,14 +71,15 @@ def write_wav(path: Path, audio: np.ndarray) -> Path:
 @pytest.fixture(scope="module")
 def narration(media_dir: Path) -> np.ndarray:
     speech = media.load_audio(media_dir / "eng.wav", SR)
-    parts = [np.zeros(int(s * SR), np.float32) if at is None else speech[int(at * SR):int((at + s) * SR)]
-             for s, at in LAYOUT]
+    parts = [
+        np.zeros(int(s * SR), np.float32) if at is None else speech[int(at * SR) : int((at + s) * SR)]
+        for s, at in LAYOUT
+    ]
     return np.concatenate(parts)
 
 
 @pytest.fixture
-def render(tiny_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-           ) -> Iterator[Callable[..., Rendered]]:
+def render(tiny_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Rendered]]:
     monkeypatch.setattr(media, "VideoWriter", _CaptureWriter)
     count = [0]
 
@@ -87,12 +89,19 @@ def render(tiny_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv(DEBUG_DIR_ENV, str(debug))
         wav = write_wav(tmp_path / f"a{count[0]}.wav", audio)
         flag = "image" if source.suffix == ".png" else "video"
-        request = RenderRequest(audio=wav, output=tmp_path / f"o{count[0]}.mp4", models_dir=tiny_models,
-                                cache_dir=tmp_path.parent / "avatar-cache", device="cpu", **{flag: source},
-                                **options)
+        request = RenderRequest(
+            audio=wav,
+            output=tmp_path / f"o{count[0]}.mp4",
+            models_dir=tiny_models,
+            cache_dir=tmp_path.parent / "avatar-cache",
+            device="cpu",
+            **{flag: source},
+            **options,
+        )
         out = engine.render(request, Progress(enabled=False))
         dbg = np.load(debug / "blend_masks.npz")
         return Rendered(np.stack(_CaptureWriter.captured), dbg["masks"], dbg["mouth"], out.details)
+
     yield run
 
 
@@ -133,13 +142,14 @@ def test_source_frames_count_the_whole_video_and_decode_on_demand(media_dir: Pat
         frames.close()
 
 
-def test_clip_alone_equals_the_same_frames_in_a_longer_render(render: Callable[..., Rendered],
-                                                             narration: np.ndarray, media_dir: Path) -> None:
+def test_clip_alone_equals_the_same_frames_in_a_longer_render(
+    render: Callable[..., Rendered], narration: np.ndarray, media_dir: Path
+) -> None:
     engine = MuseTalkEngine()
     whole = render(engine, narration, media_dir / "sun.mp4")
     n = len(whole.frames)
     assert n == round(len(narration) / SR * FPS) and whole.details["avatar_in_memory"] is False
-    clip = render(engine, narration[CLIP_START * SR // FPS:], media_dir / "sun.mp4", start_s=CLIP_START / FPS)
+    clip = render(engine, narration[CLIP_START * SR // FPS :], media_dir / "sun.mp4", start_s=CLIP_START / FPS)
     assert len(clip.frames) == n - CLIP_START
     # the second render on the same engine prepared nothing: decoded frames and preparation came from memory
     assert clip.details["avatar_in_memory"] is True and clip.details["prepared_frames"] == 0
@@ -151,14 +161,15 @@ def test_clip_alone_equals_the_same_frames_in_a_longer_render(render: Callable[.
     assert quiet.sum() >= 10 and np.array_equal(part[quiet], clip.frames[quiet]), "pause frames are identical"
 
 
-def test_handoff_dissolves_into_where_the_next_clip_starts(render: Callable[..., Rendered], narration: np.ndarray,
-                                                           media_dir: Path) -> None:
+def test_handoff_dissolves_into_where_the_next_clip_starts(
+    render: Callable[..., Rendered], narration: np.ndarray, media_dir: Path
+) -> None:
     source = SourceFrames(media_dir / "sun.mp4", False, FPS)
     count = source.count
     handoff = 2 * count / FPS  # one whole back-and-forth later: the same source frames as the other tests use
     engine = MuseTalkEngine()
     first = render(engine, narration[: SECTION_END * SR // FPS], media_dir / "sun.mp4", handoff_s=handoff)
-    second = render(engine, narration[SECTION_END * SR // FPS:], media_dir / "sun.mp4", start_s=handoff)
+    second = render(engine, narration[SECTION_END * SR // FPS :], media_dir / "sun.mp4", start_s=handoff)
     try:
         n, at = len(first.frames), 2 * count
         positions = [pingpong(at - 1, count), pingpong(n - HANDOFF_FRAMES - 1, count), pingpong(at, count)]
@@ -175,14 +186,16 @@ def test_handoff_dissolves_into_where_the_next_clip_starts(render: Callable[...,
         step_plan = plan(n, FPS, count, 0.0, handoff)[i]
         source.ensure([step_plan.primary, step_plan.secondary])
         assert 0 < step_plan.weight < 1 and step_plan.primary != step_plan.secondary
-        assert np.array_equal(first.frames[i], dissolve(source[step_plan.primary], source[step_plan.secondary],
-                                                        step_plan.weight))
+        assert np.array_equal(
+            first.frames[i], dissolve(source[step_plan.primary], source[step_plan.secondary], step_plan.weight)
+        )
     finally:
         source.close()
 
 
-def test_pause_edges_fade_instead_of_jumping(render: Callable[..., Rendered], narration: np.ndarray,
-                                             media_dir: Path, artifacts_dir: Path) -> None:
+def test_pause_edges_fade_instead_of_jumping(
+    render: Callable[..., Rendered], narration: np.ndarray, media_dir: Path, artifacts_dir: Path
+) -> None:
     """A still photo: consecutive frames differ only by the mouth. Measure the mean absolute difference of the
     lower face between consecutive frames at the pause edges against inside speech."""
     out = render(MuseTalkEngine(), narration, media_dir / "man.png")
@@ -193,8 +206,11 @@ def test_pause_edges_fade_instead_of_jumping(render: Callable[..., Rendered], na
     inside = [jumps[i] for i in range(len(jumps)) if speaking[i] and speaking[i + 1]]
     edges = [jumps[i] for i in range(len(jumps)) if (0 < out.mouth[i] < 1) or (0 < out.mouth[i + 1] < 1)]
     full_switch = np.abs(lower[speaking] - lower[out.mouth == 0][0]).mean()  # what a one-frame switch would cost
-    figures = {"edge_max": float(np.max(edges)), "inside_median": float(np.median(inside)),
-               "full_switch": float(full_switch)}
+    figures = {
+        "edge_max": float(np.max(edges)),
+        "inside_median": float(np.median(inside)),
+        "full_switch": float(full_switch),
+    }
     (artifacts_dir / "musetalk_pause_fade.txt").write_text(repr(figures) + "\n")
     assert len(edges) >= 8
     assert np.max(edges) <= 0.4 * full_switch, figures

@@ -6,6 +6,7 @@ bins are half pixels), so all 133 keypoints land on the brightest spot of the wa
 drawn at a known place in a frame must come back at that place in frame pixels.
 ``wrong_bins``: same input, outputs with the wrong bin counts (a model that is not DWPose).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,9 @@ OPSET = 17
 N_KEYPOINTS = 133
 
 
-def _axis_profile(name: str, reduce_axes: list[int], length: int, bins_per_px: int, out_name: str
-                  ) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+def _axis_profile(
+    name: str, reduce_axes: list[int], length: int, bins_per_px: int, out_name: str
+) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
     """input -> max over ``reduce_axes`` -> [1, length] -> each value repeated ``bins_per_px`` times ->
     expanded to [1, 133, length * bins_per_px]."""
     nodes = [
@@ -42,10 +44,13 @@ def build(path: Path, kind: str = "bright_spot") -> Path:
     x_nodes, x_inits = _axis_profile("x", [1, 2], 288, bins, "simcc_x")
     y_nodes, y_inits = _axis_profile("y", [1, 3], 384, bins, "simcc_y")
     graph = helper.make_graph(
-        x_nodes + y_nodes, f"dwpose_{kind}",
+        x_nodes + y_nodes,
+        f"dwpose_{kind}",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 384, 288])],
-        [helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, N_KEYPOINTS, 288 * bins]),
-         helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, N_KEYPOINTS, 384 * bins])],
+        [
+            helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, N_KEYPOINTS, 288 * bins]),
+            helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, N_KEYPOINTS, 384 * bins]),
+        ],
         initializer=x_inits + y_inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])

@@ -1,4 +1,5 @@
 """Helpers the musetalk in_env tests share (imported from support/, which in_env/conftest.py puts on sys.path)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

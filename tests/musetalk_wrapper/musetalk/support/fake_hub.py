@@ -11,6 +11,7 @@ Faults, per served name (the hub file path or the plain file name): ``cut_after`
 GET (the connection closes early), ``stall_after`` N bytes on the first GET (then waits until released),
 ``corrupt`` (one byte flipped in the body, headers still announce the good file). Every request is logged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,11 @@ class FakeHub:
         return served
 
     def by_name(self, name: str) -> Served:
-        return next(s for (_, n), s in self.hub_files.items() if n == name) if name not in self.plain_files \
+        return (
+            next(s for (_, n), s in self.hub_files.items() if n == name)
+            if name not in self.plain_files
             else self.plain_files[name]
+        )
 
     def _by_sha(self, sha: str) -> tuple[str, Served] | None:
         for (_, name), served in self.hub_files.items():
@@ -106,10 +110,16 @@ class FakeHub:
                     return self._status(404, {"X-Error-Code": "EntryNotFound"})
                 common = {"X-Repo-Commit": rev}
                 if served.lfs:
-                    return self._status(302, {**common, "Location": f"{hub.url}/cdn/{served.sha256}",
-                                              "X-Linked-Etag": f'"{served.sha256}"',
-                                              "X-Linked-Size": str(len(served.data)),
-                                              "ETag": f'"{served.git_sha1}"'})
+                    return self._status(
+                        302,
+                        {
+                            **common,
+                            "Location": f"{hub.url}/cdn/{served.sha256}",
+                            "X-Linked-Etag": f'"{served.sha256}"',
+                            "X-Linked-Size": str(len(served.data)),
+                            "ETag": f'"{served.git_sha1}"',
+                        },
+                    )
                 self._bytes(served, body, {**common, "ETag": f'"{served.git_sha1}"'})
                 return None
 
@@ -141,12 +151,12 @@ class FakeHub:
                 if not start:
                     served.full_gets += 1
                 if first and served.cut_after is not None:
-                    self.wfile.write(payload[:served.cut_after])
+                    self.wfile.write(payload[: served.cut_after])
                     self.wfile.flush()
                     self.close_connection = True
                     return
                 if first and served.stall_after is not None:
-                    self.wfile.write(payload[:served.stall_after])
+                    self.wfile.write(payload[: served.stall_after])
                     self.wfile.flush()
                     hub.stalled.set()
                     hub.release.wait(60)

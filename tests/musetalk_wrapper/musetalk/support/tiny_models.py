@@ -18,6 +18,7 @@ A random BiSeNet gives a random class map, so the classifier row of class 1 (ski
 others negative: skin then wins everywhere and the blend mask is the lower half of the face box, which the
 engine tests can check pixel by pixel. Nothing here imports the engine.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,25 +29,60 @@ import torch
 
 SEED = 1234
 UNET_CONFIG = {
-    "_class_name": "UNet2DConditionModel", "_diffusers_version": "0.6.0.dev0", "act_fn": "silu",
-    "attention_head_dim": 8, "block_out_channels": [32, 64], "center_input_sample": False,
-    "cross_attention_dim": 384, "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
-    "downsample_padding": 1, "flip_sin_to_cos": True, "freq_shift": 0, "in_channels": 8, "layers_per_block": 1,
-    "mid_block_scale_factor": 1, "norm_eps": 1e-05, "norm_num_groups": 32, "out_channels": 4, "sample_size": 32,
+    "_class_name": "UNet2DConditionModel",
+    "_diffusers_version": "0.6.0.dev0",
+    "act_fn": "silu",
+    "attention_head_dim": 8,
+    "block_out_channels": [32, 64],
+    "center_input_sample": False,
+    "cross_attention_dim": 384,
+    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+    "downsample_padding": 1,
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "in_channels": 8,
+    "layers_per_block": 1,
+    "mid_block_scale_factor": 1,
+    "norm_eps": 1e-05,
+    "norm_num_groups": 32,
+    "out_channels": 4,
+    "sample_size": 32,
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
 }
 VAE_CONFIG = {
-    "_class_name": "AutoencoderKL", "_diffusers_version": "0.4.2", "act_fn": "silu",
-    "block_out_channels": [16, 16, 32, 32], "down_block_types": ["DownEncoderBlock2D"] * 4, "in_channels": 3,
-    "latent_channels": 4, "layers_per_block": 1, "norm_num_groups": 8, "out_channels": 3, "sample_size": 256,
+    "_class_name": "AutoencoderKL",
+    "_diffusers_version": "0.4.2",
+    "act_fn": "silu",
+    "block_out_channels": [16, 16, 32, 32],
+    "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "in_channels": 3,
+    "latent_channels": 4,
+    "layers_per_block": 1,
+    "norm_num_groups": 8,
+    "out_channels": 3,
+    "sample_size": 256,
     "up_block_types": ["UpDecoderBlock2D"] * 4,
 }
 WHISPER_CONFIG = {
-    "model_type": "whisper", "architectures": ["WhisperForConditionalGeneration"], "d_model": 384,
-    "encoder_layers": 4, "encoder_attention_heads": 6, "encoder_ffn_dim": 384, "decoder_layers": 1,
-    "decoder_attention_heads": 6, "decoder_ffn_dim": 384, "num_mel_bins": 80, "max_source_positions": 1500,
-    "max_target_positions": 32, "vocab_size": 64, "pad_token_id": 1, "bos_token_id": 2, "eos_token_id": 2,
-    "decoder_start_token_id": 3, "begin_suppress_tokens": None, "suppress_tokens": None,
+    "model_type": "whisper",
+    "architectures": ["WhisperForConditionalGeneration"],
+    "d_model": 384,
+    "encoder_layers": 4,
+    "encoder_attention_heads": 6,
+    "encoder_ffn_dim": 384,
+    "decoder_layers": 1,
+    "decoder_attention_heads": 6,
+    "decoder_ffn_dim": 384,
+    "num_mel_bins": 80,
+    "max_source_positions": 1500,
+    "max_target_positions": 32,
+    "vocab_size": 64,
+    "pad_token_id": 1,
+    "bos_token_id": 2,
+    "eos_token_id": 2,
+    "decoder_start_token_id": 3,
+    "begin_suppress_tokens": None,
+    "suppress_tokens": None,
 }
 LEGACY_VAE_NAMES = {"to_q": "query", "to_k": "key", "to_v": "value", "to_out.0": "proj_attn"}
 
@@ -116,8 +152,11 @@ def write_face_parsing(out: Path, manifests: Path, g: torch.Generator) -> None:
     backbone = json.loads((manifests / "resnet18_backbone_state_dict.json").read_text())
     file_shapes = backbone["state_dict_file_namespace"]
     # the 2017 torchvision file predates torch's zip format: write the legacy pickle format like it
-    torch.save({k: rand_like(k, v, g) for k, v in file_shapes.items()}, folder / "resnet18-5c106cde.pth",
-               _use_new_zipfile_serialization=False)
+    torch.save(
+        {k: rand_like(k, v, g) for k, v in file_shapes.items()},
+        folder / "resnet18-5c106cde.pth",
+        _use_new_zipfile_serialization=False,
+    )
 
 
 def write_all(out: Path, manifests: Path) -> None:

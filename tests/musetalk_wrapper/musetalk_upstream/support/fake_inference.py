@@ -1,4 +1,5 @@
 """Fake upstream MuseTalk scripts/inference.py: upstream's flags, upstream's output layout."""
+
 import argparse
 import os
 import re
@@ -56,18 +57,41 @@ if mode == "short":
 fps = 30  # upstream keeps the source video's frame rate; ours re-encodes to 25
 frames = int(duration * fps)
 for i in range(frames // 10):
-    print(f" {100 * i // (frames // 10)}%|###| {i}/{frames // 10} [00:01<00:02,  2.50it/s]", end="\r",
-          file=sys.stderr, flush=True)
+    print(
+        f" {100 * i // (frames // 10)}%|###| {i}/{frames // 10} [00:01<00:02,  2.50it/s]",
+        end="\r",
+        file=sys.stderr,
+        flush=True,
+    )
 out_dir = os.path.join(args.result_dir, args.version)
 os.makedirs(out_dir, exist_ok=True)
 name = os.path.basename(video).split(".")[0] + "_" + os.path.basename(audio).split(".")[0]
 temp = os.path.join(out_dir, "temp_" + name + ".mp4")
 image_input = video.lower().endswith((".png", ".jpg", ".jpeg"))
 src = ["-loop", "1", "-i", video] if image_input else ["-stream_loop", "-1", "-i", video]
-subprocess.run(["ffmpeg", "-y", "-v", "error", *src, "-frames:v", str(frames), "-r", str(fps),
-                "-vf", "scale=160:-2",
-                "-c:v", "libx264", "-pix_fmt", "yuv420p", temp], check=True)
-subprocess.run(["ffmpeg", "-y", "-v", "warning", "-i", audio, "-i", temp, os.path.join(out_dir, name + ".mp4")],
-               check=True)
+subprocess.run(
+    [
+        "ffmpeg",
+        "-y",
+        "-v",
+        "error",
+        *src,
+        "-frames:v",
+        str(frames),
+        "-r",
+        str(fps),
+        "-vf",
+        "scale=160:-2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        temp,
+    ],
+    check=True,
+)
+subprocess.run(
+    ["ffmpeg", "-y", "-v", "warning", "-i", audio, "-i", temp, os.path.join(out_dir, name + ".mp4")], check=True
+)
 os.remove(temp)
 print("result is save to " + os.path.join(out_dir, name + ".mp4"))

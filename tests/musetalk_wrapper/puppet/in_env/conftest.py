@@ -1,6 +1,7 @@
 """Fixtures for the puppet engine's internals (run inside the puppet venv): audio clips cut from the shared speech,
 sources prepared once per session, and the engine's own render loop without the encoder (``raw``), so tests
 compare raw frames."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,10 @@ class Raw:
         return prepare_source(req, QUIET)
 
     @staticmethod
-    def render(req: RenderRequest, source: PreparedSource | None = None,
-               ) -> tuple[list[np.ndarray], Clip, PreparedSource]:
+    def render(
+        req: RenderRequest,
+        source: PreparedSource | None = None,
+    ) -> tuple[list[np.ndarray], Clip, PreparedSource]:
         source = source or prepare_source(req, QUIET)
         clip = plan_clip(req, QUIET)
         source.need(shown_frames(clip, source), QUIET)
@@ -54,11 +57,14 @@ def clips(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable
         if key not in made:
             out = folder / f"{kind}-{start_s:g}-{seconds:g}.wav"
             if kind == "speech":
-                run_ffmpeg(["-ss", f"{start_s}", "-t", f"{seconds}", "-i", str(media_dir / "eng.wav"), str(out)],
-                           "cutting speech")
+                run_ffmpeg(
+                    ["-ss", f"{start_s}", "-t", f"{seconds}", "-i", str(media_dir / "eng.wav"), str(out)],
+                    "cutting speech",
+                )
             else:
-                run_ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", f"{seconds}", str(out)],
-                           "making silence")
+                run_ffmpeg(
+                    ["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", f"{seconds}", str(out)], "making silence"
+                )
             made[key] = out
         return made[key]
 

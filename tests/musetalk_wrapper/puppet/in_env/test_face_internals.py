@@ -1,6 +1,7 @@
 """The puppet engine's face work, judged on the shared media before encoding: the profile check, the exactness of
 the warp outside the lower face, mouth shapes and eyes re-detected by a fresh MediaPipe, and what an open mouth
 shows inside (cavity, teeth, tongue)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -75,8 +76,11 @@ def test_only_the_lower_face_changes(kind: str, media_dir: Path, clips: Callable
     """Every pixel above the nose tip is the source's, in every frame (a video keeps its own motion; a photo with
     --motion off has no sway, blinks or eye-line shifts)."""
     audio = clips("speech", 2.0, 3.0)
-    req = raw.request(audio, video=media_dir / "sun.mp4") if kind == "video" else \
-        raw.request(audio, image=media_dir / "man.png", motion=False)
+    req = (
+        raw.request(audio, video=media_dir / "sun.mp4")
+        if kind == "video"
+        else raw.request(audio, image=media_dir / "man.png", motion=False)
+    )
     frames, clip, source = raw.render(req)
     changed_above = changed_below = 0
     for i, img in enumerate(frames):
@@ -95,8 +99,12 @@ def test_the_mouth_takes_its_shape(sun_video: PreparedSource, mesh: FaceMesh) ->
     frame, pts = np.asarray(sun_video.frame(0)), sun_video.points(0)
     assert sun_video.rig is not None
     found = {}
-    for label, shape in (("source", None), ("closed", MouthShape(0.0, 0.0, 0.2)),
-                         ("open", MouthShape(1.0, 0.0, 0.15)), ("rounded", MouthShape(0.5, -1.0, 0.15))):
+    for label, shape in (
+        ("source", None),
+        ("closed", MouthShape(0.0, 0.0, 0.2)),
+        ("open", MouthShape(1.0, 0.0, 0.15)),
+        ("rounded", MouthShape(0.5, -1.0, 0.15)),
+    ):
         img = frame.copy()
         if shape is not None:
             apply_mouth(img, pts, shape, sun_video.rig)
@@ -140,8 +148,11 @@ def test_an_open_mouth_shows_a_cavity_teeth_and_a_tongue(man_photo: PreparedSour
     assert man_photo.rig is not None
     frame, pts = np.asarray(man_photo.frame(0)), man_photo.points(0)
     style = man_photo.rig.style
-    shapes = {"a": MouthShape(1.0, 0.1, 0.15), "l": MouthShape(0.4, 0.0, 0.25, tongue=1.0),
-              "a-no-tongue": MouthShape(0.4, 0.0, 0.25)}
+    shapes = {
+        "a": MouthShape(1.0, 0.1, 0.15),
+        "l": MouthShape(0.4, 0.0, 0.25, tongue=1.0),
+        "a-no-tongue": MouthShape(0.4, 0.0, 0.25),
+    }
     px = {}
     for name, shape in shapes.items():
         img = frame.copy()
@@ -168,8 +179,9 @@ def _eye_pixels(image: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """The pixels inside both eye openings of ``pts`` (N, 3)."""
     found = []
     for eye in (RIGHT_EYE, LEFT_EYE):
-        outline = np.concatenate([pts[[eye.corners[0]]], pts[list(eye.upper_lid)], pts[[eye.corners[1]]],
-                                  pts[list(eye.lower_lid)][::-1]])
+        outline = np.concatenate(
+            [pts[[eye.corners[0]]], pts[list(eye.upper_lid)], pts[[eye.corners[1]]], pts[list(eye.lower_lid)][::-1]]
+        )
         mask = np.zeros(image.shape[:2], np.uint8)
         cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 1)
         found.append(image[mask > 0].astype(np.float64))
@@ -193,8 +205,9 @@ def _skin_saturation(image: np.ndarray, pts: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("photo", ["man.png", "sit.jpeg"])
-def test_a_blink_closes_the_eyes_fully(photo: str, media_dir: Path, clips: Callable[..., Path], raw: Any,
-                                       mesh: FaceMesh) -> None:
+def test_a_blink_closes_the_eyes_fully(
+    photo: str, media_dir: Path, clips: Callable[..., Path], raw: Any, mesh: FaceMesh
+) -> None:
     """No sliver of eye white at full closure; a fresh detection sees the eyes closed."""
     source = man_photo_or(photo, media_dir, clips, raw)
     frame, pts = np.asarray(source.frame(0)), source.points(0)
@@ -228,8 +241,12 @@ def test_an_eye_line_shift_moves_the_irises(man_photo: PreparedSource, mesh: Fac
 
 
 @pytest.fixture(scope="module")
-def talking_video(media_dir: Path, clips: Callable[..., Path], raw: Any, tmp_path_factory: pytest.TempPathFactory,
-                  ) -> PreparedSource:
+def talking_video(
+    media_dir: Path,
+    clips: Callable[..., Path],
+    raw: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> PreparedSource:
     """A presenter video whose mouth moves: man.png speaking (drawn by the engine), half size, 6 s."""
     audio = clips("speech", 2.0, 6.0)
     frames, _, _ = raw.render(raw.request(audio, image=media_dir / "man.png", motion=False))

@@ -1,4 +1,5 @@
 """musetalk_wrapper.media inside the puppet env: ping-pong indexing and the ffmpeg probe of generated clips."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The motion clock (SEGMENTS.md): frame clocks, the handoff dissolve, and blinks, eye-line shifts and head sway
 as pure functions of clock time."""
+
 from __future__ import annotations
 
 import numpy as np

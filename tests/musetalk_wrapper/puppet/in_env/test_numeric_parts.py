@@ -1,4 +1,5 @@
 """Mouth shapes from audio and from phoneme timings, and the small numeric parts they rest on."""
+
 from __future__ import annotations
 
 import json
@@ -90,8 +91,9 @@ def test_frames_without_a_face_borrow_the_nearest_one_and_are_counted() -> None:
     assert track.points is not None
     x = track.points[:, 33, 0]
     assert x.tolist() == [150.0, 150.0, 150.0, 160.0, 160.0, 160.0]  # each gap takes its nearest good face
-    assert track_warnings(track.checks) == ["4 of 6 source frames had no usable face (no face found: 4); "
-                                            "reused the nearest tracked face"]
+    assert track_warnings(track.checks) == [
+        "4 of 6 source frames had no usable face (no face found: 4); reused the nearest tracked face"
+    ]
     assert raw_track([None, None], 640, 480).points is None
     assert no_usable_face(raw_track([None, None], 640, 480).checks).reason == "no face found"
     tiny = Detection(points=(_face(0.0).points - 100) * 0.2, depth=np.zeros(478))  # a 40 px face
@@ -108,8 +110,9 @@ def test_the_mouth_leaves_its_resting_shape_around_speech_only() -> None:
 
 
 def test_audio_opens_the_mouth_in_speech_and_closes_it_in_pauses() -> None:
-    audio = np.concatenate([_silence(0.5), _vowel(0.6), _silence(0.3), _vowel(0.4), _silence(0.08), _vowel(0.4),
-                            _silence(0.5)]).astype(np.float32)
+    audio = np.concatenate(
+        [_silence(0.5), _vowel(0.6), _silence(0.3), _vowel(0.4), _silence(0.08), _vowel(0.4), _silence(0.5)]
+    ).astype(np.float32)
     feat = analyse(audio, FPS, frame_count(len(audio), FPS))
     mouth = mouth_from_audio(feat)
     assert len(mouth) == round(len(audio) / SAMPLE_RATE * FPS)
@@ -128,8 +131,15 @@ def _timings(phones: list[tuple[str, float, float]], duration: float) -> Timings
 
 def test_visemes_close_round_spread_and_show_teeth() -> None:
     # "m a p | u | i | f a" with clear gaps, over a steady voiced sound
-    phones = [("m", 0.20, 0.30), ("a", 0.30, 0.60), ("p", 0.60, 0.70), ("u", 0.70, 1.10),
-              ("i", 1.10, 1.50), ("f", 1.50, 1.62), ("a", 1.62, 1.95)]
+    phones = [
+        ("m", 0.20, 0.30),
+        ("a", 0.30, 0.60),
+        ("p", 0.60, 0.70),
+        ("u", 0.70, 1.10),
+        ("i", 1.10, 1.50),
+        ("f", 1.50, 1.62),
+        ("a", 1.62, 1.95),
+    ]
     audio = np.concatenate([_silence(0.2), _vowel(1.8), _silence(0.4)]).astype(np.float32)
     feat = analyse(audio, FPS, frame_count(len(audio), FPS))
     mouth = mouth_from_timings(_timings(phones, len(audio) / SAMPLE_RATE), feat)
@@ -144,8 +154,15 @@ def test_visemes_close_round_spread_and_show_teeth() -> None:
 
 
 def test_the_tongue_tip_shows_on_l_n_t_and_th_only() -> None:
-    phones = [("a", 0.20, 0.50), ("l", 0.50, 0.62), ("a", 0.62, 0.95), ("θ", 0.95, 1.08), ("a", 1.08, 1.4),
-              ("m", 1.4, 1.5), ("a", 1.5, 1.9)]
+    phones = [
+        ("a", 0.20, 0.50),
+        ("l", 0.50, 0.62),
+        ("a", 0.62, 0.95),
+        ("θ", 0.95, 1.08),
+        ("a", 1.08, 1.4),
+        ("m", 1.4, 1.5),
+        ("a", 1.5, 1.9),
+    ]
     audio = np.concatenate([_silence(0.2), _vowel(1.7), _silence(0.4)]).astype(np.float32)
     feat = analyse(audio, FPS, frame_count(len(audio), FPS))
     mouth = mouth_from_timings(_timings(phones, len(audio) / SAMPLE_RATE), feat)
@@ -158,21 +175,33 @@ def test_the_tongue_tip_shows_on_l_n_t_and_th_only() -> None:
 
 
 def test_stress_and_length_marks_join_their_phonemes() -> None:
-    merged = merge_marks((Phone("k", 0.0, 0.1), Phone("ˈ", 0.1, 0.15), Phone("ɔ", 0.15, 0.25),
-                          Phone("ː", 0.25, 0.3), Phone("ɹ", 0.3, 0.35)))
+    merged = merge_marks(
+        (
+            Phone("k", 0.0, 0.1),
+            Phone("ˈ", 0.1, 0.15),
+            Phone("ɔ", 0.15, 0.25),
+            Phone("ː", 0.25, 0.3),
+            Phone("ɹ", 0.3, 0.35),
+        )
+    )
     assert [(p.symbol, p.start_s, p.end_s) for p in merged] == [("k", 0.0, 0.1), ("ɔ", 0.1, 0.3), ("ɹ", 0.3, 0.35)]
     assert viseme_for("b").kind == "closed" and viseme_for("v").kind == "teeth"
     assert viseme_for("$").kind == "rest" and viseme_for(",").kind == "rest"
     assert viseme_for("ɑ̃").open > 0.5  # a nasalised vowel falls back to its base vowel
 
 
-@pytest.mark.parametrize("content, field", [
-    ("not json", "Expecting value"),
-    (json.dumps({"schema_version": 2, "duration_s": 1, "phonemes": [], "words": []}), "schema_version"),
-    (json.dumps({"schema_version": 1, "duration_s": 1, "words": []}), "phonemes must be a list"),
-    (json.dumps({"schema_version": 1, "duration_s": 1, "words": [], "phonemes": [{"phoneme": "a"}]}),
-     "phonemes[0].start_s"),
-])
+@pytest.mark.parametrize(
+    "content, field",
+    [
+        ("not json", "Expecting value"),
+        (json.dumps({"schema_version": 2, "duration_s": 1, "phonemes": [], "words": []}), "schema_version"),
+        (json.dumps({"schema_version": 1, "duration_s": 1, "words": []}), "phonemes must be a list"),
+        (
+            json.dumps({"schema_version": 1, "duration_s": 1, "words": [], "phonemes": [{"phoneme": "a"}]}),
+            "phonemes[0].start_s",
+        ),
+    ],
+)
 def test_bad_timings_files_name_the_problem(tmp_path: Path, content: str, field: str) -> None:
     path = tmp_path / "t.json"
     path.write_text(content)

@@ -1,6 +1,7 @@
 """The motion clock of SEGMENTS.md in the puppet engine, on raw frames (before encoding): a clip rendered alone
 equals the same frames inside a longer render, the handoff joins clips without a jump, a clip late in a long
 source decodes only what it shows, and one engine instance prepares a source once for several clips."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,14 +27,29 @@ FPS = 25
 def sources(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """A 4 s cut of sun.mp4 (preparing it is quick) and man.png."""
     short = tmp_path_factory.mktemp("short") / "sun4.mp4"
-    run_ffmpeg(["-i", str(media_dir / "sun.mp4"), "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
-                str(short)], "cutting sun.mp4")
+    run_ffmpeg(
+        [
+            "-i",
+            str(media_dir / "sun.mp4"),
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "12",
+            str(short),
+        ],
+        "cutting sun.mp4",
+    )
     return {"video": {"video": short}, "photo": {"image": media_dir / "man.png"}}
 
 
 @pytest.mark.parametrize("kind", ["video", "photo"])
-def test_a_clip_alone_equals_the_same_frames_inside_a_longer_render(kind: str, sources: dict[str, dict[str, Any]],
-                                                                     clips: Callable[..., Path], raw: Any) -> None:
+def test_a_clip_alone_equals_the_same_frames_inside_a_longer_render(
+    kind: str, sources: dict[str, dict[str, Any]], clips: Callable[..., Path], raw: Any
+) -> None:
     """6 s in one clip, or 3 s + 3 s with start_s/handoff_s, each clip from a freshly prepared source (as two
     processes would): the same frames bit for bit, in silence (the mouth at rest) and, with speech, everywhere
     above the mouth's warp (the mouth follows each clip's own audio)."""
@@ -56,14 +72,15 @@ def test_a_clip_alone_equals_the_same_frames_inside_a_longer_render(kind: str, s
 
 
 @pytest.mark.parametrize("kind", ["video", "photo"])
-def test_the_handoff_ends_on_the_frame_before_the_next_clip(kind: str, sources: dict[str, dict[str, Any]],
-                                                            clips: Callable[..., Path], raw: Any) -> None:
+def test_the_handoff_ends_on_the_frame_before_the_next_clip(
+    kind: str, sources: dict[str, dict[str, Any]], clips: Callable[..., Path], raw: Any
+) -> None:
     """Section 1 of a course ends by dissolving into the motion just before 2000 s, where section 2 starts."""
     source = sources[kind]
-    ending, _clip, prepared = raw.render(raw.request(clips("silence", 0, 2.0), start_s=1000.0, handoff_s=2000.0,
-                                                    **source))
-    just_before, _, _ = raw.render(raw.request(clips("silence", 0, 1.0), start_s=2000.0 - 1 / FPS, **source),
-                                   prepared)
+    ending, _clip, prepared = raw.render(
+        raw.request(clips("silence", 0, 2.0), start_s=1000.0, handoff_s=2000.0, **source)
+    )
+    just_before, _, _ = raw.render(raw.request(clips("silence", 0, 1.0), start_s=2000.0 - 1 / FPS, **source), prepared)
     assert np.array_equal(ending[-1], just_before[0])
     # the same clip without a handoff (its own clock) and the one it hands off to (the next clip's clock)
     own, _, _ = raw.render(raw.request(clips("silence", 0, 2.0), start_s=1000.0, **source), prepared)
@@ -82,8 +99,9 @@ def test_the_handoff_ends_on_the_frame_before_the_next_clip(kind: str, sources: 
 def test_a_late_clip_decodes_only_its_own_chunks(media_dir: Path, clips: Callable[..., Path], raw: Any) -> None:
     """start_s = 1029.36 s shows sun.mp4's frames from 480 on: the clip tracks their chunks and the first seconds
     (rig and mouth bank), not the middle; and each frame equals the one a render from the start shows there."""
-    late, clip, prepared = raw.render(raw.request(clips("silence", 0, 2.0), start_s=1029.36,
-                                                  video=media_dir / "sun.mp4"))
+    late, clip, prepared = raw.render(
+        raw.request(clips("silence", 0, 2.0), start_s=1029.36, video=media_dir / "sun.mp4")
+    )
     shown = [source_index(p.tick, prepared) for p in clip.clock]
     assert shown[0] == 480
     span = int(BANK_SPAN_S * FPS) + SMOOTH_WINDOW
@@ -94,15 +112,21 @@ def test_a_late_clip_decodes_only_its_own_chunks(media_dir: Path, clips: Callabl
     assert np.array_equal(late[0], early[0]) and np.array_equal(late[10], early[10])
 
 
-def test_one_engine_prepares_a_source_once_for_many_clips(media_dir: Path, clips: Callable[..., Path],
-                                                          tmp_path: Path) -> None:
+def test_one_engine_prepares_a_source_once_for_many_clips(
+    media_dir: Path, clips: Callable[..., Path], tmp_path: Path
+) -> None:
     engine = PuppetEngine()
     quiet = Progress(enabled=False)
     try:
         outputs = []
         for k in range(3):
-            req = raw_request(clips("speech", 2.0 + k, 2.0), tmp_path / f"section{k}.mp4", media_dir / "sun.mp4",
-                              start_s=1000.0 * k, handoff_s=1000.0 * (k + 1) if k < 2 else None)
+            req = raw_request(
+                clips("speech", 2.0 + k, 2.0),
+                tmp_path / f"section{k}.mp4",
+                media_dir / "sun.mp4",
+                start_s=1000.0 * k,
+                handoff_s=1000.0 * (k + 1) if k < 2 else None,
+            )
             outputs.append(engine.render(req, quiet))
         assert [o.details["source_reused"] for o in outputs] == [False, True, True]
         assert outputs[1].timings_s["track"] < 0.5 * outputs[0].timings_s["track"] + 0.5
