@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from presgen_training.avatar.chain import AvatarSettings, make_avatar
+from presgen_training.avatar.chain import AvatarSettings, Clip, make_avatar
 from presgen_training.ffmpeg import probe
 
 pytestmark = [pytest.mark.musetalk_env, pytest.mark.puppet_env, pytest.mark.slow]
@@ -26,10 +26,7 @@ def test_auto_prefers_a_healthy_musetalk(
     outcome = make_avatar(
         media_dir / "sun.mp4",
         False,
-        audio,
-        probe(audio).duration_s,
-        None,
-        tmp_path,
+        [Clip(0, audio, tmp_path / "presenter.mp4", probe(audio).duration_s)],
         AvatarSettings(choice="auto", models_dir=fetched["models"]),
     )
     assert [(a.engine, a.outcome) for a in outcome.attempts] == [("musetalk", "ok")], outcome.attempts
@@ -50,10 +47,7 @@ def test_auto_skips_musetalk_with_broken_weights(
     outcome = make_avatar(
         media_dir / "sun.mp4",
         False,
-        audio,
-        probe(audio).duration_s,
-        None,
-        tmp_path,
+        [Clip(0, audio, tmp_path / "presenter.mp4", probe(audio).duration_s)],
         AvatarSettings(choice="auto", models_dir=broken),
     )
     first, second = outcome.attempts
