@@ -50,7 +50,7 @@ course: env-puppet ## render examples/course.yaml (three short modules) to out/c
 	$(PRESGEN) course examples/course.yaml
 
 test: env-puppet env-musetalk lint ## the whole test suite (uses ../shared/media when PRESGEN_TEST_MEDIA is set)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile  # two workers; a file's tests stay together (they share fixtures)
 	$(PY) tests/run_engine_tests.py
 
 test-engines: env-puppet env-musetalk ## only the engine-internals tests, each inside its engine venv

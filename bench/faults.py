@@ -33,6 +33,8 @@ ONE_SECTION = "title: Faults\nsections:\n  - title: Hello\n    narration: Hello 
 TWO_SECTIONS = ONE_SECTION + "  - title: Again\n    narration: And a second short part.\n    bullets: [Second part]\n"
 RUN_TIMEOUT_S = 600.0
 SIGNAL_WAIT_S = 300.0  # until the engine starts (narration first: piper loads its voice)
+# every file a finished render writes
+RENDER_OUTPUTS = ("o.mp4", "o.manifest.json", "o.srt", "o.vtt", "o.chapters.vtt", "o.thumbnail.png")
 
 
 @dataclass
@@ -242,7 +244,7 @@ def relative_paths(box: Sandbox) -> Outcome:
         cwd=elsewhere,
     )
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
-    left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
+    left = box.leftovers(RENDER_OUTPUTS)
     return Outcome(
         run.returncode == 0 and engine == "puppet" and not left,
         f"exit {run.returncode}, presenter {engine}" if run.returncode == 0 else run.brief(),
@@ -407,7 +409,7 @@ open({str(marker)!r}, 'w').write(str(child.pid))
     if alive:
         os.kill(child, signal.SIGKILL)
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
-    left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt")) + (["child"] if alive else [])
+    left = box.leftovers(RENDER_OUTPUTS) + (["child"] if alive else [])
     return Outcome(
         run.returncode == 0 and engine == "puppet" and not left,
         f"exit {run.returncode}, presenter {engine}" if run.returncode == 0 else run.brief(),
@@ -477,7 +479,7 @@ def _boundary_case(name: str, body: str, needle: str) -> None:
                 "--engine-python",
                 str(fake_engine(box, name, body)),
             )
-            left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
+            left = box.leftovers(RENDER_OUTPUTS)
             return Outcome(run.returncode == 0 and not left, run.brief(), left)
         outcome = _fake_engine_case(box, body, name)
         outcome.passed &= needle in outcome.observed or any(needle in line for line in outcome.details)
@@ -636,7 +638,7 @@ def fallback_flag(box: Sandbox) -> Outcome:
     )
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
     said = "puppet failed" in run.stderr and "no face" in run.stderr
-    left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
+    left = box.leftovers(RENDER_OUTPUTS)
     return Outcome(
         run.returncode == 0 and engine == "static" and said and not left,
         f"exit {run.returncode}, presenter {engine}, said why: {said}",
@@ -697,7 +699,7 @@ def two_renders(box: Sandbox) -> Outcome:
     second = box.presgen(*args)
     _, _err = first.communicate(timeout=RUN_TIMEOUT_S)
     ok = first.returncode == 0 and second.returncode == 1 and one_line_error(second, "another presgen")
-    left = box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt"))
+    left = box.leftovers(RENDER_OUTPUTS)
     return Outcome(ok and not left, f"first exit {first.returncode}, second {second.brief()}", left)
 
 
@@ -720,7 +722,7 @@ def output_mode(box: Sandbox) -> Outcome:
     return Outcome(
         bool(ok),
         f"exit {run.returncode}, modes {sorted(set(modes.values()))}",
-        box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt")),
+        box.leftovers(RENDER_OUTPUTS),
     )
 
 
@@ -759,7 +761,7 @@ def progress_lines(box: Sandbox) -> Outcome:
     )
     stages = [ln for ln in ok_run.stderr.splitlines() if ln.startswith("presgen: ") and " done in " in ln]
     ok = ok_run.returncode == 0 and len(stages) >= 4 and "done in" not in run.stderr
-    return Outcome(ok, f"{len(stages)} stage lines", box.leftovers(("o.mp4", "o.manifest.json", "o.srt", "o.vtt")))
+    return Outcome(ok, f"{len(stages)} stage lines", box.leftovers(RENDER_OUTPUTS))
 
 
 # ------------------------------------------------------------------ running
