@@ -185,6 +185,12 @@ def probe(path: Path) -> MediaInfo:
 _R128 = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
 
 
+def finished_mp4_args(frames: int, duration_s: float) -> list[str]:
+    """Output options of a finished video: exactly ``frames`` frames and ``duration_s`` seconds, playable while it
+    downloads (moov first)."""
+    return ["-frames:v", str(frames), "-t", f"{duration_s:.3f}", "-movflags", "+faststart", "-f", "mp4"]
+
+
 def loudness_r128(path: Path) -> tuple[float, float]:
     """(integrated loudness in LUFS, true peak in dBTP) of a file's first audio stream, by ffmpeg's EBU R128 meter."""
     out = run_ffmpeg(

@@ -22,6 +22,7 @@ from presgen_training.ffmpeg import (
     OUTPUT_FPS,
     MediaInfo,
     file_arg,
+    finished_mp4_args,
     probe,
     read_frames,
     run_ffmpeg_progress,
@@ -80,6 +81,22 @@ class ComposeResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _x264_args(config: OverlayConfig) -> list[str]:
+    """The overlay's video encoding: H.264 yuv420p at a constant frame rate."""
+    return [
+        "-c:v",
+        "libx264",
+        "-preset",
+        config.x264_preset,
+        "-crf",
+        str(config.crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-fps_mode",
+        "cfr",
+    ]
+
+
 def compose(
     avatar_video: Path,
     narration: Narration,
@@ -114,29 +131,13 @@ def compose(
             "-map",
             audio_map,
             *chapter_args(meta_input),
-            "-c:v",
-            "libx264",
-            "-preset",
-            config.x264_preset,
-            "-crf",
-            str(config.crf),
-            "-pix_fmt",
-            "yuv420p",
-            "-fps_mode",
-            "cfr",
+            *_x264_args(config),
             *(
                 ["-c:a", "copy"]
                 if audio_note.endswith("copied")
                 else ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(narration.sample_rate)]
             ),
-            "-frames:v",
-            str(plan.frames),
-            "-t",
-            f"{duration_s:.3f}",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
+            *finished_mp4_args(plan.frames, duration_s),
         ]
         on_frames = (lambda done: progress(min(done, plan.frames), plan.frames)) if progress else None
         with atomic_output(output) as partial:
@@ -232,16 +233,7 @@ def compose_window(
         "-map",
         "[vout]",
         "-an",
-        "-c:v",
-        "libx264",
-        "-preset",
-        config.x264_preset,
-        "-crf",
-        str(config.crf),
-        "-pix_fmt",
-        "yuv420p",
-        "-fps_mode",
-        "cfr",
+        *_x264_args(config),
         "-frames:v",
         str(frames),
         "-f",

@@ -15,6 +15,7 @@ from presgen_training.ffmpeg import (
     DURATION_TOLERANCE_S,
     OUTPUT_FPS,
     file_arg,
+    finished_mp4_args,
     probe,
     run_ffmpeg_progress,
 )
@@ -64,14 +65,7 @@ def write_final(
             AUDIO_BITRATE,
             "-ar",
             str(AUDIO_SAMPLE_RATE),
-            "-frames:v",
-            str(frames),
-            "-t",
-            f"{duration_s:.3f}",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
+            *finished_mp4_args(frames, duration_s),
         ]
         on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None
         with atomic_output(output) as partial:
