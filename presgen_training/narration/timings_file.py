@@ -14,7 +14,9 @@ from presgen_training.files import atomic_output
 from presgen_training.timeline import Narration
 
 SCHEMA_VERSION = 1
-DECIMALS = 4  # 0.1 ms: finer than one audio sample at 16 kHz
+# Sample times at 48 kHz (k / 48000 s) never sit on a rounding tie at 9 decimals; at 4 or 6 some do, and a tie
+# rounds either way depending on where the sample sits in the narration.
+DECIMALS = 9
 
 
 def timings_document(narration: Narration) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from presgen_training.errors import PresgenError
-from presgen_training.ffmpeg import OUTPUT_FPS
+from presgen_training.ffmpeg import AUDIO_SAMPLE_RATE, OUTPUT_FPS
 from presgen_training.files import atomic_output
 from presgen_training.timeline import Narration
 
@@ -97,16 +97,17 @@ def cut_timings(document: dict[str, Any], segment: Segment) -> dict[str, Any]:
         start_s: float = item["start_s"]
         return segment.start_s <= start_s < segment.end_s
 
+    def relative(t: float) -> float:
+        # Whole samples first: narration times are sample counts, and rounding their float difference to decimals
+        # could fall either way of a tie depending on where the segment sits in the narration (an edit earlier in
+        # the script would then change this segment's key).
+        return round(round((t - segment.start_s) * AUDIO_SAMPLE_RATE) / AUDIO_SAMPLE_RATE, 6)
+
     def shifted(item: dict[str, Any]) -> dict[str, Any]:
-        end = min(item["end_s"], segment.end_s)
-        return {
-            **item,
-            "start_s": round(item["start_s"] - segment.start_s, 4),
-            "end_s": round(end - segment.start_s, 4),
-        }
+        return {**item, "start_s": relative(item["start_s"]), "end_s": relative(min(item["end_s"], segment.end_s))}
 
     cut = {k: v for k, v in document.items() if k not in ("phonemes", "words", "sections")}
-    cut["duration_s"] = round(segment.end_s - segment.start_s, 4)
+    cut["duration_s"] = relative(segment.end_s)
     cut["phonemes"] = [shifted(p) for p in document.get("phonemes", []) if inside(p)]
     cut["words"] = [shifted(w) for w in document.get("words", []) if inside(w)]
     return cut
