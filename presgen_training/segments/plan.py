@@ -101,7 +101,7 @@ def cut_timings(document: dict[str, Any], segment: Segment) -> dict[str, Any]:
         # Whole samples first: narration times are sample counts, and rounding their float difference to decimals
         # could fall either way of a tie depending on where the segment sits in the narration (an edit earlier in
         # the script would then change this segment's key).
-        return round(round((t - segment.start_s) * AUDIO_SAMPLE_RATE) / AUDIO_SAMPLE_RATE, 6)
+        return round(round((t - segment.start_s) * AUDIO_SAMPLE_RATE) / AUDIO_SAMPLE_RATE, 9)
 
     def shifted(item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "start_s": relative(item["start_s"]), "end_s": relative(min(item["end_s"], segment.end_s))}
