@@ -134,24 +134,7 @@ def _still_clip(source: Path, scale: str, frames: int, fps: int, tmp: Path) -> _
     clip = tmp / "still.mp4"
     # the `loop` filter repeats the one decoded frame in memory (a looped image input would decode it every frame)
     graph = f"[0:v]{scale},loop=loop={clip_frames - 1}:size=1:start=0,setpts=N/{fps}/TB[v]"
-    run_ffmpeg(
-        [
-            "-i",
-            file_arg(source),
-            "-filter_complex",
-            graph,
-            "-map",
-            "[v]",
-            "-an",
-            *_encode_args(),
-            "-frames:v",
-            str(clip_frames),
-            "-f",
-            "mp4",
-            file_arg(clip),
-        ],
-        f"preparing the still of {source.name}",
-    )
+    _encode_graph(source, graph, clip, ["-frames:v", str(clip_frames)], f"preparing the still of {source.name}")
     return _VideoInput(["-stream_loop", "-1", "-i", file_arg(clip)], "0:v:0", 1, ["-c:v", "copy"])
 
 
@@ -207,6 +190,12 @@ def _cycle_clip(source: Path, head: str, usable: int, tmp: Path) -> Path:
         f"[r]reverse,trim=start_frame=1:end_frame={usable - 1},setpts=PTS-STARTPTS[b];"
         f"[f][b]concat=n=2:v=1:a=0[v]"
     )
+    _encode_graph(source, graph, clip, [], f"preparing the back-and-forth cycle of {source.name}")
+    return clip
+
+
+def _encode_graph(source: Path, graph: str, clip: Path, limits: list[str], what: str) -> None:
+    """Encode the video ``[v]`` of a filter graph over ``source`` (no audio) into the MP4 ``clip``."""
     run_ffmpeg(
         [
             "-i",
@@ -217,13 +206,13 @@ def _cycle_clip(source: Path, head: str, usable: int, tmp: Path) -> Path:
             "[v]",
             "-an",
             *_encode_args(),
+            *limits,
             "-f",
             "mp4",
             file_arg(clip),
         ],
-        f"preparing the back-and-forth cycle of {source.name}",
+        what,
     )
-    return clip
 
 
 def _probe_source(source: Path) -> MediaInfo:
