@@ -17,6 +17,7 @@ from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES,
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
 from presgen_training.pipeline import LookOptions, RenderOptions, render
 from presgen_training.progress import StageReporter
+from presgen_training.records import by_name
 
 EXAMPLES = """examples:
   presgen render --script talk.yaml --source-image me.jpg --out talk.mp4
@@ -216,21 +217,16 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / f"{named.stem}.mp4"
     tts = args.tts or config.render.get("tts", "auto")
     voice = args.voice or config.render.get("voice")
-    opts = RenderOptions(
-        script=args.script,
+    values = vars(args)
+    opts = by_name(
+        RenderOptions,
+        values,
         source=source,
         out=out,
-        quality=args.quality,
-        layout=args.layout,
         tts=tts,
         voice=voice,
-        rate=args.rate,
-        lexicon=args.lexicon,
-        captions=args.captions,
         pause_s=args.pause,
-        work_dir=args.work_dir,
         source_is_image=args.source_image is not None,
-        section=args.section,
         avatar=AvatarSettings(
             choice=args.avatar,
             allow_fallback=args.fallback,
@@ -243,19 +239,7 @@ def run(args: argparse.Namespace) -> int:
             timeout_s=args.avatar_timeout,
             config=config,
         ),
-        look=LookOptions(
-            deck=args.deck,
-            narrate_slide_text=args.narrate_slide_text,
-            slides=args.slides,
-            aspect=args.aspect,
-            theme=args.theme,
-            pip_size=args.pip_size,
-            pip_corner=args.pip_corner,
-            intro=args.intro,
-            subtitle=args.subtitle,
-            end_card=args.end_card,
-            chapters=not args.no_chapters,
-        ),
+        look=by_name(LookOptions, values, chapters=not args.no_chapters),
     )
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
