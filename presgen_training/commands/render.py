@@ -10,6 +10,7 @@ from pathlib import Path
 
 from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
+from presgen_training.commands.options import add_command, add_switches
 from presgen_training.config import load_config
 from presgen_training.errors import UsageError
 from presgen_training.executors import Threads
@@ -19,6 +20,11 @@ from presgen_training.pipeline import LookOptions, RenderOptions, render
 from presgen_training.progress import StageReporter
 from presgen_training.records import by_name
 
+SUMMARY = "script + presenter photo/video -> presenter video"
+DESCRIPTION = (
+    "Render a presenter video: narration from the script, a talking presenter, "
+    "and title cards, bullets and captions timed to the narration."
+)
 EXAMPLES = """examples:
   presgen render --script talk.yaml --source-image me.jpg --out talk.mp4
   presgen render --script talk.md --source-video me.mp4 --out talk.mp4 --layout overlay --captions burn
@@ -37,14 +43,7 @@ and NAME.srt / NAME.vtt unless --captions off.
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "render",
-        help="script + presenter photo/video -> presenter video",
-        description="Render a presenter video: narration from the script, a talking presenter, "
-        "and title cards, bullets and captions timed to the narration.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "render", SUMMARY, DESCRIPTION, EXAMPLES)
     p.add_argument("--script", type=Path, default=None, help="script file (.yaml, .md or .txt)")
     p.add_argument(
         "--deck",
@@ -147,11 +146,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="title card for ~3 s: narration starts after it, or speaks over it (default: off)",
     )
     d.add_argument("--subtitle", default="", help="subtitle on the intro card")
-    d.add_argument("--end-card", action="store_true", help="a closing card for ~3 s after the last section")
-    d.add_argument(
-        "--no-chapters",
-        action="store_true",
-        help="no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)",
+    add_switches(
+        d,
+        {
+            "--end-card": "a closing card for ~3 s after the last section",
+            "--no-chapters": "no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)",
+        },
     )
     a = p.add_argument_group("presenter (avatar)")
     a.add_argument(
@@ -177,8 +177,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run the chosen engine with this interpreter instead of its env",
     )
     a.add_argument("--models-dir", type=Path, default=None, help="MuseTalk weights folder (default: $PRESGEN_MODELS)")
-    a.add_argument("--no-motion", action="store_true", help="photo: no head sway (puppet)")
-    a.add_argument("--no-blink", action="store_true", help="photo: no blinks (puppet)")
+    add_switches(a, {"--no-motion": "photo: no head sway (puppet)", "--no-blink": "photo: no blinks (puppet)"})
     a.add_argument(
         "--avatar-timeout",
         type=float,
@@ -203,8 +202,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="presenter batches and overlay clips rendered at once (default: 1)",
     )
-    p.add_argument("--json", action="store_true", help="print the run manifest as JSON on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_switches(p, {"--json": "print the run manifest as JSON on stdout", "--quiet": "no progress output"})
     p.set_defaults(func=run)
 
 
