@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from presgen_training.envs.locate import repo_root, wrapper_environ
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def run_presgen(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """``presgen ARGS`` (this interpreter's presgen_training) in the repository folder, ``env`` added to ours."""
+    return subprocess.run(
+        [sys.executable, "-m", "presgen_training", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def presgen_json(*args: str, timeout: float = 900) -> Any:
+    """The JSON answer of a ``presgen ARGS --json --quiet`` that succeeded."""
+    proc = run_presgen(*args, "--json", "--quiet", timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
 
 
 def run_wrapper(python: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

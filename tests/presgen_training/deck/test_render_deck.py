@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +19,7 @@ import pytest
 from PIL import Image
 from pptx import Presentation
 
-from helpers import REPO
+from helpers import run_presgen
 from presgen_training.deck import DeckPictures, read_deck
 from presgen_training.ffmpeg import ffmpeg_exe, file_arg, read_frames
 from presgen_training.overlay.geometry import Rect
@@ -32,25 +31,7 @@ INK_DIFF = 60
 
 
 def presgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "presgen_training",
-            "render",
-            *args,
-            "--avatar",
-            "static",
-            "--quality",
-            "fast",
-            "--json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
-    )
+    return run_presgen("render", *args, "--avatar", "static", "--quality", "fast", "--json", "--quiet")
 
 
 def frames(video: Path, size: tuple[int, int], indices: set[int]) -> dict[int, np.ndarray]:
