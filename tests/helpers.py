@@ -71,6 +71,21 @@ def run_musetalk(
     )
 
 
+def sync_eval(python: Path, video: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    """``python -m musetalk_wrapper.sync_eval VIDEO --json ARGS``: its exit code and its one JSON line."""
+    proc = subprocess.run(
+        [str(python), "-m", "musetalk_wrapper.sync_eval", str(video), "--json", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        timeout=600,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"sync_eval stdout {proc.stdout!r}; stderr: {proc.stderr[-2000:]}"
+    return proc.returncode, json.loads(lines[0])
+
+
 # A valid success object (musetalk_wrapper/result.schema.json): a one-second puppet clip.
 SUCCESS_RESULT = {
     "success": True,
