@@ -14,6 +14,7 @@ from presgen_training.commands.options import add_command, add_switches
 from presgen_training.config import load_config
 from presgen_training.errors import UsageError
 from presgen_training.executors import Threads
+from presgen_training.narration.voice import TTS_CHOICES
 from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
 from presgen_training.pipeline import LookOptions, RenderOptions, render
@@ -80,7 +81,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--tts",
-        choices=["auto", "piper", "gtts", "espeak-ng"],
+        choices=TTS_CHOICES,
         default=None,
         help="voice engine: auto (default: piper, else espeak-ng), piper (offline neural), gtts (online), "
         "espeak-ng; an engine named here that cannot speak is an error (unless --fallback)",

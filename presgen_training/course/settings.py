@@ -19,13 +19,13 @@ from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import UserConfig
 from presgen_training.errors import ScriptError
 from presgen_training.narration.config import MAX_RATE, MIN_RATE
+from presgen_training.narration.voice import TTS_CHOICES
 from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
 from presgen_training.pipeline import LookOptions, RenderOptions
 from presgen_training.records import by_name
 from presgen_training.script.yaml_script import is_null, kind, line_of, mapping_fields
 
-TTS_ENGINES = ("auto", "piper", "gtts", "espeak-ng")
 Parser = Callable[[yaml.Node, Path], Any]
 
 
@@ -115,7 +115,7 @@ RENDER_SETTINGS: dict[str, Setting] = {
     "quality": Setting(choice(*QUALITY_SIZES), "fast 854x480, standard 1280x720, high 1920x1080"),
     "layout": Setting(choice("auto", *LAYOUTS), "auto (slides with a deck, else side), side, overlay or slides"),
     "captions": Setting(choice(*CAPTION_MODES), "burn, sidecar or off"),
-    "tts": Setting(choice(*TTS_ENGINES), "voice engine"),
+    "tts": Setting(choice(*TTS_CHOICES), "voice engine"),
     "voice": Setting(text, "voice name for the engine, or a piper .onnx path"),
     "pause": Setting(seconds, "silence between sections"),
     "rate": Setting(speaking_rate, "speaking rate: 1 is the narration pace, 0.5 to 2"),
