@@ -115,7 +115,7 @@ def test_a_static_render_scores_near_zero(
 
 
 @pytest.fixture(scope="module")
-def ownsync_eval(puppet_python: Path, puppet_render: Path, media_dir: Path) -> dict[str, Any]:
+def own_measure(puppet_python: Path, puppet_render: Path, media_dir: Path) -> dict[str, Any]:
     code, m = sync_eval(puppet_python, puppet_render, "--source", str(media_dir / "sun.mp4"))
     assert code == 0, m
     return m
@@ -166,7 +166,7 @@ def _parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def test_presgen_eval_sync_prints_thesync_eval(
+def test_presgen_eval_sync_prints_the_measure(
     puppet_render: Path, media_dir: Path, own_measure: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = str(media_dir / "sun.mp4")
