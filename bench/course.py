@@ -12,17 +12,15 @@ Every mode starts from a cold cache. On a shared machine compare the ratios of o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import yaml
+from presgen_json import presgen_json
 
 HERE = Path(__file__).resolve().parent
 SOURCE_SCRIPT = HERE / "script_65s.yaml"
@@ -124,29 +122,14 @@ def run_mode(name: str, course: Path, folder: Path) -> dict:
     sampler = Sampler()
     sampler.start()
     started = time.monotonic()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "presgen_training",
-            "course",
-            str(course),
-            "--out",
-            str(folder / f"out-{name}"),
-            "--json",
-            "--quiet",
-            *MODES[name],
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    wall = time.monotonic() - started
-    sampler.stop.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: {name} failed: {proc.stderr.strip()[-400:]}")
-    manifest = json.loads(proc.stdout)
+    try:
+        manifest = presgen_json(
+            "course", str(course), "--out", str(folder / f"out-{name}"), *MODES[name], env=env, what=name
+        )
+        wall = time.monotonic() - started
+    finally:
+        sampler.stop.set()
+        sampler.join()
     video_s = sum(v["duration_s"] for v in manifest["variants"])
     return {
         "mode": name,

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -63,6 +64,12 @@ class Run:
 
 
 WARM_NARRATION: list[Path] = []  # a narration cache from an earlier case: spoken clips only, never engine work
+
+
+class RenderFiles(TypedDict, total=False):
+    image: Path | str  # the presenter photo, or
+    video: Path | str  # the presenter video
+    out: Path | str
 
 
 class Sandbox:
@@ -107,6 +114,24 @@ class Sandbox:
             stdin=subprocess.DEVNULL,
         )
         return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+    def render(
+        self,
+        script: Path | str,
+        *options: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        **files: Unpack[RenderFiles],
+    ) -> Run:
+        """``presgen render`` as render_args gives it, run as ``presgen`` runs."""
+        return self.presgen(*self.render_args(script, *options, **files), cwd=cwd, env=env)
+
+    def render_args(self, script: Path | str, *options: str, **files: Unpack[RenderFiles]) -> tuple[str, ...]:
+        """``render`` of ``script`` with the presenter ``image`` or ``video`` into ``out`` (default out/o.mp4), then
+        ``options``. The source is one ``--source-image=PATH`` word, so its file name may start with '-'."""
+        image, video = files.get("image"), files.get("video")
+        source = f"--source-image={image}" if image is not None else f"--source-video={video}"
+        return ("render", "--script", str(script), source, "--out", str(files.get("out", self.out / "o.mp4")), *options)
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -215,33 +240,35 @@ Check = Callable[[Sandbox], Outcome]
 CASES: dict[str, tuple[str, Check]] = {}
 
 
-def case(name: str, expected: str) -> Callable[[Check], Check]:
+def case(name: str, expected: str, needs_puppet_env: bool = False) -> Callable[[Check], Check]:
     def register(fn: Check) -> Check:
-        CASES[name] = (expected, fn)
+        CASES[name] = (expected, _skipped_without_puppet_env(fn) if needs_puppet_env else fn)
         return fn
 
     return register
 
 
-@case("relative-paths", "run from another folder with relative paths and a '-' file name: puppet talks, exit 0")
+def _skipped_without_puppet_env(check: Check) -> Check:
+    def guarded(box: Sandbox) -> Outcome:
+        if env_python("puppet")[0] is None:
+            return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
+        return check(box)
+
+    return guarded
+
+
+@case(
+    "relative-paths",
+    "run from another folder with relative paths and a '-' file name: puppet talks, exit 0",
+    needs_puppet_env=True,
+)
 def relative_paths(box: Sandbox) -> Outcome:
-    if env_python("puppet")[0] is None:
-        return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
     shutil.copy(face_photo(box), box.inputs / "-me.png")
     box.file("s.yaml", ONE_SECTION)
     elsewhere = box.root / "elsewhere"
     elsewhere.mkdir()
-    run = box.presgen(
-        "render",
-        "--script",
-        "../in/s.yaml",
-        "--source-image=../in/-me.png",
-        "--out",
-        "../out/o.mp4",
-        "--quality",
-        "fast",
-        "--json",
-        cwd=elsewhere,
+    run = box.render(
+        "../in/s.yaml", "--quality", "fast", "--json", image="../in/-me.png", out="../out/o.mp4", cwd=elsewhere
     )
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
     left = box.leftovers(RENDER_OUTPUTS)
@@ -260,7 +287,7 @@ def out_is_input(box: Sandbox) -> Outcome:
     before = sha(video)
     observed, ok = [], True
     for out in (str(video), str(box.inputs / "link.mp4"), str(box.inputs / "x" / ".." / "clip.mp4")):
-        run = box.presgen("render", "--script", str(script), "--source-video", str(video), "--out", out)
+        run = box.render(script, video=video, out=out)
         ok &= run.returncode == 2 and one_line_error(run, "refusing to overwrite", str(video)) and run.seconds < 60
         observed.append(f"exit {run.returncode}")
     ok &= sha(video) == before
@@ -286,17 +313,9 @@ def _interrupt(box: Sandbox, sig: int) -> Outcome:
     previous.write_bytes(b"previous good video")
     before = sha(previous)
     proc = box.start(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(previous),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(fake),
+        *box.render_args(
+            script, "--avatar", "puppet", "--engine-python", str(fake), image=face_photo(box), out=previous
+        )
     )
     if not wait_for(marker, SIGNAL_WAIT_S):
         proc.kill()
@@ -344,17 +363,7 @@ exec {ffmpeg_exe()} "$@"
     script = box.file("s.yaml", ONE_SECTION)
     fake = fake_engine(box, "ok", FAKE_RENDER + "print(json.dumps(RESULT))\n")
     proc = box.start(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(fake),
+        *box.render_args(script, "--avatar", "puppet", "--engine-python", str(fake), image=face_photo(box)),
         env={"IMAGEIO_FFMPEG_EXE": str(slow)},
     )
     if not wait_for(marker, SIGNAL_WAIT_S):
@@ -389,20 +398,7 @@ open({str(marker)!r}, 'w').write(str(child.pid))
 """,
     )
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(fake),
-        "--json",
-    )
+    run = box.render(script, "--avatar", "puppet", "--engine-python", str(fake), "--json", image=face_photo(box))
     child = int(marker.read_text()) if marker.exists() else 0
     time.sleep(0.2)
     alive = pid_alive(child) if child else False
@@ -421,20 +417,8 @@ def _fake_engine_case(box: Sandbox, body: str, code: str) -> Outcome:
     """An explicitly chosen engine that misbehaves: exit 1, one line with the reason, nothing written."""
     script = box.file("s.yaml", ONE_SECTION)
     fake = fake_engine(box, code.lower(), body)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(fake),
-        "--avatar-timeout",
-        "5",
+    run = box.render(
+        script, "--avatar", "puppet", "--engine-python", str(fake), "--avatar-timeout", "5", image=face_photo(box)
     )
     left = box.leftovers()
     return Outcome(
@@ -466,18 +450,13 @@ def _boundary_case(name: str, body: str, needle: str) -> None:
     def check(box: Sandbox) -> Outcome:
         if not needle:
             script = box.file("s.yaml", ONE_SECTION)
-            run = box.presgen(
-                "render",
-                "--script",
-                str(script),
-                "--source-image",
-                str(face_photo(box)),
-                "--out",
-                str(box.out / "o.mp4"),
+            run = box.render(
+                script,
                 "--avatar",
                 "puppet",
                 "--engine-python",
                 str(fake_engine(box, name, body)),
+                image=face_photo(box),
             )
             left = box.leftovers(RENDER_OUTPUTS)
             return Outcome(run.returncode == 0 and not left, run.brief(), left)
@@ -495,19 +474,7 @@ for _name, (_body, _needle) in BOUNDARY.items():
 @case("missing-interpreter", "--engine-python that does not exist: exit 1 at once, naming it")
 def missing_interpreter(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(box.inputs / "nope"),
-    )
+    run = box.render(script, "--avatar", "puppet", "--engine-python", str(box.inputs / "nope"), image=face_photo(box))
     left = box.leftovers()
     return Outcome(
         run.returncode == 1 and one_line_error(run, "interpreter not found") and run.seconds < 30 and not left,
@@ -547,9 +514,7 @@ def read_only_out(box: Sandbox) -> Outcome:
         return Outcome(False, "", skipped="chattr +i is not available (e2fsprogs, root, ext4)")
     try:
         script = box.file("s.yaml", ONE_SECTION)
-        run = box.presgen(
-            "render", "--script", str(script), "--source-image", str(face_photo(box)), "--out", str(locked / "o.mp4")
-        )
+        run = box.render(script, image=face_photo(box), out=locked / "o.mp4")
     finally:
         subprocess.run(["chattr", "-i", str(locked)], capture_output=True)
     left = box.leftovers() + [f"locked/{p.name}" for p in locked.iterdir()]
@@ -580,62 +545,31 @@ def full_tmpdir(box: Sandbox) -> Outcome:
         if not mounted:
             return Outcome(False, "", skipped="cannot mount a tmpfs here (needs root)")
         script = box.file("s.yaml", TWO_SECTIONS)
-        run = box.presgen(
-            "render",
-            "--script",
-            str(script),
-            "--source-image",
-            str(face_photo(box)),
-            "--out",
-            str(box.out / "o.mp4"),
-            "--avatar",
-            "static",
-            env={"TMPDIR": str(small)},
-        )
+        run = box.render(script, "--avatar", "static", image=face_photo(box), env={"TMPDIR": str(small)})
         left = [f"TMPDIR/{p.name}" for p in small.iterdir()] + box.leftovers()
     ok = run.returncode == 1 and one_line_error(run, "space") and not left
     return Outcome(ok, run.brief(), left)
 
 
-@case("explicit-puppet-no-face", "--avatar puppet with a photo without a face: exit 1 naming the cause and --fallback")
+@case(
+    "explicit-puppet-no-face",
+    "--avatar puppet with a photo without a face: exit 1 naming the cause and --fallback",
+    needs_puppet_env=True,
+)
 def explicit_no_face(box: Sandbox) -> Outcome:
-    if env_python("puppet")[0] is None:
-        return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(faceless_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-    )
+    run = box.render(script, "--avatar", "puppet", image=faceless_photo(box))
     left = box.leftovers()
     ok = run.returncode == 1 and one_line_error(run, "no face", "--fallback") and not left
     return Outcome(ok, run.brief(), left)
 
 
-@case("fallback-flag", "the same with --fallback: exit 0, static presenter, the console says why")
+@case(
+    "fallback-flag", "the same with --fallback: exit 0, static presenter, the console says why", needs_puppet_env=True
+)
 def fallback_flag(box: Sandbox) -> Outcome:
-    if env_python("puppet")[0] is None:
-        return Outcome(False, "", skipped="the puppet env is not built (make env-puppet)")
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(faceless_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--fallback",
-        "--json",
-    )
+    run = box.render(script, "--avatar", "puppet", "--fallback", "--json", image=faceless_photo(box))
     engine = json.loads(run.stdout)["avatar"]["engine"] if run.returncode == 0 else None
     said = "puppet failed" in run.stderr and "no face" in run.stderr
     left = box.leftovers(RENDER_OUTPUTS)
@@ -650,29 +584,13 @@ def fallback_flag(box: Sandbox) -> Outcome:
 def tiny_image(box: Sandbox) -> Outcome:
     image = box.inputs / "dot.png"
     ff(["-f", "lavfi", "-i", "color=c=red:s=1x1:d=1", "-frames:v", "1", str(image)])
-    run = box.presgen(
-        "render",
-        "--script",
-        str(box.file("s.yaml", ONE_SECTION)),
-        "--source-image",
-        str(image),
-        "--out",
-        str(box.out / "o.mp4"),
-    )
+    run = box.render(box.file("s.yaml", ONE_SECTION), image=image)
     return Outcome(run.returncode == 1 and one_line_error(run, "too small", "64x64"), run.brief(), box.leftovers())
 
 
 @case("video-as-image", "a video passed as --source-image: exit 2 at once, pointing at --source-video")
 def video_as_image(box: Sandbox) -> Outcome:
-    run = box.presgen(
-        "render",
-        "--script",
-        str(box.file("s.yaml", ONE_SECTION)),
-        "--source-image",
-        str(tiny_video(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-    )
+    run = box.render(box.file("s.yaml", ONE_SECTION), image=tiny_video(box))
     ok = run.returncode == 2 and one_line_error(run, "--source-video") and run.seconds < 30
     return Outcome(ok, run.brief(), box.leftovers())
 
@@ -681,19 +599,7 @@ def video_as_image(box: Sandbox) -> Outcome:
 def two_renders(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
     fake = fake_engine(box, "slowish", "time.sleep(8)\n" + FAKE_RENDER + "print(json.dumps(RESULT))\n")
-    args = (
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(fake),
-    )
+    args = box.render_args(script, "--avatar", "puppet", "--engine-python", str(fake), image=face_photo(box))
     first = box.start(*args)
     time.sleep(2.0)
     second = box.presgen(*args)
@@ -706,17 +612,7 @@ def two_renders(box: Sandbox) -> Outcome:
 @case("output-mode-follows-umask", "outputs get the mode the umask gives new files (0644 under umask 022)")
 def output_mode(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "static",
-    )
+    run = box.render(script, "--avatar", "static", image=face_photo(box))
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in box.out.iterdir()}
     ok = run.returncode == 0 and modes and set(modes.values()) == {oct(0o666 & ~_umask())}
     return Outcome(
@@ -735,30 +631,10 @@ def _umask() -> int:
 @case("no-progress-tty", "stderr not a terminal: a line per stage, 'failed' for a failed stage")
 def progress_lines(box: Sandbox) -> Outcome:
     script = box.file("s.yaml", ONE_SECTION)
-    run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(faceless_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "puppet",
-        "--engine-python",
-        str(box.inputs / "nope"),
+    run = box.render(
+        script, "--avatar", "puppet", "--engine-python", str(box.inputs / "nope"), image=faceless_photo(box)
     )
-    ok_run = box.presgen(
-        "render",
-        "--script",
-        str(script),
-        "--source-image",
-        str(face_photo(box)),
-        "--out",
-        str(box.out / "o.mp4"),
-        "--avatar",
-        "static",
-    )
+    ok_run = box.render(script, "--avatar", "static", image=face_photo(box))
     stages = [ln for ln in ok_run.stderr.splitlines() if ln.startswith("presgen: ") and " done in " in ln]
     ok = ok_run.returncode == 0 and len(stages) >= 4 and "done in" not in run.stderr
     return Outcome(ok, f"{len(stages)} stage lines", box.leftovers(RENDER_OUTPUTS))

@@ -12,15 +12,13 @@ either time alone; re-run it on a quiet machine for absolute figures.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from presgen_json import presgen_json
 
 from presgen_training.ffmpeg import OUTPUT_FPS, file_arg, run_ffmpeg
 
@@ -46,35 +44,24 @@ def render(
     script: Path, source: tuple[Path, str], out: Path, args: argparse.Namespace, env: dict
 ) -> tuple[float, dict]:
     started = time.monotonic()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "presgen_training",
-            "render",
-            "--script",
-            str(script),
-            source[1],
-            str(source[0]),
-            "--out",
-            str(out),
-            "--quality",
-            args.quality,
-            "--avatar",
-            args.engine,
-            "--jobs",
-            str(args.jobs),
-            "--json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
+    manifest = presgen_json(
+        "render",
+        "--script",
+        str(script),
+        source[1],
+        str(source[0]),
+        "--out",
+        str(out),
+        "--quality",
+        args.quality,
+        "--avatar",
+        args.engine,
+        "--jobs",
+        str(args.jobs),
         env=env,
+        what="render",
     )
-    took = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: render failed: {proc.stderr.strip()}")
-    return took, json.loads(proc.stdout)
+    return time.monotonic() - started, manifest
 
 
 def stages(manifest: dict) -> str:

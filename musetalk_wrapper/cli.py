@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -210,27 +210,10 @@ def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
 
 
 def _build_request(a: argparse.Namespace, audio: Path, output: Path) -> RenderRequest:
-    return RenderRequest(
-        audio=audio,
-        output=output,
-        image=a.image,
-        video=a.video,
-        fps=a.fps,
-        timings=a.timings,
-        start_s=a.start_s,
-        handoff_s=a.handoff_s,
-        motion=a.motion == "on",
-        blink=a.blink == "on",
-        models_dir=a.models_dir,
-        cache_dir=a.cache_dir,
-        device=a.device,
-        precision=a.precision,
-        batch_size=a.batch_size,
-        bbox_shift=a.bbox_shift,
-        landmarks=a.landmarks,
-        dwpose_model=a.dwpose_model,
-        vendor_dir=a.vendor_dir,
-    )
+    """The clip's audio and output; every other field is the parsed option of the same name."""
+    given = {"audio": audio, "output": output, "motion": a.motion == "on", "blink": a.blink == "on"}
+    named = {f.name: getattr(a, f.name) for f in fields(RenderRequest) if f.name not in given}
+    return RenderRequest(**named, **given)
 
 
 def _run(argv: list[str] | None, progress_holder: list[Progress]) -> tuple[dict[str, Any], int]:

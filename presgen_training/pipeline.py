@@ -35,6 +35,7 @@ from presgen_training.overlay.compose import plan_overlay, write_sidecars
 from presgen_training.overlay.config import Theme
 from presgen_training.overlay.plan import OverlayPlan, SlidePictures
 from presgen_training.progress import StageReporter
+from presgen_training.records import by_name
 from presgen_training.script import load_lexicon, load_script
 from presgen_training.segments import avatar_clips, overlay_clips
 from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
@@ -414,18 +415,8 @@ def produce_overlays(
 def _overlay_config(opts: RenderOptions, title: str, theme: Theme, has_slides: bool = False) -> OverlayConfig:
     look = opts.look
     layout = opts.layout if opts.layout != "auto" else ("slides" if has_slides else "side")
-    return OverlayConfig(
-        layout=layout,
-        quality=opts.quality,
-        captions=opts.captions,
-        title=title,
-        aspect=look.aspect,
-        theme=theme,
-        pip_size=look.pip_size,
-        pip_corner=look.pip_corner,
-        chapters=look.chapters,
-        bookends=Bookends(intro=look.intro, subtitle=look.subtitle, end_card=look.end_card),
-    )
+    named = {**vars(opts), **vars(look)}  # quality and captions; the look: aspect, pip, chapters, intro and end cards
+    return by_name(OverlayConfig, named, layout=layout, title=title, theme=theme, bookends=by_name(Bookends, named))
 
 
 def finish(

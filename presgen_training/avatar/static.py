@@ -216,23 +216,25 @@ def _encode_graph(source: Path, graph: str, clip: Path, limits: list[str], what:
 
 
 def _probe_source(source: Path) -> MediaInfo:
-    if not source.is_file():
-        raise MediaError(f"presenter source not found: {source}")
-    info = probe(source)
+    info = _probe_existing(source, "presenter source")
     if not info.has_video:
         raise MediaError(f"no picture in the presenter source: {source}")
     return info
 
 
 def _audio_duration(audio: Path) -> float:
-    if not audio.is_file():
-        raise MediaError(f"audio not found: {audio}")
-    info = probe(audio)
+    info = _probe_existing(audio, "audio")
     if not info.has_audio:
         raise MediaError(f"no audio stream in {audio}")
     if not info.duration_s or info.duration_s <= 0:
         raise MediaError(f"cannot tell how long the audio lasts: {audio}")
     return info.duration_s
+
+
+def _probe_existing(path: Path, what: str) -> MediaInfo:
+    if not path.is_file():
+        raise MediaError(f"{what} not found: {path}")
+    return probe(path)
 
 
 def _is_still(source: Path, info: MediaInfo) -> bool:

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from presgen_training.commands.options import add_command, add_switches
 from presgen_training.course.backends import Backend, Local, default_jobs
 from presgen_training.course.index_page import write_index
 from presgen_training.course.report import course_manifest, summary_table, write_course_manifest
@@ -18,6 +19,11 @@ from presgen_training.files import OutputBusy, output_lock
 from presgen_training.progress import StageReporter
 from presgen_training.segments.jobs import cpu_seconds
 
+SUMMARY = "render every module of a course file, with an index page"
+DESCRIPTION = (
+    "Render a whole course: modules x presenters x voices, each video in its own "
+    "folder, an index.html that plays them, and a summary table."
+)
 EXAMPLES = """examples:
   presgen course examples/course.yaml
   presgen course course.yaml --out site/ --jobs 2
@@ -31,14 +37,7 @@ browser) and course.manifest.json. Run it again after an edit: only what changed
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "course",
-        help="render every module of a course file, with an index page",
-        description="Render a whole course: modules x presenters x voices, each video in its own "
-        "folder, an index.html that plays them, and a summary table.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "course", SUMMARY, DESCRIPTION, EXAMPLES)
     p.add_argument("course", type=Path, help="course file (.yaml); see examples/course.yaml")
     p.add_argument(
         "--out",
@@ -72,10 +71,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="extra tries of a failed engine or overlay job, with backoff (default: %(default)s)",
     )
-    p.add_argument("--force", action="store_true", help="render every video again, even those up to date")
-    p.add_argument("--keep-work", action="store_true", help="keep the intermediate files in OUT/.work")
-    p.add_argument("--json", action="store_true", help="print the course manifest as JSON instead of the table")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_switches(
+        p,
+        {
+            "--force": "render every video again, even those up to date",
+            "--keep-work": "keep the intermediate files in OUT/.work",
+            "--json": "print the course manifest as JSON instead of the table",
+            "--quiet": "no progress output",
+        },
+    )
     p.set_defaults(func=run)
 
 

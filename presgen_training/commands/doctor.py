@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from presgen_training.commands.options import add_command
 from presgen_training.config import load_config
 from presgen_training.doctor import Report, default_checks, diagnose
 
@@ -15,14 +16,16 @@ EXIT_HEALTHY, EXIT_PROBLEMS = 0, 1
 _LABEL = {"ok": "ok", "problem": "PROBLEM", "info": "info"}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser(
-        "doctor",
-        help="check ffmpeg, engine envs, voices, weights, deck tools, disk and GPU",
-        description="Check what PresGen needs on this machine and print the command that "
-        "fixes each problem. Exit code 0 when the default render works here "
-        "(optional engines that are not set up are notes).",
-    )
+SUMMARY = "check ffmpeg, engine envs, voices, weights, deck tools, disk and GPU"
+DESCRIPTION = (
+    "Check what PresGen needs on this machine and print the command that "
+    "fixes each problem. Exit code 0 when the default render works here "
+    "(optional engines that are not set up are notes)."
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = add_command(subparsers, "doctor", SUMMARY, DESCRIPTION)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.set_defaults(func=run)
 

@@ -16,6 +16,7 @@ import re
 import sys
 from pathlib import Path
 
+from presgen_training.commands.options import add_switches
 from presgen_training.envs.build import (
     EnvBuildError,
     all_states,
@@ -45,12 +46,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     a.set_defaults(func=run)
     a = actions.add_parser("create", help="build an env (atomically: a half-built env never looks ready)")
     a.add_argument("name", nargs="?", help="env to build (see: presgen env list)")
-    a.add_argument("--all", action="store_true", help="every env this machine can build; says which it skipped")
-    a.add_argument("--if-needed", action="store_true", help="skip an env whose ready marker matches its spec")
-    a.add_argument(
-        "--force",
-        action="store_true",
-        help="rebuild even when the env looks ready (what a failing health check asks for)",
+    add_switches(
+        a,
+        {
+            "--all": "every env this machine can build; says which it skipped",
+            "--if-needed": "skip an env whose ready marker matches its spec",
+            "--force": "rebuild even when the env looks ready (what a failing health check asks for)",
+        },
     )
     a.add_argument("--python", type=Path, metavar="PATH", help="interpreter to base the venv on")
     a.set_defaults(func=run)

@@ -10,14 +10,22 @@ from pathlib import Path
 
 from presgen_training import engines
 from presgen_training.avatar.chain import AvatarSettings
+from presgen_training.commands.options import add_command, add_switches
 from presgen_training.config import load_config
 from presgen_training.errors import UsageError
 from presgen_training.executors import Threads
+from presgen_training.narration.voice import TTS_CHOICES
 from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
 from presgen_training.pipeline import LookOptions, RenderOptions, render
 from presgen_training.progress import StageReporter
+from presgen_training.records import by_name
 
+SUMMARY = "script + presenter photo/video -> presenter video"
+DESCRIPTION = (
+    "Render a presenter video: narration from the script, a talking presenter, "
+    "and title cards, bullets and captions timed to the narration."
+)
 EXAMPLES = """examples:
   presgen render --script talk.yaml --source-image me.jpg --out talk.mp4
   presgen render --script talk.md --source-video me.mp4 --out talk.mp4 --layout overlay --captions burn
@@ -36,14 +44,7 @@ and NAME.srt / NAME.vtt unless --captions off.
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "render",
-        help="script + presenter photo/video -> presenter video",
-        description="Render a presenter video: narration from the script, a talking presenter, "
-        "and title cards, bullets and captions timed to the narration.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = add_command(sub, "render", SUMMARY, DESCRIPTION, EXAMPLES)
     p.add_argument("--script", type=Path, default=None, help="script file (.yaml, .md or .txt)")
     p.add_argument(
         "--deck",
@@ -80,7 +81,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--tts",
-        choices=["auto", "piper", "gtts", "espeak-ng"],
+        choices=TTS_CHOICES,
         default=None,
         help="voice engine: auto (default: piper, else espeak-ng), piper (offline neural), gtts (online), "
         "espeak-ng; an engine named here that cannot speak is an error (unless --fallback)",
@@ -146,11 +147,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="title card for ~3 s: narration starts after it, or speaks over it (default: off)",
     )
     d.add_argument("--subtitle", default="", help="subtitle on the intro card")
-    d.add_argument("--end-card", action="store_true", help="a closing card for ~3 s after the last section")
-    d.add_argument(
-        "--no-chapters",
-        action="store_true",
-        help="no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)",
+    add_switches(
+        d,
+        {
+            "--end-card": "a closing card for ~3 s after the last section",
+            "--no-chapters": "no NAME.chapters.vtt and NAME.thumbnail.png (the MP4 keeps its chapter marks)",
+        },
     )
     a = p.add_argument_group("presenter (avatar)")
     a.add_argument(
@@ -176,8 +178,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run the chosen engine with this interpreter instead of its env",
     )
     a.add_argument("--models-dir", type=Path, default=None, help="MuseTalk weights folder (default: $PRESGEN_MODELS)")
-    a.add_argument("--no-motion", action="store_true", help="photo: no head sway (puppet)")
-    a.add_argument("--no-blink", action="store_true", help="photo: no blinks (puppet)")
+    add_switches(a, {"--no-motion": "photo: no head sway (puppet)", "--no-blink": "photo: no blinks (puppet)"})
     a.add_argument(
         "--avatar-timeout",
         type=float,
@@ -202,8 +203,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="presenter batches and overlay clips rendered at once (default: 1)",
     )
-    p.add_argument("--json", action="store_true", help="print the run manifest as JSON on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_switches(p, {"--json": "print the run manifest as JSON on stdout", "--quiet": "no progress output"})
     p.set_defaults(func=run)
 
 
@@ -216,21 +216,16 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / f"{named.stem}.mp4"
     tts = args.tts or config.render.get("tts", "auto")
     voice = args.voice or config.render.get("voice")
-    opts = RenderOptions(
-        script=args.script,
+    values = vars(args)
+    opts = by_name(
+        RenderOptions,
+        values,
         source=source,
         out=out,
-        quality=args.quality,
-        layout=args.layout,
         tts=tts,
         voice=voice,
-        rate=args.rate,
-        lexicon=args.lexicon,
-        captions=args.captions,
         pause_s=args.pause,
-        work_dir=args.work_dir,
         source_is_image=args.source_image is not None,
-        section=args.section,
         avatar=AvatarSettings(
             choice=args.avatar,
             allow_fallback=args.fallback,
@@ -243,19 +238,7 @@ def run(args: argparse.Namespace) -> int:
             timeout_s=args.avatar_timeout,
             config=config,
         ),
-        look=LookOptions(
-            deck=args.deck,
-            narrate_slide_text=args.narrate_slide_text,
-            slides=args.slides,
-            aspect=args.aspect,
-            theme=args.theme,
-            pip_size=args.pip_size,
-            pip_corner=args.pip_corner,
-            intro=args.intro,
-            subtitle=args.subtitle,
-            end_card=args.end_card,
-            chapters=not args.no_chapters,
-        ),
+        look=by_name(LookOptions, values, chapters=not args.no_chapters),
     )
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from presgen_training.commands.options import add_command
 from presgen_training.config import voices_dir
 from presgen_training.narration.voice import (
     DEFAULT_ENGINE,
@@ -20,15 +21,17 @@ from presgen_training.narration.voice import (
 OFFLINE_ENGINES = ("piper", "espeak-ng")  # listed by default; gtts (online) on request
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "voices",
-        help="list the voices narration can use, with language, quality and licence",
-        description="List every installed voice: piper voices from pip packages and from the voices "
-        "folder, and espeak-ng's languages (gtts's online languages with --engine gtts). "
-        "To add a piper voice, put its NAME.onnx and NAME.onnx.json in the voices folder "
-        "(shown at the end), or pass --voice path/to/NAME.onnx to render.",
-    )
+SUMMARY = "list the voices narration can use, with language, quality and licence"
+DESCRIPTION = (
+    "List every installed voice: piper voices from pip packages and from the voices "
+    "folder, and espeak-ng's languages (gtts's online languages with --engine gtts). "
+    "To add a piper voice, put its NAME.onnx and NAME.onnx.json in the voices folder "
+    "(shown at the end), or pass --voice path/to/NAME.onnx to render."
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = add_command(sub, "voices", SUMMARY, DESCRIPTION)
     p.add_argument(
         "--engine",
         choices=engine_names(),

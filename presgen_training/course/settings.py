@@ -19,12 +19,13 @@ from presgen_training.avatar.chain import AvatarSettings
 from presgen_training.config import UserConfig
 from presgen_training.errors import ScriptError
 from presgen_training.narration.config import MAX_RATE, MIN_RATE
+from presgen_training.narration.voice import TTS_CHOICES
 from presgen_training.overlay.config import ASPECTS, CAPTION_MODES, INTRO_MODES, LAYOUTS, PIP_CORNERS, QUALITY_SIZES
 from presgen_training.overlay.themes import BUILT_IN as BUILT_IN_THEMES
 from presgen_training.pipeline import LookOptions, RenderOptions
+from presgen_training.records import by_name
 from presgen_training.script.yaml_script import is_null, kind, line_of, mapping_fields
 
-TTS_ENGINES = ("auto", "piper", "gtts", "espeak-ng")
 Parser = Callable[[yaml.Node, Path], Any]
 
 
@@ -114,7 +115,7 @@ RENDER_SETTINGS: dict[str, Setting] = {
     "quality": Setting(choice(*QUALITY_SIZES), "fast 854x480, standard 1280x720, high 1920x1080"),
     "layout": Setting(choice("auto", *LAYOUTS), "auto (slides with a deck, else side), side, overlay or slides"),
     "captions": Setting(choice(*CAPTION_MODES), "burn, sidecar or off"),
-    "tts": Setting(choice(*TTS_ENGINES), "voice engine"),
+    "tts": Setting(choice(*TTS_CHOICES), "voice engine"),
     "voice": Setting(text, "voice name for the engine, or a piper .onnx path"),
     "pause": Setting(seconds, "silence between sections"),
     "rate": Setting(speaking_rate, "speaking rate: 1 is the narration pace, 0.5 to 2"),
@@ -165,33 +166,18 @@ def render_options(values: dict[str, Any], out: Path, work: Path, config: UserCo
         timeout_s=values.get("avatar_timeout"),
         config=config,
     )
-    look = LookOptions(
-        deck=values.get("deck"),
-        narrate_slide_text=values.get("narrate_slide_text", False),
-        slides=values.get("slides"),
-        aspect=values.get("aspect", "16:9"),
-        theme=values.get("theme"),
-        pip_size=values.get("pip_size", 0.26),
-        pip_corner=values.get("pip_corner", "auto"),
-        intro=values.get("intro", "off"),
-        subtitle=values.get("subtitle", ""),
-        end_card=values.get("end_card", False),
-        chapters=values.get("chapters", True),
-    )
-    return RenderOptions(
+    return by_name(
+        RenderOptions,
+        values,
         script=values.get("script"),
         source=source,
         out=out,
-        quality=values.get("quality", "standard"),
         layout=values.get("layout", "auto"),
         tts=values.get("tts", config.render.get("tts", "auto")),
         voice=values.get("voice", config.render.get("voice")),
-        rate=values.get("rate"),
-        lexicon=values.get("lexicon"),
-        captions=values.get("captions", "sidecar"),
         pause_s=values.get("pause", 0.8),
         avatar=avatar,
         work_dir=work,
         source_is_image="image" in values,
-        look=look,
+        look=by_name(LookOptions, values),
     )

@@ -15,6 +15,7 @@ from typing import Protocol, cast
 import numpy as np
 
 from presgen_training.errors import NarrationError
+from presgen_training.narration.config import AUTO
 from presgen_training.timeline import Word
 
 ENGINE_MODULES = {
@@ -23,6 +24,7 @@ ENGINE_MODULES = {
     "espeak-ng": "presgen_training.narration.espeak_voice",
 }
 DEFAULT_ENGINE = "piper"
+TTS_CHOICES = (AUTO, *ENGINE_MODULES)  # what --tts and a course's tts: accept
 
 
 class EngineUnavailable(NarrationError):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from PIL import Image
 
@@ -97,22 +98,29 @@ def _x264_args(config: OverlayConfig) -> list[str]:
     ]
 
 
+class Extras(TypedDict, total=False):
+    """What compose passes on to plan_overlay as it is."""
+
+    captions: Sequence[Cue] | None
+    face_box: tuple[int, int, int, int] | None
+    slides: SlidePictures | None
+
+
 def compose(
     avatar_video: Path,
     narration: Narration,
     output: Path,
     config: OverlayConfig,
-    captions: Sequence[Cue] | None = None,
-    face_box: tuple[int, int, int, int] | None = None,
     progress: ProgressFn | None = None,
-    slides: SlidePictures | None = None,
+    **extras: Unpack[Extras],
 ) -> ComposeResult:
     """Write ``output``: the avatar video framed by section titles, timed bullets, slides and (optionally)
-    captions, intro and end cards; with ``config.chapters``, also NAME.chapters.vtt and NAME.thumbnail.png."""
+    captions, intro and end cards; with ``config.chapters``, also NAME.chapters.vtt and NAME.thumbnail.png.
+    ``extras`` as for plan_overlay."""
     started = time.monotonic()
     info = _probe_avatar(avatar_video)
     with tempfile.TemporaryDirectory(prefix="presgen-overlay-") as tmp:
-        plan = plan_overlay(avatar_video, narration, config, Path(tmp), captions, face_box, info, slides)
+        plan = plan_overlay(avatar_video, narration, config, Path(tmp), info=info, **extras)
         duration_s = plan.frames / plan.fps
         chapters = chapter_list(plan)
         audio_args, audio_map, audio_note, audio_chain = _audio(info, narration, plan)

@@ -30,37 +30,39 @@ from presgen_training.errors import PresgenError
 from presgen_training.ffmpeg import IMAGE_SUFFIXES
 from presgen_training.overlay.config import Theme
 
+# The colours a built-in theme sets, in the order of its palette row ("rrggbb", or "rrggbbaa" with alpha).
+_PALETTE_KEYS = (
+    "panel",
+    "text",
+    "muted",
+    "accent",
+    "card",
+    "caption_box",
+    "caption_text",
+    "divider",
+    "track",
+    "background",
+    "pip_ring",
+)
+
+
+def _built_in(name: str, palette: str, **other: Any) -> Theme:
+    """The default theme with the colours of a palette row and ``other`` fields changed."""
+    colours: dict[str, Any] = {
+        key: tuple(bytes.fromhex(code)) for key, code in zip(_PALETTE_KEYS, palette.split(), strict=True)
+    }
+    return dataclasses.replace(Theme(), name=name, **colours, **other)
+
+
 BUILT_IN: dict[str, Theme] = {
     "default": Theme(),
-    "light": Theme(
-        name="light",
-        panel=(248, 250, 252),
-        text=(15, 23, 42),
-        muted=(100, 116, 139),
-        accent=(37, 99, 235),
-        card=(255, 255, 255, 238),
-        caption_box=(15, 23, 42, 200),
-        caption_text=(255, 255, 255),
-        divider=(226, 232, 240),
-        track=(203, 213, 225),
-        background=(226, 232, 240),
-        pip_ring=(255, 255, 255),
-    ),
-    "contrast": Theme(
-        name="contrast",
-        panel=(0, 0, 0),
-        text=(255, 255, 255),
-        muted=(210, 210, 210),
-        accent=(255, 214, 0),
-        card=(0, 0, 0, 240),
-        caption_box=(0, 0, 0, 235),
-        caption_text=(255, 255, 255),
-        divider=(28, 28, 28),
-        track=(90, 90, 90),
-        background=(0, 0, 0),
+    #                            panel  text   muted  accent card     cap.box  cap.txt divide track  backgr pip
+    "light": _built_in("light", "f8fafc 0f172a 64748b 2563eb ffffffee 0f172ac8 ffffff e2e8f0 cbd5e1 e2e8f0 ffffff"),
+    "contrast": _built_in(
+        "contrast",
+        "000000 ffffff d2d2d2 ffd600 000000f0 000000eb ffffff 1c1c1c 5a5a5a 000000 ffd600",
         card_radius=0,
         caption_size=30,
-        pip_ring=(255, 214, 0),
     ),
 }
 COLOUR_KEYS = ("panel", "text", "muted", "accent", "divider", "track")

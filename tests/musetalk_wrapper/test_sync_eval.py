@@ -15,7 +15,7 @@ from typing import Any
 import imageio_ffmpeg
 import pytest
 
-from helpers import REPO, run_wrapper
+from helpers import REPO, run_wrapper, sync_eval
 from presgen_training.commands import eval as eval_command
 from presgen_training.errors import PresgenError
 
@@ -31,21 +31,6 @@ def _ffmpeg(*args: str) -> None:
         text=True,
     )
     assert proc.returncode == 0, proc.stderr[-400:]
-
-
-def _measure(python: Path, video: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [str(python), "-m", "musetalk_wrapper.sync_eval", str(video), "--json", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=600,
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    assert len(lines) == 1, (proc.stdout, proc.stderr[-2000:])
-    return proc.returncode, json.loads(lines[0])
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +101,7 @@ def test_a_static_render_scores_near_zero(
         "-shortest",
         str(static),
     )
-    code, m = _measure(puppet_python, static, "--source", src)
+    code, m = sync_eval(puppet_python, static, "--source", src)
     assert code == 0 and m["success"], m
     assert abs(m["correlation"]) < STATIC_MAX_ABS_CORRELATION, m
     assert m["upper_psnr_db"] >= 35.0  # the measure's PSNR sees no change: only the mouth part can tell
@@ -131,7 +116,7 @@ def test_a_static_render_scores_near_zero(
 
 @pytest.fixture(scope="module")
 def own_measure(puppet_python: Path, puppet_render: Path, media_dir: Path) -> dict[str, Any]:
-    code, m = _measure(puppet_python, puppet_render, "--source", str(media_dir / "sun.mp4"))
+    code, m = sync_eval(puppet_python, puppet_render, "--source", str(media_dir / "sun.mp4"))
     assert code == 0, m
     return m
 
@@ -141,10 +126,10 @@ def test_the_measure_finds_the_lag_and_rejects_other_audio(
 ) -> None:
     own = own_measure
     assert own["correlation"] >= 0.6 and abs(own["lag_frames"]) <= 1, own
-    _, late = _measure(puppet_python, puppet_render, "--audio", str(audio["delayed"]))
+    _, late = sync_eval(puppet_python, puppet_render, "--audio", str(audio["delayed"]))
     assert late["lag_frames"] == own["lag_frames"] - 3, late  # the mouth now moves 3 frames before the sound
     assert late["correlation"] >= 0.6, late
-    _, other = _measure(puppet_python, puppet_render, "--audio", str(audio["other"]))
+    _, other = sync_eval(puppet_python, puppet_render, "--audio", str(audio["other"]))
     assert other["correlation"] < 0.4, other
 
 
@@ -169,9 +154,9 @@ def test_a_video_without_a_face_is_no_face(puppet_python: Path, audio: dict[str,
         "aac",
         str(blank),
     )
-    code, m = _measure(puppet_python, blank)
+    code, m = sync_eval(puppet_python, blank)
     assert code == 4 and m["error"]["code"] == "NO_FACE", m
-    code, m = _measure(puppet_python, tmp_path / "missing.mp4")
+    code, m = sync_eval(puppet_python, tmp_path / "missing.mp4")
     assert code == 3 and m["error"]["code"] == "BAD_INPUT" and "missing.mp4" in m["error"]["message"], m
 
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import REPO
+from helpers import presgen_json
 from presgen_training.ffmpeg import file_arg, probe, run_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.puppet_env]
@@ -66,12 +64,6 @@ def crop(img: np.ndarray, rect: list[int]) -> np.ndarray:
     return img[y : y + h, x : x + w]
 
 
-def presgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "presgen_training", *args], capture_output=True, text=True, cwd=REPO, timeout=900
-    )
-
-
 @pytest.fixture(scope="module")
 def script_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("script") / "habits.yaml"
@@ -84,7 +76,7 @@ def photo_render(
     script_file: Path, media_dir: Path, puppet_python: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("photo") / "habits.mp4"
-    proc = presgen(
+    manifest = presgen_json(
         "render",
         "--script",
         str(script_file),
@@ -96,11 +88,8 @@ def photo_render(
         "side",
         "--captions",
         "sidecar",
-        "--json",
-        "--quiet",
     )
-    assert proc.returncode == 0, proc.stderr
-    return out, json.loads(proc.stdout)
+    return out, manifest
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +99,7 @@ def video_render(
     folder = tmp_path_factory.mktemp("video")
     out, work = folder / "habits.mp4", folder / "work"
     # The other documented form of the command line: python -m presgen_training --script ...
-    proc = presgen(
+    manifest = presgen_json(
         "--script",
         str(script_file),
         "--source-video",
@@ -127,11 +116,8 @@ def video_render(
         "puppet",
         "--work-dir",
         str(work),
-        "--json",
-        "--quiet",
     )
-    assert proc.returncode == 0, proc.stderr
-    return out, json.loads(proc.stdout), work
+    return out, manifest, work
 
 
 @pytest.mark.parametrize("which", ["photo", "video"])

@@ -6,25 +6,13 @@ import json
 
 import pytest
 
+from helpers import SUCCESS_RESULT
 from presgen_training.wrapper_client import WrapperFailure, parse_one_object
-
-OK = {
-    "success": True,
-    "output_path": "/x.mp4",
-    "engine": "puppet",
-    "message": "",
-    "duration_s": 1.0,
-    "fps": 25,
-    "frames": 25,
-    "timings_s": {"total": 1.0},
-    "warnings": [],
-    "schema_version": 2,
-}
 
 
 def test_exactly_one_object_is_accepted() -> None:
-    assert parse_one_object(json.dumps(OK) + "\n", 0, []) == OK
-    assert parse_one_object("\n  " + json.dumps(OK) + "  \n", 0, []) == OK
+    assert parse_one_object(json.dumps(SUCCESS_RESULT) + "\n", 0, []) == SUCCESS_RESULT
+    assert parse_one_object("\n  " + json.dumps(SUCCESS_RESULT) + "  \n", 0, []) == SUCCESS_RESULT
 
 
 @pytest.mark.parametrize(
@@ -33,8 +21,8 @@ def test_exactly_one_object_is_accepted() -> None:
         ("", "printed nothing"),
         ("null", "not an object"),
         ("[1, 2]", "not an object"),
-        (json.dumps(OK) + json.dumps(OK), "more than one"),
-        ("Loading weights...\n" + json.dumps(OK), "junk"),
+        (json.dumps(SUCCESS_RESULT) + json.dumps(SUCCESS_RESULT), "more than one"),
+        ("Loading weights...\n" + json.dumps(SUCCESS_RESULT), "junk"),
     ],
 )
 def test_anything_else_is_a_protocol_failure(stdout: str, says: str) -> None:

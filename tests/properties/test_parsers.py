@@ -13,6 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import SUCCESS_RESULT
 from presgen_training.errors import PresgenError
 from presgen_training.script import load_script
 from presgen_training.timeline import Script
@@ -106,20 +107,6 @@ def test_nearly_valid_yaml_scripts_load_or_fail_cleanly(document: dict[str, obje
     load(yaml.safe_dump(document, allow_unicode=True), ".yaml")
 
 
-SUCCESS = {
-    "success": True,
-    "output_path": "/x.mp4",
-    "engine": "puppet",
-    "message": "",
-    "duration_s": 1.0,
-    "fps": 25,
-    "frames": 25,
-    "timings_s": {"total": 1.0},
-    "warnings": [],
-    "schema_version": 2,
-}
-
-
 @SETTINGS
 @given(st.dictionaries(st.text(max_size=15), JSON_VALUES, max_size=8))
 def test_a_result_is_accepted_only_when_schema_valid(obj: dict[str, object]) -> None:
@@ -127,9 +114,9 @@ def test_a_result_is_accepted_only_when_schema_valid(obj: dict[str, object]) -> 
 
 
 @SETTINGS
-@given(st.dictionaries(st.sampled_from(sorted(SUCCESS)), JSON_VALUES, max_size=4))
+@given(st.dictionaries(st.sampled_from(sorted(SUCCESS_RESULT)), JSON_VALUES, max_size=4))
 def test_a_damaged_success_is_accepted_only_when_schema_valid(changes: dict[str, object]) -> None:
-    _judge({**SUCCESS, **changes})
+    _judge({**SUCCESS_RESULT, **changes})
 
 
 def _judge(obj: dict[str, object]) -> None:

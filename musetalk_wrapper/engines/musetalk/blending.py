@@ -12,13 +12,11 @@ Geometry per frame (upstream V1.5 offline blending):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 from PIL import Image
 
-from musetalk_wrapper.engines.musetalk.landmarks import FaceBox
+from musetalk_wrapper.engines.musetalk.landmarks import Box, FaceBox
 
 PARSE_SIZE = 512
 CROP_EXPAND = 1.5
@@ -29,19 +27,12 @@ SKIN, NOSE, MOUTH, UPPER_LIP, LOWER_LIP = 1, 10, 11, 12, 13
 JAW_ERODE_ITERATIONS = 2
 
 
-@dataclass(frozen=True)
-class CropBox:
-    x1: int
-    y1: int
-    x2: int
-    y2: int
+class CropBox(Box):
+    """The square around the face that the blend mask covers (crop_box_for)."""
 
     @property
     def size(self) -> int:
-        return self.x2 - self.x1
-
-    def as_list(self) -> list[int]:
-        return [self.x1, self.y1, self.x2, self.y2]
+        return self.width
 
 
 def crop_box_for(face: FaceBox, expand: float = CROP_EXPAND) -> CropBox:

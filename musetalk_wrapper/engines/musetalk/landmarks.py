@@ -100,7 +100,9 @@ MEDIAPIPE_TO_IBUG68: tuple[tuple[int, ...], ...] = (
 
 
 @dataclass(frozen=True)
-class FaceBox:
+class Box:
+    """Pixel corners: (x1, y1) top left, (x2, y2) bottom right."""
+
     x1: int
     y1: int
     x2: int
@@ -116,6 +118,10 @@ class FaceBox:
 
     def as_list(self) -> list[int]:
         return [self.x1, self.y1, self.x2, self.y2]
+
+
+class FaceBox(Box):
+    """The face as the landmarks bound it (what MuseTalk generates)."""
 
 
 class LandmarkBackend(Protocol):

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import REPO, run_wrapper
+from helpers import REPO, run_musetalk
 
 pytestmark = [pytest.mark.musetalk_env, pytest.mark.slow]
 
@@ -66,37 +66,14 @@ def audio_seconds(path: Path) -> float:
 
 
 def render(
-    python: Path,
-    audio: Path,
-    source: Path,
-    out: Path,
-    models: Path,
-    cache: Path,
-    *extra: str,
-    debug: Path | None = None,
+    python: Path, audio: Path, source: Path, out: Path, models: Path, *extra: str, debug: Path | None = None
 ) -> tuple[dict[str, Any], int]:
+    """The engine on the ``source`` video, its cache beside ``out``; ``debug``: a folder for its blend masks."""
     env_before = os.environ.get("PRESGEN_MUSETALK_DEBUG_DIR")
     if debug is not None:
         os.environ["PRESGEN_MUSETALK_DEBUG_DIR"] = str(debug)
     try:
-        proc = run_wrapper(
-            python,
-            "--engine",
-            "musetalk",
-            "--audio",
-            str(audio),
-            "--video",
-            str(source),
-            "--output",
-            str(out),
-            "--models-dir",
-            str(models),
-            "--cache-dir",
-            str(cache),
-            "--json-output",
-            *extra,
-            timeout=900,
-        )
+        proc = run_musetalk(python, audio, out, models, "--video", str(source), *extra, timeout=900)
     finally:
         if debug is not None:
             if env_before is None:
@@ -123,9 +100,7 @@ def first(
     # 2.4 s .. 5.4 s of eng.wav: a 0.66 s pause, then speech
     audio = cut_audio(2.4, 3.0)
     out = workdir / "first.mp4"
-    result, code = render(
-        musetalk_python, audio, media_dir / "sun.mp4", out, tiny_models, workdir / "cache", debug=workdir / "debug"
-    )
+    result, code = render(musetalk_python, audio, media_dir / "sun.mp4", out, tiny_models, debug=workdir / "debug")
     return {
         "result": result,
         "code": code,
@@ -192,18 +167,23 @@ def _grow(mask: np.ndarray, px: int) -> np.ndarray:
     return out
 
 
+@pytest.fixture(scope="module")
+def render_again(
+    musetalk_python: Path, tiny_models: Path, media_dir: Path, cut_audio: Callable[[float, float], Path], workdir: Path
+) -> Callable[..., dict[str, Any]]:
+    """render_again(start_s, seconds, name, *extra): sun.mp4 to workdir/name with other audio, the first's cache."""
+
+    def again(start_s: float, seconds: float, name: str, *extra: str) -> dict[str, Any]:
+        audio = cut_audio(start_s, seconds)
+        return render(musetalk_python, audio, media_dir / "sun.mp4", workdir / name, tiny_models, *extra)[0]
+
+    return again
+
+
 def test_new_audio_reuses_the_avatar_cache(
-    first: dict[str, Any],
-    musetalk_python: Path,
-    tiny_models: Path,
-    media_dir: Path,
-    cut_audio: Callable[[float, float], Path],
-    workdir: Path,
+    first: dict[str, Any], render_again: Callable[..., dict[str, Any]], workdir: Path
 ) -> None:
-    audio = cut_audio(10.0, 2.0)  # another sentence, 50 frames: all prepared by the first render
-    result, _ = render(
-        musetalk_python, audio, media_dir / "sun.mp4", workdir / "second.mp4", tiny_models, workdir / "cache"
-    )
+    result = render_again(10.0, 2.0, "second.mp4")  # another sentence, 50 frames: all prepared by the first render
     details = result["details"]
     assert details["cache"] == "hit", details
     assert details["prepared_frames"] == 0 and details["reused_frames"] == 50
@@ -213,24 +193,9 @@ def test_new_audio_reuses_the_avatar_cache(
 
 
 def test_changed_bbox_shift_misses_the_cache(
-    first: dict[str, Any],
-    musetalk_python: Path,
-    tiny_models: Path,
-    media_dir: Path,
-    cut_audio: Callable[[float, float], Path],
-    workdir: Path,
+    first: dict[str, Any], render_again: Callable[..., dict[str, Any]]
 ) -> None:
-    audio = cut_audio(10.0, 1.0)
-    result, _ = render(
-        musetalk_python,
-        audio,
-        media_dir / "sun.mp4",
-        workdir / "shifted.mp4",
-        tiny_models,
-        workdir / "cache",
-        "--bbox-shift",
-        "6",
-    )
+    result = render_again(10.0, 1.0, "shifted.mp4", "--bbox-shift", "6")
     details = result["details"]
     assert details["cache"] == "miss" and details["prepared_frames"] == 25
     assert details["cache_entry"] != first["result"]["details"]["cache_entry"]

@@ -15,31 +15,19 @@ import imageio_ffmpeg
 import jsonschema
 import pytest
 
-from helpers import REPO, run_wrapper
+from helpers import REPO, run_musetalk, run_wrapper
 
 pytestmark = pytest.mark.musetalk_env
 
 SCHEMA = json.loads((REPO / "musetalk_wrapper" / "result.schema.json").read_text())
 EXIT_NO_FACE, EXIT_UNAVAILABLE = 4, 5
-LinkModels = Callable[[Path, Path, dict[str, bytes | Path | None]], Path]
+ModelChanges = dict[str, bytes | Path | None]
+LinkModels = Callable[[Path, Path, ModelChanges], Path]
+RunOnSun = Callable[..., tuple[dict[str, Any], int, str]]
 
 
-def run(python: Path, models: Path, audio: Path, out: Path, *source: str) -> tuple[dict[str, Any], int, str]:
-    proc = run_wrapper(
-        python,
-        "--engine",
-        "musetalk",
-        "--audio",
-        str(audio),
-        *source,
-        "--output",
-        str(out),
-        "--models-dir",
-        str(models),
-        "--cache-dir",
-        str(out.parent / "cache"),
-        "--json-output",
-    )
+def run(python: Path, models: Path, audio: Path, out: Path, *options: str) -> tuple[dict[str, Any], int, str]:
+    proc = run_musetalk(python, audio, out, models, *options)
     result = json.loads(proc.stdout)
     jsonschema.validate(result, SCHEMA)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
@@ -61,10 +49,22 @@ def short_audio(cut_audio: Callable[[float, float], Path]) -> Path:
     return cut_audio(3.2, 0.6)
 
 
-def test_missing_models_folder(musetalk_python: Path, media_dir: Path, short_audio: Path, tmp_path: Path) -> None:
-    result, code, _ = run(
-        musetalk_python, tmp_path / "no-models", short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
+@pytest.fixture
+def run_on_sun(musetalk_python: Path, media_dir: Path, short_audio: Path, tmp_path: Path) -> RunOnSun:
+    """run(models, *options) on short_audio and sun.mp4, into tmp_path."""
+    return lambda models, *options: run(
+        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4"), *options
     )
+
+
+@pytest.fixture
+def models_with(tiny_models: Path, tmp_path: Path, link_models: LinkModels) -> Callable[[ModelChanges], Path]:
+    """The tiny models with these files replaced (None: removed)."""
+    return lambda changes: link_models(tiny_models, tmp_path / "models", changes)
+
+
+def test_missing_models_folder(run_on_sun: RunOnSun, tmp_path: Path) -> None:
+    result, code, _ = run_on_sun(tmp_path / "no-models")
     unavailable(
         result,
         code,
@@ -76,17 +76,10 @@ def test_missing_models_folder(musetalk_python: Path, media_dir: Path, short_aud
 
 
 def test_missing_single_file_names_it_and_its_fix(
-    musetalk_python: Path,
-    tiny_models: Path,
-    media_dir: Path,
-    short_audio: Path,
-    tmp_path: Path,
-    link_models: LinkModels,
+    tiny_models: Path, models_with: Callable[[ModelChanges], Path], run_on_sun: RunOnSun
 ) -> None:
-    models = link_models(tiny_models, tmp_path / "models", {"face-parse-bisent/resnet18-5c106cde.pth": None})
-    result, code, _ = run(
-        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
-    )
+    models = models_with({"face-parse-bisent/resnet18-5c106cde.pth": None})
+    result, code, _ = run_on_sun(models)
     message = unavailable(
         result,
         code,
@@ -98,34 +91,20 @@ def test_missing_single_file_names_it_and_its_fix(
 
 
 def test_truncated_checkpoint(
-    musetalk_python: Path,
-    tiny_models: Path,
-    media_dir: Path,
-    short_audio: Path,
-    tmp_path: Path,
-    link_models: LinkModels,
+    tiny_models: Path, models_with: Callable[[ModelChanges], Path], run_on_sun: RunOnSun
 ) -> None:
     data = (tiny_models / "musetalkV15" / "unet.pth").read_bytes()
-    models = link_models(tiny_models, tmp_path / "models", {"musetalkV15/unet.pth": data[: len(data) * 2 // 3]})
-    result, code, _ = run(
-        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
-    )
+    models = models_with({"musetalkV15/unet.pth": data[: len(data) * 2 // 3]})
+    result, code, _ = run_on_sun(models)
     unavailable(result, code, "musetalkV15/unet.pth", "truncated", "huggingface-cli download TMElyralab/MuseTalk")
 
 
 def test_html_page_in_place_of_a_checkpoint(
-    musetalk_python: Path,
-    tiny_models: Path,
-    media_dir: Path,
-    short_audio: Path,
-    tmp_path: Path,
-    link_models: LinkModels,
+    tiny_models: Path, models_with: Callable[[ModelChanges], Path], run_on_sun: RunOnSun
 ) -> None:
     page = b"<!DOCTYPE html>\n<html><body>Sign in to continue</body></html>\n"
-    models = link_models(tiny_models, tmp_path / "models", {"face-parse-bisent/79999_iter.pth": page})
-    result, code, _ = run(
-        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
-    )
+    models = models_with({"face-parse-bisent/79999_iter.pth": page})
+    result, code, _ = run_on_sun(models)
     unavailable(
         result,
         code,
@@ -137,22 +116,11 @@ def test_html_page_in_place_of_a_checkpoint(
 
 
 def test_wrong_checkpoint_fails_at_load(
-    musetalk_python: Path,
-    tiny_models: Path,
-    media_dir: Path,
-    short_audio: Path,
-    tmp_path: Path,
-    link_models: LinkModels,
+    tiny_models: Path, models_with: Callable[[ModelChanges], Path], run_on_sun: RunOnSun
 ) -> None:
     """A valid torch file of another network passes the cheap checks; the strict load names it."""
-    models = link_models(
-        tiny_models,
-        tmp_path / "models",
-        {"musetalkV15/unet.pth": tiny_models / "sd-vae" / "diffusion_pytorch_model.bin"},
-    )
-    result, code, stderr = run(
-        musetalk_python, models, short_audio, tmp_path / "o.mp4", "--video", str(media_dir / "sun.mp4")
-    )
+    models = models_with({"musetalkV15/unet.pth": tiny_models / "sd-vae" / "diffusion_pytorch_model.bin"})
+    result, code, stderr = run_on_sun(models)
     unavailable(
         result,
         code,
@@ -187,22 +155,9 @@ def test_no_face(musetalk_python: Path, tiny_models: Path, media_dir: Path, shor
     assert "wall.png" in result["error"]["message"]
 
 
-def test_dwpose_backend_without_its_model(
-    musetalk_python: Path, tiny_models: Path, media_dir: Path, short_audio: Path, tmp_path: Path
-) -> None:
+def test_dwpose_backend_without_its_model(tiny_models: Path, run_on_sun: RunOnSun, tmp_path: Path) -> None:
     missing = tmp_path / "dw-ll_ucoco_384.onnx"
-    result, code, _ = run(
-        musetalk_python,
-        tiny_models,
-        short_audio,
-        tmp_path / "o.mp4",
-        "--video",
-        str(media_dir / "sun.mp4"),
-        "--landmarks",
-        "dwpose-onnx",
-        "--dwpose-model",
-        str(missing),
-    )
+    result, code, _ = run_on_sun(tiny_models, "--landmarks", "dwpose-onnx", "--dwpose-model", str(missing))
     unavailable(
         result,
         code,

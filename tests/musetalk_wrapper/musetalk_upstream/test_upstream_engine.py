@@ -141,19 +141,16 @@ def test_crash_reports_the_last_stderr_line(vendor, inputs, tmp_path):
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
-def test_exit_0_without_output_is_a_runtime_error(vendor, inputs, tmp_path):
+@pytest.mark.parametrize(
+    "mode, says",
+    [("noop", "exited 0 without writing a video"), ("short", "of video for 3.00 s of audio")],
+    ids=["exit-0-without-output", "video-shorter-than-the-audio"],
+)
+def test_no_full_video_is_a_runtime_error(vendor, inputs, tmp_path, mode, says):
     out = tmp_path / "avatar.mp4"
-    obj, code, _ = render(vendor, inputs, out, "noop")
+    obj, code, _ = render(vendor, inputs, out, mode)
     assert code == 6 and obj["error"]["code"] == "RUNTIME"
-    assert "exited 0 without writing a video" in obj["error"]["message"]
-    assert not out.exists()
-
-
-def test_video_shorter_than_the_audio_is_refused(vendor, inputs, tmp_path):
-    out = tmp_path / "avatar.mp4"
-    obj, code, _ = render(vendor, inputs, out, "short")
-    assert code == 6 and obj["error"]["code"] == "RUNTIME"
-    assert "of video for 3.00 s of audio" in obj["error"]["message"]
+    assert says in obj["error"]["message"]
     assert not out.exists()
 
 

@@ -8,19 +8,18 @@ and the chapters read back with ffmpeg.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 from pptx import Presentation
 
-from helpers import REPO
+from helpers import presgen_json
 from presgen_training.deck import DeckPictures, read_deck
 from presgen_training.ffmpeg import ffmpeg_exe, file_arg, read_frames
 from presgen_training.overlay.geometry import Rect
@@ -31,26 +30,9 @@ MIN_PSNR_DB = 30.0
 INK_DIFF = 60
 
 
-def presgen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "presgen_training",
-            "render",
-            *args,
-            "--avatar",
-            "static",
-            "--quality",
-            "fast",
-            "--json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
-    )
+def render_deck(*args: str) -> dict[str, Any]:
+    """The manifest of a fast render with the static presenter."""
+    return presgen_json("render", *args, "--avatar", "static", "--quality", "fast")
 
 
 def frames(video: Path, size: tuple[int, int], indices: set[int]) -> dict[int, np.ndarray]:
@@ -125,7 +107,7 @@ def pptx_render(
     decks: SimpleNamespace, deck_tools: None, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("pptx") / "security.mp4"
-    proc = presgen(
+    manifest = render_deck(
         "--deck",
         str(decks.main),
         "--source-video",
@@ -138,8 +120,6 @@ def pptx_render(
         "--captions",
         "off",
     )
-    assert proc.returncode == 0, proc.stderr
-    manifest = json.loads(proc.stdout)
     assert any(w.startswith("slide 5 skipped: no speaker notes") for w in manifest["deck"]["warnings"])
     return SimpleNamespace(out=out, manifest=manifest, size=(854, 480), deck=decks.main)
 
@@ -213,7 +193,7 @@ def pdf_render(
     converted: SimpleNamespace, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("pdf") / "security.mp4"
-    proc = presgen(
+    manifest = render_deck(
         "--deck",
         str(converted.pdf),
         "--narrate-slide-text",
@@ -228,8 +208,7 @@ def pdf_render(
         "--theme",
         "light",
     )
-    assert proc.returncode == 0, proc.stderr
-    return SimpleNamespace(out=out, manifest=json.loads(proc.stdout), size=(480, 854), pdf=converted.pdf)
+    return SimpleNamespace(out=out, manifest=manifest, size=(480, 854), pdf=converted.pdf)
 
 
 def test_a_pdf_deck_in_portrait_puts_the_slide_on_top(pdf_render: SimpleNamespace) -> None:
@@ -253,7 +232,7 @@ def classic_render(
     decks: SimpleNamespace, deck_tools: None, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("classic") / "classic.mp4"
-    proc = presgen(
+    manifest = render_deck(
         "--deck",
         str(decks.four_three),
         "--source-video",
@@ -264,8 +243,7 @@ def classic_render(
         "off",
         "--no-chapters",
     )
-    assert proc.returncode == 0, proc.stderr
-    return SimpleNamespace(out=out, manifest=json.loads(proc.stdout))
+    return SimpleNamespace(out=out, manifest=manifest)
 
 
 def test_a_4_3_deck_in_16_9_gives_the_presenter_the_side_band(classic_render: SimpleNamespace) -> None:

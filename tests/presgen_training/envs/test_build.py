@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_presgen
 from presgen_training.envs.build import EnvBuildError, create_env, env_state, leftovers, remove_env
 from presgen_training.envs.locate import READY_MARKER, env_dir, env_python, read_marker
 
@@ -20,14 +21,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def presgen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "presgen_training", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-    )
+    return run_presgen(*args, env=env, timeout=300)
 
 
 def tiny(make_spec, name: str = "tiny", **extra: object) -> Path:

@@ -8,16 +8,14 @@ from the same cached work.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import REPO
+from helpers import presgen_json
 from presgen_training.ffmpeg import OUTPUT_FPS, ffmpeg_exe, file_arg, probe, run_ffmpeg
 
 pytestmark = [pytest.mark.slow]
@@ -41,35 +39,23 @@ def script_text(sections: list[tuple[str, str]]) -> str:
 
 def render(folder: Path, name: str, source: Path, *extra: str) -> tuple[Path, dict, Path]:
     out, work = folder / f"{name}.mp4", folder / f"{name}-work"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "presgen_training",
-            "render",
-            "--script",
-            str(folder / f"{name}.yaml"),
-            "--source-image",
-            str(source),
-            "--out",
-            str(out),
-            "--quality",
-            "fast",
-            "--avatar",
-            "puppet",
-            "--work-dir",
-            str(work),
-            "--json",
-            "--quiet",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
+    manifest = presgen_json(
+        "render",
+        "--script",
+        str(folder / f"{name}.yaml"),
+        "--source-image",
+        str(source),
+        "--out",
+        str(out),
+        "--quality",
+        "fast",
+        "--avatar",
+        "puppet",
+        "--work-dir",
+        str(work),
+        *extra,
     )
-    assert proc.returncode == 0, proc.stderr
-    return out, json.loads(proc.stdout), work
+    return out, manifest, work
 
 
 @pytest.fixture(scope="module")
@@ -160,34 +146,22 @@ def test_section_preview_reuses_the_full_render(renders: dict[str, tuple], tmp_p
     first, m1, _ = renders["first"]
     preview = tmp_path / "preview.mp4"
     script = first.with_suffix(".yaml")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "presgen_training",
-            "render",
-            "--script",
-            str(script),
-            "--source-image",
-            str(media_dir / "man.png"),
-            "--out",
-            str(preview),
-            "--quality",
-            "fast",
-            "--avatar",
-            "puppet",
-            "--section",
-            "2",
-            "--json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
+    manifest = presgen_json(
+        "render",
+        "--script",
+        str(script),
+        "--source-image",
+        str(media_dir / "man.png"),
+        "--out",
+        str(preview),
+        "--quality",
+        "fast",
+        "--avatar",
+        "puppet",
+        "--section",
+        "2",
         timeout=300,
     )
-    assert proc.returncode == 0, proc.stderr
-    manifest = json.loads(proc.stdout)
     segment = m1["segments"][1]
     assert [(s["index"], s["avatar_cached"], s["overlay_cached"]) for s in manifest["segments"]] == [(1, True, True)]
     assert abs(probe(preview).duration_s - segment["frames"] / OUTPUT_FPS) <= 0.05
