@@ -67,7 +67,8 @@ class Store:
         except FileNotFoundError:
             return None
         except OSError:
-            pass  # a read-only cache still serves its entries
+            if not path.exists():  # e.g. a cache path below a file
+                return None  # (a read-only cache still serves the entries it has)
         return path
 
     @contextmanager

@@ -62,21 +62,27 @@ def load_voice_model(model: Path, config: Path, model_digest: str) -> tuple[Any,
         }
     )
     store = cache_store.Store(MODEL_AREA)
-    prepared = store.get(key, MODEL_SUFFIX)
+    prepared: Path | bytes | None = store.get(key, MODEL_SUFFIX)
     if prepared is None:
-        with store.lock(key):
-            prepared = store.get(key, MODEL_SUFFIX) or _prepare(model, store.path(key, MODEL_SUFFIX))
+        try:
+            with store.lock(key):
+                prepared = store.get(key, MODEL_SUFFIX) or _prepare(model, store.path(key, MODEL_SUFFIX))
+        except OSError as exc:  # no lock in an unwritable cache: prepare in memory
+            log.warning("cannot keep the prepared piper model in the cache: %s", exc)
+            prepared = _prepare(model, None)
     session = ort.InferenceSession(
-        str(prepared or model), sess_options=ort.SessionOptions(), providers=["CPUExecutionProvider"]
+        str(prepared) if isinstance(prepared, Path) else prepared or str(model),
+        sess_options=ort.SessionOptions(),
+        providers=["CPUExecutionProvider"],
     )
     voice_config = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
     return PiperVoice(config=voice_config, session=session), key
 
 
-def _prepare(model: Path, final: Path) -> Path | None:
-    """Write the model with its alignment output and its graph optimized (at the level that holds on any CPU, since
-    the cache may be shared by a cluster); None when that cannot be done (``onnx`` missing: piper then gives no
-    alignments; the cache not writable: the model as it is)."""
+def _prepare(model: Path, final: Path | None) -> Path | bytes | None:
+    """The model with its alignment output: written to ``final`` with its graph optimized (at the level that holds
+    on any CPU, since the cache may be shared by a cluster), or as bytes when it cannot be written there; None when
+    ``onnx`` is missing (piper then gives no alignments)."""
     ort = onnxruntime()
     try:
         import onnx
@@ -92,15 +98,18 @@ def _prepare(model: Path, final: Path) -> Path | None:
         add_alignment_output(graph)
     except ValueError as exc:  # the model file already has the alignment output
         log.debug("not patching %s: %s", model, exc)
+    patched: bytes = graph.SerializeToString()
+    if final is None:
+        return patched
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     try:
         with atomic_output(final) as tmp:
             options.optimized_model_filepath = str(tmp)
-            ort.InferenceSession(graph.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"])
+            ort.InferenceSession(patched, sess_options=options, providers=["CPUExecutionProvider"])
     except OSError as exc:
         log.warning("cannot keep the prepared piper model in the cache: %s", exc)
-        return None
+        return patched
     return final
 
 

@@ -68,3 +68,18 @@ def test_the_prepared_model_is_made_once_and_reused(
     voice, _ = piper_model.load_voice_model(model, config, file_digest(model))
     assert [o.name for o in voice.session.get_outputs()][1:], "the prepared model outputs phoneme durations"
     assert prepared.stat().st_mtime_ns >= made
+
+
+def test_a_cache_that_cannot_be_written_still_gives_alignments(
+    piper_voice: PiperEngineVoice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PRESGEN_CACHE_DIR", str(blocker / "cache"))  # every mkdir below it fails
+    piper_model.load_voice_model.cache_clear()
+    try:
+        voice = PiperEngineVoice("joe", piper_voice.model, piper_voice.config_path, True, cache_dir=blocker / "n")
+        clip = voice.speak("Still aligned.")
+    finally:
+        piper_model.load_voice_model.cache_clear()
+    assert clip.alignments and sum(count for _, count in clip.alignments) == len(clip.samples)
