@@ -33,6 +33,7 @@ import numpy as np
 
 from musetalk_wrapper import SCHEMA_VERSION
 from musetalk_wrapper.contract import EXIT_BY_CODE, EXIT_OK, EXIT_USAGE, EngineError, ErrorCode
+from musetalk_wrapper.face_mesh_solution import new_face_mesh
 from musetalk_wrapper.media import (
     OUTPUT_FPS,
     is_image,
@@ -141,22 +142,18 @@ def best_lag(opening: np.ndarray, env: np.ndarray, max_lag: int) -> tuple[float,
 class _Mesh:
     def __init__(self) -> None:
         try:
-            import mediapipe as mp
+            self._mesh = new_face_mesh(
+                static_image_mode=False, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
+            )
         except ImportError as exc:
             raise EngineError(
                 ErrorCode.ENGINE_UNAVAILABLE,
                 "the sync measure needs mediapipe (puppet env); run: presgen env create puppet",
             ) from exc
-        self._mp = mp
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5
-        )
 
     def points(self, rgb: np.ndarray, static: bool = False) -> np.ndarray | None:
         if static:  # one picture on its own (not part of the video being tracked)
-            with self._mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=True
-            ) as one:
+            with new_face_mesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True) as one:
                 res = one.process(np.ascontiguousarray(rgb))
         else:
             res = self._mesh.process(np.ascontiguousarray(rgb))

@@ -1,8 +1,9 @@
 """The render cache in ``$PRESGEN_CACHE_DIR``: content-addressed entries, safe with concurrent writers, evicted
 least-recently-used first when the cache outgrows its limit.
 
-Areas (one folder each): ``narration/`` (spoken section clips), ``segments/`` (presenter and overlay clips of one
-section), ``avatars/`` (the musetalk engine's source preparation, written by the engine). An entry is a file (or,
+Areas (one folder each): ``narration/`` (spoken section clips and piper sentences), ``segments/`` (presenter and
+overlay clips of one section), ``avatars/`` (the musetalk engine's source preparation, written by the engine),
+``voices/`` (piper models prepared for fast loading). An entry is a file (or,
 in ``avatars/``, a folder) named by the sha256 of everything that can change its bytes. Writers produce a temp file
 beside it and rename it into place, holding the entry's lock (``<name>.lock``) so that two renders of the same
 entry do the work once. Using an entry refreshes its mtime: that is its place in the eviction order.
@@ -27,7 +28,7 @@ from typing import Any
 from presgen_training.config import cache_dir
 from presgen_training.files import atomic_output
 
-AREAS = ("narration", "segments", "avatars")
+AREAS = ("narration", "segments", "avatars", "voices")
 DEFAULT_MAX_BYTES = 20 * 2**30  # 20 GiB unless $PRESGEN_CACHE_MAX_GB says otherwise
 LOCK_SUFFIX = ".lock"
 MIN_AGE_TO_EVICT_S = 60.0  # an entry used this recently is never evicted (a render may be reading it)
@@ -66,7 +67,8 @@ class Store:
         except FileNotFoundError:
             return None
         except OSError:
-            pass  # a read-only cache still serves its entries
+            if not path.exists():  # e.g. a cache path below a file
+                return None  # (a read-only cache still serves the entries it has)
         return path
 
     @contextmanager

@@ -81,7 +81,7 @@ def voice_for_language(language: str) -> str | None:
     return pick_for_language(catalog(), tag, DEFAULT_VOICE)
 
 
-def load_voice(name: str | None, deterministic: bool, rate: float = 1.0) -> EspeakVoice:
+def load_voice(name: str | None, deterministic: bool, rate: float = 1.0, cache_dir: Path | None = None) -> EspeakVoice:
     exe = executable()
     if exe is None:
         raise EngineUnavailable(f"the espeak-ng program is not on PATH; {INSTALL_HINT}")

@@ -12,6 +12,7 @@ import io
 import logging
 import socket
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def knows_voice(name: str) -> bool:
     return name.lower() in voices()
 
 
-def load_voice(name: str | None, deterministic: bool, rate: float = 1.0) -> GttsVoice:
+def load_voice(name: str | None, deterministic: bool, rate: float = 1.0, cache_dir: Path | None = None) -> GttsVoice:
     reason = unavailable_reason()
     if reason:
         raise EngineUnavailable(reason)

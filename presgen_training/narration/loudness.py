@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
 
 TARGET_LUFS = -16.0  # integrated loudness of speech for online video and e-learning
 DELIVERY_PEAK_DBTP = -1.5  # the highest true peak allowed in the finished video
@@ -103,6 +101,8 @@ def limit(samples: np.ndarray, rate: int, ceiling: float) -> np.ndarray:
 
 def _limited(x: np.ndarray, peaks: np.ndarray, gain: float, rate: int, ceiling: float) -> np.ndarray:
     """``x * gain`` with the gain lowered around every sample whose (oversampled) peak would pass ``ceiling``."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     needed = np.minimum(1.0, ceiling / np.maximum(peaks * gain, 1e-12))
     if needed.min() >= 1.0:
         return x * gain
@@ -118,6 +118,8 @@ def _oversampled(samples: np.ndarray) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float64)
     if len(x) == 0:
         return x
+    from scipy.signal import resample_poly  # ~1 s to import: only when a clip is made, not on a cached render
+
     up: np.ndarray = resample_poly(x, OVERSAMPLING, 1)
     return up
 

@@ -26,6 +26,7 @@ from presgen_training.config import voices_dir
 from presgen_training.errors import NarrationError
 from presgen_training.files import sha256_file
 from presgen_training.narration.onnx_runtime import onnxruntime
+from presgen_training.narration.piper_model import load_voice_model, with_sentence_cache
 from presgen_training.narration.voice import Clip, EngineUnavailable, VoiceInfo, pick_for_language
 from presgen_training.narration.word_timing import align_words, estimate_words
 from presgen_training.timeline import Word
@@ -236,21 +237,14 @@ def resolve_model(name: str) -> tuple[str, Path, Path]:
     return info.name, info.model, _config_of(info.model)
 
 
-def load_voice(name: str | None, deterministic: bool, rate: float = 1.0) -> PiperEngineVoice:
+def load_voice(
+    name: str | None, deterministic: bool, rate: float = 1.0, cache_dir: Path | None = None
+) -> PiperEngineVoice:
     display, model, config = resolve_model(name or DEFAULT_VOICE)
-    return PiperEngineVoice(display, model, config, deterministic, rate)
+    return PiperEngineVoice(display, model, config, deterministic, rate, cache_dir)
 
 
 # --- speaking ---------------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4)
-def _load_model(model: Path, config: Path) -> Any:
-    onnxruntime()
-    from piper import PiperVoice
-
-    log.debug("loading piper voice %s", model)
-    return PiperVoice.load(model, config_path=config, include_alignments=True)
 
 
 @functools.lru_cache(maxsize=8)
@@ -292,8 +286,17 @@ def length_scale_for(rate: float) -> float:
 class PiperEngineVoice:
     engine = ENGINE
 
-    def __init__(self, name: str, model: Path, config_path: Path, deterministic: bool, rate: float = 1.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        model: Path,
+        config_path: Path,
+        deterministic: bool,
+        rate: float = 1.0,
+        cache_dir: Path | None = None,  # each sentence's samples are kept here (deterministic voices only)
+    ) -> None:
         self.name = name
+        self.cache_dir = cache_dir
         self.model = model
         self.config_path = config_path
         self.deterministic = deterministic
@@ -340,7 +343,9 @@ class PiperEngineVoice:
 
     def speak(self, text: str) -> Clip:
         try:
-            voice = _load_model(self.model, self.config_path)
+            voice, model_key = load_voice_model(self.model, self.config_path, file_digest(self.model))
+            if self.cache_dir is not None and self.deterministic:
+                voice = with_sentence_cache(voice, model_key, self.cache_dir)
             chunks = list(voice.synthesize(text, syn_config=self._synthesis_config(), include_alignments=True))
         except Exception as exc:  # onnxruntime and onnx raise their own types; any of them means piper is unusable
             raise EngineUnavailable(f"piper failed with voice {self.model.name}: {type(exc).__name__}: {exc}") from exc

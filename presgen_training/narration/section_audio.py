@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from presgen_training.ffmpeg import AUDIO_SAMPLE_RATE
 from presgen_training.narration import loudness
@@ -160,6 +159,8 @@ def resample(clip: Clip, rate: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
     x = clip.samples.astype(np.float64) / 32768.0
     if clip.sample_rate != rate:
         divisor = math.gcd(rate, clip.sample_rate)
+        from scipy.signal import resample_poly  # ~1 s to import: only when a clip is made, not on a cached render
+
         x = resample_poly(x, rate // divisor, clip.sample_rate // divisor)
     if not clip.alignments:
         return x, []

@@ -81,7 +81,7 @@ def synthesize(script: Script, config: NarrationConfig, out_dir: Path, progress:
             reasons.append(f"{candidate.engine}: {reason}")
             continue
         try:
-            voice = module.load_voice(voice_name, config.deterministic, rate)
+            voice = module.load_voice(voice_name, config.deterministic, rate, config.cache_dir)
             _check_language(voice, script)
             fallback = f"{'; '.join(reasons)}; used {voice.engine} instead" if number else None
             spoken = _speak_sections(voice, script, config, lexicon, progress)

@@ -106,7 +106,12 @@ class EngineModule(Protocol):
 
     def voice_for_language(self, language: str) -> str | None: ...
 
-    def load_voice(self, name: str | None, deterministic: bool, rate: float = 1.0) -> Voice: ...
+    def load_voice(
+        self, name: str | None, deterministic: bool, rate: float = 1.0, cache_dir: Path | None = None
+    ) -> Voice:
+        """``cache_dir``: where the engine may keep what depends only on its input (piper: each sentence's
+        samples), so an edited sentence costs a sentence; None: nothing is kept."""
+        ...
 
 
 def engine_names() -> tuple[str, ...]:

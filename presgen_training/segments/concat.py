@@ -10,10 +10,9 @@ from pathlib import Path
 
 from presgen_training.errors import MediaError
 from presgen_training.ffmpeg import (
-    AUDIO_BITRATE,
-    AUDIO_SAMPLE_RATE,
     DURATION_TOLERANCE_S,
     OUTPUT_FPS,
+    aac_args,
     file_arg,
     finished_mp4_args,
     probe,
@@ -59,12 +58,7 @@ def write_final(
             "[aout]",
             "-c:v",
             "copy",
-            "-c:a",
-            "aac",
-            "-b:a",
-            AUDIO_BITRATE,
-            "-ar",
-            str(AUDIO_SAMPLE_RATE),
+            *aac_args(),
             *finished_mp4_args(frames, duration_s),
         ]
         on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None

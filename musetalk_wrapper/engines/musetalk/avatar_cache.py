@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ import numpy as np
 CACHE_FORMAT = 1
 DEFAULT_CACHE_DIR = Path("~/.cache/presgen/avatars")
 HASH_BLOCK_BYTES = 1 << 20
+# a render reading the entry marks it used at least this often: presgen's prune spares entries used in the last 60 s
+TOUCH_EVERY_S = 20.0
 
 
 def file_sha256(path: Path) -> str:
@@ -62,7 +66,8 @@ class AvatarCache:
         stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in source.stem)[:40]
         self.dir = root / f"{stem}-{self.key}"
         self.dir.mkdir(parents=True, exist_ok=True)
-        os.utime(self.dir)  # its last use: presgen's cache eviction removes the least recently used entries first
+        self._touched = -math.inf
+        self.touch()
         meta = self.dir / "meta.json"
         if not meta.is_file():
             _atomic_write(
@@ -74,11 +79,20 @@ class AvatarCache:
                 ).encode(),
             )
 
+    def touch(self) -> None:
+        """Record a use of the entry (presgen's cache eviction removes the least recently used entries first)."""
+        now = time.monotonic()
+        if now - self._touched >= TOUCH_EVERY_S:
+            with contextlib.suppress(OSError):  # a read-only cache still serves its entries
+                os.utime(self.dir)
+            self._touched = now
+
     def _frame_path(self, index: int) -> Path:
         return self.dir / f"frame-{index:06d}.npz"
 
     def load(self, index: int) -> PreparedFrame | None:
         path = self._frame_path(index)
+        self.touch()
         try:
             with np.load(path) as data:
                 if not bool(data["has_face"]):

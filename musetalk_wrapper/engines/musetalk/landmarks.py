@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from musetalk_wrapper.contract import EngineError, ErrorCode
+from musetalk_wrapper.face_mesh_solution import new_face_mesh
 from musetalk_wrapper.request import RenderRequest
 
 EXTRA_MARGIN_PX = 10  # V1.5's y2 += extra_margin
@@ -161,9 +162,7 @@ class MediaPipeLandmarks:
     name = "mediapipe"
 
     def __init__(self, min_confidence: float = 0.5) -> None:
-        import mediapipe as mp
-
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
+        self._mesh = new_face_mesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=min_confidence
         )
 

@@ -17,13 +17,13 @@ from musetalk_wrapper.contract import (
     unavailable_missing_package,
 )
 from musetalk_wrapper.engines.puppet import ENV
+from musetalk_wrapper.face_mesh_solution import MEDIAPIPE_VERSION, face_mesh_module, mediapipe_version
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
 if TYPE_CHECKING:
     from musetalk_wrapper.engines.puppet.prepared import PreparedSource
 
-MEDIAPIPE_VERSION = "0.10.21"
 HEALTH_FRAME_PX = 64  # side of the blank frame the health check runs the face mesh on
 MAX_KEPT_SOURCES = 2  # prepared sources kept between render() calls (each may hold up to 1 GiB of frames in RAM)
 
@@ -36,16 +36,18 @@ class PuppetEngine:
 
     def health(self, request: RenderRequest | None) -> Unhealthy | None:
         fix = (rebuild_env_command(ENV),)
-        for module, package in (("numpy", "numpy"), ("cv2", "opencv-contrib-python"), ("mediapipe", "mediapipe")):
+        for module, package in (("numpy", "numpy"), ("cv2", "opencv-contrib-python")):
             try:
                 __import__(module)
             except ImportError:
                 return Unhealthy(unavailable_missing_package(package, ENV, module).message, fix)
-        import mediapipe as mp
-
-        if not hasattr(getattr(mp, "solutions", None), "face_mesh"):
+        try:
+            face_mesh_module()
+        except ImportError as exc:
+            if mediapipe_version() == "not installed":
+                return Unhealthy(unavailable_missing_package("mediapipe", ENV, "mediapipe").message, fix)
             return Unhealthy(
-                f"mediapipe {getattr(mp, '__version__', '?')} has no mp.solutions.face_mesh; "
+                f"mediapipe {mediapipe_version()} has no face mesh solution ({exc}); "
                 f"the puppet engine needs mediapipe=={MEDIAPIPE_VERSION}; run: {fix[0]}",
                 fix,
             )

@@ -24,6 +24,7 @@ from musetalk_wrapper.engines.puppet.landmarks import (
     FaceFrame,
     face_box,
 )
+from musetalk_wrapper.face_mesh_solution import new_face_mesh
 
 MIN_FACE_PX = 48  # narrower faces (eye-line extent of the mesh) have too few pixels to animate
 PROFILE_YAW_DEG = 50.0  # beyond this the lower-face warp would smear a cheek across the mouth
@@ -108,16 +109,13 @@ class FaceMesh:
     """
 
     def __init__(self, video: bool) -> None:
-        import mediapipe as mp
-
-        self._mp = mp
         self._video = video
         self._mesh = self._new(static=not video)
         self._roi: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 once a search found the face
         self._searched = False
 
     def _new(self, static: bool) -> Any:
-        return self._mp.solutions.face_mesh.FaceMesh(
+        return new_face_mesh(
             static_image_mode=static,
             max_num_faces=1,
             refine_landmarks=True,

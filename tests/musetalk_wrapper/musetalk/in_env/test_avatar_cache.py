@@ -62,3 +62,22 @@ def test_avatar_cache_roundtrip_and_concurrency(tmp_path: Path) -> None:
         released = time.time()
     child.join(30)
     assert child.exitcode == 0 and acquired.value >= released, (acquired.value, released)
+
+
+def test_reading_frames_keeps_marking_the_entry_used(tmp_path: Path, monkeypatch: Any) -> None:
+    """presgen's prune spares entries used in the last minute: a long render that only reads must keep saying so."""
+    import os
+
+    from musetalk_wrapper.engines.musetalk import avatar_cache
+
+    source = tmp_path / "src.mp4"
+    source.write_bytes(b"x")
+    cache = AvatarCache(tmp_path / "cache", source, "abc", {"p": 1})
+    cache.store(0, PreparedFrame(None, None, None, None))
+    long_ago = time.time() - 3600
+    os.utime(cache.dir, (long_ago, long_ago))
+    cache.load(0)
+    assert cache.dir.stat().st_mtime == long_ago  # touched at open, not again within TOUCH_EVERY_S
+    monkeypatch.setattr(avatar_cache, "TOUCH_EVERY_S", 0.0)
+    cache.load(0)
+    assert time.time() - cache.dir.stat().st_mtime < 60
