@@ -52,10 +52,11 @@ def test_info_counts_every_area(cache: Path, capsys: pytest.CaptureFixture[str])
     entry(cache, "segments", "bb22", 400)
     entry(cache, "segments", "bb33", 300)
     entry(cache, "avatars", "man-0123abcd", 200)
+    entry(cache, "voices", "cc44", 100)  # a prepared piper model
     info = cli_json(capsys, "cache", "info")
     areas = info["areas"]
-    assert {a: areas[a]["entries"] for a in areas} == {"narration": 1, "segments": 2, "avatars": 1}
-    assert info["total_bytes"] == 4 * ENTRY_BYTES and info["limit_bytes"] == cache_store.max_cache_bytes()
+    assert {a: areas[a]["entries"] for a in areas} == {"narration": 1, "segments": 2, "avatars": 1, "voices": 1}
+    assert info["total_bytes"] == 5 * ENTRY_BYTES and info["limit_bytes"] == cache_store.max_cache_bytes()
     assert areas["segments"]["oldest_use"] < areas["segments"]["newest_use"] < areas["avatars"]["newest_use"]
     assert main(["cache", "info"]) == 0 and "segments" in capsys.readouterr().out
 
