@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,6 @@ from presgen_training.records import by_name
 from presgen_training.script.yaml_script import is_null, kind, line_of, mapping_fields
 
 Parser = Callable[[yaml.Node, Path], Any]
-
-
-@dataclass(frozen=True)
-class Setting:
-    parse: Parser  # (value node, course file) -> value
-    help: str
 
 
 def text(node: yaml.Node, course: Path) -> str:
@@ -111,45 +104,46 @@ def share(node: yaml.Node, course: Path) -> float:
     return value
 
 
-RENDER_SETTINGS: dict[str, Setting] = {
-    "quality": Setting(choice(*QUALITY_SIZES), "fast 854x480, standard 1280x720, high 1920x1080"),
-    "layout": Setting(choice("auto", *LAYOUTS), "auto (slides with a deck, else side), side, overlay or slides"),
-    "captions": Setting(choice(*CAPTION_MODES), "burn, sidecar or off"),
-    "tts": Setting(choice(*TTS_CHOICES), "voice engine"),
-    "voice": Setting(text, "voice name for the engine, or a piper .onnx path"),
-    "pause": Setting(seconds, "silence between sections"),
-    "rate": Setting(speaking_rate, "speaking rate: 1 is the narration pace, 0.5 to 2"),
-    "lexicon": Setting(existing_file, "pronunciation lexicon file"),
-    "avatar": Setting(choice(*engines.CHOICES), "presenter engine"),
-    "fallback": Setting(flag, "accept the next engine of the chain when the chosen one fails"),
-    "env": Setting(text, "engine env for the chosen engine"),
-    "models_dir": Setting(existing_folder, "MuseTalk weights folder"),
-    "motion": Setting(flag, "photo: head sway"),
-    "blink": Setting(flag, "photo: blinks"),
-    "avatar_timeout": Setting(seconds, "give up on an engine after this long"),
-    "theme": Setting(theme, "a built-in theme or a theme .yaml"),
-    "aspect": Setting(choice(*ASPECTS), "frame shape"),
-    "pip_size": Setting(share, "slides layout: the presenter's share of the frame width"),
-    "pip_corner": Setting(choice(*PIP_CORNERS), "slides layout: the presenter's corner"),
-    "intro": Setting(choice(*INTRO_MODES), "a title card before the first section"),
-    "subtitle": Setting(text, "subtitle on the intro card"),
-    "end_card": Setting(flag, "a closing card after the last section"),
-    "chapters": Setting(flag, "chapter marks, NAME.chapters.vtt and NAME.thumbnail.png"),
-    "slides": Setting(text, "which slides of a deck, e.g. 1-5,8"),
-    "narrate_slide_text": Setting(flag, "slides without notes: read their own text"),
+# What a course may set for its renders (each the render option of the same name) and how its value is read.
+RENDER_SETTINGS: dict[str, Parser] = {
+    "quality": choice(*QUALITY_SIZES),  # fast 854x480, standard 1280x720, high 1920x1080
+    "layout": choice("auto", *LAYOUTS),  # auto (slides with a deck, else side), side, overlay or slides
+    "captions": choice(*CAPTION_MODES),  # burn, sidecar or off
+    "tts": choice(*TTS_CHOICES),  # voice engine
+    "voice": text,  # voice name for the engine, or a piper .onnx path
+    "pause": seconds,  # silence between sections
+    "rate": speaking_rate,  # speaking rate: 1 is the narration pace, 0.5 to 2
+    "lexicon": existing_file,  # pronunciation lexicon file
+    "avatar": choice(*engines.CHOICES),  # presenter engine
+    "fallback": flag,  # accept the next engine of the chain when the chosen one fails
+    "env": text,  # engine env for the chosen engine
+    "models_dir": existing_folder,  # MuseTalk weights folder
+    "motion": flag,  # photo: head sway
+    "blink": flag,  # photo: blinks
+    "avatar_timeout": seconds,  # give up on an engine after this long
+    "theme": theme,  # a built-in theme or a theme .yaml
+    "aspect": choice(*ASPECTS),  # frame shape
+    "pip_size": share,  # slides layout: the presenter's share of the frame width
+    "pip_corner": choice(*PIP_CORNERS),  # slides layout: the presenter's corner
+    "intro": choice(*INTRO_MODES),  # a title card before the first section
+    "subtitle": text,  # subtitle on the intro card
+    "end_card": flag,  # a closing card after the last section
+    "chapters": flag,  # chapter marks, NAME.chapters.vtt and NAME.thumbnail.png
+    "slides": text,  # which slides of a deck, e.g. 1-5,8
+    "narrate_slide_text": flag,  # slides without notes: read their own text
     # Presenter sources (the presenters axis) and module content (a module's source).
-    "image": Setting(existing_file, "a photo of the presenter"),
-    "video": Setting(existing_file, "a video of the presenter"),
+    "image": existing_file,  # a photo of the presenter
+    "video": existing_file,  # a video of the presenter
 }
 CONTENT_KEYS = ("script", "deck")  # set by module sources, not written as settings
 
 
 def parse_settings(
-    node: yaml.Node, course: Path, allowed: dict[str, Setting], where: str, skip: tuple[str, ...] = ()
+    node: yaml.Node, course: Path, allowed: dict[str, Parser], where: str, skip: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """A mapping of settings (keys in ``allowed``; ``skip`` keys are left to the caller)."""
     fields = mapping_fields(node, course, (*allowed, *skip), where)
-    return {key: allowed[key].parse(value, course) for key, (_, value) in fields.items() if key not in skip}
+    return {key: allowed[key](value, course) for key, (_, value) in fields.items() if key not in skip}
 
 
 def render_options(values: dict[str, Any], out: Path, work: Path, config: UserConfig) -> RenderOptions:

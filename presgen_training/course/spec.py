@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from presgen_training.course.settings import RENDER_SETTINGS, Setting, parse_settings, resolve_path, text
+from presgen_training.course.settings import RENDER_SETTINGS, Parser, parse_settings, resolve_path, text
 from presgen_training.course.sources import SOURCES
 from presgen_training.errors import ScriptError
 from presgen_training.script.loader import read_script_text
@@ -151,7 +151,7 @@ def _axis(axis: Axis, field: tuple[yaml.Node, yaml.Node] | None, path: Path, lin
         if axis.required:
             raise ScriptError(path, line, f"missing '{axis.key}' (a list of {{name, {', '.join(axis.settings)}}})")
         return (Choice(axis.key, "default", (), line),)
-    allowed: dict[str, Setting] = {key: RENDER_SETTINGS[key] for key in axis.settings}
+    allowed: dict[str, Parser] = {key: RENDER_SETTINGS[key] for key in axis.settings}
     choices: list[Choice] = []
     names = _Names(path, axis.key)
     for node in _entries(field[1], path, axis.key):
