@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from musetalk_wrapper.engines.puppet.landmarks import LEFT_EYE, RIGHT_EYE, EyeIndices, FaceFrame
+from musetalk_wrapper.engines.puppet.landmarks import EYES, EyeIndices, FaceFrame
 from musetalk_wrapper.engines.puppet.warp import clip_box, delaunay, feather, warp_region
 
 LOWER_LID_RISE = -0.06  # the lids meet this share of the opening above the lower lid (below: the lid covers its rim)
@@ -53,7 +53,7 @@ def _lash_colour(image: np.ndarray, points: np.ndarray, eye: EyeIndices) -> np.n
 def build_eye_rigs(points: np.ndarray, image: np.ndarray) -> list[EyeRig]:
     frame = FaceFrame.from_landmarks(points)
     rigs = []
-    for eye in (RIGHT_EYE, LEFT_EYE):
+    for eye in EYES:
         ids = np.array(
             list(eye.corners) + list(eye.upper_lid) + list(eye.lower_lid) + list(eye.crease) + list(eye.fixed),
             dtype=np.int32,
@@ -138,7 +138,7 @@ def apply_gaze(image: np.ndarray, points: np.ndarray, shift: tuple[float, float]
     h, w = image.shape[:2]
     frame = FaceFrame.from_landmarks(points)
     d = (shift[0] * GAZE_MAX[0] * frame.ex + shift[1] * GAZE_MAX[1] * frame.ey) * frame.scale
-    for eye in (RIGHT_EYE, LEFT_EYE):
+    for eye in EYES:
         outline = np.concatenate(
             [
                 points[[eye.corners[0]]],

@@ -17,6 +17,13 @@ LIP_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
 LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
 LIP_INNER_UPPER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LIP_INNER_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+# The four lip chains by name, in the order the mouth rig lists them.
+LIP_CHAINS = {
+    "inner_upper": LIP_INNER_UPPER,
+    "inner_lower": LIP_INNER_LOWER,
+    "outer_upper": LIP_OUTER_UPPER,
+    "outer_lower": LIP_OUTER_LOWER,
+}
 LIP_CENTRE_PAIRS = ((82, 87), (13, 14), (312, 317))  # inner-lip points whose distance is "the opening"
 MOUTH_CORNERS = (61, 291)
 
@@ -24,6 +31,7 @@ EYE_OUTER_CORNERS = (33, 263)  # their distance is the face scale D
 NOSE_TIP = 1
 SUBNASALE = 2  # where the nose meets the upper lip: nothing above this line is warped by the mouth
 CHIN = 152
+MOUTH_POINTS = tuple(sorted({i for chain in LIP_CHAINS.values() for i in chain} | {CHIN}))  # lips and chin
 
 # fmt: off
 FACE_OVAL = (
@@ -35,7 +43,7 @@ FACE_OVAL = (
 
 @dataclass(frozen=True)
 class EyeIndices:
-    corners: tuple[int, int]
+    corners: tuple[int, ...]  # outer, inner
     upper_lid: tuple[int, ...]  # paired index-by-index with lower_lid
     lower_lid: tuple[int, ...]
     crease: tuple[int, ...]  # skin fold above the upper lid, follows the lid part-way
@@ -43,22 +51,21 @@ class EyeIndices:
     iris: tuple[int, ...]  # centre, then four points on the iris edge (refine_landmarks=True)
 
 
-RIGHT_EYE = EyeIndices(
-    corners=(33, 133),
-    upper_lid=(246, 161, 160, 159, 158, 157, 173),
-    lower_lid=(7, 163, 144, 145, 153, 154, 155),
-    crease=(247, 30, 29, 27, 28, 56, 190),
-    fixed=(113, 225, 224, 223, 222, 221, 189, 25, 110, 24, 23, 22, 26, 112, 243),
-    iris=(468, 469, 470, 471, 472),
-)
-LEFT_EYE = EyeIndices(
-    corners=(263, 362),
-    upper_lid=(466, 388, 387, 386, 385, 384, 398),
-    lower_lid=(249, 390, 373, 374, 380, 381, 382),
-    crease=(467, 260, 259, 257, 258, 286, 414),
-    fixed=(342, 445, 444, 443, 442, 441, 413, 255, 339, 254, 253, 252, 256, 341, 463),
-    iris=(473, 474, 475, 476, 477),
-)
+# Each field of EyeIndices for the subject's (right eye, left eye): the mesh is symmetric, so both eyes are built
+# by one rule from one table.
+_EYE_TABLE = {
+    "corners": ((33, 133), (263, 362)),
+    "upper_lid": ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398)),
+    "lower_lid": ((7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382)),
+    "crease": ((247, 30, 29, 27, 28, 56, 190), (467, 260, 259, 257, 258, 286, 414)),
+    "fixed": (
+        (113, 225, 224, 223, 222, 221, 189, 25, 110, 24, 23, 22, 26, 112, 243),
+        (342, 445, 444, 443, 442, 441, 413, 255, 339, 254, 253, 252, 256, 341, 463),
+    ),
+    "iris": ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477)),
+}
+EYES = tuple(EyeIndices(**{field: sides[side] for field, sides in _EYE_TABLE.items()}) for side in (0, 1))
+RIGHT_EYE, LEFT_EYE = EYES
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ import numpy as np
 from musetalk_wrapper.engines.puppet.landmarks import (
     CHIN,
     FACE_OVAL,
+    LIP_CHAINS,
     LIP_INNER_LOWER,
     LIP_INNER_UPPER,
-    LIP_OUTER_LOWER,
-    LIP_OUTER_UPPER,
     NUM_LANDMARKS,
     SUBNASALE,
     FaceFrame,
@@ -45,7 +44,6 @@ ANCHOR_STEP = 0.12
 SEAM_MIN_PX = 1.0  # a source mouth open wider than this gets a drawn lip seam when closed
 REFERENCE_OPEN = 0.8  # the mesh is triangulated on an open mouth so no triangle bridges the two lips
 
-LIP_CHAINS = (LIP_INNER_UPPER, LIP_INNER_LOWER, LIP_OUTER_UPPER, LIP_OUTER_LOWER)
 CENTRE_COL = len(LIP_INNER_UPPER) // 2
 
 
@@ -84,7 +82,7 @@ def build_rig(points: np.ndarray, style: InteriorStyle) -> MouthRig:
     nose_y = float(local[SUBNASALE, 1])
     chin_y = float(local[CHIN, 1])
     ids: list[int] = []
-    for chain in LIP_CHAINS:
+    for chain in LIP_CHAINS.values():
         ids.extend(i for i in chain if i not in ids)
     oval = [i for i in FACE_OVAL if local[i, 1] > nose_y + TOP_CLEARANCE]
     others = [i for i in range(NUM_LANDMARKS - 10) if i not in ids and i not in oval]  # 468.. are irises
@@ -99,10 +97,7 @@ def build_rig(points: np.ndarray, style: InteriorStyle) -> MouthRig:
     x0, x1 = float(xs.min()) - SIDE_MARGIN, float(xs.max()) + SIDE_MARGIN
     y0, y1 = nose_y, chin_y + BELOW_CHIN
     anchors = _rectangle(x0, y0, x1, y1, ANCHOR_STEP)
-    cols = {
-        name: np.array([ids.index(i) for i in chain])
-        for name, chain in zip(("inner_upper", "inner_lower", "outer_upper", "outer_lower"), LIP_CHAINS, strict=True)
-    }
+    cols = {name: np.array([ids.index(i) for i in chain]) for name, chain in LIP_CHAINS.items()}
     rest = 0.5 * (local[list(LIP_INNER_UPPER), 1] + local[list(LIP_INNER_LOWER), 1]) - nose_y
     rig = MouthRig(ids_arr, anchors, np.zeros((0, 3), np.int32), cols, nose_y, rest, style)
     opened, _ = target_local(local[ids_arr], MouthShape(REFERENCE_OPEN, 0.0, 0.3), rig)

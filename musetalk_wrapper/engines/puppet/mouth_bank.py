@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from musetalk_wrapper.engines.puppet.landmarks import LIP_INNER_LOWER, LIP_INNER_UPPER, MOUTH_CORNERS, FaceFrame
+from musetalk_wrapper.engines.puppet.landmarks import (
+    LIP_CHAINS,
+    LIP_INNER_LOWER,
+    LIP_INNER_UPPER,
+    MOUTH_CORNERS,
+    FaceFrame,
+)
 from musetalk_wrapper.engines.puppet.lower_face import (
     CENTRE_COL,
     REFERENCE_OPEN,
@@ -177,9 +183,7 @@ def _soft_polygon(shape: tuple[int, int], polygon: np.ndarray, grow_px: float, s
 
 
 def _lip_positions(rig: MouthRig) -> np.ndarray:
-    return np.unique(
-        np.concatenate([rig.cols[name] for name in ("inner_upper", "inner_lower", "outer_upper", "outer_lower")])
-    )
+    return np.unique(np.concatenate([rig.cols[name] for name in LIP_CHAINS]))
 
 
 def build_bank(

@@ -13,13 +13,9 @@ import numpy as np
 from musetalk_wrapper.contract import EngineError, ErrorCode, rebuild_env_command
 from musetalk_wrapper.engines.puppet import ENV
 from musetalk_wrapper.engines.puppet.landmarks import (
-    CHIN,
     EYE_OUTER_CORNERS,
     FACE_OVAL,
-    LIP_INNER_LOWER,
-    LIP_INNER_UPPER,
-    LIP_OUTER_LOWER,
-    LIP_OUTER_UPPER,
+    MOUTH_POINTS,
     NUM_LANDMARKS,
     FaceFrame,
     face_box,
@@ -33,7 +29,6 @@ PARTLY_OUTSIDE = 0.9  # a warning when fewer face-oval points than this share ar
 MIN_DETECTION_CONFIDENCE = 0.5
 SEARCH_WINDOWS = (0.5, 0.3, 0.18)  # window sizes (share of the longer side) tried when a whole frame shows no face
 ROI_FACE_MARGIN = 1.5  # a window found by search is the face box grown by this much on each side
-MOUTH_POINTS = tuple(sorted(set(LIP_OUTER_UPPER + LIP_OUTER_LOWER + LIP_INNER_UPPER + LIP_INNER_LOWER + (CHIN,))))
 
 # Reasons a frame's face is not used; the most common one becomes the NO_FACE message.
 NO_FACE = "no face found"

@@ -84,8 +84,9 @@ def triangle_maps(
     xs = np.arange(w, dtype=np.float32)[None, :]
     ys = np.arange(h, dtype=np.float32)[:, None]
     c = table.reshape(len(tris) + 1, 6).T.copy()  # (6, K + 1): one gather per coefficient keeps arrays contiguous
-    map_x = c[0][label] * xs + c[1][label] * ys + c[2][label]
-    map_y = c[3][label] * xs + c[4][label] * ys + c[5][label]
+    # np.take gathers about twice as fast as fancy indexing (no broadcasting or bounds machinery)
+    map_x = np.take(c[0], label) * xs + np.take(c[1], label) * ys + np.take(c[2], label)
+    map_y = np.take(c[3], label) * xs + np.take(c[4], label) * ys + np.take(c[5], label)
     return map_x, map_y, label > 0
 
 
