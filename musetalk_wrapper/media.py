@@ -21,6 +21,9 @@ from musetalk_wrapper.contract import EngineError, ErrorCode, unavailable_missin
 
 OUTPUT_FPS = 25  # frames per second of every engine's output
 AUDIO_BITRATE = "160k"
+# engine clips get a keyframe every second: the orchestrator's check of a clip's last second and a seek into a clip
+# decode at most a second of frames (x264's default is a keyframe every 250 frames)
+KEYFRAME_INTERVAL_S = 1
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
@@ -289,6 +292,8 @@ class VideoWriter:
             preset,
             "-crf",
             str(crf),
+            "-g",
+            str(fps * KEYFRAME_INTERVAL_S),
             "-pix_fmt",
             "yuv420p",
             "-c:a",
