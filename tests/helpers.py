@@ -99,3 +99,10 @@ SUCCESS_RESULT = {
     "warnings": [],
     "schema_version": 2,
 }
+
+
+def section_clips(cache: Path) -> list[Path]:
+    """The narration cache's section clips (not the piper sentences kept beside them)."""
+    from presgen_training.narration.piper_model import SENTENCE_SUFFIX
+
+    return [p for p in cache.rglob("*.npz") if not p.name.endswith(SENTENCE_SUFFIX)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import section_clips
 from presgen_training.narration import NarrationConfig, synthesize
 from presgen_training.narration.piper_voice import PiperEngineVoice
 from presgen_training.narration.wav_io import read_wav
@@ -57,7 +58,7 @@ def test_rate_scales_the_pace(
     overridden = synthesize(
         short_script(text, rate=1.5), NarrationConfig(rate=1.0, cache_dir=cache), tmp_path / "overridden"
     )
-    assert len(list(cache.rglob("*.npz"))) == 2
+    assert len(section_clips(cache)) == 2
     ratio = words_per_minute(fast) / words_per_minute(normal)
     assert ratio == pytest.approx(1.5, rel=0.08)
     assert from_script.wav_path.read_bytes() == fast.wav_path.read_bytes()

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import section_clips
 from presgen_training.errors import NarrationError
 from presgen_training.ffmpeg import OUTPUT_FPS
 from presgen_training.narration import NarrationConfig, synthesize
 from presgen_training.narration import piper_voice as piper_engine
-from presgen_training.narration.piper_model import SENTENCE_SUFFIX
 from presgen_training.narration.piper_voice import PiperEngineVoice
 from presgen_training.narration.wav_io import read_wav
 from presgen_training.timeline import Narration, Script
@@ -181,10 +181,6 @@ def test_unreadable_cache_file_is_resynthesized(
     cached.write_bytes(b"not a zip file")
     second = synthesize(script, config, tmp_path / "b")
     assert second.wav_path.read_bytes() == first.wav_path.read_bytes()
-
-
-def section_clips(cache: Path) -> list[Path]:
-    return [p for p in cache.rglob("*.npz") if not p.name.endswith(SENTENCE_SUFFIX)]
 
 
 def test_progress_counts_sections(
