@@ -2,7 +2,9 @@
 and the bank of the presenter's own mouths (videos). Kept by the engine between render() calls on one source.
 
 A video is decoded and tracked in fixed chunks of frames, each tracked from a fresh MediaPipe state after a few
-warm-up frames, and smoothed with a filter that looks at a fixed window of frames. So the landmarks of a source
+warm-up frames, and smoothed with a filter that looks at a fixed window of frames. The face mesh runs on every
+other frame of a chunk (and on its last frame); the frames between take the mean of their two neighbours, which
+the smoothing would nearly give them anyway, and only measured frames make the rig and the mouth bank. So the landmarks of a source
 frame do not depend on which frames a clip needs: a clip late in a long source decodes only its own chunks (plus
 the first seconds, where the mouth bank and the rig come from), and its pixels equal those of a longer render.
 """
@@ -52,6 +54,7 @@ CHUNK_FRAMES = 50  # a video is tracked in chunks of this many frames...
 WARMUP_FRAMES = 3  # ... each starting this many frames early, so the tracker has settled on its first frame
 SMOOTH_WINDOW = 10  # frames on each side that smooth a frame's landmarks
 SMOOTHING = OneEuroParams()
+TRACK_STRIDE = 2  # the face mesh measures every TRACK_STRIDE-th frame of a chunk; the rest are interpolated
 TRACK_WORKERS = 2  # MediaPipe releases the GIL: two chunks are tracked at once
 STILL_SEARCH_S = 5.0  # --motion off with a video: use the first usable face within this many seconds
 
@@ -68,6 +71,7 @@ class _Chunk:
     frames: np.ndarray  # (n, H, W, 3)
     track: RawTrack
     yaws: np.ndarray  # (n,) degrees
+    measured: np.ndarray  # (n,) bool: the face mesh ran on this frame (the others are interpolated)
 
 
 @dataclass
@@ -157,8 +161,14 @@ class PreparedSource:
                 with self._lock:
                     meshes.append(local.mesh)
             local.mesh.reset()
-            dets = [local.mesh.detect(f) for f in frames]
-            return j, dets[warm:]
+            for f in frames[:warm]:
+                local.mesh.detect(f)
+            chunk = frames[warm:]
+            measured = measured_positions(len(chunk))
+            dets: list[Detection | None] = [None] * len(chunk)
+            for i in measured:
+                dets[i] = local.mesh.detect(chunk[i])
+            return j, interpolate_between(dets, measured)
 
         errors: list[str] = []
         pending: list[Future[tuple[int, list[Detection | None]]]] = []
@@ -196,7 +206,9 @@ class PreparedSource:
         for j, dets in results:
             track_j = raw_track(dets, self.width, self.height)
             yaws = np.array([c.yaw_deg for c in track_j.checks])
-            self._chunks[j] = _Chunk(arrays[j], track_j, yaws)
+            measured = np.zeros(len(dets), dtype=bool)
+            measured[measured_positions(len(dets))] = True
+            self._chunks[j] = _Chunk(arrays[j], track_j, yaws, measured)
 
     def _store_frame(
         self,
@@ -271,9 +283,9 @@ class PreparedSource:
 
     def _build_rig_and_bank(self, span: int, progress: Progress) -> None:
         """The rig comes from the most frontal closed mouth of the first seconds, the bank from all their frames
-        (if they show no face, from the nearest chunk that does)."""
-        frames = [k for k in range(span) if self._good(k)]
-        if not frames:
+        (if they show no face, from the nearest chunk that does); only frames the face mesh measured."""
+        usable = [k for k in range(span) if self._good(k)]
+        if not usable:
             donor = next(
                 j
                 for j in range(len(self._chunks) + 1_000_000)
@@ -282,12 +294,13 @@ class PreparedSource:
             start = donor * CHUNK_FRAMES
             stop = min(self.n_frames, start + CHUNK_FRAMES)
             self._track_range(max(0, start - SMOOTH_WINDOW), min(self.n_frames, stop + SMOOTH_WINDOW), progress)
-            frames = [k for k in range(start, stop) if self._good(k)]
+            usable = [k for k in range(start, stop) if self._good(k)]
+        frames = [k for k in usable if self._measured(k)]
         yaw = {k: float(self._chunks[k // CHUNK_FRAMES].yaws[k % CHUNK_FRAMES]) for k in frames}
         pool = [k for k in frames if abs(yaw[k]) <= MAX_YAW_DEG] or frames
         ref = min(pool, key=lambda k: (round(inner_lip_gap(self._raw(k)), 3), k))
         self._scale = face_scale(self._raw(ref))
-        for a, b in _runs(np.array(frames, dtype=np.int64)):
+        for a, b in _runs(np.array(usable, dtype=np.int64)):
             self._smooth(list(range(a, b)))
         opened = [k for k in pool if inner_lip_gap(self._smoothed[k]) > 0.035][:60]
         style = sample_style(
@@ -309,6 +322,9 @@ class PreparedSource:
     def _good(self, k: int) -> bool:
         return bool(self._chunks[k // CHUNK_FRAMES].track.good[k % CHUNK_FRAMES])
 
+    def _measured(self, k: int) -> bool:
+        return bool(self._chunks[k // CHUNK_FRAMES].measured[k % CHUNK_FRAMES])
+
     def _ensure_chunk(self, j: int, progress: Progress) -> bool:
         if j * CHUNK_FRAMES >= self.n_frames:
             raise no_usable_face([c for i in sorted(self._chunks) for c in self._chunks[i].track.checks])
@@ -318,6 +334,24 @@ class PreparedSource:
 
     def clip_warnings(self, indices: np.ndarray) -> list[str]:
         return self.warnings + track_warnings(self.checks(indices))
+
+
+def measured_positions(n: int) -> list[int]:
+    """The frames of an ``n``-frame chunk the face mesh runs on: every TRACK_STRIDE-th and the last (so no frame
+    needs the next chunk to be interpolated)."""
+    return sorted({*range(0, n, TRACK_STRIDE), n - 1})
+
+
+def interpolate_between(dets: list[Detection | None], measured: list[int]) -> list[Detection | None]:
+    """Each frame between two measured ones, linearly between them (no face when either has none)."""
+    out = list(dets)
+    for a, b in zip(measured, measured[1:], strict=False):
+        da, db = dets[a], dets[b]
+        for i in range(a + 1, b):
+            if da is not None and db is not None:
+                w = (i - a) / (b - a)
+                out[i] = Detection((1 - w) * da.points + w * db.points, (1 - w) * da.depth + w * db.depth)
+    return out
 
 
 def _runs(sorted_unique: np.ndarray) -> list[tuple[int, int]]:

@@ -12,15 +12,24 @@ import numpy as np
 import pytest
 
 from musetalk_wrapper.engines.puppet.engine import PuppetEngine
-from musetalk_wrapper.engines.puppet.landmarks import SUBNASALE, FaceFrame
+from musetalk_wrapper.engines.puppet import prepared
+from musetalk_wrapper.engines.puppet.landmarks import MOUTH_POINTS, SUBNASALE, FaceFrame
 from musetalk_wrapper.engines.puppet.motion import HANDOFF_FRAMES
 from musetalk_wrapper.engines.puppet.mouth_bank import BANK_SPAN_S
-from musetalk_wrapper.engines.puppet.prepared import CHUNK_FRAMES, SMOOTH_WINDOW
+from musetalk_wrapper.engines.puppet.prepared import (
+    CHUNK_FRAMES,
+    SMOOTH_WINDOW,
+    PreparedSource,
+    interpolate_between,
+    measured_positions,
+)
 from musetalk_wrapper.engines.puppet.render import source_index
+from musetalk_wrapper.engines.puppet.tracking import Detection
 from musetalk_wrapper.media import probe, read_video_frames, run_ffmpeg
 from musetalk_wrapper.progress import Progress
 
 FPS = 25
+QUIET = Progress(enabled=False)
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +151,28 @@ def raw_request(audio: Path, output: Path, video: Path, **fields: Any) -> Any:
     from musetalk_wrapper.request import RenderRequest
 
     return RenderRequest(audio=audio, output=output, video=video, **fields)
+
+
+def test_frames_between_measured_ones_are_their_neighbours_mean() -> None:
+    a = Detection(np.zeros((478, 2)), np.zeros(478))
+    b = Detection(np.full((478, 2), 4.0), np.full(478, 2.0))
+    measured = measured_positions(5)
+    assert measured == [0, 2, 4]
+    filled = interpolate_between([a, None, b, None, None], measured)
+    assert filled[1] is not None and np.allclose(filled[1].points, 2.0) and np.allclose(filled[1].depth, 1.0)
+    assert filled[3] is None  # a neighbour without a face: no face, to be judged like any missed frame
+    assert measured_positions(50)[-2:] == [48, 49]  # a chunk's last frame is measured: no chunk needs the next
+
+
+def test_tracking_every_other_frame_stays_within_a_pixel_of_tracking_every_frame(
+    sun_video: PreparedSource, media_dir: Path, clips: Callable[..., Path], raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prepared, "TRACK_STRIDE", 1)
+    every = raw.prepare(raw.request(clips("silence", 0, 1), video=media_dir / "sun.mp4"))
+    try:
+        every.need(np.arange(100), QUIET)
+        moved = np.stack([np.hypot(*(every.points(k) - sun_video.points(k)).T) for k in range(100)])
+    finally:
+        every.close()
+    lips = moved[:, list(MOUTH_POINTS)]
+    assert lips.max() < 1.0 and np.percentile(moved, 99) < 1.0, (lips.max(), np.percentile(moved, 99))
