@@ -1,5 +1,5 @@
 """Loudness normalization to EBU R128 delivery levels: integrated loudness measured per ITU-R BS.1770-4
-(pyloudnorm), a gain to the target, and a true-peak limiter so the gain never clips.
+(``bs1770``), a gain to the target, and a true-peak limiter so the gain never clips.
 
 The limiter works on the 4x-oversampled signal (BS.1770-4 Annex 2's true-peak estimate): the gain each sample
 needs is held over HOLD_S either side and smoothed over HOLD_S, which keeps it at or under what every sample
@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from presgen_training.narration import bs1770
+from presgen_training.narration.resampling import resample_poly
 
 TARGET_LUFS = -16.0  # integrated loudness of speech for online video and e-learning
 DELIVERY_PEAK_DBTP = -1.5  # the highest true peak allowed in the finished video
@@ -30,15 +33,13 @@ SATURATED_LU = 0.02  # a pass that gains less than this is the most the limiter 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     """BS.1770-4 integrated loudness (LUFS) of float samples in [-1, 1]; -inf for silence."""
-    import pyloudnorm
-
     x = np.asarray(samples, dtype=np.float64)
     if len(x) == 0 or not np.any(x):
         return -math.inf
     minimum = int(MIN_MEASURED_S * rate)
     if len(x) < minimum:  # a repeated clip has the clip's own loudness
         x = np.tile(x, -(-minimum // len(x)))
-    return float(pyloudnorm.Meter(rate).integrated_loudness(x))
+    return bs1770.integrated_loudness(x, rate)
 
 
 def true_peak(samples: np.ndarray) -> float:
@@ -101,15 +102,11 @@ def limit(samples: np.ndarray, rate: int, ceiling: float) -> np.ndarray:
 
 def _limited(x: np.ndarray, peaks: np.ndarray, gain: float, rate: int, ceiling: float) -> np.ndarray:
     """``x * gain`` with the gain lowered around every sample whose (oversampled) peak would pass ``ceiling``."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     needed = np.minimum(1.0, ceiling / np.maximum(peaks * gain, 1e-12))
     if needed.min() >= 1.0:
         return x * gain
     hold = max(1, int(HOLD_S * rate))
-    smooth: np.ndarray = uniform_filter1d(
-        minimum_filter1d(needed, 2 * hold + 1, mode="nearest"), hold + 1, mode="nearest"
-    )
+    smooth = moving_mean(moving_min(needed, 2 * hold + 1), hold + 1)
     limited: np.ndarray = x * (gain * np.minimum(smooth, needed))
     return limited
 
@@ -118,10 +115,7 @@ def _oversampled(samples: np.ndarray) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float64)
     if len(x) == 0:
         return x
-    from scipy.signal import resample_poly  # ~1 s to import: only when a clip is made, not on a cached render
-
-    up: np.ndarray = resample_poly(x, OVERSAMPLING, 1)
-    return up
+    return resample_poly(x, OVERSAMPLING, 1)
 
 
 def _peak_per_sample(x: np.ndarray) -> np.ndarray:
@@ -130,3 +124,34 @@ def _peak_per_sample(x: np.ndarray) -> np.ndarray:
     both: np.ndarray = np.maximum(up, np.abs(x))
     peaks: np.ndarray = np.maximum(both, np.concatenate([both[1:], both[-1:]]))
     return peaks
+
+
+def _window_edges(size: int) -> tuple[int, int]:
+    """Samples before and after each one in a centred window of ``size`` (an even window reaches one further back)."""
+    before = size // 2
+    return before, size - 1 - before
+
+
+def moving_min(x: np.ndarray, size: int) -> np.ndarray:
+    """Minimum over a centred window of ``size`` samples, the ends extended with the edge values
+    (van Herk/Gil-Werman: prefix and suffix minima of blocks of ``size``, linear in len(x))."""
+    before, after = _window_edges(size)
+    padded = np.concatenate([np.full(before, x[0]), x, np.full(after, x[-1])])
+    blocks = -(-len(padded) // size)
+    flat = np.full(blocks * size, np.inf)
+    flat[: len(padded)] = padded
+    grid = flat.reshape(blocks, size)
+    prefix = np.minimum.accumulate(grid, axis=1).reshape(-1)
+    suffix = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].reshape(-1)
+    starts = np.arange(len(x))
+    result: np.ndarray = np.minimum(suffix[starts], prefix[starts + size - 1])
+    return result
+
+
+def moving_mean(x: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a centred window of ``size`` samples, the ends extended with the edge values."""
+    before, after = _window_edges(size)
+    padded = np.concatenate([np.full(before, x[0]), x, np.full(after, x[-1])])
+    sums = np.concatenate([[0.0], np.cumsum(padded)])
+    result: np.ndarray = (sums[size:] - sums[:-size]) / size
+    return result

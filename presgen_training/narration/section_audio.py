@@ -21,6 +21,7 @@ from presgen_training.narration.language import LanguageRules
 from presgen_training.narration.language.tokens import split_token
 from presgen_training.narration.lexicon import Lexicon
 from presgen_training.narration.markup import Pause, parse_narration
+from presgen_training.narration.resampling import resample_poly
 from presgen_training.narration.voice import Clip, EngineUnavailable, Voice
 from presgen_training.narration.word_timing import is_sound, speech_span
 from presgen_training.timeline import Word
@@ -37,7 +38,7 @@ PROCESSING = {
     "ceiling": loudness.TRUE_PEAK_CEILING_DBTP,
     "hold": loudness.HOLD_S,
     "fade": FADE_S,
-    "resampler": "scipy.resample_poly/kaiser5",
+    "resampler": "resample_poly/kaiser5",
 }
 
 
@@ -159,8 +160,6 @@ def resample(clip: Clip, rate: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
     x = clip.samples.astype(np.float64) / 32768.0
     if clip.sample_rate != rate:
         divisor = math.gcd(rate, clip.sample_rate)
-        from scipy.signal import resample_poly  # ~1 s to import: only when a clip is made, not on a cached render
-
         x = resample_poly(x, rate // divisor, clip.sample_rate // divisor)
     if not clip.alignments:
         return x, []

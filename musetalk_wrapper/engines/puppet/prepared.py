@@ -2,15 +2,17 @@
 and the bank of the presenter's own mouths (videos). Kept by the engine between render() calls on one source.
 
 A video is decoded and tracked in fixed chunks of frames, each tracked from a fresh MediaPipe state after a few
-warm-up frames, and smoothed with a filter that looks at a fixed window of frames. The face mesh runs on every
-other frame of a chunk (and on its last frame); the frames between take the mean of their two neighbours, which
-the smoothing would nearly give them anyway, and only measured frames make the rig and the mouth bank. So the landmarks of a source
+warm-up frames, and smoothed with a filter that looks at a fixed window of frames. So the landmarks of a source
 frame do not depend on which frames a clip needs: a clip late in a long source decodes only its own chunks (plus
 the first seconds, where the mouth bank and the rig come from), and its pixels equal those of a longer render.
+
+The face mesh runs on every other frame of a chunk (and on its last frame); a frame between takes the mean of its
+two neighbours (within a pixel of tracking it, after smoothing), and only measured frames make the rig and the bank.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -345,7 +347,7 @@ def measured_positions(n: int) -> list[int]:
 def interpolate_between(dets: list[Detection | None], measured: list[int]) -> list[Detection | None]:
     """Each frame between two measured ones, linearly between them (no face when either has none)."""
     out = list(dets)
-    for a, b in zip(measured, measured[1:], strict=False):
+    for a, b in itertools.pairwise(measured):
         da, db = dets[a], dets[b]
         for i in range(a + 1, b):
             if da is not None and db is not None:

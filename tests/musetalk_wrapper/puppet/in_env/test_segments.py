@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from musetalk_wrapper.engines.puppet.engine import PuppetEngine
 from musetalk_wrapper.engines.puppet import prepared
+from musetalk_wrapper.engines.puppet.engine import PuppetEngine
 from musetalk_wrapper.engines.puppet.landmarks import MOUTH_POINTS, SUBNASALE, FaceFrame
 from musetalk_wrapper.engines.puppet.motion import HANDOFF_FRAMES
 from musetalk_wrapper.engines.puppet.mouth_bank import BANK_SPAN_S
