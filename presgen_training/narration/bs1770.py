@@ -3,7 +3,7 @@
 scipy.signal, which takes ~2.5 s to import.
 
 The two K-weighting biquads are applied as one FIR: their impulse response, which has decayed below 1e-20 of its
-peak after IMPULSE_S, convolved with the signal by FFT.
+peak after IMPULSE_S, convolved with the signal by FFT (in blocks).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ BLOCK_STEP = 0.25  # of a block: blocks overlap by 75%
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
 LOUDNESS_OFFSET_DB = -0.691  # BS.1770's constant, so a 997 Hz sine at 0 dBFS reads -3.01 LUFS
-IMPULSE_S = 1.0  # the K-weighting's impulse response is kept this long
-BLOCK_SAMPLES = 1 << 18  # the convolution's block
+IMPULSE_S = 0.25  # the K-weighting's impulse response is kept this long (by then it is below 1e-20)
+FFT_SIZE = 1 << 16  # the block convolution's transform length (at most)
 SHELF_GAIN_DB, SHELF_Q, SHELF_HZ = 4.0, 1 / math.sqrt(2), 1500.0  # stage 1: the head's acoustic effect
 HIGHPASS_Q, HIGHPASS_HZ = 0.5, 38.0  # stage 2: the RLB high-pass
 
@@ -73,14 +73,19 @@ def k_weighting_impulse(rate: int) -> np.ndarray:
 def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
     """The signal through the K-weighting filters (overlap-add FFT convolution, blocks of BLOCK_SAMPLES)."""
     x = np.asarray(samples, dtype=np.float64)
-    h = k_weighting_impulse(rate)
-    size = 1 << (BLOCK_SAMPLES + len(h) - 1).bit_length()
-    spectrum = np.fft.rfft(h, size)
+    taps = int(IMPULSE_S * rate)
+    size = min(FFT_SIZE, 1 << (len(x) + taps - 2).bit_length())
+    block = size - taps + 1  # each block's convolution fills the FFT exactly
+    spectrum = _impulse_spectrum(rate, size)
     out = np.zeros(len(x) + size)
-    for start in range(0, len(x), BLOCK_SAMPLES):
-        block = x[start : start + BLOCK_SAMPLES]
-        out[start : start + size] += np.fft.irfft(np.fft.rfft(block, size) * spectrum, size)
+    for start in range(0, len(x), block):
+        out[start : start + size] += np.fft.irfft(np.fft.rfft(x[start : start + block], size) * spectrum, size)
     return out[: len(x)]
+
+
+@functools.lru_cache(maxsize=8)
+def _impulse_spectrum(rate: int, size: int) -> np.ndarray:
+    return np.fft.rfft(k_weighting_impulse(rate), size)
 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
