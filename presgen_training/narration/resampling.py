@@ -41,19 +41,21 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
     flat = np.zeros(up * taps)
     flat[: len(h)] = h
     phases = flat.reshape(taps, up).T
-    y = np.empty(n_out)
-    if down == 1:  # each phase's outputs are samples of one convolution of the whole input
-        for p in range(up):
-            conv = np.convolve(x, phases[p])
-            j0 = (p - first) % up
-            base = (first + np.arange(j0, n_out, up)) // up
-            y[j0::up] = np.where(base < len(conv), conv[np.minimum(base, len(conv) - 1)], 0.0)
-        return y
+    # output k = first + j uses phase (k * down) % up on the inputs ending at (k * down) // up; the outputs of one
+    # phase are every up-th, and their inputs move by ``down`` from one to the next: windows at a stride
     last_base = ((first + n_out - 1) * down) // up
-    padded = np.concatenate([np.zeros(taps), x, np.zeros(max(0, last_base + 1 - n_in))])
-    back = np.arange(taps)
-    for start in range(0, n_out, CHUNK_OUTPUTS):
-        pos = np.arange(first + start, first + min(n_out, start + CHUNK_OUTPUTS)) * down
-        inputs = padded[(pos // up)[:, None] - back[None, :] + taps]
-        y[start : start + len(pos)] = np.einsum("ij,ij->i", phases[pos % up], inputs)
+    padded = np.concatenate([np.zeros(taps - 1), x, np.zeros(max(0, last_base + 1 - n_in) + 1)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, taps)  # windows[b] ends at input b
+    inverse = pow(down, -1, up)
+    y = np.empty(n_out)
+    for p in range(up):
+        j0 = (p * inverse - first) % up
+        count = len(range(j0, n_out, up))
+        b0 = ((first + j0) * down) // up
+        rows = windows[b0 : b0 + down * (count - 1) + 1 : down]
+        kernel = phases[p][::-1]
+        out = np.empty(count)
+        for c in range(0, count, CHUNK_OUTPUTS):
+            out[c : c + CHUNK_OUTPUTS] = rows[c : c + CHUNK_OUTPUTS] @ kernel
+        y[j0::up] = out
     return y
