@@ -23,11 +23,13 @@ sys.path.insert(0, str(HERE))
 from overlay_vs_moviepy import moviepy_compose  # noqa: E402
 
 from presgen_training.avatar.chain import AvatarSettings  # noqa: E402
+from presgen_training.ffmpeg import file_arg, run_ffmpeg  # noqa: E402
 from presgen_training.narration import NarrationConfig, synthesize  # noqa: E402
 from presgen_training.overlay import OverlayConfig  # noqa: E402
 from presgen_training.pipeline import RenderOptions, render  # noqa: E402
 from presgen_training.progress import StageReporter  # noqa: E402
 from presgen_training.script import load_script  # noqa: E402
+from presgen_training.segments.concat import concat_list  # noqa: E402
 
 SCRIPT = HERE / "script_65s.yaml"
 TARGET_S = {"static": 30.0, "puppet": 60.0}
@@ -71,6 +73,7 @@ def bench_engine(engine: str, source: Path, folder: Path, quality: str) -> dict:
         "target_s": TARGET_S.get(engine),
         "work": str(work),
         "output": str(out),
+        "avatar_clips": [seg["avatar_clip"] for seg in m["segments"]],
     }
 
 
@@ -78,7 +81,10 @@ def bench_moviepy(static_run: dict, folder: Path, quality: str) -> dict:
     """Same avatar video, same narration, same overlay config: moviepy vs our ffmpeg overlay stage."""
     script = load_script(SCRIPT)
     narration = synthesize(script, NarrationConfig(), folder / "moviepy-narration")
-    avatar = Path(static_run["work"]) / "avatar-static.mp4"
+    avatar = folder / "avatar-static.mp4"  # the sections' presenter clips, joined: one avatar video as before segments
+    listing = folder / "avatar-static.ffconcat"
+    listing.write_text(concat_list([Path(c) for c in static_run["avatar_clips"]]), encoding="utf-8")
+    run_ffmpeg(["-f", "concat", "-safe", "0", "-i", file_arg(listing), "-c", "copy", file_arg(avatar)], "joining clips")
     config = OverlayConfig(layout="side", quality=quality, captions="sidecar", title=script.title)
     started = time.monotonic()
     moviepy_compose(avatar, narration, folder / "moviepy.mp4", config)
