@@ -12,7 +12,8 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from presgen_training.records import by_name
 from presgen_training.script import load_lexicon, load_script
 from presgen_training.segments import avatar_clips, overlay_clips
 from presgen_training.segments.avatar_clips import AvatarClip, AvatarInputs
-from presgen_training.segments.concat import write_final
+from presgen_training.segments.concat import write_final, write_final_audio
 from presgen_training.segments.jobs import (
     OverlayJob,
     PresenterJob,
@@ -143,10 +144,19 @@ def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) ->
         prep = prepare(opts, work, reporter)
         with reporter.stage("avatar", unit="frame"):
             clips, facts = produce_avatars(prep, executor, reporter)
-        with reporter.stage("overlay", unit="frame"):
-            plan, finals = produce_overlays(prep, facts, clips, executor, reporter)
-        with reporter.stage("finish", unit="frame"):
-            return finish(prep, plan, clips, finals, reporter)
+        # the finished video's sound is encoded while the overlay clips render: the join then only copies it
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="presgen-sound") as background:
+            sound: list[Future[Path]] = []
+
+            def encode_sound(plan: OverlayPlan) -> None:
+                audio, delay = _final_sound(prep, plan)
+                frames = sum(w.frames for w in windows(prep, plan, clips))
+                sound.append(background.submit(write_final_audio, audio, work / "final-sound.m4a", frames, delay))
+
+            with reporter.stage("overlay", unit="frame"):
+                plan, finals = produce_overlays(prep, facts, clips, executor, reporter, on_plan=encode_sound)
+            with reporter.stage("finish", unit="frame"):
+                return finish(prep, plan, clips, finals, reporter, audio_track=sound[0].result() if sound else None)
     finally:
         if opts.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -392,10 +402,17 @@ def overlay_jobs(
 
 
 def produce_overlays(
-    prep: Prepared, facts: dict[str, Any], clips: dict[int, AvatarClip], executor: Executor, reporter: StageReporter
+    prep: Prepared,
+    facts: dict[str, Any],
+    clips: dict[int, AvatarClip],
+    executor: Executor,
+    reporter: StageReporter,
+    on_plan: Callable[[OverlayPlan], None] | None = None,
 ) -> tuple[OverlayPlan, list[overlay_clips.OverlayClip]]:
-    """The overlay plan, then each window's finished clip, in the video's order."""
+    """The overlay plan (handed to ``on_plan`` at once), then each window's finished clip, in the video's order."""
     plan = overlay_plan(prep, facts, reporter)
+    if on_plan is not None:
+        on_plan(plan)
     pieces, todo = overlay_jobs(prep, plan, clips)
     total = sum(job.frames for job in todo)
     done = {"frames": 0}
@@ -426,14 +443,15 @@ def finish(
     pieces: list[overlay_clips.OverlayClip],
     reporter: StageReporter,
     prune: bool = True,
+    audio_track: Path | None = None,
 ) -> RenderReport:
     """Join the pieces under the narration (after the intro card, silence under the end card), with chapters; put
     captions, chapters and a thumbnail beside the video; write the manifest; then keep the cache within its limit
-    (``prune``: a course prunes once, at its end)."""
+    (``prune``: a course prunes once, at its end). ``audio_track``: the sound already encoded (``_final_sound``)."""
     opts, manifest = prep.opts, prep.manifest
     frames = sum(piece.window.frames for piece in pieces)
     preview = opts.section is not None
-    audio = avatar_clips.segment_inputs(prep.inputs, prep.segments[0])[0] if preview else prep.narration.wav_path
+    audio, delay = _final_sound(prep, plan)
     config = _overlay_config(opts, prep.script.title, prep.theme, prep.slides is not None)
     chapters = [] if preview else chapter_list(plan)
     with tempfile.TemporaryDirectory(prefix="presgen-finish-") as tmp:
@@ -447,8 +465,9 @@ def finish(
             opts.out,
             frames,
             metadata=metadata,
-            audio_delay_frames=0 if preview else plan.content_start,
+            audio_delay_frames=delay,
             progress=lambda done, total: reporter.update(done, total, "joining"),
+            audio_track=audio_track,
         )
     if opts.captions != "off" and not preview:
         _write_captions_beside(prep, plan.content_start / plan.fps)
@@ -468,6 +487,14 @@ def finish(
     if prune:
         cache_store.prune(cache_store.max_cache_bytes())
     return RenderReport(opts.out, path, manifest)
+
+
+def _final_sound(prep: Prepared, plan: OverlayPlan) -> tuple[Path, int]:
+    """The finished video's narration and the frames it waits before starting (a --section preview: the section's
+    own sound, from its first frame)."""
+    if prep.opts.section is not None:
+        return avatar_clips.segment_inputs(prep.inputs, prep.segments[0])[0], 0
+    return prep.narration.wav_path, plan.content_start
 
 
 def _write_captions_beside(prep: Prepared, shift_s: float) -> None:

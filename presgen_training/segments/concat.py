@@ -16,6 +16,7 @@ from presgen_training.ffmpeg import (
     file_arg,
     finished_mp4_args,
     probe,
+    run_ffmpeg,
     run_ffmpeg_progress,
 )
 from presgen_training.files import atomic_output
@@ -38,29 +39,25 @@ def write_final(
     metadata: Path | None = None,
     audio_delay_frames: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    audio_track: Path | None = None,
 ) -> None:
     """Write ``output`` (atomically): ``clips`` one after another with ``narration_wav`` as the sound, starting
     ``audio_delay_frames`` in (after an intro card) and padded with silence to the end (under an end card).
-    ``metadata``: an ffmetadata file (title, chapters) to carry into the MP4."""
+    ``metadata``: an ffmetadata file (title, chapters) to carry into the MP4. ``audio_track``: that sound already
+    encoded by ``write_final_audio`` for these frames (copied, not encoded again)."""
     duration_s = frames / OUTPUT_FPS
     with tempfile.TemporaryDirectory(prefix="presgen-concat-") as tmp:
         listing = Path(tmp) / "clips.ffconcat"
         listing.write_text(concat_list(clips), encoding="utf-8")
-        args = ["-f", "concat", "-safe", "0", "-i", file_arg(listing), "-i", file_arg(narration_wav)]
+        sound = audio_track or narration_wav
+        args = ["-f", "concat", "-safe", "0", "-i", file_arg(listing), "-i", file_arg(sound)]
         if metadata is not None:
             args += ["-f", "ffmetadata", "-i", file_arg(metadata), "-map_metadata", "2", "-map_chapters", "2"]
-        delay_ms = round(audio_delay_frames * 1000 / OUTPUT_FPS)
-        args += ["-filter_complex", f"[1:a:0]adelay=delays={delay_ms}:all=1,apad[aout]"]
-        args += [
-            "-map",
-            "0:v:0",
-            "-map",
-            "[aout]",
-            "-c:v",
-            "copy",
-            *aac_args(),
-            *finished_mp4_args(frames, duration_s),
-        ]
+        if audio_track is None:
+            args += [*_final_audio_filter(audio_delay_frames, 1), "-map", "0:v:0", "-map", "[aout]", *aac_args()]
+        else:
+            args += ["-map", "0:v:0", "-map", "1:a:0", "-c:a", "copy"]
+        args += ["-c:v", "copy", *finished_mp4_args(frames, duration_s)]
         on_frames = (lambda done: progress(min(done, frames), frames)) if progress else None
         with atomic_output(output) as partial:
             run_ffmpeg_progress(
@@ -69,3 +66,20 @@ def write_final(
             written = probe(partial)
             if written.duration_s is None or abs(written.duration_s - duration_s) > DURATION_TOLERANCE_S:
                 raise MediaError(f"the joined video lasts {written.duration_s} s instead of {duration_s:.2f} s")
+
+
+def _final_audio_filter(audio_delay_frames: int, narration_input: int) -> list[str]:
+    """The narration (ffmpeg input ``narration_input``) delayed past the intro card and padded with silence: [aout]."""
+    delay_ms = round(audio_delay_frames * 1000 / OUTPUT_FPS)
+    return ["-filter_complex", f"[{narration_input}:a:0]adelay=delays={delay_ms}:all=1,apad[aout]"]
+
+
+def write_final_audio(narration_wav: Path, output: Path, frames: int, audio_delay_frames: int = 0) -> Path:
+    """The finished video's sound on its own (AAC in MP4, atomically): what ``write_final`` would encode for these
+    frames. Made while the overlay clips render, so the join only copies it."""
+    duration_s = frames / OUTPUT_FPS
+    args = ["-i", file_arg(narration_wav), *_final_audio_filter(audio_delay_frames, 0)]
+    args += ["-map", "[aout]", *aac_args(), "-t", f"{duration_s:.3f}", "-f", "mp4"]
+    with atomic_output(output) as partial:
+        run_ffmpeg([*args, file_arg(partial)], f"encoding the sound of {output.stem}")
+    return output
