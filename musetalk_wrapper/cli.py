@@ -32,6 +32,7 @@ from musetalk_wrapper.contract import (
 )
 from musetalk_wrapper.engines import DEFAULT_ENGINE, ENGINES, load_engine
 from musetalk_wrapper.media import OUTPUT_FPS, is_image, probe
+from musetalk_wrapper.parent_watch import watch_parent
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
@@ -291,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     # `timeout`, systemd and the orchestrator stop an engine with SIGTERM: unwind like Ctrl-C so partial files go
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
+    watch_parent()
     try:
         engine_name = _engine_from_argv(argv)
         obj, code = _run(argv, holder)
@@ -311,11 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # the answer below must not be cut short
-    if json_mode:
-        result_stream.write(json.dumps(obj) + "\n")
-    else:
-        _print_human(obj, result_stream)
-    result_stream.flush()
+    try:
+        if json_mode:
+            result_stream.write(json.dumps(obj) + "\n")
+        else:
+            _print_human(obj, result_stream)
+        result_stream.flush()
+    except BrokenPipeError:  # nobody reads the answer any more (the caller died): the exit code still tells
+        pass
     return code
 
 

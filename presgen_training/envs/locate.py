@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 READY_MARKER = ".presgen-env.json"  # written last, atomically, by `presgen env create`
+PARENT_PID_VAR = "PRESGEN_PARENT_PID"  # the orchestrator's pid, for musetalk_wrapper/parent_watch.py
 
 
 def repo_root() -> Path:
@@ -26,8 +27,10 @@ def repo_root() -> Path:
 
 def wrapper_environ() -> dict[str, str]:
     """The environment for ``<python> -m musetalk_wrapper...``: ours, with PYTHONPATH set to the repo root only,
-    so an engine venv imports the wrapper from this checkout and nothing from the user's PYTHONPATH."""
-    return {**os.environ, "PYTHONPATH": str(repo_root())}
+    so an engine venv imports the wrapper from this checkout and nothing from the user's PYTHONPATH; and this
+    process named as the engine's parent, so the engine stops if we die without stopping it (a SIGKILLed Ray
+    worker: musetalk_wrapper/parent_watch.py)."""
+    return {**os.environ, "PYTHONPATH": str(repo_root()), PARENT_PID_VAR: str(os.getpid())}
 
 
 def specs_dir() -> Path:
