@@ -185,10 +185,11 @@ def probe(path: Path) -> MediaInfo:
 _R128 = re.compile(r"lavfi\.r128\.(I|true_peak)=(-?[\d.]+|-?inf)")
 
 
-def aac_args(sample_rate: int = AUDIO_SAMPLE_RATE) -> list[str]:
-    """Output options of the finished video's sound. ffmpeg's fast AAC coder: at this bitrate speech sounds the
-    same as with the default (two-loop) coder, which takes ~2.5x the time, paid on every (re-)render's join."""
-    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AUDIO_BITRATE, "-ar", str(sample_rate)]
+def aac_args(sample_rate: int | None = AUDIO_SAMPLE_RATE) -> list[str]:
+    """Output options of every AAC track PresGen writes (``sample_rate`` None: the input's own). ffmpeg's fast AAC
+    coder: at this bitrate speech sounds the same as with the default (two-loop) coder, which takes ~2.5x the time."""
+    rate = [] if sample_rate is None else ["-ar", str(sample_rate)]
+    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AUDIO_BITRATE, *rate]
 
 
 def finished_mp4_args(frames: int, duration_s: float) -> list[str]:

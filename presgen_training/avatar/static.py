@@ -16,10 +16,10 @@ from pathlib import Path
 
 from presgen_training.errors import MediaError
 from presgen_training.ffmpeg import (
-    AUDIO_BITRATE,
     IMAGE_SUFFIXES,
     OUTPUT_FPS,
     MediaInfo,
+    aac_args,
     file_arg,
     probe,
     run_ffmpeg,
@@ -77,10 +77,7 @@ def render_static(
                     "-map",
                     f"{video_input.audio_index}:a:0",
                     *video_input.codec,
-                    "-c:a",
-                    "aac",
-                    "-b:a",
-                    AUDIO_BITRATE,
+                    *aac_args(None),
                     "-frames:v",
                     str(frames),
                     "-t",

@@ -19,9 +19,9 @@ from PIL import Image
 
 from presgen_training.errors import MediaError
 from presgen_training.ffmpeg import (
-    AUDIO_BITRATE,
     OUTPUT_FPS,
     MediaInfo,
+    aac_args,
     file_arg,
     finished_mp4_args,
     probe,
@@ -140,11 +140,7 @@ def compose(
             audio_map,
             *chapter_args(meta_input),
             *_x264_args(config),
-            *(
-                ["-c:a", "copy"]
-                if audio_note.endswith("copied")
-                else ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(narration.sample_rate)]
-            ),
+            *(["-c:a", "copy"] if audio_note.endswith("copied") else aac_args(narration.sample_rate)),
             *finished_mp4_args(plan.frames, duration_s),
         ]
         on_frames = (lambda done: progress(min(done, plan.frames), plan.frames)) if progress else None
