@@ -242,8 +242,10 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
     models = tmp_path / "models"
     hub.by_name("model.bin").stall_after = HUB_CHUNK + MIB
     model_sha = hashlib.sha256(FILES["net/model.bin"][0]).hexdigest()
+    # the client waits out the stall (its own read timeout would resume the file before the interrupt on a busy host)
+    env = {**fetch.env, "HF_HUB_DOWNLOAD_TIMEOUT": "300"}
     proc = subprocess.Popen(
-        fetch.argv(models), env=fetch.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        fetch.argv(models), env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert hub.stalled.wait(120), "the download never started"
@@ -251,6 +253,7 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while not (partial.is_file() and partial.stat().st_size >= HUB_CHUNK) and time.monotonic() < deadline:
             time.sleep(0.05)  # the first 10 MiB chunk is on disk
+        assert partial.is_file() and partial.stat().st_size >= HUB_CHUNK, "the first chunk never reached the disk"
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
     finally:
