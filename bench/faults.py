@@ -217,6 +217,30 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def group_members(pgid: int) -> list[int]:
+    """The running processes (not zombies) of process group ``pgid``."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdigit() else []
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields and int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def engine_child(pid: int) -> int | None:
+    """The wrapper process ``pid`` started (``python -m musetalk_wrapper``), if it runs."""
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for child in (task / "children").read_text().split():
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                if b"musetalk_wrapper" in cmdline:
+                    return int(child)
+    return None
+
+
 def wait_for(path: Path, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -349,6 +373,52 @@ def sigterm_engine(box: Sandbox) -> Outcome:
 @case("sighup-engine", "SIGHUP while the engine is quiet: engine group stopped, nothing left, exit 129")
 def sighup_engine(box: Sandbox) -> Outcome:
     return _interrupt(box, signal.SIGHUP)
+
+
+LONG_SECTION = (
+    "title: Faults\nsections:\n  - title: Long\n    narration: >-\n      "
+    + " ".join(["This part keeps the presenter talking for a while, so that the engine is busy."] * 6)
+    + "\n"
+)
+ORPHAN_STOP_S = 8.0  # the engine polls its parent every 0.5 s, then unwinds (ffmpeg stopped, partial file removed)
+
+
+@case(
+    "sigkill-presgen",
+    "presgen killed with SIGKILL while the engine renders (a killed Ray worker): engine stops, no partial clip",
+    needs_puppet_env=True,
+)
+def sigkill_presgen(box: Sandbox) -> Outcome:
+    python, _ = env_python("puppet")
+    # the real engine, quiet: one that prints progress would die of the broken pipe at its next line anyway
+    quiet = box.inputs / "quiet-puppet"
+    quiet.write_text(f'#!/bin/sh\nexec {python} "$@" --quiet\n')
+    quiet.chmod(0o755)
+    script = box.file("s.yaml", LONG_SECTION)
+    proc = box.start(
+        *box.render_args(script, "--avatar", "puppet", "--engine-python", str(quiet), image=face_photo(box))
+    )
+    deadline = time.monotonic() + SIGNAL_WAIT_S
+    while (engine := engine_child(proc.pid)) is None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if engine is None:
+        proc.kill()
+        return Outcome(False, f"the engine never started: {proc.communicate()[1][-200:]}")
+    time.sleep(1.0)  # rendering, with its ffmpeg
+    proc.kill()
+    proc.communicate()
+    deadline = time.monotonic() + ORPHAN_STOP_S
+    while group_members(engine) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = group_members(engine)
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    # presgen itself had no chance to clean its work folder or its output's lock file (the lock itself went with
+    # it): what the engine wrote is what counts
+    left = [p for p in box.leftovers() if not p.startswith("TMPDIR/") and not p.endswith(".lock")]
+    left += [f"process {pid}" for pid in alive]
+    said = "engine stopped" if not alive else f"engine still running {ORPHAN_STOP_S:.0f} s later"
+    return Outcome(not left, said, left)
 
 
 @case("sigterm-ffmpeg", "SIGTERM while ffmpeg writes the final file: ffmpeg stopped, no partial file, exit 143")

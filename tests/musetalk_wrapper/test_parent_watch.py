@@ -1,4 +1,5 @@
-"""The engine's watch on the orchestrator that started it (the orphan test itself: puppet/test_orphaned_engine.py)."""
+"""The engine's watch on the orchestrator that started it (the orphaned engine itself: bench/faults.py's
+sigkill-presgen case)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ CASES = [
     "sigterm-engine",
     "sighup-engine",
     "sigterm-ffmpeg",
+    "sigkill-presgen",
     "grandchild-holds-stdout",
     "health-that-lies",
     "read-only-output-folder",
