@@ -139,6 +139,7 @@ def from_hub(src: Source, revision: str) -> tuple[Path, str | None]:
     )
 
     assert src.hub and src.file
+    _no_progress_monitor_thread()
     url = _hub_url(src, revision)
     try:
         cached = Path(hf_hub_download(src.hub, src.file, revision=revision))
@@ -160,6 +161,14 @@ def from_hub(src: Source, revision: str) -> tuple[Path, str | None]:
         raise FetchError(f"download stopped ({_first_line(exc)}); run the same command again to resume") from None
     blob = cached.resolve()
     return cached, blob.name if blob != cached else None
+
+
+def _no_progress_monitor_thread() -> None:
+    """tqdm's monitor thread can be the one the kernel hands Ctrl-C to; the download's read in the main thread then
+    goes on until it times out, and the interrupt can be lost on the way. Without it, Ctrl-C stops the read."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0
 
 
 def _drop_from_hub_cache(cached: Path) -> None:
