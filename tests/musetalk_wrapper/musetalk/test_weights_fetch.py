@@ -236,6 +236,20 @@ def test_revision_override_and_usage_errors(hub: FakeHub, tmp_path: Path) -> Non
     assert proc.returncode == 2 and "--revision takes REPO=REVISION" in proc.stderr
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT delivered and handled by default (a test run may have left it ignored or blocked in
+    the process that starts the fetch; a child inherits both)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _signal_state(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status")
+    if not status.is_file():
+        return "unknown"
+    return ", ".join(ln.strip() for ln in status.read_text().splitlines() if ln.startswith(("Sig", "Threads")))
+
+
 def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
     """A fetch killed mid-file (Ctrl-C, a closed laptop) leaves no file in the models folder and resumes."""
     fetch = Fetch(hub, tmp_path)
@@ -245,7 +259,13 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
     # the client waits out the stall (its own read timeout would resume the file before the interrupt on a busy host)
     env = {**fetch.env, "HF_HUB_DOWNLOAD_TIMEOUT": "300"}
     proc = subprocess.Popen(
-        fetch.argv(models), env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        fetch.argv(models),
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     try:
         assert hub.stalled.wait(120), "the download never started"
@@ -254,8 +274,12 @@ def test_killed_fetch_resumes(hub: FakeHub, tmp_path: Path) -> None:
         while not (partial.is_file() and partial.stat().st_size >= HUB_CHUNK) and time.monotonic() < deadline:
             time.sleep(0.05)  # the first 10 MiB chunk is on disk
         assert partial.is_file() and partial.stat().st_size >= HUB_CHUNK, "the first chunk never reached the disk"
+        signals = _signal_state(proc.pid)
         proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=60)
+        try:
+            _out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the fetch went on after SIGINT; its signal state then: {signals}")
     finally:
         hub.release.set()
         if proc.poll() is None:
