@@ -12,8 +12,8 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -146,17 +146,14 @@ def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) ->
             clips, facts = produce_avatars(prep, executor, reporter)
         # the finished video's sound is encoded while the overlay clips render: the join then only copies it
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="presgen-sound") as background:
-            sound: list[Future[Path]] = []
-
-            def encode_sound(plan: OverlayPlan) -> None:
+            with reporter.stage("overlay", unit="frame"):
+                plan = overlay_plan(prep, facts, reporter)
                 audio, delay = _final_sound(prep, plan)
                 frames = sum(w.frames for w in windows(prep, plan, clips))
-                sound.append(background.submit(write_final_audio, audio, work / "final-sound.m4a", frames, delay))
-
-            with reporter.stage("overlay", unit="frame"):
-                plan, finals = produce_overlays(prep, facts, clips, executor, reporter, on_plan=encode_sound)
+                sound = background.submit(write_final_audio, audio, work / "final-sound.m4a", frames, delay)
+                finals = produce_overlays(prep, plan, clips, executor, reporter)
             with reporter.stage("finish", unit="frame"):
-                return finish(prep, plan, clips, finals, reporter, audio_track=sound[0].result() if sound else None)
+                return finish(prep, plan, clips, finals, reporter, audio_track=sound.result())
     finally:
         if opts.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -402,17 +399,9 @@ def overlay_jobs(
 
 
 def produce_overlays(
-    prep: Prepared,
-    facts: dict[str, Any],
-    clips: dict[int, AvatarClip],
-    executor: Executor,
-    reporter: StageReporter,
-    on_plan: Callable[[OverlayPlan], None] | None = None,
-) -> tuple[OverlayPlan, list[overlay_clips.OverlayClip]]:
-    """The overlay plan (handed to ``on_plan`` at once), then each window's finished clip, in the video's order."""
-    plan = overlay_plan(prep, facts, reporter)
-    if on_plan is not None:
-        on_plan(plan)
+    prep: Prepared, plan: OverlayPlan, clips: dict[int, AvatarClip], executor: Executor, reporter: StageReporter
+) -> list[overlay_clips.OverlayClip]:
+    """Each window's finished clip of ``plan``, in the video's order."""
     pieces, todo = overlay_jobs(prep, plan, clips)
     total = sum(job.frames for job in todo)
     done = {"frames": 0}
@@ -426,7 +415,7 @@ def produce_overlays(
         return clip
 
     made = dict(zip((id(job) for job in todo), executor.map(make, todo)))
-    return plan, [made[id(piece)] if isinstance(piece, OverlayJob) else piece for piece in pieces]
+    return [made[id(piece)] if isinstance(piece, OverlayJob) else piece for piece in pieces]
 
 
 def _overlay_config(opts: RenderOptions, title: str, theme: Theme, has_slides: bool = False) -> OverlayConfig:
