@@ -164,8 +164,8 @@ def from_hub(src: Source, revision: str) -> tuple[Path, str | None]:
 
 
 def _no_progress_monitor_thread() -> None:
-    """tqdm's monitor thread can be the one the kernel hands Ctrl-C to; the download's read in the main thread then
-    goes on until it times out, and the interrupt can be lost on the way. Without it, Ctrl-C stops the read."""
+    """tqdm's monitor thread can be the one the kernel hands Ctrl-C to, and then the download's blocking read in the
+    main thread is not interrupted (it goes on until it times out). With one thread, Ctrl-C interrupts the read."""
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0
