@@ -31,7 +31,7 @@ from musetalk_wrapper.contract import (
     success_object,
 )
 from musetalk_wrapper.engines import DEFAULT_ENGINE, ENGINES, load_engine
-from musetalk_wrapper.media import OUTPUT_FPS, is_image, probe
+from musetalk_wrapper.media import MAX_SIDE_PX, MIN_SIDE_PX, OUTPUT_FPS, is_image, probe
 from musetalk_wrapper.parent_watch import watch_parent
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report whether the engine can run here")
     p.add_argument("--timings", type=Path, help="narration timings JSON (phonemes, words) for exact mouth shapes")
     p.add_argument("--fps", type=int, default=OUTPUT_FPS, help="output frame rate (default: %(default)s)")
+    p.add_argument(
+        "--max-side",
+        type=int,
+        default=MAX_SIDE_PX,
+        metavar="PX",
+        help=f"longest side of the output video in pixels: the source is scaled down to fit, never up "
+        f"({MIN_SIDE_PX}-{MAX_SIDE_PX}; default: %(default)s). Render at the size the video is shown at: "
+        "a presenter shown 720 px tall needs no 1536 px render (musetalk-upstream keeps its own size)",
+    )
     p.add_argument(
         "--start-s",
         type=float,
@@ -140,6 +149,8 @@ def _check_common(a: argparse.Namespace) -> None:
         raise _UsageError("one of --image/--video is required")
     if a.fps <= 0 or a.batch_size < 0:
         raise _UsageError("--fps must be positive and --batch-size 0 (auto) or more")
+    if not MIN_SIDE_PX <= a.max_side <= MAX_SIDE_PX:
+        raise _UsageError(f"--max-side must be between {MIN_SIDE_PX} and {MAX_SIDE_PX} pixels")
     for label, path in (("image", a.image), ("video", a.video)):
         if path is not None and not path.is_file():
             raise EngineError(ErrorCode.BAD_INPUT, f"{label} file not found: {path}")

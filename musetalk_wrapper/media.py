@@ -20,6 +20,8 @@ import numpy as np
 from musetalk_wrapper.contract import EngineError, ErrorCode, unavailable_missing_package
 
 OUTPUT_FPS = 25  # frames per second of every engine's output
+MAX_SIDE_PX = 1920  # longest side of an engine's output: larger sources are scaled down to it
+MIN_SIDE_PX = 64  # the smallest --max-side: below it no face can be found
 AUDIO_BITRATE = "160k"
 # engine clips get a keyframe every second: the orchestrator's check of a clip's last second and a seek into a clip
 # decode at most a second of frames (x264's default is a keyframe every 250 frames)
@@ -67,6 +69,7 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Video: \w+[^,]*, \w+[^,]*(?:\([^)]*\))?, (\d{1,5})x(\d{1,5})")
 _FPS = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)")
 _START = re.compile(r"start (-?\d+(?:\.\d+)?)")
+_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 
 
 def probe(path: Path) -> MediaInfo:
@@ -90,6 +93,8 @@ def probe(path: Path) -> MediaInfo:
             fps = float(f[1])
         if st := _START.search(video_line):
             start = float(st[1])
+    if width and height and (m := _ROTATION.search(text)) and round(float(m[1])) % 180 == 90:
+        width, height = height, width  # a phone video turned on its side: ffmpeg decodes it upright
     return MediaInfo(duration, width, height, fps, video_line is not None, "Audio:" in text, start)
 
 

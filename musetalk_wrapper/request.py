@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from musetalk_wrapper.media import OUTPUT_FPS
+from musetalk_wrapper.media import MAX_SIDE_PX, OUTPUT_FPS
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class RenderRequest:
     image: Path | None = None
     video: Path | None = None
     fps: int = OUTPUT_FPS
+    max_side: int = MAX_SIDE_PX  # px: the output's longest side at most this (the source is scaled down, never up)
     timings: Path | None = None  # narration timings JSON (timings.schema.json)
     # The motion clock (seconds): output frame i shows the source's motion (video position, head sway, blinks)
     # at clock time start_s + i / fps, so clips rendered separately join seamlessly when each one's start_s is

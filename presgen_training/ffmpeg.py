@@ -145,6 +145,7 @@ class MediaInfo:
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Video: (\w+)[^,]*, (\w+)[^,]*(?:\([^)]*\))?, (\d{1,5})x(\d{1,5})")
 _FPS = re.compile(r"(\d+(?:\.\d+)?) (?:fps|tbr)")  # a still has no fps, only its tbr
+_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 _AUDIO = re.compile(r"Audio: (\w+).*?(\d+) Hz")
 
 
@@ -179,6 +180,8 @@ def probe(path: Path) -> MediaInfo:
                 acodec, rate = m[1], int(m[2])
             else:
                 acodec = line.split("Audio:", 1)[1].split()[0].strip(",")
+    if width and height and (m := _ROTATION.search(text)) and round(float(m[1])) % 180 == 90:
+        width, height = height, width  # a phone video turned on its side: ffmpeg decodes it upright
     return MediaInfo(path, duration, width, height, fps, vcodec, pix, acodec, rate)
 
 

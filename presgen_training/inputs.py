@@ -33,6 +33,7 @@ class InputCheck:
     source: Path
     out: Path
     source_is_image: bool
+    source_size: tuple[int, int]  # px, as decoded (upright)
 
     def check_space(self, narration_s: float, work: Path) -> None:
         """Refuse, before the slow stages, when a folder the render writes to is clearly too small."""
@@ -82,9 +83,9 @@ def check_inputs(
                 raise UsageError(
                     f"refusing to overwrite {label} {path} with the output {written}; choose another --out"
                 )
-    _check_source(source, is_image)
+    size = _check_source(source, is_image)
     _check_writable(out.parent)
-    return InputCheck(script, source, out, is_image)
+    return InputCheck(script, source, out, is_image, size)
 
 
 def _absolute(path: Path) -> Path:
@@ -101,7 +102,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_source(source: Path, is_image: bool) -> None:
+def _check_source(source: Path, is_image: bool) -> tuple[int, int]:
     kind = "photo" if is_image else "video"
     try:
         info = probe(source)
@@ -119,6 +120,7 @@ def _check_source(source: Path, is_image: bool) -> None:
     moving = info.video_codec not in STILL_CODECS and (info.duration_s or 0.0) > 1.5 / (info.fps or OUTPUT_FPS)
     if is_image and moving:
         raise UsageError(f"{source} is a video ({info.duration_s:.1f} s); pass it with --source-video")
+    return info.width, info.height
 
 
 def _check_writable(folder: Path) -> None:

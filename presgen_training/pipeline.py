@@ -20,6 +20,7 @@ from typing import Any
 
 from presgen_training import cache_store
 from presgen_training.avatar.chain import Attempt, AvatarError, AvatarSettings, Resolution, resolve
+from presgen_training.avatar.render_size import engine_size, render_side
 from presgen_training.config import cache_dir
 from presgen_training.errors import PresgenError
 from presgen_training.executors import Executor, Serial, split_evenly
@@ -34,7 +35,7 @@ from presgen_training.overlay import Bookends, OverlayConfig, load_theme
 from presgen_training.overlay.chapters import Chapter, chapter_list, write_ffmetadata
 from presgen_training.overlay.compose import plan_overlay, write_sidecars
 from presgen_training.overlay.config import Theme
-from presgen_training.overlay.plan import OverlayPlan, SlidePictures
+from presgen_training.overlay.plan import OverlayPlan, SlidePictures, presenter_scales
 from presgen_training.progress import StageReporter
 from presgen_training.records import by_name
 from presgen_training.script import load_lexicon, load_script
@@ -212,14 +213,32 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter, resolution
     narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
     manifest["narration"] = _narration_dict(narration)
     checked.check_space(narration.duration_s, work)
-    segments = plan_segments(narration)
+    full = engine_size(*checked.source_size)
+    segments = _sized(plan_segments(narration), full, opts, script, narration, theme, slides, work)
     if opts.section is not None:
         segments = [segments[opts.section - 1]]
     timings = timings_document(narration) if narration.phonemes or narration.words else None
     inputs = AvatarInputs(
-        opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path, timings, work
+        opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path, timings, work, full
     )
     return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts, theme, slides)
+
+
+def _sized(
+    segments: list[Segment],
+    full: tuple[int, int],
+    opts: RenderOptions,
+    script: Script,
+    narration: Narration,
+    theme: Theme,
+    slides: SlidePictures | None,
+    work: Path,
+) -> list[Segment]:
+    """Each segment with the size its presenter clip is rendered at: the most its section shows it enlarged
+    (from the whole script's layout, so a section previewed alone is rendered as in the whole video)."""
+    config = _overlay_config(opts, script.title, theme, slides is not None)
+    scales = presenter_scales(full, narration, config, work / "sizing", slides)
+    return [replace(s, render_side=render_side(full, scales[s.index])) for s in segments]
 
 
 def _absolute(path: Path | None) -> Path | None:
@@ -267,11 +286,16 @@ def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], l
     prepares the source once)."""
     clips = avatar_clips.find_cached(prep.inputs, prep.segments)
     missing = [s for s in prep.segments if s.index not in clips]
-    # a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run is cached, so an
-    # interrupted render resumes after the last finished run
-    runs = max(parts, math.ceil(len(missing) / CLIPS_PER_RUN))
-    batches = split_evenly(missing, runs, weight=lambda s: s.frames)
-    return clips, [PresenterJob(prep.inputs, tuple(batch)) for batch in batches]
+    jobs = []
+    # one run per render size; a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run
+    # is cached, so an interrupted render resumes after the last finished run
+    total = sum(s.frames for s in missing)
+    for side in dict.fromkeys(s.render_side for s in missing):
+        alike = [s for s in missing if s.render_side == side]
+        share = math.ceil(parts * sum(s.frames for s in alike) / total)  # workers, by the frames of this size
+        runs = max(share, math.ceil(len(alike) / CLIPS_PER_RUN))
+        jobs += [PresenterJob(prep.inputs, tuple(b)) for b in split_evenly(alike, runs, weight=lambda s: s.frames)]
+    return clips, jobs
 
 
 def produce_avatars(
@@ -461,14 +485,15 @@ def finish(
     if opts.captions != "off" and not preview:
         _write_captions_beside(prep, plan.content_start / plan.fps)
     sidecars = (
-        write_sidecars(opts.out, plan, config, opts.source, _clip_size(clips), chapters)
+        write_sidecars(opts.out, plan, config, opts.source, prep.inputs.full_size, chapters)
         if chapters and config.chapters
         else {}
     )
     manifest["output"] = {**_verify_output(opts.out, frames / OUTPUT_FPS), **sidecars}
     manifest["avatar"] = _avatar_dict(clips, prep.attempts, prep.inputs.resolution)
     manifest["overlay"] = _plan_dict(plan, config, chapters)
-    manifest["segments"] = [_piece_dict(piece, clips) for piece in pieces]
+    sides = {s.index: s.render_side for s in prep.segments}
+    manifest["segments"] = [_piece_dict(piece, clips, sides) for piece in pieces]
     manifest["stages_s"] = dict(reporter.timings_s)
     manifest["realtime_factor"] = round(sum(reporter.timings_s.values()) / max(prep.narration.duration_s, 1e-9), 3)
     path = manifest_path_for(opts.out)
@@ -495,12 +520,6 @@ def _write_captions_beside(prep: Prepared, shift_s: float) -> None:
         get_writer("vtt").write(moved, vtt)
     _copy_atomic(srt, prep.opts.out.with_suffix(".srt"))
     _copy_atomic(vtt, prep.opts.out.with_suffix(".vtt"))
-
-
-def _clip_size(clips: dict[int, AvatarClip]) -> tuple[int, int]:
-    info = probe(next(iter(clips.values())).path)
-    assert info.width and info.height
-    return info.width, info.height
 
 
 def _sidecars(opts: RenderOptions) -> list[Path]:
@@ -672,7 +691,9 @@ def _plan_dict(plan: OverlayPlan, config: OverlayConfig, chapters: list[Chapter]
     return planned
 
 
-def _piece_dict(piece: overlay_clips.OverlayClip, clips: dict[int, AvatarClip]) -> dict[str, Any]:
+def _piece_dict(
+    piece: overlay_clips.OverlayClip, clips: dict[int, AvatarClip], sides: dict[int, int | None]
+) -> dict[str, Any]:
     w = piece.window
     d: dict[str, Any] = {
         "name": w.name,
@@ -687,7 +708,13 @@ def _piece_dict(piece: overlay_clips.OverlayClip, clips: dict[int, AvatarClip]) 
     if w.segment is not None:
         clip = clips[w.segment]
         d.update(
-            {"engine": clip.engine, "avatar_cached": clip.cached, "avatar_clip": str(clip.path), "avatar_key": clip.key}
+            {
+                "engine": clip.engine,
+                "avatar_cached": clip.cached,
+                "avatar_clip": str(clip.path),
+                "avatar_key": clip.key,
+                "avatar_max_side": sides.get(w.segment),  # px: rendered at the size it is shown at
+            }
         )
     return d
 

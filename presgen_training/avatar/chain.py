@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from presgen_training import engines, wrapper_client
+from presgen_training.avatar.render_size import ENGINE_MAX_SIDE_PX
 from presgen_training.avatar.static import render_static
 from presgen_training.avatar.video_check import VideoCheckFailure, check_video
 from presgen_training.config import UserConfig, cache_dir
@@ -162,8 +163,10 @@ def make_avatar(
     resolution: Resolution | None = None,
     on_event: wrapper_client.EventCallback | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    max_side: int | None = None,
 ) -> AvatarOutcome:
-    """Render every clip with one engine: the first candidate that renders them all."""
+    """Render every clip with one engine: the first candidate that renders them all, with its longest side at most
+    ``max_side`` px (None: the engine's own limit)."""
     resolution = resolution or resolve(settings, on_attempt)
     attempts = list(resolution.attempts)
     for candidate in resolution.candidates:
@@ -172,7 +175,14 @@ def make_avatar(
         if python is None:  # static, inside the orchestrator
             try:
                 for clip in clips:
-                    render_static(source, clip.audio, clip.output, start_s=clip.start_s, handoff_s=clip.handoff_s)
+                    render_static(
+                        source,
+                        clip.audio,
+                        clip.output,
+                        start_s=clip.start_s,
+                        handoff_s=clip.handoff_s,
+                        max_side=max_side or ENGINE_MAX_SIDE_PX,
+                    )
             except MediaError as exc:
                 _record(
                     attempts,
@@ -183,7 +193,13 @@ def make_avatar(
             _record(attempts, Attempt(engine, "ok", seconds=time.monotonic() - started), on_attempt)
             return AvatarOutcome(engine, attempts)
         try:
-            results = _run(engine, python, source, source_is_image, clips, settings, on_event)
+            try:
+                results = _run(engine, python, source, source_is_image, clips, settings, on_event, max_side)
+            except wrapper_client.WrapperFailure as exc:
+                if exc.code != "NO_FACE" or max_side is None:
+                    raise
+                # a face big enough at full size may be too small for the face mesh at the size shown
+                results = _run(engine, python, source, source_is_image, clips, settings, on_event)
         except (wrapper_client.WrapperFailure, VideoCheckFailure) as exc:
             for clip in clips:
                 clip.output.unlink(missing_ok=True)
@@ -242,12 +258,15 @@ def _run(
     clips: Sequence[Clip],
     settings: AvatarSettings,
     on_event: wrapper_client.EventCallback | None,
+    max_side: int | None = None,
 ) -> list[dict[str, Any]]:
     """One wrapper run for all clips (a single clip at clock 0 uses the plain form); every video is checked."""
     audio_s = sum(clip.duration_s for clip in clips)
     timeout = settings.timeout_s if settings.timeout_s is not None else engines.timeout_s(engine, audio_s)
     source_arg = f"--image={source}" if source_is_image else f"--video={source}"
     args = ["--engine", engine, source_arg, "--json-output", *_engine_args(engine, settings)]
+    if max_side is not None:
+        args.append(f"--max-side={max_side}")
     single = len(clips) == 1 and clips[0].start_s == 0.0 and clips[0].handoff_s is None
     if single:
         clip = clips[0]

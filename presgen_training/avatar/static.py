@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from presgen_training.avatar.render_size import ENGINE_MAX_SIDE_PX
 from presgen_training.errors import MediaError
 from presgen_training.ffmpeg import (
     IMAGE_SUFFIXES,
@@ -50,7 +51,7 @@ def render_static(
     audio: Path,
     output: Path,
     fps: int = OUTPUT_FPS,
-    max_side: int = 1920,
+    max_side: int = ENGINE_MAX_SIDE_PX,
     start_s: float = 0.0,
     handoff_s: float | None = None,
 ) -> StaticResult:

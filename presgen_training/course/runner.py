@@ -39,6 +39,7 @@ from presgen_training.errors import PresgenError
 from presgen_training.executors import split_evenly
 from presgen_training.manifest import manifest_path_for
 from presgen_training.pipeline import (
+    CLIPS_PER_RUN,
     Prepared,
     RenderOptions,
     finish,
@@ -297,12 +298,17 @@ class CourseRun:
         shutil.rmtree(run.opts.work_dir, ignore_errors=True)  # never reuse a stale segment cut
         prep = prepare(run.opts, run.opts.work_dir, run.reporter, run.resolution)
         clips, jobs = presenter_jobs(prep, 1)
-        if jobs:
-            segments = list(jobs[0].segments)
-            parts = max(1, min(self.backend.heavy_slots, math.ceil(jobs[0].frames / TARGET_BATCH_FRAMES)))
-            first = replace(prep.inputs, resolution=Resolution(prep.inputs.resolution.candidates[:1], []))
-            jobs = [PresenterJob(first, tuple(b)) for b in split_evenly(segments, parts, weight=lambda s: s.frames)]
-        return "prepared", (prep, clips, jobs)
+        first = replace(prep.inputs, resolution=Resolution(prep.inputs.resolution.candidates[:1], []))
+        batches = []
+        for side in dict.fromkeys(s.render_side for job in jobs for s in job.segments):  # one engine run per size
+            alike = [s for job in jobs for s in job.segments if s.render_side == side]
+            frames = sum(s.frames for s in alike)
+            parts = max(
+                min(self.backend.heavy_slots, math.ceil(frames / TARGET_BATCH_FRAMES)),
+                math.ceil(len(alike) / CLIPS_PER_RUN),
+            )
+            batches += [PresenterJob(first, tuple(b)) for b in split_evenly(alike, parts, weight=lambda s: s.frames)]
+        return "prepared", (prep, clips, batches)
 
     def _after_prepare(self, task: Task, value: tuple[str, Any]) -> None:
         run = task.run

@@ -260,7 +260,7 @@ def write_sidecars(
     chapters: list[Chapter],
 ) -> dict[str, str]:
     """NAME.chapters.vtt and NAME.thumbnail.png beside ``output``. ``picture``: the presenter source, whose still
-    is scaled to ``size`` (the presenter clips' size, in which ``plan.source_face`` is given)."""
+    is scaled to ``size`` (the full-size presenter, in which ``plan.source_face`` is given)."""
     vtt = output.with_name(output.stem + ".chapters.vtt")
     thumb = output.with_name(output.stem + ".thumbnail.png")
     write_webvtt_chapters(chapters, vtt)

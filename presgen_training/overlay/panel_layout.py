@@ -55,6 +55,9 @@ class PanelArrangement:
             )
             self.bottom = self.caption_rect.y - panel.y - px(CAPTION_BAND_GAP, s)
 
+    def presenter_scale(self, sec: SectionTiming) -> float:
+        return self.presenter.scale
+
     def draw_section(self, sec: SectionTiming, first: int, end: int) -> SectionWindow:
         ctx, s, panel = self.ctx, self.ctx.scale, self.panel_rect
         ctx.sink.add_presenter(self.presenter, first, end, section=sec.index)

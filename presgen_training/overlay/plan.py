@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image
 
@@ -29,6 +29,9 @@ from presgen_training.overlay.layers import (
 from presgen_training.overlay.schedule import bullet_schedule, section_spans
 from presgen_training.overlay.text import missing_glyphs, theme_fonts
 from presgen_training.timeline import Cue, Narration, SectionTiming
+
+if TYPE_CHECKING:
+    from presgen_training.overlay.stage_layout import StageArrangement
 
 StillFn = Callable[[int, int], Image.Image]  # a frame of the avatar video scaled to (width, height)
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of a slide
@@ -51,6 +54,10 @@ class Arrangement(Protocol):
     name: str
 
     def draw_section(self, sec: SectionTiming, first: int, end: int) -> SectionWindow: ...
+
+    def presenter_scale(self, sec: SectionTiming) -> float:
+        """The most the presenter video is enlarged in this section (output px per video px), whatever the face."""
+        ...
 
     def caption(self, text: str, window: SectionWindow) -> tuple[Image.Image, int, int] | None: ...
 
@@ -175,27 +182,17 @@ def build_plan(
 ) -> OverlayPlan:
     """Lay the overlay out, write its pictures into ``folder`` and return the plan."""
     from presgen_training.overlay import bookends
-    from presgen_training.overlay.panel_layout import PanelArrangement
-    from presgen_training.overlay.slides_layout import SlideArrangement
-    from presgen_training.overlay.stage_layout import StageArrangement
 
     cues = [(c.start_s, c.end_s, c.text) for c in captions] if captions and config.captions == "burn" else []
     with theme_fonts(config.theme.font_regular, config.theme.font_bold):
         ctx = Context(source_size, narration, config, cues, face_box, face_source, folder, still, slides)
         bookends.add_background(ctx)
         ctx.logo_rect = bookends.logo_rect(ctx)
-        stage = StageArrangement(ctx)
-        panel = PanelArrangement(ctx) if config.layout == "side" else None
-        slide = SlideArrangement(ctx, stage) if config.layout == "slides" else None
+        stage, choose = _arrangements(ctx)
         windows: list[SectionWindow] = []
         chosen: list[Arrangement] = []
         for (first, end), sec in zip(ctx.section_frames(), narration.sections):
-            has_visual = sec.section.image is not None or sec.section.slide is not None
-            arrangement: Arrangement = stage
-            if panel is not None and (sec.section.bullets or has_visual):
-                arrangement = panel
-            elif slide is not None and (sec.section.bullets or has_visual):
-                arrangement = slide
+            arrangement = choose(sec)
             windows.append(arrangement.draw_section(sec, first, end))
             chosen.append(arrangement)
         if not windows:
@@ -228,6 +225,49 @@ def build_plan(
             sections=windows,
             warnings=ctx.warnings,
         )
+
+
+def presenter_scales(
+    source_size: tuple[int, int],
+    narration: Narration,
+    config: OverlayConfig,
+    folder: Path,
+    slides: SlidePictures | None = None,
+) -> list[float]:
+    """Per section, the most its presenter video (of ``source_size``) is enlarged on screen, before the face is
+    known: a presenter video rendered at this scale loses nothing (``folder``: where slide pictures may go)."""
+    with theme_fonts(config.theme.font_regular, config.theme.font_bold):
+        from presgen_training.overlay import bookends
+
+        ctx = Context(source_size, narration, config, [], None, "none", folder, _no_still, slides)
+        ctx.logo_rect = bookends.logo_rect(ctx)  # a picture-in-picture keeps clear of the logo
+        _, choose = _arrangements(ctx)
+        return [choose(sec).presenter_scale(sec) for sec in narration.sections]
+
+
+def _no_still(width: int, height: int) -> Image.Image:
+    raise AssertionError("no still is drawn while sizing the presenter")
+
+
+def _arrangements(ctx: Context) -> tuple[StageArrangement, Callable[[SectionTiming], Arrangement]]:
+    """The frame-filling stage arrangement, and which arrangement draws a section: the layout's own (panel or
+    slide) when the section has something to show, else the stage."""
+    from presgen_training.overlay.panel_layout import PanelArrangement
+    from presgen_training.overlay.slides_layout import SlideArrangement
+    from presgen_training.overlay.stage_layout import StageArrangement
+
+    stage = StageArrangement(ctx)
+    own: Arrangement | None = None
+    if ctx.config.layout == "side":
+        own = PanelArrangement(ctx)
+    elif ctx.config.layout == "slides":
+        own = SlideArrangement(ctx, stage)
+
+    def choose(sec: SectionTiming) -> Arrangement:
+        has_visual = sec.section.image is not None or sec.section.slide is not None
+        return own if own is not None and (sec.section.bullets or has_visual) else stage
+
+    return stage, choose
 
 
 def _presenter_of(ctx: Context, window: SectionWindow) -> PresenterFit:

@@ -9,6 +9,8 @@ the presenter.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from PIL import Image
 
 from presgen_training.overlay import cards, pip
@@ -26,6 +28,16 @@ CAPTION_SHARE = 0.7  # caption box width / frame width, at most
 CAPTION_MARGIN = 28  # px at 720p between the caption box and the frame's bottom edge
 
 
+@dataclass(frozen=True)
+class _Placement:
+    kind: str  # slide (picture-in-picture), slide-band or slide-beside
+    picture: Image.Image  # the slide (or image), drawn at its size in the frame
+    slide: Rect
+    presenter: Rect
+    choice: pip.PipChoice | None = None  # the corner, for a picture-in-picture
+    text: list[Rect] = field(default_factory=list)  # the slide's text boxes, in frame pixels
+
+
 class SlideArrangement:
     name = "slide"
 
@@ -40,24 +52,50 @@ class SlideArrangement:
     def draw_section(self, sec: SectionTiming, first: int, end: int) -> SectionWindow:
         ctx = self.ctx
         if sec.section.slide is None and sec.section.image is None:
-            if self.panel is None:
-                self.panel = PanelArrangement(ctx)
-            return self.panel.draw_section(sec, first, end)
+            return self._panel().draw_section(sec, first, end)
         if sec.section.bullets:
             ctx.warnings.append(
                 f"section {sec.index + 1}: its bullets are not drawn over its "
                 f"{'slide' if sec.section.slide else 'image'}"
             )
+        place = self._place(sec)
+        if place.kind == "slide-beside":
+            ctx.warnings.append(
+                f"section {sec.index + 1}: every corner of the slide has text; the presenter stands beside the slide"
+            )
+        if place.choice is None:
+            return self._band(sec, first, end, place.picture, place.slide, place.presenter, place.kind)
+        if place.choice.covers_text:
+            ctx.warnings.append(
+                f"section {sec.index + 1}: the presenter in the {place.choice.corner} corner (as asked) "
+                "covers some of the slide's text"
+            )
+        return self._pip(sec, first, end, place.picture, place.slide, place.choice, place.text)
+
+    def presenter_scale(self, sec: SectionTiming) -> float:
+        if sec.section.slide is None and sec.section.image is None:
+            return self._panel().presenter_scale(sec)
+        ctx = self.ctx
+        return fit_presenter(ctx.source_w, ctx.source_h, self._place(sec).presenter, None).scale
+
+    def _panel(self) -> PanelArrangement:
+        if self.panel is None:
+            self.panel = PanelArrangement(self.ctx)
+        return self.panel
+
+    def _place(self, sec: SectionTiming) -> _Placement:
+        """Where the section's slide and the presenter go: a letterbox band, a corner of the slide, or beside it."""
+        ctx = self.ctx
         frame = ctx.frame
         picture = ctx.section_picture(sec, (frame.w, frame.h))
         assert picture is not None
         pw, ph = picture.size
         if frame.h - ph >= frame.h * BAND_MIN_SHARE:
             slide = Rect(even((frame.w - pw) / 2), 0, pw, ph)
-            return self._band(sec, first, end, picture, slide, Rect(0, ph, frame.w, frame.h - ph), "slide-band")
+            return _Placement("slide-band", picture, slide, Rect(0, ph, frame.w, frame.h - ph))
         if frame.w - pw >= frame.w * BAND_MIN_SHARE:
             slide = Rect(0, even((frame.h - ph) / 2), pw, ph)
-            return self._band(sec, first, end, picture, slide, Rect(pw, 0, frame.w - pw, frame.h), "slide-band")
+            return _Placement("slide-band", picture, slide, Rect(pw, 0, frame.w - pw, frame.h))
         slide = Rect(even((frame.w - pw) / 2), even((frame.h - ph) / 2), pw, ph)
         text = self._text_rects(sec, slide)
         forced = None if ctx.config.pip_corner == "auto" else ctx.config.pip_corner
@@ -69,18 +107,8 @@ class SlideArrangement:
             assert picture is not None
             pw, ph = picture.size
             slide = Rect(0, even((frame.h - ph) / 2), pw, ph)
-            ctx.warnings.append(
-                f"section {sec.index + 1}: every corner of the slide has text; the presenter stands beside the slide"
-            )
-            return self._band(
-                sec, first, end, picture, slide, Rect(frame.w - column, 0, column, frame.h), "slide-beside"
-            )
-        if choice.covers_text:
-            ctx.warnings.append(
-                f"section {sec.index + 1}: the presenter in the {choice.corner} corner (as asked) "
-                "covers some of the slide's text"
-            )
-        return self._pip(sec, first, end, picture, slide, choice, text)
+            return _Placement("slide-beside", picture, slide, Rect(frame.w - column, 0, column, frame.h))
+        return _Placement("slide", picture, slide, choice.rect, choice, text)
 
     def _text_rects(self, sec: SectionTiming, slide: Rect) -> list[Rect]:
         if sec.section.slide is None or self.ctx.slides is None:

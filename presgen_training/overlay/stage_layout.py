@@ -96,6 +96,11 @@ class StageArrangement:
             self.presenter.rect,
         )
 
+    def presenter_scale(self, sec: SectionTiming) -> float:
+        """Covering the whole frame: no face zooms in further (the zoom depends on the face, this does not)."""
+        ctx = self.ctx
+        return max(ctx.width / ctx.source_w, ctx.height / ctx.source_h)
+
     def draw_empty(self, first: int, end: int) -> SectionWindow:
         return self._window(None, first, end)
 

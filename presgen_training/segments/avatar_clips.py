@@ -55,6 +55,7 @@ class AvatarInputs:
     narration_wav: Path
     timings: dict[str, Any] | None  # the whole narration's --timings document
     work: Path  # per-render folder for segment audio, timings and fresh clips
+    full_size: tuple[int, int]  # px: the presenter at full size (the layout's coordinates; clips may be smaller)
     store: Store = field(default_factory=lambda: Store("segments"))
 
 
@@ -71,6 +72,7 @@ def avatar_key(inputs: AvatarInputs, engine: str, segment: Segment, audio: Path,
         "timings": file_identity(timings) if timings is not None else None,
         "start_s": segment.motion_start_s,
         "handoff_s": segment.handoff_s,
+        "render_side": segment.render_side,
         "motion": settings.motion,
         "blink": settings.blink,
     }
@@ -120,9 +122,13 @@ def render_missing(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
 ) -> tuple[dict[int, AvatarClip], list[Attempt]]:
-    """Render the given segments' clips in one engine run (the chain decides the engine) and cache them."""
+    """Render the given segments' clips in one engine run (the chain decides the engine) and cache them. The
+    segments share one render size."""
     if not segments:
         return {}, []
+    sides = {s.render_side for s in segments}
+    if len(sides) != 1:
+        raise ValueError(f"one engine run renders one size, not {sorted(sides, key=str)}")
     clips = []
     for segment in segments:
         audio, timings = segment_inputs(inputs, segment)
@@ -147,6 +153,7 @@ def render_missing(
         resolution,
         on_event=on_event,
         on_attempt=on_attempt,
+        max_side=segments[0].render_side,
     )
     made: dict[int, AvatarClip] = {}
     results: list[dict[str, Any] | None] = list(outcome.results) or [None] * len(clips)
@@ -176,36 +183,50 @@ def facts_key(inputs: AvatarInputs, engine: str) -> str:
 
 
 def layout_facts(inputs: AvatarInputs, clips: dict[int, AvatarClip]) -> dict[str, Any]:
-    """Face box and frame size for the layout: kept per source and engine, else measured from ``clips`` (which
-    must then hold every segment) and kept."""
+    """Face box and frame size for the layout, in the full-size presenter's pixels: kept per source and engine,
+    else measured from ``clips`` (which must then hold every segment) and kept."""
     engine = inputs.resolution.first
     key = facts_key(inputs, engine)
     known = inputs.store.get_json(key, FACTS_SUFFIX)
     if known is not None:
         return known
+    full_w, full_h = inputs.full_size
+    boxes = [
+        _to_full(box, c.path, inputs.full_size)
+        for c in clips.values()
+        if c.result and isinstance(box := c.result.get("details", {}).get("face_box"), list) and len(box) == 4
+    ]
     any_clip = next(iter(clips.values()))
-    info = probe(any_clip.path)
-    boxes = [c.result.get("details", {}).get("face_box") for c in clips.values() if c.result]
-    boxes = [b for b in boxes if isinstance(b, list) and len(b) == 4]
     face_box: list[int] | None
     if boxes:
         face_box = [int(sorted(col)[len(col) // 2]) for col in zip(*boxes)]
         source = "engine"
     else:
+        info = probe(any_clip.path)
         assert info.width and info.height
         found = detect_face(any_clip.path, info.width, info.height, info.duration_s or 0.0)
-        face_box = list(found) if found is not None else None
+        face_box = _to_full(list(found), any_clip.path, inputs.full_size) if found is not None else None
         source = "detected" if found is not None else "none"
     facts = {
         "face_box": face_box,
         "face_source": source,
-        "width": info.width,
-        "height": info.height,
+        "width": full_w,
+        "height": full_h,
         "engine": any_clip.engine,
     }
     if all(c.engine == engine for c in clips.values()):  # a fallback's facts are not the intended engine's
         inputs.store.put_json(key, FACTS_SUFFIX, facts)
     return facts
+
+
+def _to_full(box: list[int], clip: Path, full_size: tuple[int, int]) -> list[int]:
+    """A face box in ``clip``'s pixels -> in the full-size presenter's (the clip may be rendered smaller)."""
+    info = probe(clip)
+    if not info.width or not info.height or (info.width, info.height) == full_size:
+        return [int(v) for v in box]
+    sx, sy = full_size[0] / info.width, full_size[1] / info.height
+    x, y, w, h = box
+    return [round(x * sx), round(y * sy), round(w * sx), round(h * sy)]
 
 
 def _folder_fingerprint(folder: Path) -> str:

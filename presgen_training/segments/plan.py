@@ -31,6 +31,7 @@ class Segment:
     end_s: float
     first_frame: int
     end_frame: int  # exclusive
+    render_side: int | None = None  # px: the presenter clip's longest side (None: the engine's own limit)
 
     @property
     def frames(self) -> int:

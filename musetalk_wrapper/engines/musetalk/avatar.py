@@ -27,7 +27,7 @@ from musetalk_wrapper.engines.musetalk.avatar_cache import (
 from musetalk_wrapper.engines.musetalk.blending import BLUR_FRACTION, CHEEK_WIDTH_PX
 from musetalk_wrapper.engines.musetalk.landmarks import EXTRA_MARGIN_PX, LandmarkBackend, dwpose_model_path
 from musetalk_wrapper.engines.musetalk.prepare import CROP_SIZE
-from musetalk_wrapper.engines.musetalk.source_frames import MAX_SIDE_PX, SourceFrames
+from musetalk_wrapper.engines.musetalk.source_frames import SourceFrames
 from musetalk_wrapper.request import RenderRequest
 
 PARSE_RESIZE = "pillow-bilinear/bicubic"  # how the parsing input and mask are resized (part of the cache key)
@@ -50,7 +50,7 @@ def preparation_params(request: RenderRequest, models_dir: Path, dtype: torch.dt
         "bbox_shift": request.bbox_shift,
         "extra_margin": EXTRA_MARGIN_PX,
         "fps": request.fps,
-        "max_side": MAX_SIDE_PX,
+        "max_side": request.max_side,
         "image": request.image is not None,
         "crop": CROP_SIZE,
         "parsing": "jaw",
@@ -84,7 +84,7 @@ def memo_key(request: RenderRequest, params: dict[str, Any]) -> str:
 
 def open_avatar(request: RenderRequest, params: dict[str, Any], timings: dict[str, float]) -> Avatar:
     started = time.monotonic()
-    frames = SourceFrames(request.source, request.image is not None, request.fps)
+    frames = SourceFrames(request.source, request.image is not None, request.fps, request.max_side)
     timings["decode_source"] = time.monotonic() - started
     root = (request.cache_dir or DEFAULT_CACHE_DIR).expanduser()
     started = time.monotonic()

@@ -20,8 +20,6 @@ import numpy as np
 from musetalk_wrapper import media
 from musetalk_wrapper.contract import EngineError, ErrorCode
 
-MAX_SIDE_PX = 1920
-
 
 def _even(frame: np.ndarray) -> np.ndarray:
     h, w = frame.shape[:2]
@@ -46,7 +44,7 @@ def pingpong(position: int, count: int) -> int:
 class SourceFrames:
     """Random access to the frames (RGB uint8) of an image or a video, decoded when first needed."""
 
-    def __init__(self, source: Path, is_image: bool, fps: int, max_side: int = MAX_SIDE_PX) -> None:
+    def __init__(self, source: Path, is_image: bool, fps: int, max_side: int = media.MAX_SIDE_PX) -> None:
         self.source, self.is_image, self.fps, self.max_side = source, is_image, fps, max_side
         self._tmp = tempfile.TemporaryDirectory(prefix="presgen-musetalk-frames-")
         self._frames: np.ndarray | None = None

@@ -48,7 +48,7 @@ from musetalk_wrapper.engines.puppet.tracking import (
     raw_track,
     track_warnings,
 )
-from musetalk_wrapper.media import video_frame_count
+from musetalk_wrapper.media import MAX_SIDE_PX, video_frame_count
 from musetalk_wrapper.progress import Progress
 from musetalk_wrapper.request import RenderRequest
 
@@ -65,7 +65,15 @@ def source_key(request: RenderRequest) -> tuple[object, ...]:
     """What identifies a prepared source: the file (path, size, mtime) and the options that change preparation."""
     path = request.source.resolve()
     st = path.stat()
-    return (str(path), st.st_size, st.st_mtime_ns, request.image is not None, request.fps, request.motion)
+    return (
+        str(path),
+        st.st_size,
+        st.st_mtime_ns,
+        request.image is not None,
+        request.fps,
+        request.motion,
+        request.max_side,
+    )
 
 
 @dataclass
@@ -84,6 +92,7 @@ class PreparedSource:
     path: Path
     fps: int
     n_frames: int  # source frames (1 for photo and still)
+    max_side: int = MAX_SIDE_PX  # px: frames are scaled down so their longest side is at most this
     width: int = 0
     height: int = 0
     rig: MouthRig | None = None
@@ -181,7 +190,7 @@ class PreparedSource:
         last: np.ndarray | None = None
         with ThreadPoolExecutor(max_workers=TRACK_WORKERS) as pool:
             try:
-                frames = iter_video(self.path, self.fps, errors, frame_start, frame_stop)
+                frames = iter_video(self.path, self.fps, errors, frame_start, frame_stop, self.max_side)
                 k = frame_start
                 for frame in frames:
                     self._set_size(frame)
@@ -370,7 +379,7 @@ def prepare_source(request: RenderRequest, progress: Progress) -> PreparedSource
     """A photo, a still (video with --motion off) or a video, ready for ``need()``; raises NO_FACE early."""
     if request.image is not None:
         progress.stage("track", total=1)
-        image = load_photo(request.image)
+        image = load_photo(request.image, request.max_side)
         mesh = FaceMesh(video=False)
         try:
             det = mesh.detect(image)
@@ -381,7 +390,7 @@ def prepare_source(request: RenderRequest, progress: Progress) -> PreparedSource
     if not request.motion:
         return _first_good_frame(request, progress)
     n = video_frame_count(request.video, request.fps)
-    return PreparedSource("video", request.video, request.fps, n)
+    return PreparedSource("video", request.video, request.fps, n, request.max_side)
 
 
 def _still_source(
@@ -392,7 +401,7 @@ def _still_source(
     if not check.usable or det is None:
         raise no_face_error(request, NoUsableFace(str(check.reason), check, 0, 1), image)
     points = det.points[:478].copy()
-    src = PreparedSource(kind, request.source, request.fps, 1, w, h, warnings=list(warnings or []))
+    src = PreparedSource(kind, request.source, request.fps, 1, request.max_side, w, h, warnings=list(warnings or []))
     src._still, src._still_points, src._still_check = image, points, check
     src.rig = build_rig(points, sample_style(image, points))
     src.eye_rigs = build_eye_rigs(points, image)
@@ -416,7 +425,7 @@ def _first_good_frame(request: RenderRequest, progress: Progress) -> PreparedSou
         return not check.usable
 
     try:
-        errors = decode_until(request.video, request.fps, limit, on_frame)
+        errors = decode_until(request.video, request.fps, limit, on_frame, request.max_side)
     finally:
         mesh.close()
     if not found:

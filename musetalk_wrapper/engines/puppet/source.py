@@ -10,9 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from musetalk_wrapper.media import load_image, read_video_frames
+from musetalk_wrapper.media import MAX_SIDE_PX, load_image, read_video_frames
 
-MAX_SIDE = 1920  # px: output frames are capped so the longer side is at most this
 RAM_BYTES = 1 << 30  # decoded source frames beyond 1 GiB go to temporary files
 # ffmpeg complaints caused by us closing its output pipe early, not by the source
 _OUTPUT_SIDE = (
@@ -28,7 +27,7 @@ _OUTPUT_SIDE = (
 )
 
 
-def output_size(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
+def output_size(width: int, height: int, max_side: int = MAX_SIDE_PX) -> tuple[int, int]:
     """Even size, scaled down so the longer side is at most ``max_side``."""
     if max(width, height) > max_side:
         scale = max_side / max(width, height)
@@ -36,22 +35,27 @@ def output_size(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int,
     return width // 2 * 2, height // 2 * 2
 
 
-def load_photo(path: Path) -> np.ndarray:
+def load_photo(path: Path, max_side: int = MAX_SIDE_PX) -> np.ndarray:
     img = load_image(path)
     h, w = img.shape[:2]
-    ow, oh = output_size(w, h)
-    if max(w, h) > MAX_SIDE:
+    ow, oh = output_size(w, h, max_side)
+    if max(w, h) > max_side:
         img = cv2.resize(img, (ow, oh), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(img[:oh, :ow])
 
 
 def iter_video(
-    path: Path, fps: int, decode_errors: list[str] | None = None, start: int = 0, stop: int | None = None
+    path: Path,
+    fps: int,
+    decode_errors: list[str] | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    max_side: int = MAX_SIDE_PX,
 ) -> Generator[np.ndarray, None, None]:
     """Frames ``start`` .. ``stop`` - 1 at ``fps``, capped and cropped to even sizes (the crop drops at most one
     row and column)."""
     for frame in read_video_frames(
-        path, fps=fps, max_side=MAX_SIDE, decode_errors=decode_errors, start_frame=start, stop_frame=stop
+        path, fps=fps, max_side=max_side, decode_errors=decode_errors, start_frame=start, stop_frame=stop
     ):
         h, w = frame.shape[:2]
         yield frame[: h // 2 * 2, : w // 2 * 2]
@@ -62,11 +66,13 @@ def source_errors(lines: list[str]) -> list[str]:
     return [ln for ln in lines if not any(k in ln for k in _OUTPUT_SIDE)]
 
 
-def decode_until(path: Path, fps: int, max_frames: int, on_frame: Callable[[int, np.ndarray], bool]) -> list[str]:
+def decode_until(
+    path: Path, fps: int, max_frames: int, on_frame: Callable[[int, np.ndarray], bool], max_side: int = MAX_SIDE_PX
+) -> list[str]:
     """Decode up to ``max_frames`` frames from the start; ``on_frame(i, frame)`` returning False stops early.
     Returns the decoder's error lines (corrupt data it concealed or skipped)."""
     errors: list[str] = []
-    frames = iter_video(path, fps, errors)
+    frames = iter_video(path, fps, errors, max_side=max_side)
     try:
         for i, frame in enumerate(frames):
             if not on_frame(i, frame) or i + 1 >= max_frames:

@@ -271,3 +271,42 @@ def test_video_with_motion_off_is_animated_as_a_still(
         "off",
     )
     assert r.ok and r.result["details"]["source_frames"] == 1, r.result
+
+
+@pytest.mark.parametrize("source", ["man.png", "sun.mp4"])
+def test_max_side_renders_at_the_size_shown(
+    source: str, tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
+    """--max-side scales the source down (aspect kept, even sizes) before the face is found, and the face box is
+    given in the output's pixels."""
+    flag = "--image" if source.endswith(".png") else "--video"
+    r = tools.render(puppet_python, tmp_path / "out.mp4", "--audio", str(clip), flag, str(media_dir / source))
+    small = tools.render(
+        puppet_python, tmp_path / "small.mp4", "--audio", str(clip), flag, str(media_dir / source), "--max-side", "400"
+    )
+    assert r.returncode == 0 and small.returncode == 0, (r.result, small.result)
+    full, shrunk = tools.media_facts(r.output), tools.media_facts(small.output)
+    assert max(shrunk.width, shrunk.height) == 400 and shrunk.width % 2 == 0 and shrunk.height % 2 == 0
+    assert abs(shrunk.width / shrunk.height - full.width / full.height) < 0.01
+    assert shrunk.video_frames == full.video_frames
+    factor = 400 / max(full.width, full.height)
+    for a, b in zip(r.result["details"]["face_box"], small.result["details"]["face_box"]):
+        assert abs(a * factor - b) <= 6, (r.result["details"]["face_box"], small.result["details"]["face_box"])
+
+
+@pytest.mark.parametrize("side", ["10", "4000"])
+def test_max_side_out_of_range_is_a_usage_error(
+    side: str, tmp_path: Path, clip: Path, tools: Any, puppet_python: Path, media_dir: Path
+) -> None:
+    r = tools.render(
+        puppet_python,
+        tmp_path / "out.mp4",
+        "--audio",
+        str(clip),
+        "--image",
+        str(media_dir / "man.png"),
+        "--max-side",
+        side,
+    )
+    assert r.returncode == 2 and "--max-side must be between 64 and 1920" in r.result["error"]["message"]
+    _no_leftovers(r.output)

@@ -128,6 +128,24 @@ def test_explicit_engine_failure_is_an_error_not_a_swap(inputs: tuple[Path, Path
     assert not (tmp_path / "avatar.mp4").exists()
 
 
+def test_no_face_at_the_shown_size_retries_at_full_size(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    """A face the engine finds at full size but not at the smaller size the layout shows: the clip is rendered at
+    full size by the same engine, not handed to the next engine of the chain."""
+    audio, image = inputs
+    calls = tmp_path / "calls.txt"
+    body = (
+        f"open({str(calls)!r}, 'a').write(opts.get('max-side', 'full') + '\\n')\n"
+        "if 'max-side' in opts:\n"
+        "    print(json.dumps({'success': False, 'schema_version': 2, 'error': {'code': 'NO_FACE',"
+        " 'message': 'face too small'}})); sys.exit(4)\n" + RENDER.format(d=AUDIO_S) + f"print(json.dumps({SUCCESS}))\n"
+    )
+    settings = AvatarSettings(choice="puppet", python_override=fake_python(tmp_path, body))
+    outcome = make_avatar(image, True, one_clip(audio, tmp_path), settings, max_side=640)
+    assert outcome.engine == "puppet" and [a.outcome for a in outcome.attempts] == ["ok"]
+    assert calls.read_text().split() == ["640", "full"]
+    assert (tmp_path / "avatar.mp4").is_file()
+
+
 def test_hanging_engine_children_are_stopped(inputs: tuple[Path, Path], tmp_path: Path) -> None:
     audio, image = inputs
     marker = tmp_path / "child.pid"

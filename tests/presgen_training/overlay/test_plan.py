@@ -3,6 +3,7 @@ and off each other, on even pixels."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,8 +13,8 @@ from PIL import Image
 
 from presgen_training.overlay import OverlayConfig
 from presgen_training.overlay.geometry import Rect
-from presgen_training.overlay.plan import OverlayPlan, build_plan
-from presgen_training.timeline import Cue
+from presgen_training.overlay.plan import OverlayPlan, build_plan, presenter_scales
+from presgen_training.timeline import Cue, SectionTiming
 
 CUES = [
     Cue(0.2, 2.5, "Welcome to the team, and thank you for joining us today."),
@@ -158,3 +159,43 @@ def test_characters_the_font_cannot_draw_are_named_in_a_warning(kit: SimpleNames
     assert len(glyphs) == 2, plan.warnings  # section 1 and the captions; section 2's accents and quotes are drawn
     assert glyphs[0].startswith("section 1:") and all(ch in glyphs[0] for ch in "🚀日本") and "✓" not in glyphs[0]
     assert glyphs[1].startswith("the captions:") and "👋" in glyphs[1]
+
+
+@pytest.mark.parametrize("layout", ["side", "overlay", "slides"])
+@pytest.mark.parametrize("name", list(FRAMINGS))
+def test_presenter_scales_bound_what_the_plan_shows(
+    name: str, layout: str, kit: SimpleNamespace, tmp_path: Path
+) -> None:
+    """Known before the face is: per section, the most the presenter video is enlarged on screen. Whatever face
+    the engine then finds, no section shows its presenter larger (a clip rendered that large loses nothing)."""
+    source, face = FRAMINGS[name]
+    chart = tmp_path / "chart.png"
+    Image.new("RGB", (1600, 1200), (250, 250, 250)).save(chart)  # 4:3: a band beside it in 16:9
+    specs = [
+        kit.SectionSpec("Bullets", "one two three", 0.2, 0.4, ("First point", "Second point")),
+        kit.SectionSpec("Nothing to show", "four five six", 2.0, 0.4),
+        kit.SectionSpec("A chart", "seven eight nine", 4.0, 0.4),
+    ]
+    narration = kit.build(specs, Path("unused.wav"), 6.0)
+    sections = list(narration.sections)
+    chart_section = replace(sections[2].section, image=chart)
+    sections[2] = SectionTiming(2, chart_section, sections[2].start_s, sections[2].end_s, sections[2].words)
+    narration = replace(narration, sections=sections)
+    config = OverlayConfig(layout=layout, captions="burn", title="Sizes")
+    scales = presenter_scales(source, narration, config, tmp_path / "sizing")
+    (tmp_path / "plan").mkdir()
+    plan = build_plan(source, narration, config, CUES, face, "given" if face else "none", tmp_path / "plan", still)
+    assert len(scales) == 3
+    cover = max(plan.width / source[0], plan.height / source[1])
+    for window in plan.sections:
+        fits = [
+            layer.fit
+            for layer in plan.layers
+            if layer.fit is not None and layer.first_frame < window.end_frame and window.first_frame < layer.end_frame
+        ]
+        assert fits, f"section {window.index + 1} shows no presenter"
+        for fit in fits:  # even sizes round the scale up by at most 2 px
+            assert fit.scale <= scales[window.index] + 2 / source[0] + 1e-9, (window.index, fit, scales)
+        assert scales[window.index] <= cover + 1e-9
+    if layout == "side":  # the panel shows the presenter in a column, never larger than the frame-filling stage
+        assert scales[0] <= scales[1] == pytest.approx(cover)
