@@ -7,10 +7,12 @@ logs go to stderr as JSON lines. Anything a library prints to stdout is redirect
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import fields, replace
@@ -30,7 +32,7 @@ from musetalk_wrapper.contract import (
     failure_object,
     success_object,
 )
-from musetalk_wrapper.engines import DEFAULT_ENGINE, ENGINES, load_engine
+from musetalk_wrapper.engines import DEFAULT_ENGINE, ENGINES, Engine, load_engine
 from musetalk_wrapper.media import MAX_SIDE_PX, MIN_SIDE_PX, OUTPUT_FPS, is_image, probe
 from musetalk_wrapper.parent_watch import watch_parent
 from musetalk_wrapper.progress import Progress
@@ -66,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="render several clips of one source in one run (the source is prepared once): a JSON file "
         '{"segments": [{"audio", "output", "timings", "start_s", "handoff_s"}, ...]}; '
-        "replaces --audio/--output/--timings/--start-s/--handoff-s",
+        "replaces --audio/--output/--timings/--start-s/--handoff-s. '-' reads it from stdin once the engine has "
+        "started and prepared the source, so a caller can start the engine while it makes the audio",
     )
     p.add_argument(
         "--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES), help="avatar engine (default: %(default)s)"
@@ -181,18 +184,29 @@ def _check_clip(request: RenderRequest) -> None:
         )
 
 
-def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
-    """One request per entry of the --segments file; every entry is checked before anything is rendered."""
+def _check_segments_form(a: argparse.Namespace) -> None:
     if a.audio is not None or a.output is not None or a.timings is not None or a.start_s or a.handoff_s is not None:
         raise _UsageError("--segments replaces --audio, --output, --timings, --start-s and --handoff-s")
     _check_common(a)
+
+
+def _from_stdin(a: argparse.Namespace) -> bool:
+    return a.segments is not None and str(a.segments) == "-"
+
+
+def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
+    """One request per entry of the --segments file (or stdin); every entry is checked before anything is
+    rendered."""
+    _check_segments_form(a)
+    where = "the segment list on stdin" if _from_stdin(a) else f"the segments file {a.segments}"
     try:
-        data = json.loads(a.segments.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if _from_stdin(a) else a.segments.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, ValueError) as exc:
-        raise EngineError(ErrorCode.BAD_INPUT, f"cannot read the segments file {a.segments}: {exc}") from None
+        raise EngineError(ErrorCode.BAD_INPUT, f"cannot read {where}: {exc}") from None
     entries = data.get("segments") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise EngineError(ErrorCode.BAD_INPUT, f'{a.segments}: expected {{"segments": [...]}} with at least one')
+        raise EngineError(ErrorCode.BAD_INPUT, f'{where}: expected {{"segments": [...]}} with at least one')
     requests = []
     for number, entry in enumerate(entries, start=1):
         try:
@@ -209,7 +223,7 @@ def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise EngineError(
                 ErrorCode.BAD_INPUT,
-                f"{a.segments}: segment {number} is malformed ({exc!r}); each "
+                f"{where}: segment {number} is malformed ({exc!r}); each "
                 "needs audio and output, and may have timings, start_s, handoff_s",
             ) from None
         _check_clock(request.start_s, request.handoff_s)
@@ -217,7 +231,7 @@ def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
         requests.append(request)
     outputs = [r.output.resolve() for r in requests]
     if len(set(outputs)) != len(outputs):
-        raise EngineError(ErrorCode.BAD_INPUT, f"{a.segments}: two segments have the same output")
+        raise EngineError(ErrorCode.BAD_INPUT, f"{where}: two segments have the same output")
     return requests
 
 
@@ -235,11 +249,13 @@ def _run(argv: list[str] | None, progress_holder: list[Progress]) -> tuple[dict[
     engine_name = args.engine
     if args.check:
         return _check(args, engine_name)
-    requests = _segment_requests(args) if args.segments is not None else [_request_from_args(args)]
-    engine = load_engine(engine_name)
-    problem = _unhealthy(engine.health(requests[0]))
-    if problem is not None:
-        raise EngineError(ErrorCode.ENGINE_UNAVAILABLE, problem.reason, {"fix": list(problem.fix)})
+    if _from_stdin(args):
+        _check_segments_form(args)
+        engine = _started_engine(engine_name, args, progress)
+        requests = _segment_requests(args)
+    else:
+        requests = _segment_requests(args) if args.segments is not None else [_request_from_args(args)]
+        engine = _healthy_engine(engine_name, requests[0])
     results = []
     started = time.monotonic()
     for index, request in enumerate(requests):
@@ -254,6 +270,27 @@ def _run(argv: list[str] | None, progress_holder: list[Progress]) -> tuple[dict[
     if args.segments is None:
         return results[0], EXIT_OK
     return batch_object(engine_name, results, time.monotonic() - started), EXIT_OK
+
+
+def _healthy_engine(engine_name: str, request: RenderRequest) -> Engine:
+    engine = load_engine(engine_name)
+    problem = _unhealthy(engine.health(request))
+    if problem is not None:
+        raise EngineError(ErrorCode.ENGINE_UNAVAILABLE, problem.reason, {"fix": list(problem.fix)})
+    return engine
+
+
+def _started_engine(engine_name: str, args: argparse.Namespace, progress: Progress) -> Engine:
+    """The engine, healthy and with the source prepared, before the segment list is read (``--segments -``)."""
+    with tempfile.TemporaryDirectory(prefix="presgen-start-") as tmp:
+        # no clip yet: a stand-in request names the source and options (and a folder for a no-face picture)
+        template = _build_request(args, Path(tmp) / "pending.wav", Path(tmp) / "pending.mp4")
+        engine = _healthy_engine(engine_name, template)
+        prepare = getattr(engine, "prepare", None)
+        if prepare is not None:
+            with contextlib.suppress(EngineError):  # the first clip meets it again, for its own output
+                prepare(template, progress)
+    return engine
 
 
 def _check(args: argparse.Namespace, engine_name: str) -> tuple[dict[str, Any], int]:

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from presgen_training import cache_store
-from presgen_training.avatar.chain import Attempt, AvatarError, AvatarSettings, Resolution, resolve
+from presgen_training.avatar.chain import (
+    Attempt,
+    AvatarError,
+    AvatarSettings,
+    Resolution,
+    StartedEngine,
+    resolve,
+    start_engine,
+)
 from presgen_training.avatar.render_size import engine_size, render_side
 from presgen_training.config import cache_dir
 from presgen_training.errors import PresgenError
@@ -114,6 +122,7 @@ class Prepared:
     attempts: list[dict[str, Any]]  # engine attempts so far (skips while resolving the chain)
     theme: Theme
     slides: SlidePictures | None  # the deck's slide pictures, when the sections come with slides
+    warm: StartedEngine | None = None  # the engine, started while the narration was made
 
 
 def render(
@@ -141,10 +150,13 @@ def render(
 def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) -> RenderReport:
     # absolute: the engine runs in another folder and reads its segment list from here
     work = Path(os.path.abspath(opts.work_dir)) if opts.work_dir else Path(tempfile.mkdtemp(prefix="presgen-"))
+    prep: Prepared | None = None
     try:
-        prep = prepare(opts, work, reporter)
+        prep = prepare(opts, work, reporter, start_engine_early=True)
         with reporter.stage("avatar", unit="frame"):
             clips, facts = produce_avatars(prep, executor, reporter)
+        if prep.warm is not None:
+            prep.warm.cancel()  # every clip was cached (or of another size): it is not needed
         # the finished video's sound is encoded while the overlay clips render: the join then only copies it
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="presgen-sound") as background:
             with reporter.stage("overlay", unit="frame"):
@@ -156,13 +168,22 @@ def _render(opts: RenderOptions, reporter: StageReporter, executor: Executor) ->
             with reporter.stage("finish", unit="frame"):
                 return finish(prep, plan, clips, finals, reporter, audio_track=sound.result())
     finally:
+        if prep is not None and prep.warm is not None:
+            prep.warm.cancel()
         if opts.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare(opts: RenderOptions, work: Path, reporter: StageReporter, resolution: Resolution | None = None) -> Prepared:
+def prepare(
+    opts: RenderOptions,
+    work: Path,
+    reporter: StageReporter,
+    resolution: Resolution | None = None,
+    start_engine_early: bool = False,
+) -> Prepared:
     """Checks that need no slow work, the engine chain (``resolution``: already walked for these avatar settings,
-    as a course does once for all its modules), the script (or deck) and the narration (cached per section)."""
+    as a course does once for all its modules), the script (or deck) and the narration (cached per section).
+    ``start_engine_early``: the chain's first engine starts loading while the narration is made."""
     look = opts.look
     named = [
         p
@@ -210,35 +231,46 @@ def prepare(opts: RenderOptions, work: Path, reporter: StageReporter, resolution
     manifest["script"] = {"title": script.title, "sections": len(script.sections)}
     if deck_facts:
         manifest["deck"] = deck_facts
-    narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
-    manifest["narration"] = _narration_dict(narration)
-    checked.check_space(narration.duration_s, work)
     full = engine_size(*checked.source_size)
-    segments = _sized(plan_segments(narration), full, opts, script, narration, theme, slides, work)
+    sides = _render_sides(full, opts, script, theme, slides, work)
+    warm = None
+    if start_engine_early:
+        wanted = sides if opts.section is None else [sides[opts.section - 1]]
+        side = max(set(wanted), key=wanted.count)  # the size most sections render at
+        warm = start_engine(opts.source, bool(opts.source_is_image), opts.avatar, resolution, side)
+    try:
+        narration, cues, srt, vtt = _narrate(script, opts, work, reporter)
+        manifest["narration"] = _narration_dict(narration)
+        checked.check_space(narration.duration_s, work)
+    except BaseException:
+        if warm is not None:
+            warm.cancel()
+        raise
+    segments = [replace(s, render_side=sides[s.index]) for s in plan_segments(narration)]
     if opts.section is not None:
         segments = [segments[opts.section - 1]]
     timings = timings_document(narration) if narration.phonemes or narration.words else None
     inputs = AvatarInputs(
         opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path, timings, work, full
     )
-    return Prepared(opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts, theme, slides)
+    return Prepared(
+        opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts, theme, slides, warm
+    )
 
 
-def _sized(
-    segments: list[Segment],
+def _render_sides(
     full: tuple[int, int],
     opts: RenderOptions,
     script: Script,
-    narration: Narration,
     theme: Theme,
     slides: SlidePictures | None,
     work: Path,
-) -> list[Segment]:
-    """Each segment with the size its presenter clip is rendered at: the most its section shows it enlarged
-    (from the whole script's layout, so a section previewed alone is rendered as in the whole video)."""
+) -> list[int]:
+    """Per section, the longest side its presenter clip is rendered at: the most the layout shows it enlarged
+    (from the whole script, so a section previewed alone is rendered as in the whole video)."""
     config = _overlay_config(opts, script.title, theme, slides is not None)
-    scales = presenter_scales(full, narration, config, work / "sizing", slides)
-    return [replace(s, render_side=render_side(full, scales[s.index])) for s in segments]
+    scales = presenter_scales(full, script.sections, config, work / "sizing", slides)
+    return [render_side(full, scale) for scale in scales]
 
 
 def _absolute(path: Path | None) -> Path | None:
@@ -313,7 +345,7 @@ def produce_avatars(
             if progress is not None:
                 progress.start_job(job.segments)
             result = run_presenter_job(
-                job, progress.on_event if progress else None, lambda a: _say_attempt(reporter, a)
+                job, progress.on_event if progress else None, lambda a: _say_attempt(reporter, a), prep.warm
             )
             if result.error is not None:
                 raise AvatarError(result.error)

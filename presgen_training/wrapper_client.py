@@ -1,6 +1,7 @@
 """The one way presgen talks to the avatar wrapper: ``<env python> -m musetalk_wrapper[.module] ...``.
 
-Every call runs in its own process group with stdin closed, PYTHONPATH = the repo root only, and a timeout.
+Every call runs in its own process group with stdin closed (or, when ``start``ed ahead, given its input once),
+PYTHONPATH = the repo root only, and a timeout.
 The rules, the same for every call:
 - stdout must carry exactly one JSON object (at most MAX_STDOUT_BYTES); it is judged once the process has exited,
   never while a grandchild still holds the pipe;
@@ -13,6 +14,7 @@ The orchestrator never imports the wrapper: this file and the shared schema file
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
@@ -78,6 +80,7 @@ class _Pipes:
     stdout: bytearray = field(default_factory=bytearray)
     overflow: bool = False
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_TAIL_LINES))
+    on_event: EventCallback | None = None  # set by whoever waits for the answer
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +103,21 @@ def call(
     """Run ``python -m module args`` and return its one JSON object; WrapperFailure when there is none.
     ``show_stderr``: the child's stderr goes straight to ours (its own progress bars); ``timeout_s`` None: no limit
     (a download whose progress the user watches)."""
+    running = start(python, args, module=module, what=what, show_stderr=show_stderr, with_input=False)
+    return running.finish(None, timeout_s, on_event)
+
+
+def start(
+    python: Path,
+    args: Sequence[str],
+    *,
+    module: str = WRAPPER_MODULE,
+    what: str = "the wrapper",
+    show_stderr: bool = False,
+    with_input: bool = True,
+) -> Running:
+    """Start ``python -m module args`` now and give it its input later (``Running.finish``): the wrapper loads and
+    prepares while the caller makes what it needs (``--segments -``). ``with_input`` False: stdin is closed."""
     argv = [str(python), "-m", module, *args]
     env = {**wrapper_environ(), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
@@ -108,7 +126,7 @@ def call(
         proc = children.start(
             argv,
             own_group=True,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if with_input else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=None if show_stderr else subprocess.PIPE,
             env=env,
@@ -119,25 +137,53 @@ def call(
     assert proc.stdout is not None
     readers = [threading.Thread(target=_read_stdout, args=(proc.stdout, pipes), daemon=True)]
     if proc.stderr is not None:
-        readers.append(threading.Thread(target=_read_stderr, args=(proc.stderr, pipes, on_event), daemon=True))
+        readers.append(threading.Thread(target=_read_stderr, args=(proc.stderr, pipes), daemon=True))
     for reader in readers:
         reader.start()
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        raise WrapperFailure("TIMEOUT", f"{what} gave no answer within {timeout_s or 0:.0f} s; stopped it") from None
-    finally:
-        children.stop(proc)  # also when it exited: grandchildren may still hold the pipes
-        for reader in readers:
+    return Running(proc, pipes, readers, what, started)
+
+
+@dataclass
+class Running:
+    """A started wrapper call, waiting for ``finish`` (its input, then its answer) or ``cancel``."""
+
+    proc: subprocess.Popen[bytes]
+    pipes: _Pipes
+    readers: list[threading.Thread]
+    what: str
+    started: float
+
+    def finish(self, data: bytes | None, timeout_s: float | None, on_event: EventCallback | None = None) -> Reply:
+        """Write ``data`` to its stdin (None: nothing) and close it, then wait at most ``timeout_s`` for the answer.
+        Events already printed are not replayed to ``on_event``."""
+        proc, pipes, what = self.proc, self.pipes, self.what
+        pipes.on_event = on_event
+        try:
+            if proc.stdin is not None:
+                with contextlib.suppress(BrokenPipeError, OSError):  # it already exited: its answer says why
+                    if data:
+                        proc.stdin.write(data)
+                    proc.stdin.close()
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise WrapperFailure(
+                "TIMEOUT", f"{what} gave no answer within {timeout_s or 0:.0f} s; stopped it"
+            ) from None
+        finally:
+            self.cancel()  # also when it exited: grandchildren may still hold the pipes
+        tail = list(pipes.tail)
+        if pipes.overflow:
+            raise WrapperFailure(
+                "PROTOCOL", f"{what} printed more than {MAX_STDOUT_BYTES >> 20} MB on stdout", proc.returncode
+            )
+        obj = parse_one_object(pipes.stdout.decode(errors="replace"), proc.returncode, tail, what)
+        return Reply(obj, proc.returncode, tail, time.monotonic() - self.started)
+
+    def cancel(self) -> None:
+        """Stop its process group (at once if it still runs) and its pipe readers."""
+        children.stop(self.proc)
+        for reader in self.readers:
             reader.join(timeout=READER_JOIN_S)
-    seconds = time.monotonic() - started
-    tail = list(pipes.tail)
-    if pipes.overflow:
-        raise WrapperFailure(
-            "PROTOCOL", f"{what} printed more than {MAX_STDOUT_BYTES >> 20} MB on stdout", proc.returncode
-        )
-    obj = parse_one_object(pipes.stdout.decode(errors="replace"), proc.returncode, tail, what)
-    return Reply(obj, proc.returncode, tail, seconds)
 
 
 def parse_one_object(
@@ -163,11 +209,21 @@ def parse_one_object(
 
 
 def render(
-    python: Path, args: Sequence[str], timeout_s: float, engine: str, on_event: EventCallback | None = None
+    python: Path,
+    args: Sequence[str],
+    timeout_s: float,
+    engine: str,
+    on_event: EventCallback | None = None,
+    started: Running | None = None,
+    data: bytes | None = None,
 ) -> Reply:
-    """A render call: the reply must be a schema-valid success object and the exit code 0."""
+    """A render call (or the rest of one ``started`` earlier, given its input ``data``): the reply must be a
+    schema-valid success object and the exit code 0."""
     what = f"engine '{engine}'"
-    reply = call(python, args, timeout_s, on_event=on_event, what=what)
+    if started is not None:
+        reply = started.finish(data, timeout_s, on_event)
+    else:
+        reply = call(python, args, timeout_s, on_event=on_event, what=what)
     judge_render(reply.obj, reply.returncode, what)
     return reply
 
@@ -216,7 +272,7 @@ def _read_stdout(stream: IO[bytes], pipes: _Pipes) -> None:
         pipes.stdout += chunk
 
 
-def _read_stderr(stream: IO[bytes], pipes: _Pipes, on_event: EventCallback | None) -> None:
+def _read_stderr(stream: IO[bytes], pipes: _Pipes) -> None:
     for raw in stream:
         line = raw.decode(errors="replace").rstrip()
         if not line:
@@ -230,7 +286,7 @@ def _read_stderr(stream: IO[bytes], pipes: _Pipes, on_event: EventCallback | Non
         if isinstance(event, dict) and "event" in event:
             if event["event"] == "log":
                 pipes.tail.append(str(event.get("message", "")))
-            if on_event is not None:
+            if (on_event := pipes.on_event) is not None:
                 on_event(event)
         else:
             pipes.tail.append(line)

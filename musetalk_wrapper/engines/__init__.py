@@ -19,7 +19,10 @@ class Engine(Protocol):
         what a render runs first (imports, model files, loading the graph), so a healthy answer can be trusted."""
 
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
-        """Write ``request.output`` (atomically) or raise EngineError."""
+        """Write ``request.output`` (atomically) or raise EngineError.
+
+        An engine may also have ``prepare(request, progress)``: make the source ready before any clip is known
+        (``--segments -``), so the render() calls that follow start at once."""
 
 
 # name -> (module, class, venv that carries its dependencies)

@@ -8,6 +8,7 @@ cause and its fix, unless the caller accepts fallbacks (``--fallback``).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -72,6 +73,46 @@ class AvatarOutcome:
 
     def attempts_as_dicts(self) -> list[dict[str, Any]]:
         return [asdict(a) for a in self.attempts]
+
+
+class StartedEngine:
+    """An engine run started before its clips are known (``--segments -``): it loads and prepares the source while
+    the narration is made. The first run of the same engine, interpreter and size takes it; ``cancel`` stops it
+    if none did."""
+
+    def __init__(self, engine: str, python: Path, max_side: int | None, running: wrapper_client.Running) -> None:
+        self.engine, self.python, self.max_side = engine, python, max_side
+        self._running: wrapper_client.Running | None = running
+        self._lock = threading.Lock()
+
+    def take(self, engine: str, python: Path, max_side: int | None) -> wrapper_client.Running | None:
+        with self._lock:
+            if self._running is None or (engine, python, max_side) != (self.engine, self.python, self.max_side):
+                return None
+            running, self._running = self._running, None
+            return running
+
+    def cancel(self) -> None:
+        with self._lock:
+            running, self._running = self._running, None
+        if running is not None:
+            running.cancel()
+
+
+def start_engine(
+    source: Path, source_is_image: bool, settings: AvatarSettings, resolution: Resolution, max_side: int | None
+) -> StartedEngine | None:
+    """Start the chain's first engine on ``source`` ahead of its clips (None for static, which needs no start)."""
+    first = resolution.candidates[0]
+    if first.python is None:
+        return None
+    try:
+        running = wrapper_client.start(
+            first.python, [*_base_args(first.engine, source, source_is_image, settings, max_side), "--segments=-"]
+        )
+    except wrapper_client.WrapperFailure:
+        return None  # the run itself starts it again and records why it cannot
+    return StartedEngine(first.engine, first.python, max_side, running)
 
 
 class AvatarError(PresgenError):
@@ -164,9 +205,10 @@ def make_avatar(
     on_event: wrapper_client.EventCallback | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
     max_side: int | None = None,
+    warm: StartedEngine | None = None,
 ) -> AvatarOutcome:
     """Render every clip with one engine: the first candidate that renders them all, with its longest side at most
-    ``max_side`` px (None: the engine's own limit)."""
+    ``max_side`` px (None: the engine's own limit). ``warm``: an engine run that may already be loading."""
     resolution = resolution or resolve(settings, on_attempt)
     attempts = list(resolution.attempts)
     for candidate in resolution.candidates:
@@ -194,7 +236,8 @@ def make_avatar(
             return AvatarOutcome(engine, attempts)
         try:
             try:
-                results = _run(engine, python, source, source_is_image, clips, settings, on_event, max_side)
+                early = warm.take(engine, python, max_side) if warm is not None else None
+                results = _run(engine, python, source, source_is_image, clips, settings, on_event, max_side, early)
             except wrapper_client.WrapperFailure as exc:
                 if exc.code != "NO_FACE" or max_side is None:
                     raise
@@ -259,16 +302,19 @@ def _run(
     settings: AvatarSettings,
     on_event: wrapper_client.EventCallback | None,
     max_side: int | None = None,
+    started: wrapper_client.Running | None = None,
 ) -> list[dict[str, Any]]:
-    """One wrapper run for all clips (a single clip at clock 0 uses the plain form); every video is checked."""
+    """One wrapper run for all clips (a single clip at clock 0 uses the plain form; a ``started`` run reads the
+    list on its stdin); every video is checked."""
     audio_s = sum(clip.duration_s for clip in clips)
     timeout = settings.timeout_s if settings.timeout_s is not None else engines.timeout_s(engine, audio_s)
-    source_arg = f"--image={source}" if source_is_image else f"--video={source}"
-    args = ["--engine", engine, source_arg, "--json-output", *_engine_args(engine, settings)]
-    if max_side is not None:
-        args.append(f"--max-side={max_side}")
+    args = _base_args(engine, source, source_is_image, settings, max_side)
     single = len(clips) == 1 and clips[0].start_s == 0.0 and clips[0].handoff_s is None
-    if single:
+    if started is not None:
+        data = json.dumps({"segments": [_segment_entry(c) for c in clips]}).encode()
+        reply = wrapper_client.render(python, args, timeout, engine, on_event, started=started, data=data)
+        results = _segment_results(reply, engine, clips)
+    elif single:
         clip = clips[0]
         args += [f"--audio={clip.audio}", f"--output={clip.output}"]
         if clip.timings is not None:
@@ -282,13 +328,26 @@ def _run(
             reply = wrapper_client.render(python, [*args, f"--segments={listing}"], timeout, engine, on_event)
         finally:
             listing.unlink(missing_ok=True)
-        results = reply.obj.get("segments", [])
-        if len(results) != len(clips):
-            raise wrapper_client.WrapperFailure(
-                "PROTOCOL", f"engine '{engine}' returned {len(results)} clips for {len(clips)} segments"
-            )
+        results = _segment_results(reply, engine, clips)
     for clip, result in zip(clips, results):
         check_video(Path(result["output_path"]), clip.output, clip.duration_s)
+    return results
+
+
+def _base_args(
+    engine: str, source: Path, source_is_image: bool, settings: AvatarSettings, max_side: int | None
+) -> list[str]:
+    source_arg = f"--image={source}" if source_is_image else f"--video={source}"
+    args = ["--engine", engine, source_arg, "--json-output", *_engine_args(engine, settings)]
+    return [*args, f"--max-side={max_side}"] if max_side is not None else args
+
+
+def _segment_results(reply: wrapper_client.Reply, engine: str, clips: Sequence[Clip]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = reply.obj.get("segments", [])
+    if len(results) != len(clips):
+        raise wrapper_client.WrapperFailure(
+            "PROTOCOL", f"engine '{engine}' returned {len(results)} clips for {len(clips)} segments"
+        )
     return results
 
 

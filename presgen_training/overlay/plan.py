@@ -28,7 +28,7 @@ from presgen_training.overlay.layers import (
 )
 from presgen_training.overlay.schedule import bullet_schedule, section_spans
 from presgen_training.overlay.text import missing_glyphs, theme_fonts
-from presgen_training.timeline import Cue, Narration, SectionTiming
+from presgen_training.timeline import Cue, Narration, Section, SectionTiming
 
 if TYPE_CHECKING:
     from presgen_training.overlay.stage_layout import StageArrangement
@@ -229,16 +229,20 @@ def build_plan(
 
 def presenter_scales(
     source_size: tuple[int, int],
-    narration: Narration,
+    sections: Sequence[Section],
     config: OverlayConfig,
     folder: Path,
     slides: SlidePictures | None = None,
 ) -> list[float]:
-    """Per section, the most its presenter video (of ``source_size``) is enlarged on screen, before the face is
-    known: a presenter video rendered at this scale loses nothing (``folder``: where slide pictures may go)."""
-    with theme_fonts(config.theme.font_regular, config.theme.font_bold):
-        from presgen_training.overlay import bookends
+    """Per section, the most its presenter video (of ``source_size``) is enlarged on screen, known before the
+    narration and the face are: a presenter video rendered at this scale loses nothing (``folder``: where slide
+    pictures may go)."""
+    from presgen_training.overlay import bookends
 
+    # which arrangement shows a section, and how large, depends on what it shows, not on when
+    untimed = [SectionTiming(i, section, 0.0, 0.0) for i, section in enumerate(sections)]
+    narration = Narration(folder / "untimed.wav", 1.0, 48000, untimed, [], [], "none", "none")
+    with theme_fonts(config.theme.font_regular, config.theme.font_bold):
         ctx = Context(source_size, narration, config, [], None, "none", folder, _no_still, slides)
         ctx.logo_rect = bookends.logo_rect(ctx)  # a picture-in-picture keeps clear of the logo
         _, choose = _arrangements(ctx)

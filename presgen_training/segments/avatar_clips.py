@@ -21,6 +21,7 @@ from presgen_training.avatar.chain import (
     AvatarSettings,
     Clip,
     Resolution,
+    StartedEngine,
     make_avatar,
 )
 from presgen_training.cache_store import Store, content_key
@@ -121,9 +122,10 @@ def render_missing(
     segments: Sequence[Segment],
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    warm: StartedEngine | None = None,
 ) -> tuple[dict[int, AvatarClip], list[Attempt]]:
-    """Render the given segments' clips in one engine run (the chain decides the engine) and cache them. The
-    segments share one render size."""
+    """Render the given segments' clips in one engine run (the chain decides the engine; ``warm``: a run started
+    ahead, used if it fits) and cache them. The segments share one render size."""
     if not segments:
         return {}, []
     sides = {s.render_side for s in segments}
@@ -154,6 +156,7 @@ def render_missing(
         on_event=on_event,
         on_attempt=on_attempt,
         max_side=segments[0].render_side,
+        warm=warm,
     )
     made: dict[int, AvatarClip] = {}
     results: list[dict[str, Any] | None] = list(outcome.results) or [None] * len(clips)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from presgen_training.avatar.chain import Attempt, AvatarError
+from presgen_training.avatar.chain import Attempt, AvatarError, StartedEngine
 from presgen_training.cache_store import Store
 from presgen_training.overlay.compose import ProgressFn
 from presgen_training.overlay.config import OverlayConfig
@@ -55,9 +55,10 @@ def run_presenter_job(
     job: PresenterJob,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    warm: StartedEngine | None = None,
 ) -> PresenterResult:
     """Render the job's clips (the job's chain decides the engine) into the cache. An engine failure is returned,
-    not raised, so a scheduler can retry it or fall back."""
+    not raised, so a scheduler can retry it or fall back. ``warm``: an engine run started ahead, if it fits."""
     attempts: list[Attempt] = []
 
     def record(attempt: Attempt) -> None:
@@ -66,7 +67,7 @@ def run_presenter_job(
             on_attempt(attempt)
 
     try:
-        clips, _ = avatar_clips.render_missing(job.inputs, job.segments, on_event, record)
+        clips, _ = avatar_clips.render_missing(job.inputs, job.segments, on_event, record, warm)
     except AvatarError as exc:
         return PresenterResult({}, attempts, str(exc))
     return PresenterResult(clips, attempts)

@@ -53,6 +53,14 @@ class PuppetEngine:
             )
         return _graph_starts()
 
+    def prepare(self, request: RenderRequest, progress: Progress) -> None:
+        """Prepare the request's source ahead of its clips (kept for the render() calls that use it)."""
+        from musetalk_wrapper.engines.puppet.prepared import prepare_source, source_key
+
+        key = source_key(request)
+        if key not in self._sources:
+            self._sources[key] = prepare_source(request, progress)
+
     def render(self, request: RenderRequest, progress: Progress) -> EngineOutput:
         from musetalk_wrapper.engines.puppet.prepared import no_face_error, prepare_source, source_key
         from musetalk_wrapper.engines.puppet.render import render_clip

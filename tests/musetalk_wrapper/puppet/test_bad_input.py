@@ -4,10 +4,13 @@ Each case builds its own broken media from the shared test media."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from presgen_training.envs.locate import repo_root, wrapper_environ
 
 pytestmark = pytest.mark.puppet_env
 
@@ -310,3 +313,28 @@ def test_max_side_out_of_range_is_a_usage_error(
     )
     assert r.returncode == 2 and "--max-side must be between 64 and 1920" in r.result["error"]["message"]
     _no_leftovers(r.output)
+
+
+def test_segment_list_on_stdin_after_the_source_is_prepared(
+    tmp_path: Path, clip: Path, puppet_python: Path, media_dir: Path
+) -> None:
+    """``--segments -``: the engine starts and prepares the source first, then reads the clips from stdin (a caller
+    starts it while it still makes the audio). Nothing on stdin is bad input, in one line."""
+    argv = [str(puppet_python), "-m", "musetalk_wrapper", "--engine", "puppet", "--json-output", "--quiet"]
+    argv += ["--image", str(media_dir / "man.png"), "--max-side", "640", "--segments", "-"]
+    env, cwd = wrapper_environ(), repo_root()
+    listing = {
+        "segments": [
+            {"audio": str(clip), "output": str(tmp_path / f"c{i}.mp4"), "start_s": i * 1000.0} for i in range(2)
+        ]
+    }
+    proc = subprocess.run(
+        argv, input=json.dumps(listing), capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
+    answer = json.loads(proc.stdout)
+    assert proc.returncode == 0 and answer["success"], answer
+    assert [s["details"]["source_reused"] for s in answer["segments"]] == [True, True]  # prepared before the list
+    assert all((tmp_path / f"c{i}.mp4").is_file() for i in range(2))
+    empty = subprocess.run(argv, input="", capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    error = json.loads(empty.stdout)["error"]
+    assert empty.returncode == 3 and error["code"] == "BAD_INPUT" and "segment list on stdin" in error["message"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from presgen_training.avatar.chain import AvatarError, AvatarSettings, Clip, make_avatar
+from presgen_training.avatar.chain import AvatarError, AvatarSettings, Clip, make_avatar, resolve, start_engine
 from presgen_training.ffmpeg import file_arg, probe, run_ffmpeg
 
 AUDIO_S = 2.0
@@ -144,6 +144,50 @@ def test_no_face_at_the_shown_size_retries_at_full_size(inputs: tuple[Path, Path
     assert outcome.engine == "puppet" and [a.outcome for a in outcome.attempts] == ["ok"]
     assert calls.read_text().split() == ["640", "full"]
     assert (tmp_path / "avatar.mp4").is_file()
+
+
+STDIN_FAKE = (
+    "seen = open({calls!r}, 'a'); seen.write(' '.join(sys.argv[1:]) + '\\n'); seen.flush()\n"
+    "clip = json.loads(sys.stdin.read())['segments'][0]\n"
+    "out, audio = clip['output'], clip['audio']\n"
+    + RENDER.format(d=AUDIO_S)
+    + "print(json.dumps({{'success': True, 'engine': 'puppet', 'message': 'ok', 'timings_s': {{}}, 'warnings': [],"
+    " 'schema_version': 2, 'segments': [{{k: v for k, v in {success}.items() if k != 'schema_version'}}]}}))\n"
+)
+
+
+def test_an_engine_started_ahead_renders_the_clips_given_later(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    """The engine starts (--segments -) before the clips exist; the run of the same engine and size takes it and
+    hands it the list on stdin. A run of another size starts its own."""
+    audio, image = inputs
+    calls = tmp_path / "calls.txt"
+    fake = fake_python(tmp_path, STDIN_FAKE.format(calls=str(calls), success=SUCCESS))
+    settings = AvatarSettings(choice="puppet", python_override=fake)
+    resolution = resolve(settings)
+    warm = start_engine(image, True, settings, resolution, 640)
+    assert warm is not None
+    time.sleep(1.0)  # it has started and waits for its list
+    assert "--segments=-" in calls.read_text() and "--max-side=640" in calls.read_text()
+    assert warm.take("puppet", fake, 480) is None  # another size: not this run
+    outcome = make_avatar(image, True, one_clip(audio, tmp_path), settings, resolution, max_side=640, warm=warm)
+    assert outcome.engine == "puppet" and (tmp_path / "avatar.mp4").is_file()
+    assert len(calls.read_text().splitlines()) == 1, "the started engine was not the one used"
+    assert warm.take("puppet", fake, 640) is None  # taken once
+
+
+def test_an_engine_started_ahead_and_not_needed_is_stopped(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    """Every clip was cached: the engine started ahead is stopped, with its whole process group."""
+    _, image = inputs
+    marker = tmp_path / "pid"
+    body = f"p = subprocess.Popen(['sleep', '3600']); open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(3600)\n"
+    settings = AvatarSettings(choice="puppet", python_override=fake_python(tmp_path, body))
+    warm = start_engine(image, True, settings, resolve(settings), None)
+    assert warm is not None
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    warm.cancel()
+    assert not alive(int(marker.read_text())), "the started engine's child survived"
 
 
 def test_hanging_engine_children_are_stopped(inputs: tuple[Path, Path], tmp_path: Path) -> None:

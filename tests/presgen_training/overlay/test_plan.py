@@ -182,7 +182,7 @@ def test_presenter_scales_bound_what_the_plan_shows(
     sections[2] = SectionTiming(2, chart_section, sections[2].start_s, sections[2].end_s, sections[2].words)
     narration = replace(narration, sections=sections)
     config = OverlayConfig(layout=layout, captions="burn", title="Sizes")
-    scales = presenter_scales(source, narration, config, tmp_path / "sizing")
+    scales = presenter_scales(source, [s.section for s in narration.sections], config, tmp_path / "sizing")
     (tmp_path / "plan").mkdir()
     plan = build_plan(source, narration, config, CUES, face, "given" if face else "none", tmp_path / "plan", still)
     assert len(scales) == 3
