@@ -21,7 +21,7 @@ import math
 import shutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,8 +50,10 @@ from presgen_training.pipeline import (
 )
 from presgen_training.progress import StageReporter
 from presgen_training.segments import avatar_clips
+from presgen_training.segments.avatar_clips import AvatarInputs
 from presgen_training.segments.jobs import Job, OverlayJob, PresenterJob, PresenterResult
 from presgen_training.segments.keys import code_digest, engine_env_identity, file_identity
+from presgen_training.segments.plan import Segment
 
 MAX_RETRIES = 2  # extra tries of a failed engine or overlay job before giving up on that engine
 BACKOFF_S = 2.0  # seconds before the first retry; doubled for each further one
@@ -299,16 +301,8 @@ class CourseRun:
         prep = prepare(run.opts, run.opts.work_dir, run.reporter, run.resolution)
         clips, jobs = presenter_jobs(prep, 1)
         first = replace(prep.inputs, resolution=Resolution(prep.inputs.resolution.candidates[:1], []))
-        batches = []
-        for side in dict.fromkeys(s.render_side for job in jobs for s in job.segments):  # one engine run per size
-            alike = [s for job in jobs for s in job.segments if s.render_side == side]
-            frames = sum(s.frames for s in alike)
-            parts = max(
-                min(self.backend.heavy_slots, math.ceil(frames / TARGET_BATCH_FRAMES)),
-                math.ceil(len(alike) / CLIPS_PER_RUN),
-            )
-            batches += [PresenterJob(first, tuple(b)) for b in split_evenly(alike, parts, weight=lambda s: s.frames)]
-        return "prepared", (prep, clips, batches)
+        segments = [s for job in jobs for s in job.segments]
+        return "prepared", (prep, clips, presenter_batches(first, segments, self.backend.heavy_slots))
 
     def _after_prepare(self, task: Task, value: tuple[str, Any]) -> None:
         run = task.run
@@ -447,6 +441,18 @@ class CourseRun:
     def _progress(self) -> None:
         if self.frames_total:
             self.console.update(self.frames_done, self.frames_total, "segments")
+
+
+def presenter_batches(inputs: AvatarInputs, segments: Sequence[Segment], slots: int) -> list[PresenterJob]:
+    """The engine runs of one video's missing presenter clips: one run per render size, split so the heavy slots
+    share the frames (at least TARGET_BATCH_FRAMES a run) and no run has more than CLIPS_PER_RUN clips."""
+    batches = []
+    for side in dict.fromkeys(s.render_side for s in segments):
+        alike = [s for s in segments if s.render_side == side]
+        frames = sum(s.frames for s in alike)
+        parts = max(min(slots, math.ceil(frames / TARGET_BATCH_FRAMES)), math.ceil(len(alike) / CLIPS_PER_RUN))
+        batches += [PresenterJob(inputs, tuple(b)) for b in split_evenly(alike, parts, weight=lambda s: s.frames)]
+    return batches
 
 
 def _timed(fn: Callable[[], Any] | None) -> Callable[[], tuple[Any, dict[str, Any]]]:
