@@ -318,16 +318,24 @@ def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], l
     prepares the source once)."""
     clips = avatar_clips.find_cached(prep.inputs, prep.segments)
     missing = [s for s in prep.segments if s.index not in clips]
+    return clips, presenter_runs(prep.inputs, missing, parts)
+
+
+def presenter_runs(
+    inputs: AvatarInputs, segments: Sequence[Segment], workers: int, min_frames: int = 1
+) -> list[PresenterJob]:
+    """Engine runs for ``segments``: one render size per run, each size's share of ``workers`` runs (none shorter
+    than ``min_frames`` frames), and no run over CLIPS_PER_RUN clips, so an interrupted render resumes after the
+    last finished run."""
+    total = sum(s.frames for s in segments)
     jobs = []
-    # one run per render size; a long script is rendered in runs of at most CLIPS_PER_RUN clips: each finished run
-    # is cached, so an interrupted render resumes after the last finished run
-    total = sum(s.frames for s in missing)
-    for side in dict.fromkeys(s.render_side for s in missing):
-        alike = [s for s in missing if s.render_side == side]
-        share = math.ceil(parts * sum(s.frames for s in alike) / total)  # workers, by the frames of this size
+    for side in dict.fromkeys(s.render_side for s in segments):
+        alike = [s for s in segments if s.render_side == side]
+        frames = sum(s.frames for s in alike)
+        share = min(math.ceil(workers * frames / total), math.ceil(frames / min_frames))
         runs = max(share, math.ceil(len(alike) / CLIPS_PER_RUN))
-        jobs += [PresenterJob(prep.inputs, tuple(b)) for b in split_evenly(alike, runs, weight=lambda s: s.frames)]
-    return clips, jobs
+        jobs += [PresenterJob(inputs, tuple(b)) for b in split_evenly(alike, runs, weight=lambda s: s.frames)]
+    return jobs
 
 
 def produce_avatars(

@@ -17,11 +17,10 @@ import functools
 import heapq
 import itertools
 import json
-import math
 import shutil
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,10 +35,8 @@ from presgen_training.course.backends import Backend
 from presgen_training.course.settings import render_options
 from presgen_training.course.spec import Course, Variant
 from presgen_training.errors import PresgenError
-from presgen_training.executors import split_evenly
 from presgen_training.manifest import manifest_path_for
 from presgen_training.pipeline import (
-    CLIPS_PER_RUN,
     Prepared,
     RenderOptions,
     finish,
@@ -47,13 +44,12 @@ from presgen_training.pipeline import (
     overlay_plan,
     prepare,
     presenter_jobs,
+    presenter_runs,
 )
 from presgen_training.progress import StageReporter
 from presgen_training.segments import avatar_clips
-from presgen_training.segments.avatar_clips import AvatarInputs
 from presgen_training.segments.jobs import Job, OverlayJob, PresenterJob, PresenterResult
 from presgen_training.segments.keys import code_digest, engine_env_identity, file_identity
-from presgen_training.segments.plan import Segment
 
 MAX_RETRIES = 2  # extra tries of a failed engine or overlay job before giving up on that engine
 BACKOFF_S = 2.0  # seconds before the first retry; doubled for each further one
@@ -302,7 +298,7 @@ class CourseRun:
         clips, jobs = presenter_jobs(prep, 1)
         first = replace(prep.inputs, resolution=Resolution(prep.inputs.resolution.candidates[:1], []))
         segments = [s for job in jobs for s in job.segments]
-        return "prepared", (prep, clips, presenter_batches(first, segments, self.backend.heavy_slots))
+        return "prepared", (prep, clips, presenter_runs(first, segments, self.backend.heavy_slots, TARGET_BATCH_FRAMES))
 
     def _after_prepare(self, task: Task, value: tuple[str, Any]) -> None:
         run = task.run
@@ -441,18 +437,6 @@ class CourseRun:
     def _progress(self) -> None:
         if self.frames_total:
             self.console.update(self.frames_done, self.frames_total, "segments")
-
-
-def presenter_batches(inputs: AvatarInputs, segments: Sequence[Segment], slots: int) -> list[PresenterJob]:
-    """The engine runs of one video's missing presenter clips: one run per render size, split so the heavy slots
-    share the frames (at least TARGET_BATCH_FRAMES a run) and no run has more than CLIPS_PER_RUN clips."""
-    batches = []
-    for side in dict.fromkeys(s.render_side for s in segments):
-        alike = [s for s in segments if s.render_side == side]
-        frames = sum(s.frames for s in alike)
-        parts = max(min(slots, math.ceil(frames / TARGET_BATCH_FRAMES)), math.ceil(len(alike) / CLIPS_PER_RUN))
-        batches += [PresenterJob(inputs, tuple(b)) for b in split_evenly(alike, parts, weight=lambda s: s.frames)]
-    return batches
 
 
 def _timed(fn: Callable[[], Any] | None) -> Callable[[], tuple[Any, dict[str, Any]]]:

@@ -1,5 +1,6 @@
-"""A course splits one video's missing presenter clips into engine runs: every clip in exactly one run, one render
-size per run, no run over CLIPS_PER_RUN clips, long videos shared over the heavy slots."""
+"""A video's missing presenter clips split into engine runs (``presgen render`` and every course backend): every
+clip in exactly one run, one render size per run, no run over CLIPS_PER_RUN clips, the frames shared over the
+workers in runs of at least the minimum length."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any, cast
 
 import pytest
 
-from presgen_training.course.runner import TARGET_BATCH_FRAMES, presenter_batches
-from presgen_training.pipeline import CLIPS_PER_RUN
+from presgen_training.course.runner import TARGET_BATCH_FRAMES
+from presgen_training.pipeline import CLIPS_PER_RUN, presenter_runs
 from presgen_training.segments.avatar_clips import AvatarInputs
 from presgen_training.segments.plan import Segment
 
@@ -33,7 +34,7 @@ def segments(count: int, frames: int, sides: list[int | None]) -> list[Segment]:
 )
 def test_every_clip_in_one_run_of_one_size(count: int, frames: int, sides: list[Any], slots: int) -> None:
     todo = segments(count, frames, sides)
-    runs = presenter_batches(INPUTS, todo, slots)
+    runs = presenter_runs(INPUTS, todo, slots, TARGET_BATCH_FRAMES)
     assert sorted(s.index for run in runs for s in run.segments) == list(range(count))
     for run in runs:
         assert len({s.render_side for s in run.segments}) == 1
