@@ -314,7 +314,7 @@ def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script
 
 
 def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], list[PresenterJob]]:
-    """The cached presenter clips, and the missing ones split into at most ``parts`` engine runs (each run
+    """The cached presenter clips, and the missing ones split into engine runs for ``parts`` workers (each run
     prepares the source once)."""
     clips = avatar_clips.find_cached(prep.inputs, prep.segments)
     missing = [s for s in prep.segments if s.index not in clips]
