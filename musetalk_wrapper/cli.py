@@ -195,9 +195,8 @@ def _from_stdin(a: argparse.Namespace) -> bool:
 
 
 def _segment_requests(a: argparse.Namespace) -> list[RenderRequest]:
-    """One request per entry of the --segments file (or stdin); every entry is checked before anything is
-    rendered."""
-    _check_segments_form(a)
+    """One request per entry of the --segments file (or stdin; its form already checked); every entry is checked
+    before anything is rendered."""
     where = "the segment list on stdin" if _from_stdin(a) else f"the segments file {a.segments}"
     try:
         text = sys.stdin.read() if _from_stdin(a) else a.segments.read_text(encoding="utf-8")
@@ -249,8 +248,9 @@ def _run(argv: list[str] | None, progress_holder: list[Progress]) -> tuple[dict[
     engine_name = args.engine
     if args.check:
         return _check(args, engine_name)
-    if _from_stdin(args):
+    if args.segments is not None:
         _check_segments_form(args)
+    if _from_stdin(args):
         engine = _started_engine(engine_name, args, progress)
         requests = _segment_requests(args)
     else:
