@@ -209,23 +209,29 @@ def parse_one_object(
 
 
 def render(
-    python: Path,
-    args: Sequence[str],
-    timeout_s: float,
-    engine: str,
-    on_event: EventCallback | None = None,
-    started: Running | None = None,
-    data: bytes | None = None,
+    python: Path, args: Sequence[str], timeout_s: float, engine: str, on_event: EventCallback | None = None
 ) -> Reply:
-    """A render call (or the rest of one ``started`` earlier, given its input ``data``): the reply must be a
-    schema-valid success object and the exit code 0."""
-    what = f"engine '{engine}'"
-    if started is not None:
-        reply = started.finish(data, timeout_s, on_event)
-    else:
-        reply = call(python, args, timeout_s, on_event=on_event, what=what)
-    judge_render(reply.obj, reply.returncode, what)
+    """A render call: the reply must be a schema-valid success object and the exit code 0."""
+    return finish_render(start_render(python, args, engine, with_input=False), None, timeout_s, on_event)
+
+
+def start_render(python: Path, args: Sequence[str], engine: str, with_input: bool = True) -> Running:
+    """A render call started now, its input (``with_input``) and answer left to ``finish_render``."""
+    return start(python, args, what=_engine_label(engine), with_input=with_input)
+
+
+def finish_render(
+    running: Running, data: bytes | None, timeout_s: float, on_event: EventCallback | None = None
+) -> Reply:
+    """A started render call given its input ``data``: the reply must be a schema-valid success object and the
+    exit code 0."""
+    reply = running.finish(data, timeout_s, on_event)
+    judge_render(reply.obj, reply.returncode, running.what)
     return reply
+
+
+def _engine_label(engine: str) -> str:
+    return f"engine '{engine}'"
 
 
 def judge_render(obj: dict[str, Any], returncode: int | None, what: str) -> dict[str, Any]:

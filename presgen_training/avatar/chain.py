@@ -107,9 +107,8 @@ def start_engine(
     if first.python is None:
         return None
     try:
-        running = wrapper_client.start(
-            first.python, [*_base_args(first.engine, source, source_is_image, settings, max_side), "--segments=-"]
-        )
+        args = [*_base_args(first.engine, source, source_is_image, settings, max_side), "--segments=-"]
+        running = wrapper_client.start_render(first.python, args, first.engine)
     except wrapper_client.WrapperFailure:
         return None  # the run itself starts it again and records why it cannot
     return StartedEngine(first.engine, first.python, max_side, running)
@@ -312,7 +311,7 @@ def _run(
     single = len(clips) == 1 and clips[0].start_s == 0.0 and clips[0].handoff_s is None
     if started is not None:
         data = json.dumps({"segments": [_segment_entry(c) for c in clips]}).encode()
-        reply = wrapper_client.render(python, args, timeout, engine, on_event, started=started, data=data)
+        reply = wrapper_client.finish_render(started, data, timeout, on_event)
         results = _segment_results(reply, engine, clips)
     elif single:
         clip = clips[0]
