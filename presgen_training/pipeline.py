@@ -313,12 +313,14 @@ def _load_sections(opts: RenderOptions, reporter: StageReporter) -> tuple[Script
     return made.script, pictures, facts
 
 
-def presenter_jobs(prep: Prepared, parts: int) -> tuple[dict[int, AvatarClip], list[PresenterJob]]:
+def presenter_jobs(
+    prep: Prepared, parts: int, min_frames: int = 1, inputs: AvatarInputs | None = None
+) -> tuple[dict[int, AvatarClip], list[PresenterJob]]:
     """The cached presenter clips, and the missing ones split into engine runs for ``parts`` workers (each run
-    prepares the source once)."""
+    prepares the source once; see ``presenter_runs``), made with ``inputs`` (default: the render's)."""
     clips = avatar_clips.find_cached(prep.inputs, prep.segments)
     missing = [s for s in prep.segments if s.index not in clips]
-    return clips, presenter_runs(prep.inputs, missing, parts)
+    return clips, presenter_runs(inputs or prep.inputs, missing, parts, min_frames)
 
 
 def presenter_runs(

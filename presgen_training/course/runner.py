@@ -44,7 +44,6 @@ from presgen_training.pipeline import (
     overlay_plan,
     prepare,
     presenter_jobs,
-    presenter_runs,
 )
 from presgen_training.progress import StageReporter
 from presgen_training.segments import avatar_clips
@@ -295,10 +294,9 @@ class CourseRun:
         assert run.opts.work_dir is not None
         shutil.rmtree(run.opts.work_dir, ignore_errors=True)  # never reuse a stale segment cut
         prep = prepare(run.opts, run.opts.work_dir, run.reporter, run.resolution)
-        clips, jobs = presenter_jobs(prep, 1)
         first = replace(prep.inputs, resolution=Resolution(prep.inputs.resolution.candidates[:1], []))
-        segments = [s for job in jobs for s in job.segments]
-        return "prepared", (prep, clips, presenter_runs(first, segments, self.backend.heavy_slots, TARGET_BATCH_FRAMES))
+        clips, jobs = presenter_jobs(prep, self.backend.heavy_slots, TARGET_BATCH_FRAMES, first)
+        return "prepared", (prep, clips, jobs)
 
     def _after_prepare(self, task: Task, value: tuple[str, Any]) -> None:
         run = task.run
