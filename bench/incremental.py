@@ -116,6 +116,7 @@ def main() -> int:
         before = by_segment(m1, frame_hashes(folder / "full.mp4"))
         after = by_segment(m2, frame_hashes(folder / "edited.mp4"))
         reused = [(s["avatar_cached"], s["overlay_cached"]) for s in m2["segments"]]
+        pieces = [(s.get("avatar_pieces_rendered", 0), s.get("avatar_pieces", 1)) for s in m2["segments"]]
         ok = True
         for index, (a, b) in enumerate(zip(before, after)):
             same = a == b
@@ -123,7 +124,8 @@ def main() -> int:
             ok &= same == expected
             print(
                 f"  section {index + 1}: {len(b)} frames, {'identical' if same else 'changed'} "
-                f"(presenter clip {'reused' if reused[index][0] else 'rendered'}, overlay clip "
+                f"(presenter clip {'reused' if reused[index][0] else 'rendered'}, "
+                f"{pieces[index][0]} of its {pieces[index][1]} pieces rendered, overlay clip "
                 f"{'reused' if reused[index][1] else 'rendered'})"
             )
         print(f"identical outside the edited section: {'yes' if ok else 'NO'}")

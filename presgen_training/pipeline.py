@@ -57,7 +57,7 @@ from presgen_training.segments.jobs import (
     run_overlay_job,
     run_presenter_job,
 )
-from presgen_training.segments.plan import Segment, plan_segments
+from presgen_training.segments.plan import Piece, Segment, plan_segments
 from presgen_training.timeline import Cue, Narration, Script
 
 CLIPS_PER_RUN = 12  # presenter clips per engine run (the engine prepares the source once per run)
@@ -251,7 +251,15 @@ def prepare(
         segments = [segments[opts.section - 1]]
     timings = timings_document(narration) if narration.phonemes or narration.words else None
     inputs = AvatarInputs(
-        opts.source, bool(opts.source_is_image), opts.avatar, resolution, narration.wav_path, timings, work, full
+        opts.source,
+        bool(opts.source_is_image),
+        opts.avatar,
+        resolution,
+        narration.wav_path,
+        timings,
+        work,
+        full,
+        driver_wav=narration.driver_path,
     )
     return Prepared(
         opts, manifest, script, narration, cues, (srt, vtt), segments, inputs, attempts, theme, slides, warm
@@ -348,7 +356,9 @@ def produce_avatars(
     clips, jobs = presenter_jobs(prep, executor.workers)
     if jobs:
         progress = (
-            _PresenterProgress(reporter, [s for job in jobs for s in job.segments]) if executor.workers == 1 else None
+            _PresenterProgress(reporter, prep.inputs, [s for job in jobs for s in job.segments])
+            if executor.workers == 1
+            else None
         )
 
         def run(job: PresenterJob) -> PresenterResult:
@@ -368,20 +378,20 @@ def produce_avatars(
 
 
 class _PresenterProgress:
-    """The engine's per-clip progress events as one bar over all the frames it renders."""
+    """The engine's per-clip progress events as one bar over all the frames it renders (the pieces not cached)."""
 
-    def __init__(self, reporter: StageReporter, segments: Sequence[Segment]) -> None:
+    def __init__(self, reporter: StageReporter, inputs: AvatarInputs, segments: Sequence[Segment]) -> None:
         self.reporter = reporter
-        self.segments = list(segments)
-        self.total = sum(s.frames for s in segments)
-        self.job: list[Segment] = []
+        self.inputs = inputs
+        self.total = sum(p.frames for p in avatar_clips.pieces_to_render(inputs, segments))
+        self.job: list[Piece] = []
         self.job_start = 0  # frames of the jobs before the running one
         self.before = 0
 
     def start_job(self, segments: Sequence[Segment]) -> None:
         """Jobs run one after another here: the next one starts where the last one ended."""
-        self.job_start += sum(s.frames for s in self.job)
-        self.job = list(segments)
+        self.job_start += sum(p.frames for p in self.job)
+        self.job = avatar_clips.pieces_to_render(self.inputs, segments)
         self.before = self.job_start
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -753,6 +763,8 @@ def _piece_dict(
             {
                 "engine": clip.engine,
                 "avatar_cached": clip.cached,
+                "avatar_pieces": clip.pieces,  # engine clips cut at the pauses between sentences
+                "avatar_pieces_rendered": clip.pieces_rendered,  # of them, rendered by this run
                 "avatar_clip": str(clip.path),
                 "avatar_key": clip.key,
                 "avatar_max_side": sides.get(w.segment),  # px: rendered at the size it is shown at

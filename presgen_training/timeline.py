@@ -79,3 +79,5 @@ class Narration:
     fallback_reason: str | None = None  # why the requested engine was not used
     timing_source: str = "alignment"  # alignment | estimated (words spread over the section by length)
     language: str | None = None  # language tag of the narration ("en-us"); None: unknown (hand-made timings)
+    # the narration before each section's loudness gain, same timeline (drives the presenter); None: wav_path
+    driver_path: Path | None = None

@@ -27,7 +27,7 @@ from presgen_training.timeline import Word
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2  # bump when the stored clip format or its meaning changes (2: 48 kHz, loudness, words)
+CACHE_VERSION = 3  # bump when the stored clip format or its meaning changes (2: 48 kHz, loudness, words; 3: driver)
 
 
 def clip_key(voice_identity: str, plan: Any) -> str:
@@ -60,15 +60,16 @@ class ClipCache:
                     for t, (a, b) in zip(data["word_texts"], data["word_times"].reshape(-1, 2), strict=False)
                 ]
                 source = str(data["timing_source"])
+                driver = data["driver"].astype(np.int16)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable narration cache file %s: %s", path, exc)
             return None
-        if clip.alignments and sum(counts) != len(clip.samples):
+        if (clip.alignments and sum(counts) != len(clip.samples)) or len(driver) != len(clip.samples):
             log.warning("ignoring inconsistent narration cache file %s", path)
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # `presgen cache prune` drops the least recently used files first
-        return SectionAudio(clip, words, source)
+        return SectionAudio(clip, words, source, driver)
 
     def put(self, key: str, audio: SectionAudio) -> None:
         """Best effort: a cache that cannot be written is a warning, never a failed render."""
@@ -85,6 +86,7 @@ class ClipCache:
                     word_texts=np.array([w.text for w in audio.words], dtype=str),
                     word_times=np.array([(w.start_s, w.end_s) for w in audio.words], dtype=np.float64),
                     timing_source=np.array(audio.timing_source),
+                    driver=(audio.driver if audio.driver is not None else clip.samples).astype(np.int16),
                 )
         except OSError as exc:
             log.warning("cannot write the narration cache file %s: %s", path, exc)

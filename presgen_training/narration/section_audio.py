@@ -65,6 +65,9 @@ class SectionAudio:
     clip: Clip  # int16 at OUTPUT_RATE; alignments add up to its length
     words: list[Word]  # as written, seconds from the clip start
     timing_source: str  # alignment | estimated
+    # int16 at OUTPUT_RATE, as long as the clip: the speech before the section's loudness gain, which drives the
+    # presenter, so a sentence's lip motion does not change when another sentence of the section changes the gain
+    driver: np.ndarray | None = None
 
 
 def plan_section(narration: str, rules: LanguageRules, lexicon: Lexicon, voice: Voice) -> SectionPlan:
@@ -126,12 +129,16 @@ def render_section(plan: SectionPlan, voice: Voice) -> SectionAudio:
         words.extend(Word(w.text, start_s + w.start_s, start_s + w.end_s) for w in piece_words)
         sources.add(source)
         offset += len(samples)
-    audio = loudness.normalize(np.concatenate(parts) if parts else np.zeros(0), OUTPUT_RATE)
-    samples16 = np.clip(np.round(audio * 32767), -32768, 32767).astype(np.int16)
+    raw = np.concatenate(parts) if parts else np.zeros(0)
+    samples16 = _int16(loudness.normalize(raw, OUTPUT_RATE))
     if not alignments or not any(is_sound(symbol) for symbol, _ in alignments):
         alignments = []  # no engine alignments: only the pauses would be listed
     clip = Clip(samples16, OUTPUT_RATE, tuple(alignments))
-    return SectionAudio(clip, words, "alignment" if sources == {"alignment"} else "estimated")
+    return SectionAudio(clip, words, "alignment" if sources == {"alignment"} else "estimated", _int16(raw))
+
+
+def _int16(audio: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(audio * 32767), -32768, 32767).astype(np.int16)
 
 
 def _speak_piece(piece: Spoken, voice: Voice) -> tuple[np.ndarray, list[tuple[str, int]], list[Word], str]:
@@ -164,7 +171,11 @@ def resample(clip: Clip, rate: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
     if not clip.alignments:
         return x, []
     bounds = np.cumsum([0] + [count for _, count in clip.alignments])
-    scaled = np.round(bounds * (len(x) / bounds[-1])).astype(np.int64)
+    # by the rates, not by the lengths: a boundary must not move when more speech follows it (a sentence added
+    # to a paragraph would otherwise shift the phonemes before it and re-render their presenter)
+    scaled = np.round(bounds * rate / clip.sample_rate).astype(np.int64)
+    scaled[-1] = len(x)
+    scaled = np.minimum(scaled, len(x))
     return x, [(symbol, int(b - a)) for (symbol, _), a, b in zip(clip.alignments, scaled, scaled[1:], strict=False)]
 
 

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 FALLBACK_CHAIN = ("piper", "espeak-ng")  # what ``auto`` tries, in order
 NARRATION_FILE = "narration.wav"
+DRIVER_FILE = "driver.wav"  # the same timeline before each section's loudness gain (drives the presenter)
 _NOT_LISTED = frozenset({" ", "^", "$"})  # word boundary (and inserted pauses), sentence start and end
 FALLBACK_HINT = "or render with --fallback to accept another voice"
 _FIXES = {"gtts": "gtts needs the internet: check the connection, or choose an offline engine (--tts auto)"}
@@ -195,13 +196,14 @@ def _assemble(
     phonemes: list[Phoneme] = []
     estimated = False
     last = len(script.sections) - 1
-    wav_path = out_dir / NARRATION_FILE
-    with streamed_wav(wav_path, rate) as wav:
+    wav_path, driver_path = out_dir / NARRATION_FILE, out_dir / DRIVER_FILE
+    with streamed_wav(wav_path, rate) as wav, streamed_wav(driver_path, rate) as driver:
         for index, (section, part) in enumerate(zip(script.sections, spoken, strict=False)):
             segment_start = wav.samples
             lead = round(config.lead_in_s * rate) if index == 0 else 0
             after = round((config.tail_s if index == last else config.pause_s) * rate)
             wav.silence(lead)
+            driver.silence(lead)
             start = wav.samples
             start_s = start / rate
             end_s = (start + len(part.clip.samples)) / rate
@@ -212,10 +214,12 @@ def _assemble(
                     phonemes.append(Phoneme(symbol, position / rate, (position + count) / rate))
                 position += count
             wav.write(part.clip.samples)
+            driver.write(part.driver if part.driver is not None else part.clip.samples)
             estimated = estimated or part.timing_source != "alignment"
             # the silence after the section is padded (never shortened) so the segment is a whole number of frames
             after += -(wav.samples + after - segment_start) % frame
             wav.silence(after)
+            driver.silence(after)
             sections.append(
                 SectionTiming(
                     index=index,
@@ -230,6 +234,7 @@ def _assemble(
         total = wav.samples
     return Narration(
         wav_path=wav_path,
+        driver_path=driver_path,
         duration_s=total / rate,
         sample_rate=rate,
         sections=sections,

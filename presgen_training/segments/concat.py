@@ -21,6 +21,9 @@ from presgen_training.ffmpeg import (
 )
 from presgen_training.files import atomic_output
 
+# the engines' own intermediate encoding (musetalk_wrapper.media.VideoWriter): no visible generation loss
+JOIN_ENCODER = ("-c:v", "libx264", "-preset", "ultrafast", "-crf", "10", "-pix_fmt", "yuv420p")
+
 
 def concat_list(clips: Sequence[Path]) -> str:
     """An ffmpeg concat-demuxer listing (single quotes in paths escaped as the demuxer wants)."""
@@ -82,4 +85,27 @@ def write_final_audio(narration_wav: Path, output: Path, frames: int, audio_dela
     args += ["-map", "[aout]", *aac_args(), "-t", f"{duration_s:.3f}", "-f", "mp4"]
     with atomic_output(output) as partial:
         run_ffmpeg([*args, file_arg(partial)], f"encoding the sound of {output.stem}")
+    return output
+
+
+def join_video(clips: Sequence[Path], output: Path, frames: int) -> Path:
+    """One video-only clip of ``clips`` played one after another (atomically): by stream copy when they share a
+    size, as every piece of one engine run does; else each scaled to the largest and encoded near-lossless (a
+    piece the engine had to render at full size after a smaller size found no face)."""
+    sizes = {(info.width, info.height) for info in (probe(c) for c in clips)}
+    duration_s = frames / OUTPUT_FPS
+    with tempfile.TemporaryDirectory(prefix="presgen-join-") as tmp:
+        listing = Path(tmp) / "pieces.ffconcat"
+        listing.write_text(concat_list(clips), encoding="utf-8")
+        args = ["-f", "concat", "-safe", "0", "-i", file_arg(listing), "-map", "0:v:0"]
+        if len(sizes) == 1:
+            args += ["-c:v", "copy"]
+        else:
+            width, height = max(sizes, key=lambda size: (size[0] or 0) * (size[1] or 0))
+            args += ["-vf", f"scale={width}:{height}:flags=lanczos,setsar=1", *JOIN_ENCODER]
+        with atomic_output(output) as partial:
+            run_ffmpeg([*args, "-f", "mp4", file_arg(partial)], f"joining {len(clips)} presenter pieces")
+            written = probe(partial)
+            if written.duration_s is None or abs(written.duration_s - duration_s) > DURATION_TOLERANCE_S:
+                raise MediaError(f"the joined presenter lasts {written.duration_s} s instead of {duration_s:.2f} s")
     return output

@@ -16,6 +16,8 @@ from scipy.signal import resample_poly as scipy_resample_poly
 from presgen_training.narration import bs1770
 from presgen_training.narration.loudness import moving_mean, moving_min
 from presgen_training.narration.resampling import resample_poly
+from presgen_training.narration.section_audio import resample
+from presgen_training.narration.voice import Clip
 
 RATE = 48000
 RNG = np.random.default_rng(7)
@@ -78,3 +80,16 @@ def test_making_narration_audio_imports_neither_scipy_nor_pyloudnorm() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_phoneme_bounds_do_not_move_when_more_speech_follows() -> None:
+    """A sentence added after a paragraph leaves the paragraph's phoneme times (and so its presenter piece) as
+    they were: bounds scale by the two rates, not by the clip's length."""
+    rng = np.random.default_rng(3)
+    first = (rng.standard_normal(22_050) * 2000).astype(np.int16)
+    short = Clip(first, 22_050, (("a", 10_004), ("b", 12_046)))
+    more = np.concatenate([first, (rng.standard_normal(7_777) * 2000).astype(np.int16)])
+    longer = Clip(more, 22_050, (*short.alignments, ("c", 7_777)))
+    (x1, a1), (x2, a2) = resample(short, 48_000), resample(longer, 48_000)
+    assert a2[:2] == a1[:2]
+    assert sum(c for _, c in a1) == len(x1) and sum(c for _, c in a2) == len(x2)

@@ -29,9 +29,28 @@ def test_wav_is_16_bit_mono_at_48_khz(demo_narration: Narration) -> None:
         assert wav.getnframes() == round(demo_narration.duration_s * 48000)
     assert demo_narration.sample_rate == 48000
     assert demo_narration.wav_path.name == "narration.wav"
-    assert not [p for p in demo_narration.wav_path.parent.iterdir() if p.name != "narration.wav"], (
+    assert sorted(p.name for p in demo_narration.wav_path.parent.iterdir()) == ["driver.wav", "narration.wav"], (
         "no temp files left behind"
     )
+
+
+def test_driver_is_the_narration_before_each_sections_gain(demo_narration: Narration) -> None:
+    """The presenter's driver audio lines up with the narration sample for sample: the same silences, the same
+    speech, only at the voice's own level (the section's loudness gain and limiter not applied)."""
+    assert demo_narration.driver_path is not None
+    narration, rate = read_wav(demo_narration.wav_path)
+    driver, driver_rate = read_wav(demo_narration.driver_path)
+    assert (driver_rate, len(driver)) == (rate, len(narration))
+    for timing in demo_narration.sections:
+        assert timing.segment_start_s is not None and timing.segment_end_s is not None
+        lead = slice(round(timing.segment_start_s * rate), round(timing.start_s * rate))
+        after = slice(round(timing.end_s * rate), round(timing.segment_end_s * rate))
+        assert not driver[lead].any() and not driver[after].any(), "the pauses are silent in the driver too"
+        a, b = round(timing.start_s * rate), round(timing.end_s * rate)
+        n, d = narration[a:b].astype(np.float64), driver[a:b].astype(np.float64)
+        assert not np.array_equal(n, d), "the driver must not be the normalized narration"
+        # the limiter bends the loudest peaks, so not 1; other speech (or a shifted copy) would be near 0
+        assert np.corrcoef(n, d)[0, 1] > 0.8, f"section {timing.index + 1}: the driver is other speech"
 
 
 def test_duration_is_sections_plus_pauses(demo_narration: Narration, demo_config: NarrationConfig) -> None:

@@ -20,13 +20,15 @@ from presgen_training.ffmpeg import OUTPUT_FPS, ffmpeg_exe, file_arg, probe, run
 
 pytestmark = [pytest.mark.slow]
 
+FIRST_SENTENCE = "Before you answer any message, check the sender address and the name it shows very carefully."
 SECTIONS = [
     ("Start", "Welcome to the team."),
     ("Passwords", "Use the password manager."),
-    ("Phishing", "Check the sender first."),
+    ("Phishing", f"{FIRST_SENTENCE} Then hover over each link before you click."),
     ("Next", "Thank you for your time."),
 ]
-EDITED = (2, "Report every odd message.")  # section 3 (0-based 2) gets new words
+# section 3 (0-based 2): its second sentence gets new words, so only the presenter piece after its pause renders
+EDITED = (2, f"{FIRST_SENTENCE} Then report every odd message to the team.")
 JOINT_WINDOW_S = 0.1
 
 
@@ -89,6 +91,19 @@ def test_only_the_edited_section_changes(renders: dict[str, tuple]) -> None:
             assert before[index] == after[index], f"section {index + 1} changed although only section 3 was edited"
     flags = [(s["avatar_cached"], s["overlay_cached"]) for s in m2["segments"]]
     assert flags == [(True, True), (True, True), (False, False), (True, True)]
+    pieces = [(s["avatar_pieces"], s["avatar_pieces_rendered"]) for s in m2["segments"]]
+    assert pieces == [(1, 0), (1, 0), (2, 1), (1, 0)], "the first sentence's presenter piece is reused"
+
+
+def test_the_kept_piece_is_the_same_frames(renders: dict[str, tuple]) -> None:
+    """The edited section's first sentence shows the same presenter frames as before (its piece was reused and
+    joined to the new one), and the pieces join frame-exactly: the section's clip has all its frames."""
+    (_, m1, _), (_, m2, _) = renders["first"], renders["edited"]
+    before, after = (Path(m["segments"][EDITED[0]]["avatar_clip"]) for m in (m1, m2))
+    first, second = frame_md5s(before), frame_md5s(after)
+    assert len(first) == m1["segments"][EDITED[0]]["frames"] and len(second) == m2["segments"][EDITED[0]]["frames"]
+    same = next(i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b)
+    assert same >= 2 * OUTPUT_FPS, f"only {same} frames of the first sentence's piece kept"
 
 
 def decoded_audio(video: Path, rate: int) -> np.ndarray:
