@@ -28,7 +28,7 @@ def code_digest(*folders: str) -> str:
     return digest.hexdigest()[:20]
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)  # every piece's audio and timings: a long course must not re-hash its sources
 def _file_sha(path: str, size: int, mtime_ns: int) -> str:
     return sha256_file(Path(path))
 
