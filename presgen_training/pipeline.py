@@ -559,7 +559,7 @@ def _final_sound(prep: Prepared, plan: OverlayPlan) -> tuple[Path, int]:
     """The finished video's narration and the frames it waits before starting (a --section preview: the section's
     own sound, from its first frame)."""
     if prep.opts.section is not None:
-        return avatar_clips.segment_inputs(prep.inputs, prep.segments[0])[0], 0
+        return avatar_clips.segment_audio(prep.inputs, prep.segments[0]), 0
     return prep.narration.wav_path, plan.content_start
 
 

@@ -86,7 +86,7 @@ class ClipCache:
                     word_texts=np.array([w.text for w in audio.words], dtype=str),
                     word_times=np.array([(w.start_s, w.end_s) for w in audio.words], dtype=np.float64),
                     timing_source=np.array(audio.timing_source),
-                    driver=(audio.driver if audio.driver is not None else clip.samples).astype(np.int16),
+                    driver=audio.driver.astype(np.int16),
                 )
         except OSError as exc:
             log.warning("cannot write the narration cache file %s: %s", path, exc)

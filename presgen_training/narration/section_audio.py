@@ -67,7 +67,7 @@ class SectionAudio:
     timing_source: str  # alignment | estimated
     # int16 at OUTPUT_RATE, as long as the clip: the speech before the section's loudness gain, which drives the
     # presenter, so a sentence's lip motion does not change when another sentence of the section changes the gain
-    driver: np.ndarray | None = None
+    driver: np.ndarray
 
 
 def plan_section(narration: str, rules: LanguageRules, lexicon: Lexicon, voice: Voice) -> SectionPlan:

@@ -214,7 +214,7 @@ def _assemble(
                     phonemes.append(Phoneme(symbol, position / rate, (position + count) / rate))
                 position += count
             wav.write(part.clip.samples)
-            driver.write(part.driver if part.driver is not None else part.clip.samples)
+            driver.write(part.driver)
             estimated = estimated or part.timing_source != "alignment"
             # the silence after the section is padded (never shortened) so the segment is a whole number of frames
             after += -(wav.samples + after - segment_start) % frame

@@ -100,17 +100,12 @@ def avatar_key(inputs: AvatarInputs, engine: str, segment: Segment | Piece, audi
     return content_key(parts)
 
 
-def segment_inputs(inputs: AvatarInputs, segment: Segment) -> tuple[Path, Path | None]:
-    """The segment's own audio and timings files (cut from the narration once per render)."""
+def segment_audio(inputs: AvatarInputs, segment: Segment) -> Path:
+    """The segment's own narration, as a WAV (cut once per render): the sound of a --section preview."""
     audio = inputs.work / f"segment-{segment.index:04d}.wav"
     if not audio.exists():
         cut_audio(inputs.narration_wav, segment, audio)
-    if inputs.timings is None:
-        return audio, None
-    timings = inputs.work / f"segment-{segment.index:04d}.timings.json"
-    if not timings.exists():
-        write_json(cut_timings(inputs.timings, segment), timings)
-    return audio, timings
+    return audio
 
 
 @dataclass(frozen=True)
@@ -263,7 +258,7 @@ def _joined(
     if any(p is None for p in paths):  # evicted between the render and now: a cache far too small
         raise MediaError(f"presenter pieces of section {segment.index + 1} left the cache while it rendered")
     results = [store.get_json(k, META_SUFFIX) for k in keys]
-    result = _joined_result(results)
+    result = results[0] if len(keys) == 1 else _joined_result(results)
     if len(keys) > 1:
         with store.lock(key):
             if store.get(key, CLIP_SUFFIX) is None:

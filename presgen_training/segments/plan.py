@@ -37,16 +37,11 @@ MIN_PIECE_S = 4.0  # no presenter piece is shorter: each is an engine clip, at ~
 MIN_LAST_PIECE_S = 1.0
 
 
-@dataclass(frozen=True)
-class Segment:
-    index: int
-    count: int  # segments in the video
-    start_s: float
-    end_s: float
+class _FrameSpan:
+    """Frames ``first_frame`` <= n < ``end_frame`` of the video."""
+
     first_frame: int
     end_frame: int  # exclusive
-    render_side: int | None = None  # px: the presenter clip's longest side (None: the engine's own limit)
-    cuts: tuple[int, ...] = ()  # frames (first_frame < cut < end_frame) where one presenter piece ends, the next starts
 
     @property
     def frames(self) -> int:
@@ -55,6 +50,18 @@ class Segment:
     @property
     def duration_s(self) -> float:
         return self.frames / OUTPUT_FPS
+
+
+@dataclass(frozen=True)
+class Segment(_FrameSpan):
+    index: int
+    count: int  # segments in the video
+    start_s: float
+    end_s: float
+    first_frame: int
+    end_frame: int  # exclusive
+    render_side: int | None = None  # px: the presenter clip's longest side (None: the engine's own limit)
+    cuts: tuple[int, ...] = ()  # frames (first_frame < cut < end_frame) where one presenter piece ends, the next starts
 
     @property
     def motion_start_s(self) -> float:
@@ -70,7 +77,7 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Piece:
+class Piece(_FrameSpan):
     """Frames ``first_frame`` <= n < ``end_frame`` of a segment's presenter: one engine clip. Its motion clock runs
     on from the segment's, so the pieces of a segment join into the motion of one clip; the last one hands off."""
 
@@ -84,20 +91,12 @@ class Piece:
         return self.segment.index
 
     @property
-    def frames(self) -> int:
-        return self.end_frame - self.first_frame
-
-    @property
     def start_s(self) -> float:
         return self.first_frame / OUTPUT_FPS
 
     @property
     def end_s(self) -> float:
         return self.end_frame / OUTPUT_FPS
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / OUTPUT_FPS
 
     @property
     def motion_start_s(self) -> float:
@@ -172,30 +171,33 @@ def _frame(seconds: float) -> int:
     return frame
 
 
+def _span_frames(wav_path: Path, span: Segment | Piece) -> tuple[bytes, wave._wave_params]:
+    """The raw frames of a segment's or piece's stretch of the narration WAV, and the WAV's parameters; the
+    narration must hold all of it."""
+    with wave.open(str(wav_path), "rb") as src:
+        params = src.getparams()
+        first = round(span.start_s * params.framerate)
+        count = round(span.end_s * params.framerate) - first
+        src.setpos(first)
+        data = src.readframes(count)
+    if len(data) != count * params.sampwidth * params.nchannels:
+        raise PresgenError(f"the narration is shorter than segment {span.index + 1} (narration stage bug)")
+    return data, params
+
+
 def _read_span(wav_path: Path, span: Segment | Piece) -> tuple[np.ndarray, int]:
     """(int16 samples, rate) of a segment's or piece's stretch of a 16-bit mono narration WAV."""
-    with wave.open(str(wav_path), "rb") as src:
-        rate = src.getframerate()
-        first = round(span.start_s * rate)
-        src.setpos(first)
-        data = src.readframes(round(span.end_s * rate) - first)
-    return np.frombuffer(data, dtype="<i2").astype(np.int16), rate
+    data, params = _span_frames(wav_path, span)
+    return np.frombuffer(data, dtype="<i2").astype(np.int16), params.framerate
 
 
 def cut_audio(narration_wav: Path, segment: Segment | Piece, out: Path) -> Path:
     """The segment's (or piece's) samples of the narration, as a WAV of their own."""
-    with wave.open(str(narration_wav), "rb") as src:
-        rate, width, channels = src.getframerate(), src.getsampwidth(), src.getnchannels()
-        first = round(segment.start_s * rate)
-        count = round(segment.end_s * rate) - first
-        src.setpos(first)
-        data = src.readframes(count)
-    if len(data) != count * width * channels:
-        raise PresgenError(f"the narration is shorter than segment {segment.index + 1} (narration stage bug)")
+    data, params = _span_frames(narration_wav, segment)
     with atomic_output(out) as tmp, wave.open(str(tmp), "wb") as dst:
-        dst.setnchannels(channels)
-        dst.setsampwidth(width)
-        dst.setframerate(rate)
+        dst.setnchannels(params.nchannels)
+        dst.setsampwidth(params.sampwidth)
+        dst.setframerate(params.framerate)
         dst.writeframes(data)
     return out
 
